@@ -1,0 +1,45 @@
+"""The FastAPI application: API, ingest and web UI on one server."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI
+
+from steward import __version__
+from steward.api.errors import install_error_handlers
+from steward.api.limits import BodySizeLimit
+from steward.api.routers import audit, catalog, users
+from steward.config import Settings, load_settings
+from steward.db import Database
+
+
+def create_app(settings: Settings | None = None, database: Database | None = None) -> FastAPI:
+    settings = settings or load_settings()
+    db = database or Database(settings)
+    app = FastAPI(
+        title="Steward",
+        version=__version__,
+        description="IT service management for DevOps product teams.",
+    )
+    app.state.db = db
+    app.state.settings = settings
+    install_error_handlers(app)
+
+    @app.get("/healthz", tags=["health"])
+    def healthz() -> dict[str, Any]:
+        from sqlalchemy import text
+
+        with db.read_session() as session:
+            session.execute(text("SELECT 1"))
+        return {"status": "ok", "version": __version__}
+
+    app.include_router(catalog.router)
+    app.include_router(users.router)
+    app.include_router(audit.router)
+
+    from steward.web.routes import install_web
+
+    install_web(app)
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    return app

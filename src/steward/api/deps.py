@@ -1,0 +1,72 @@
+"""Request-scoped helpers: the database and who is calling."""
+
+from __future__ import annotations
+
+import hmac
+from typing import Annotated
+
+from fastapi import Depends, Query, Request
+
+from steward.auth import service as auth
+from steward.auth.actor import Actor
+from steward.db import Database
+from steward.errors import AuthenticationFailed, PermissionDenied
+
+SESSION_COOKIE = "steward_session"
+UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+
+
+def database(request: Request) -> Database:
+    db: Database = request.app.state.db
+    return db
+
+
+def _bearer(request: Request) -> str | None:
+    header = request.headers.get("authorization", "")
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() == "bearer" and value.strip():
+        return value.strip()
+    return None
+
+
+def optional_actor(request: Request) -> Actor | None:
+    """The caller by API token, or by web session cookie (CSRF header on writes)."""
+    cached = getattr(request.state, "actor", None)
+    if cached is not None:
+        return cached  # type: ignore[no-any-return]
+    db = database(request)
+    token = _bearer(request)
+    actor: Actor | None = None
+    with db.read_session() as session:
+        if token:
+            actor = auth.authenticate_token(session, token)
+        else:
+            cookie = request.cookies.get(SESSION_COOKIE)
+            found = auth.session_user(session, cookie) if cookie else None
+            if found is not None:
+                user, web_session = found
+                if request.method in UNSAFE_METHODS:
+                    sent = request.headers.get("x-csrf-token", "")
+                    if not hmac.compare_digest(sent, web_session.csrf_token):
+                        raise PermissionDenied("missing or wrong X-CSRF-Token header")
+                actor = auth.actor_for_user(session, user)
+    request.state.actor = actor
+    return actor
+
+
+def require_actor(request: Request) -> Actor:
+    actor = optional_actor(request)
+    if actor is None:
+        raise AuthenticationFailed("authentication required: send Authorization: Bearer <token>")
+    return actor
+
+
+def require_admin(actor: Annotated[Actor, Depends(require_actor)]) -> Actor:
+    actor.require_admin("use this endpoint")
+    return actor
+
+
+CurrentActor = Annotated[Actor, Depends(require_actor)]
+AdminActor = Annotated[Actor, Depends(require_admin)]
+Limit = Annotated[int, Query(ge=1, le=1000, description="page size")]
+Offset = Annotated[int, Query(ge=0, description="items to skip")]

@@ -1,0 +1,61 @@
+"""Domain errors and request validation mapped once to HTTP answers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from steward.errors import AuthenticationFailed, StewardError
+
+
+def _location(loc: tuple[Any, ...] | list[Any]) -> str:
+    parts = [str(p) for p in loc if p not in ("body",)]
+    return ".".join(parts) or "body"
+
+
+def describe_validation_errors(errors: list[dict[str, Any]]) -> tuple[str, str, list[dict[str, Any]]]:
+    details = []
+    for err in errors:
+        field = _location(err.get("loc", ()))
+        kind = err.get("type", "")
+        if kind == "json_invalid":
+            message = "request body is not valid JSON"
+            ctx = err.get("ctx") or {}
+            if ctx.get("error"):
+                message += f" ({ctx['error']})"
+            field = "body"
+        elif kind == "extra_forbidden":
+            message = "unknown field"
+        elif kind == "missing":
+            message = "is required"
+        else:
+            message = err.get("msg", "is invalid")
+        details.append({"field": field, "message": message})
+    first = details[0] if details else {"field": "body", "message": "is invalid"}
+    summary = f"{first['field']}: {first['message']}"
+    if len(details) > 1:
+        summary += f" (and {len(details) - 1} more)"
+    return summary, first["field"], details
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(StewardError)
+    async def steward_error(_request: Request, exc: StewardError) -> JSONResponse:
+        headers = {"WWW-Authenticate": "Bearer"} if isinstance(exc, AuthenticationFailed) else None
+        return JSONResponse(exc.to_dict(), status_code=exc.status_code, headers=headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        summary, field, details = describe_validation_errors(list(exc.errors()))
+        status = 400 if field == "body" and "JSON" in summary else 422
+        return JSONResponse({"error": summary, "field": field, "details": details},
+                            status_code=status)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        return JSONResponse({"error": str(exc.detail)}, status_code=exc.status_code,
+                            headers=getattr(exc, "headers", None))

@@ -1,0 +1,179 @@
+"""Teams, services, dependencies and impact analysis under /api/v1."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request, Response
+
+from steward.api.deps import CurrentActor, Limit, Offset, database
+from steward.catalog import service as catalog
+from steward.catalog import teams as team_cases
+from steward.catalog.graph import impact_of
+from steward.catalog.impact import result_as_dict
+from steward.catalog.schemas import (
+    DependencyCreate,
+    DependencyOut,
+    DependencyUpdate,
+    ServiceCreate,
+    ServiceKind,
+    ServiceOut,
+    ServiceUpdate,
+    TeamCreate,
+    TeamOut,
+    TeamUpdate,
+)
+
+router = APIRouter(prefix="/api/v1", tags=["catalog"])
+
+
+def page(total: int, limit: int, offset: int, items: list[Any]) -> dict[str, Any]:
+    return {"total": total, "limit": limit, "offset": offset, "items": items}
+
+
+# -- teams ----------------------------------------------------------------------
+
+@router.get("/teams")
+def list_teams(request: Request, _actor: CurrentActor, limit: Limit = 100, offset: Offset = 0,
+               q: str | None = None) -> dict[str, Any]:
+    with database(request).read_session() as session:
+        total, teams = team_cases.list_teams(session, q=q, limit=limit, offset=offset)
+        counts = team_cases.team_service_counts(session)
+        return page(total, limit, offset, [team_cases.team_out(session, t, counts) for t in teams])
+
+
+@router.post("/teams", status_code=201, response_model=TeamOut)
+def create_team(body: TeamCreate, request: Request, actor: CurrentActor) -> dict[str, Any]:
+    with database(request).session() as session:
+        team = team_cases.create_team(session, actor, body)
+        return team_cases.team_out(session, team)
+
+
+@router.get("/teams/{name}", response_model=TeamOut)
+def get_team(name: str, request: Request, _actor: CurrentActor) -> dict[str, Any]:
+    with database(request).read_session() as session:
+        return team_cases.team_out(session, team_cases.get_team(session, name))
+
+
+@router.patch("/teams/{name}", response_model=TeamOut)
+def update_team(name: str, body: TeamUpdate, request: Request,
+                actor: CurrentActor) -> dict[str, Any]:
+    with database(request).session() as session:
+        team = team_cases.update_team(session, actor, name, body)
+        return team_cases.team_out(session, team)
+
+
+@router.delete("/teams/{name}", status_code=204)
+def delete_team(name: str, request: Request, actor: CurrentActor) -> Response:
+    with database(request).session() as session:
+        team_cases.delete_team(session, actor, name)
+    return Response(status_code=204)
+
+
+# -- services -------------------------------------------------------------------
+
+@router.get("/services")
+def list_services(
+    request: Request, _actor: CurrentActor, limit: Limit = 100, offset: Offset = 0,
+    kind: ServiceKind | None = None,
+    tier: Annotated[int | None, Query(ge=1, le=4)] = None,
+    team: str | None = None, lifecycle: str | None = None, q: str | None = None,
+) -> dict[str, Any]:
+    with database(request).read_session() as session:
+        total, services = catalog.list_services(session, kind=kind, tier=tier, team=team,
+                                                lifecycle=lifecycle, q=q, limit=limit,
+                                                offset=offset)
+        teams = catalog.team_names(session)
+        return page(total, limit, offset,
+                    [catalog.service_out(session, s, teams) for s in services])
+
+
+@router.post("/services", status_code=201, response_model=ServiceOut)
+def create_service(body: ServiceCreate, request: Request, actor: CurrentActor) -> dict[str, Any]:
+    with database(request).session() as session:
+        service = catalog.create_service(session, actor, body)
+        return catalog.service_out(session, service)
+
+
+@router.get("/services/{name}", response_model=ServiceOut)
+def get_service(name: str, request: Request, _actor: CurrentActor) -> dict[str, Any]:
+    with database(request).read_session() as session:
+        return catalog.service_out(session, catalog.get_service(session, name))
+
+
+@router.patch("/services/{name}", response_model=ServiceOut)
+def update_service(name: str, body: ServiceUpdate, request: Request,
+                   actor: CurrentActor) -> dict[str, Any]:
+    with database(request).session() as session:
+        service = catalog.update_service(session, actor, name, body)
+        return catalog.service_out(session, service)
+
+
+@router.delete("/services/{name}", status_code=204)
+def delete_service(name: str, request: Request, actor: CurrentActor) -> Response:
+    with database(request).session() as session:
+        catalog.delete_service(session, actor, name)
+    return Response(status_code=204)
+
+
+@router.get("/services/{name}/impact")
+def service_impact(name: str, request: Request, _actor: CurrentActor) -> dict[str, Any]:
+    """What goes down or degrades if this service fails."""
+    with database(request).read_session() as session:
+        return result_as_dict(impact_of(session, [name], field="service"))
+
+
+@router.get("/impact")
+def impact(request: Request, _actor: CurrentActor,
+           failing: Annotated[str, Query(description="comma-separated service names")]
+           ) -> dict[str, Any]:
+    with database(request).read_session() as session:
+        return result_as_dict(impact_of(session, failing.split(",")))
+
+
+# -- dependencies ---------------------------------------------------------------
+
+@router.get("/dependencies")
+def list_dependencies(request: Request, _actor: CurrentActor, limit: Limit = 100,
+                      offset: Offset = 0, service: str | None = None,
+                      depends_on: str | None = None,
+                      type: Annotated[str | None, Query(pattern="^(hard|soft)$")] = None,
+                      ) -> dict[str, Any]:
+    with database(request).read_session() as session:
+        total, items = catalog.list_dependencies(session, service=service, depends_on=depends_on,
+                                                 type=type, limit=limit, offset=offset)
+        return page(total, limit, offset, items)
+
+
+def _dependency_out(session: Any, dep: Any) -> dict[str, Any]:
+    names = catalog.names_by_id(session, {dep.service_id, dep.depends_on_id})
+    return catalog.dependency_out(dep, names[dep.service_id], names[dep.depends_on_id])
+
+
+@router.post("/dependencies", status_code=201, response_model=DependencyOut)
+def create_dependency(body: DependencyCreate, request: Request,
+                      actor: CurrentActor) -> dict[str, Any]:
+    with database(request).session() as session:
+        dep = catalog.create_dependency(session, actor, body)
+        return _dependency_out(session, dep)
+
+
+@router.get("/dependencies/{dependency_id}", response_model=DependencyOut)
+def get_dependency(dependency_id: int, request: Request, _actor: CurrentActor) -> dict[str, Any]:
+    with database(request).read_session() as session:
+        return _dependency_out(session, catalog.get_dependency(session, dependency_id))
+
+
+@router.patch("/dependencies/{dependency_id}", response_model=DependencyOut)
+def update_dependency(dependency_id: int, body: DependencyUpdate, request: Request,
+                      actor: CurrentActor) -> dict[str, Any]:
+    with database(request).session() as session:
+        dep = catalog.update_dependency(session, actor, dependency_id, body)
+        return _dependency_out(session, dep)
+
+
+@router.delete("/dependencies/{dependency_id}", status_code=204)
+def delete_dependency(dependency_id: int, request: Request, actor: CurrentActor) -> Response:
+    with database(request).session() as session:
+        catalog.delete_dependency(session, actor, dependency_id)
+    return Response(status_code=204)

@@ -1,0 +1,49 @@
+"""API shapes for users and tokens."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+Username = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=100,
+                      pattern=r"^[A-Za-z0-9][A-Za-z0-9._@-]*$"),
+]
+Role = Literal["admin", "member", "viewer"]
+
+
+class UserCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    username: Username
+    display_name: str = ""
+    email: str = ""
+    role: Role = "member"
+    teams: list[str] = Field(default_factory=list)
+    password: str | None = Field(default=None, min_length=8, max_length=1000)
+
+
+class UserUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    display_name: str | None = None
+    email: str | None = None
+    role: Role | None = None
+    teams: list[str] | None = None
+    active: bool | None = None
+    password: str | None = Field(default=None, min_length=8, max_length=1000)
+
+
+class UserOut(BaseModel):
+    id: int
+    username: str
+    display_name: str
+    email: str
+    role: str
+    active: bool
+    teams: list[str]
+
+
+class TokenCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str = ""

@@ -1,0 +1,60 @@
+"""Shared pieces of the command line: the database, output and errors."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any, TypeVar
+
+import orjson
+import typer
+from rich.console import Console
+
+from steward.config import load_settings
+from steward.db import Database
+from steward.errors import StewardError
+
+console = Console()
+err_console = Console(stderr=True)
+
+T = TypeVar("T")
+
+
+def open_database(*, migrate_if_new: bool = False) -> Database:
+    from steward import migrate
+
+    db = Database(load_settings())
+    current = migrate.current_revision(db)
+    if current is None and migrate_if_new:
+        migrate.upgrade(db)
+        migrate.ensure_seed_rows(db)
+    elif current is None:
+        fail(f"the database ({db.describe()}) is not initialised; run `steward init`")
+    elif current != migrate.head_revision(db):
+        fail(f"the database is at schema {current}, this Steward needs "
+             f"{migrate.head_revision(db)}; run `steward migrate`")
+    return db
+
+
+def fail(message: str, code: int = 1) -> None:
+    err_console.print(f"[bold red]error:[/] {message}", highlight=False)
+    raise typer.Exit(code)
+
+
+def print_json(data: Any) -> None:
+    sys.stdout.write(orjson.dumps(data, option=orjson.OPT_INDENT_2).decode() + "\n")
+
+
+@contextmanager
+def domain_errors() -> Iterator[None]:
+    """Domain errors become a message and exit code 1 instead of a traceback."""
+    try:
+        yield
+    except StewardError as exc:
+        fail(exc.message)
+
+
+def run(func: Callable[[], T]) -> T:
+    with domain_errors():
+        return func()

@@ -1,0 +1,235 @@
+"""The ``steward`` command."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from steward.cli.common import console, domain_errors, fail, open_database, print_json
+
+app = typer.Typer(help="Steward: IT service management for DevOps product teams.",
+                  no_args_is_help=True, pretty_exceptions_enable=False)
+user_app = typer.Typer(help="Manage users.", no_args_is_help=True)
+token_app = typer.Typer(help="Manage API tokens.", no_args_is_help=True)
+catalog_app = typer.Typer(help="Service catalog.", no_args_is_help=True)
+audit_app = typer.Typer(help="The audit log.", no_args_is_help=True)
+app.add_typer(user_app, name="user")
+app.add_typer(token_app, name="token")
+app.add_typer(catalog_app, name="catalog")
+app.add_typer(audit_app, name="audit")
+
+
+@app.command()
+def init() -> None:
+    """Create the database, or upgrade it to this version's schema. Safe to run twice."""
+    from steward import migrate
+    from steward.config import load_settings
+    from steward.db import Database
+
+    db = Database(load_settings())
+    before, after = migrate.upgrade(db)
+    migrate.ensure_seed_rows(db)
+    if before is None:
+        console.print(f"Created the Steward database ({db.describe()}) at schema {after}.")
+    elif before == after:
+        console.print(f"The database ({db.describe()}) is already at schema {after}.")
+    else:
+        console.print(f"Upgraded the database ({db.describe()}) from {before} to {after}.")
+
+
+@app.command()
+def migrate(revision: Annotated[str, typer.Option(help="target schema revision")] = "head") -> None:
+    """Apply schema migrations."""
+    from steward import migrate as migrations
+    from steward.config import load_settings
+    from steward.db import Database
+
+    db = Database(load_settings())
+    before, after = migrations.upgrade(db, revision)
+    migrations.ensure_seed_rows(db)
+    console.print(f"Schema {before or 'empty'} -> {after} ({db.describe()}).")
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="port to listen on")] = 8000,
+    workers: Annotated[int, typer.Option(help="server processes")] = 1,
+) -> None:
+    """Serve the web UI, the API and the ingest endpoints."""
+    db = open_database(migrate_if_new=True)
+    _serve(db.describe(), host, port, workers)
+
+
+def _serve(where: str, host: str, port: int, workers: int) -> None:
+    import uvicorn
+
+    console.print(f"Steward on http://{host}:{port}  (database: {where})")
+    uvicorn.run("steward.api.app:create_app", factory=True, host=host, port=port,
+                workers=workers, log_level="info", access_log=False)
+
+
+@app.command()
+def demo(
+    host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="port to listen on")] = 8000,
+    no_serve: Annotated[bool, typer.Option("--no-serve", help="seed only")] = False,
+) -> None:
+    """Seed the demo organisation (once) and serve it."""
+    from steward.demo.seed import DEMO_PASSWORD, seed_demo
+
+    db = open_database(migrate_if_new=True)
+    with domain_errors():
+        created = seed_demo(db)
+    if created:
+        console.print(f"Seeded the demo organisation: {created}.")
+    else:
+        console.print("The demo organisation is already there.")
+    console.print(f"Sign in as [bold]admin[/] (or alice, bob, viewer) with password "
+                  f"[bold]{DEMO_PASSWORD}[/].")
+    if not no_serve:
+        _serve(db.describe(), host, port, 1)
+
+
+@user_app.command("create")
+def user_create(
+    name: Annotated[str, typer.Argument(help="username")],
+    role: Annotated[str, typer.Option(help="admin, member or viewer")] = "member",
+    team: Annotated[list[str] | None, typer.Option(help="team to join (repeatable)")] = None,
+    display_name: Annotated[str, typer.Option(help="full name")] = "",
+    email: Annotated[str, typer.Option(help="e-mail address")] = "",
+    password_stdin: Annotated[bool, typer.Option("--password-stdin",
+                                                 help="read the password from stdin")] = False,
+) -> None:
+    """Create a user (a password lets them sign in to the web UI)."""
+    from pydantic import ValidationError as PydanticError
+
+    from steward.auth import service as auth
+    from steward.auth.actor import cli_actor
+    from steward.auth.schemas import UserCreate
+
+    password = None
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+        if len(password) < 8:
+            fail("the password must have at least 8 characters")
+    try:
+        data = UserCreate(username=name, role=role, teams=list(team or []),
+                          display_name=display_name, email=email, password=password)
+    except PydanticError as exc:
+        first = exc.errors()[0]
+        fail(f"{'.'.join(str(p) for p in first['loc'])}: {first['msg']}")
+    db = open_database()
+    with domain_errors(), db.session() as session:
+        user = auth.create_user(session, cli_actor(), data)
+        console.print(f"Created {user.role} {user.username}"
+                      + (f" in {', '.join(data.teams)}" if data.teams else "") + ".")
+
+
+@token_app.command("create")
+def token_create(
+    user: Annotated[str, typer.Argument(help="username")],
+    name: Annotated[str, typer.Option(help="what the token is for")] = "",
+) -> None:
+    """Create an API token for a user and print it (only now: Steward keeps its hash)."""
+    from steward.auth import service as auth
+    from steward.auth.actor import cli_actor
+
+    db = open_database()
+    with domain_errors(), db.session() as session:
+        token = auth.create_token(session, cli_actor(), user, name)
+    sys.stdout.write(token + "\n")
+
+
+@catalog_app.command("import")
+def catalog_import(
+    paths: Annotated[list[Path], typer.Argument(help="Backstage catalog files or folders")],
+    skip_invalid: Annotated[bool, typer.Option("--skip-invalid",
+                                               help="import the valid entities anyway")] = False,
+    json_out: Annotated[bool, typer.Option("--json", help="print the result as JSON")] = False,
+) -> None:
+    """Import Backstage catalog YAML (files or folders). Safe to repeat."""
+    from steward.auth.actor import cli_actor
+    from steward.catalog.backstage_import import import_catalog
+
+    missing = [str(p) for p in paths if not p.exists()]
+    if missing:
+        fail(f"no such file or folder: {', '.join(missing)}")
+    db = open_database()
+    with domain_errors():
+        report = import_catalog(db, cli_actor(), paths, skip_invalid=skip_invalid)
+    if json_out:
+        print_json(report.as_dict())
+    else:
+        for error in report.errors:
+            console.print(f"[red]invalid[/] {error}", highlight=False)
+        if report.stored:
+            console.print(report.summary(), highlight=False)
+        else:
+            console.print(f"Nothing imported: {len(report.errors)} invalid entit"
+                          f"{'y' if len(report.errors) == 1 else 'ies'} "
+                          "(fix them or pass --skip-invalid).", highlight=False)
+    if report.errors and not report.stored:
+        raise typer.Exit(1)
+
+
+@app.command()
+def impact(
+    names: Annotated[list[str], typer.Argument(help="failing services")],
+    json_out: Annotated[bool, typer.Option("--json", help="print the result as JSON")] = False,
+) -> None:
+    """What goes down or degrades when these services fail."""
+    from steward.catalog.graph import impact_of
+    from steward.catalog.impact import result_as_dict
+
+    db = open_database()
+    with domain_errors(), db.read_session() as session:
+        result = result_as_dict(impact_of(session, names))
+    if json_out:
+        print_json(result)
+        return
+    from steward.cli.render import impact_table
+
+    impact_table(result)
+
+
+@audit_app.command("verify")
+def audit_verify() -> None:
+    """Check the audit log's hash chain; exits 1 and names the first bad entry."""
+    from steward.audit.service import verify
+
+    db = open_database()
+    with db.read_session() as session:
+        result = verify(session)
+    if result.ok:
+        console.print(f"Audit log intact: {result.entries} entries verified.")
+        return
+    fail(f"audit log tampered: {result.problem} (first bad entry: {result.first_bad_seq})")
+
+
+@audit_app.command("list")
+def audit_list(
+    limit: Annotated[int, typer.Option(help="entries to show")] = 20,
+    entity_type: Annotated[str | None, typer.Option(help="e.g. service, team")] = None,
+    json_out: Annotated[bool, typer.Option("--json", help="print as JSON")] = False,
+) -> None:
+    """The most recent audit entries."""
+    from steward.audit.service import entry_out, list_entries
+
+    db = open_database()
+    with db.read_session() as session:
+        _, entries = list_entries(session, entity_type=entity_type, limit=limit)
+        items = [entry_out(e) for e in entries]
+    if json_out:
+        print_json(items)
+        return
+    from steward.cli.render import audit_table
+
+    audit_table(items)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    app()

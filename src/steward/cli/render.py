@@ -1,0 +1,40 @@
+"""Rich tables for the terminal."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.table import Table
+
+from steward.cli.common import console
+
+STATE_STYLE = {"down": "bold red", "degraded": "yellow"}
+
+
+def impact_table(result: dict[str, Any]) -> None:
+    console.print(f"Failing: {', '.join(result['failing'])}")
+    rows = result["down"] + result["degraded"]
+    if not rows:
+        console.print("Nothing else is affected.")
+        return
+    table = Table(title="Impact")
+    for column in ("service", "kind", "team", "state", "why", "path"):
+        table.add_column(column)
+    for row in rows:
+        style = STATE_STYLE.get(row["state"], "")
+        table.add_row(row["service"], row["kind"], row["team"] or "-",
+                      f"[{style}]{row['state']}[/]", row["reason"], " -> ".join(row["path"]))
+    console.print(table)
+    business = [f"{b['service']} ({b['state']})" for b in result["business_services"]]
+    console.print(f"Business services affected: {', '.join(business) or 'none'}")
+    console.print(f"Teams affected: {', '.join(result['teams']) or 'none'}")
+
+
+def audit_table(items: list[dict[str, Any]]) -> None:
+    table = Table(title="Audit log")
+    for column in ("seq", "at", "actor", "action", "entity"):
+        table.add_column(column)
+    for item in items:
+        table.add_row(str(item["seq"]), item["at"], item["actor"]["name"], item["action"],
+                      f"{item['entity_type']} {item['entity_id']}")
+    console.print(table)

@@ -1,0 +1,55 @@
+"""Creating and upgrading the database schema with Alembic."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+
+from steward.db import Database
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def alembic_config(database: Database) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.set_main_option("sqlalchemy.url",
+                           database.engine.url.render_as_string(hide_password=False))
+    return config
+
+
+def current_revision(database: Database) -> str | None:
+    with database.engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision()
+
+
+def head_revision(database: Database) -> str | None:
+    return ScriptDirectory.from_config(alembic_config(database)).get_current_head()
+
+
+def upgrade(database: Database, target: str = "head") -> tuple[str | None, str | None]:
+    """Bring the schema to ``target``; returns (before, after) revisions."""
+    before = current_revision(database)
+    config = alembic_config(database)
+    with database.engine.connect() as conn:
+        config.attributes["connection"] = conn
+        command.upgrade(config, target)
+        conn.commit()
+    return before, current_revision(database)
+
+
+def ensure_seed_rows(database: Database) -> None:
+    """Rows every database has: the audit chain head and the catalog revision."""
+    from steward.audit.models import AuditHead
+    from steward.audit.service import GENESIS
+    from steward.catalog.models import CatalogState
+
+    with database.session() as session:
+        if session.get(AuditHead, 1) is None:
+            session.add(AuditHead(id=1, seq=0, hash=GENESIS))
+        if session.get(CatalogState, 1) is None:
+            session.add(CatalogState(id=1, revision=0))

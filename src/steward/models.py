@@ -1,0 +1,13 @@
+"""Imports every domain's tables so the metadata is complete (migrations, tests)."""
+
+from steward.audit.models import AuditEntry, AuditHead
+from steward.auth.models import ApiToken, TeamMembership, User, WebSession
+from steward.catalog.models import CatalogState, Dependency, Service, Team
+from steward.db import Base
+
+metadata = Base.metadata
+
+__all__ = [
+    "ApiToken", "AuditEntry", "AuditHead", "CatalogState", "Dependency", "Service", "Team",
+    "TeamMembership", "User", "WebSession", "metadata",
+]

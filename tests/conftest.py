@@ -1,0 +1,119 @@
+"""Fixtures: a fresh database per test on SQLite, and on PostgreSQL when configured.
+
+``STEWARD_TEST_POSTGRES_URL`` names a PostgreSQL server database to connect to
+(for example ``postgresql://postgres@127.0.0.1:5432/postgres``); each test run
+creates its own database there and drops it at the end. Under
+``STEWARD_REQUIRE_ALL=1`` any skipped test counts as a failure.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from steward import migrate
+from steward.config import Settings, normalise_database_url
+from steward.db import Database
+
+REQUIRE_ALL = os.environ.get("STEWARD_REQUIRE_ALL") == "1"
+POSTGRES_URL = os.environ.get("STEWARD_TEST_POSTGRES_URL", "")
+SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+OUTPUT = Path(__file__).resolve().parents[1] / "test-output"
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):  # type: ignore[no-untyped-def]
+    outcome = yield
+    report = outcome.get_result()
+    if REQUIRE_ALL and report.skipped and not hasattr(report, "wasxfail"):
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else report.longrepr
+        report.outcome = "failed"
+        report.longrepr = f"skipped under STEWARD_REQUIRE_ALL=1: {reason}"
+
+
+def shared_data(*parts: str) -> Path:
+    path = SHARED_DATA.joinpath(*parts)
+    if not path.exists():
+        pytest.skip(f"{path} is not here (it lives beside the repository in ../shared)")
+    return path
+
+
+def _migrated(url: str) -> Database:
+    db = Database(Settings(database_url=url))
+    migrate.upgrade(db)
+    migrate.ensure_seed_rows(db)
+    return db
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("template") / "template.db"
+    db = _migrated(f"sqlite:///{path}")
+    db.dispose()  # the last connection to close checkpoints the WAL into the file
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgres_database() -> Iterator[str]:
+    if not POSTGRES_URL:
+        pytest.skip("STEWARD_TEST_POSTGRES_URL is not set")
+    admin_url = make_url(normalise_database_url(POSTGRES_URL))
+    name = f"steward_test_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = admin_url.set(database=name).render_as_string(hide_password=False)
+    db = _migrated(url)
+    db.dispose()
+    try:
+        yield url
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def _reset_postgres(db: Database) -> None:
+    from steward.models import metadata
+
+    names = ", ".join(f'"{t.name}"' for t in metadata.sorted_tables)
+    with db.engine.begin() as conn:
+        conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    migrate.ensure_seed_rows(db)
+
+
+BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+
+
+@pytest.fixture(params=BACKENDS)
+def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
+    """A migrated, empty Steward database (each backend in turn)."""
+    if request.param == "sqlite":
+        path = tmp_path / "steward.db"
+        shutil.copy(request.getfixturevalue("sqlite_template"), path)
+        database = Database(Settings(database_url=f"sqlite:///{path}"))
+    else:
+        url = request.getfixturevalue("postgres_database")
+        database = Database(Settings(database_url=url))
+        _reset_postgres(database)
+    try:
+        yield database
+    finally:
+        database.dispose()
+
+
+@pytest.fixture
+def sqlite_db(tmp_path: Path, sqlite_template: Path) -> Iterator[Database]:
+    """SQLite only, for tests whose subject is not the storage."""
+    path = tmp_path / "steward.db"
+    shutil.copy(sqlite_template, path)
+    database = Database(Settings(database_url=f"sqlite:///{path}"))
+    yield database
+    database.dispose()

@@ -1,0 +1,49 @@
+"""Small builders shared by tests."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi.testclient import TestClient
+
+from steward.api.app import create_app
+from steward.auth import service as auth
+from steward.auth.actor import SYSTEM
+from steward.auth.schemas import UserCreate
+from steward.catalog import service as catalog
+from steward.catalog import teams
+from steward.catalog.schemas import DependencyCreate, ServiceCreate, TeamCreate
+from steward.db import Database
+
+
+def make_team(db: Database, name: str, **fields: Any) -> None:
+    with db.session() as session:
+        teams.create_team(session, SYSTEM, TeamCreate(name=name, **fields))
+
+
+def make_service(db: Database, name: str, owner: str | None = None, **fields: Any) -> None:
+    with db.session() as session:
+        catalog.create_service(session, SYSTEM, ServiceCreate(name=name, owner=owner, **fields))
+
+
+def make_dependency(db: Database, service: str, depends_on: str, type: str = "hard") -> None:
+    with db.session() as session:
+        catalog.create_dependency(session, SYSTEM, DependencyCreate(
+            service=service, depends_on=depends_on, type=type))
+
+
+def make_user(db: Database, username: str, role: str = "member", teams: list[str] | None = None,
+              password: str | None = None) -> str:
+    """Creates the user and returns an API token for them."""
+    with db.session() as session:
+        auth.create_user(session, SYSTEM, UserCreate(username=username, role=role,
+                                                     teams=teams or [], password=password))
+        return auth.create_token(session, SYSTEM, username)
+
+
+def api_client(db: Database) -> TestClient:
+    return TestClient(create_app(db.settings, database=db))
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
