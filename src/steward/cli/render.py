@@ -18,16 +18,17 @@ def impact_table(result: dict[str, Any]) -> None:
         console.print("Nothing else is affected.")
         return
     table = Table(title="Impact")
-    for column in ("service", "kind", "team", "state", "why", "path"):
-        table.add_column(column)
+    for column in ("service", "team", "state", "why"):
+        table.add_column(column, overflow="fold")
     for row in rows:
         style = STATE_STYLE.get(row["state"], "")
-        table.add_row(row["service"], row["kind"], row["team"] or "-",
-                      f"[{style}]{row['state']}[/]", row["reason"], " -> ".join(row["path"]))
+        state = f"[{style}]{row['state']}[/]" if style else row["state"]
+        table.add_row(row["service"], row["team"] or "-", state, row["reason"])
     console.print(table)
     business = [f"{b['service']} ({b['state']})" for b in result["business_services"]]
     console.print(f"Business services affected: {', '.join(business) or 'none'}")
     console.print(f"Teams affected: {', '.join(result['teams']) or 'none'}")
+    console.print("Paths: steward impact --json", style="dim")
 
 
 def audit_table(items: list[dict[str, Any]]) -> None:

@@ -1,0 +1,41 @@
+"""Seeding the demo organisation through the same use cases as everyone else."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from steward.auth import service as auth
+from steward.auth.actor import Actor
+from steward.auth.schemas import UserCreate
+from steward.catalog import service as catalog
+from steward.catalog import teams
+from steward.catalog.models import Team
+from steward.catalog.schemas import DependencyCreate, ServiceCreate, TeamCreate
+from steward.db import Database
+from steward.demo import organisation as org
+
+DEMO_PASSWORD = "steward-demo"
+DEMO_ACTOR = Actor(kind="system", id="demo", name="demo-seed", role="admin")
+
+
+def seed_demo(db: Database) -> str:
+    """Creates the demo organisation once; returns what was created, or '' when present."""
+    with db.session() as session:
+        if session.scalar(select(Team.id).where(Team.name == "order-to-cash")) is not None:
+            return ""
+        for name, display, description, contacts in org.TEAMS:
+            teams.create_team(session, DEMO_ACTOR, TeamCreate(
+                name=name, display_name=display, description=description, contacts=contacts))
+        for username, display, role, member_of in org.USERS:
+            auth.create_user(session, DEMO_ACTOR, UserCreate(
+                username=username, display_name=display, role=role, teams=member_of,  # type: ignore[arg-type]
+                email=f"{username}@example.com", password=DEMO_PASSWORD))
+        for name, kind, tier, owner, description, extra in org.SERVICES:
+            catalog.create_service(session, DEMO_ACTOR, ServiceCreate.model_validate({
+                "name": name, "kind": kind, "tier": tier, "owner": owner,
+                "description": description, **extra}))
+        for dependant, dependency, dep_type in org.DEPENDENCIES:
+            catalog.create_dependency(session, DEMO_ACTOR, DependencyCreate(
+                service=dependant, depends_on=dependency, type=dep_type), source="demo")  # type: ignore[arg-type]
+    return (f"{len(org.TEAMS)} teams, {len(org.USERS)} users, {len(org.SERVICES)} services, "
+            f"{len(org.DEPENDENCIES)} dependencies")
