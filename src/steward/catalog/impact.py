@@ -6,7 +6,8 @@ edges point from a dependant to what it depends on:
 - a failing CI is down;
 - a CI with a failed (down) ``hard`` dependency is down;
 - a pool is down when fewer than ``min_up`` of its members are up (a degraded
-  member still counts as up);
+  member still counts as up; a pool with fewer members than ``min_up`` needs
+  all of them);
 - a CI with a down ``soft`` dependency, or a degraded dependency of either
   type, is degraded; a pool with any member down or degraded is degraded.
 
@@ -128,7 +129,7 @@ def analyse(graph: Graph, failing: Sequence[int]) -> ImpactResult:
             if ci.kind == "pool":
                 members_down[dependant] = members_down.get(dependant, 0) + 1
                 members = len(graph.members(dependant))
-                needed = ci.min_up or 1
+                needed = min(ci.min_up or 1, members)  # fewer members than min_up: all needed
                 up = members - members_down[dependant]
                 if up >= needed:
                     continue
