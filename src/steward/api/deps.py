@@ -69,4 +69,4 @@ def require_admin(actor: Annotated[Actor, Depends(require_actor)]) -> Actor:
 CurrentActor = Annotated[Actor, Depends(require_actor)]
 AdminActor = Annotated[Actor, Depends(require_admin)]
 Limit = Annotated[int, Query(ge=1, le=1000, description="page size")]
-Offset = Annotated[int, Query(ge=0, description="items to skip")]
+Offset = Annotated[int, Query(ge=0, le=2**62, description="items to skip")]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Path, Query, Request, Response
 
 from steward.api.deps import CurrentActor, Limit, Offset, database
 from steward.catalog import service as catalog
@@ -25,6 +25,7 @@ from steward.catalog.schemas import (
 )
 
 router = APIRouter(prefix="/api/v1", tags=["catalog"])
+DependencyId = Annotated[int, Path(ge=1, le=2**62, description="dependency id")]
 
 
 def page(total: int, limit: int, offset: int, items: list[Any]) -> dict[str, Any]:
@@ -159,13 +160,13 @@ def create_dependency(body: DependencyCreate, request: Request,
 
 
 @router.get("/dependencies/{dependency_id}", response_model=DependencyOut)
-def get_dependency(dependency_id: int, request: Request, _actor: CurrentActor) -> dict[str, Any]:
+def get_dependency(dependency_id: DependencyId, request: Request, _actor: CurrentActor) -> dict[str, Any]:
     with database(request).read_session() as session:
         return _dependency_out(session, catalog.get_dependency(session, dependency_id))
 
 
 @router.patch("/dependencies/{dependency_id}", response_model=DependencyOut)
-def update_dependency(dependency_id: int, body: DependencyUpdate, request: Request,
+def update_dependency(dependency_id: DependencyId, body: DependencyUpdate, request: Request,
                       actor: CurrentActor) -> dict[str, Any]:
     with database(request).session() as session:
         dep = catalog.update_dependency(session, actor, dependency_id, body)
@@ -173,7 +174,7 @@ def update_dependency(dependency_id: int, body: DependencyUpdate, request: Reque
 
 
 @router.delete("/dependencies/{dependency_id}", status_code=204)
-def delete_dependency(dependency_id: int, request: Request, actor: CurrentActor) -> Response:
+def delete_dependency(dependency_id: DependencyId, request: Request, actor: CurrentActor) -> Response:
     with database(request).session() as session:
         catalog.delete_dependency(session, actor, dependency_id)
     return Response(status_code=204)
