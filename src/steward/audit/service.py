@@ -14,7 +14,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from steward.audit.models import AuditEntry, AuditHead
@@ -108,6 +108,46 @@ def record(
     head.hash = entry.hash
     session.flush()
     return entry
+
+
+@dataclass
+class Change:
+    """One mutation to append with :func:`record_many`."""
+
+    action: str
+    entity_type: str
+    entity_id: Any
+    before: dict[str, Any] | None = None
+    after: dict[str, Any] | None = None
+
+
+def record_many(session: Session, actor: Actor, changes: list[Change]) -> int:
+    """Append many entries at once (bulk imports); same chain, one insert."""
+    if not changes:
+        return 0
+    head = _lock_head(session)
+    now = utcnow()
+    rows = []
+    prev_hash, seq = head.hash, head.seq
+    for change in changes:
+        seq += 1
+        entry = AuditEntry(
+            seq=seq, at=now, actor_kind=actor.kind, actor_id=str(actor.id),
+            actor_name=actor.name, action=change.action, entity_type=change.entity_type,
+            entity_id=str(change.entity_id) if change.entity_id is not None else "",
+            before=jsonable(change.before), after=jsonable(change.after), prev_hash=prev_hash,
+        )
+        entry.hash = entry_hash(_hashed_fields(entry))
+        prev_hash = entry.hash
+        rows.append({column: getattr(entry, column) for column in _COLUMNS})
+    session.execute(insert(AuditEntry), rows)
+    head.seq, head.hash = seq, prev_hash
+    session.flush()
+    return len(rows)
+
+
+_COLUMNS = ("seq", "at", "actor_kind", "actor_id", "actor_name", "action", "entity_type",
+            "entity_id", "before", "after", "prev_hash", "hash")
 
 
 @dataclass

@@ -165,13 +165,13 @@ def catalog_import(
         print_json(report.as_dict())
     else:
         for error in report.errors:
-            console.print(f"[red]invalid[/] {error}", highlight=False)
+            console.print(f"[red]invalid[/] {error}", highlight=False, soft_wrap=True)
         if report.stored:
             console.print(report.summary(), highlight=False)
         else:
-            console.print(f"Nothing imported: {len(report.errors)} invalid entit"
-                          f"{'y' if len(report.errors) == 1 else 'ies'} "
-                          "(fix them or pass --skip-invalid).", highlight=False)
+            bad = len({(e.file, e.document) for e in report.errors})
+            console.print(f"Nothing imported: {len(report.errors)} problem(s) in {bad} "
+                          "document(s); fix them or pass --skip-invalid.", highlight=False)
     if report.errors and not report.stored:
         raise typer.Exit(1)
 

@@ -1,0 +1,173 @@
+"""Importing Backstage catalog files into the stored catalog."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from helpers import make_service, make_team
+from sqlalchemy import func, select
+
+from steward.audit.models import AuditEntry
+from steward.audit.service import verify
+from steward.auth.actor import SYSTEM, Actor
+from steward.auth.models import User
+from steward.auth.service import user_team_names
+from steward.catalog.backstage_import import import_catalog
+from steward.catalog.graph import impact_of
+from steward.catalog.models import Service, Team
+from steward.catalog.service import dependencies_of
+from steward.errors import PermissionDenied
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "backstage"
+# The artist example of Backstage's own catalog-model examples: consistent on its own.
+ARTISTS = [FIXTURES / "acme" / "team-a-group.yaml",
+           FIXTURES / "components" / "artist-lookup-component.yaml",
+           FIXTURES / "components" / "www-artist-component.yaml",
+           FIXTURES / "resources" / "artists-db-resource.yaml",
+           FIXTURES / "systems" / "artist-engagement-portal-system.yaml",
+           FIXTURES / "domains" / "artists-domain.yaml"]
+
+
+def count(db, model):
+    with db.read_session() as session:
+        return session.scalar(select(func.count()).select_from(model))
+
+
+def test_backstage_examples_import_with_teams_owners_and_dependencies(db, tmp_path):
+    # team-a's parent (backstage) is not part of this set: give it a stored team.
+    make_team(db, "backstage")
+    report = import_catalog(db, SYSTEM, ARTISTS)
+    assert report.errors == [] and report.stored
+    assert report.services.created == 5 and report.teams.created == 1
+    assert report.users.created == 5
+    with db.read_session() as session:
+        services = {s.name: s for s in session.scalars(select(Service))}
+        team_a = session.scalar(select(Team).where(Team.name == "team-a"))
+        assert team_a.parent_id == session.scalar(select(Team.id).where(Team.name == "backstage"))
+        assert {s.owner_team_id for s in services.values()} == {team_a.id}
+        assert services["artists"].kind == "business_service"
+        assert services["artist-engagement-portal"].kind == "system"
+        assert services["artists-db"].kind == "resource"
+        assert services["artist-lookup"].lifecycle == "experimental"
+        assert services["artist-lookup"].annotations["buildkite.com/project-slug"]
+        deps = {name: {(d["service"], d["type"]) for d in dependencies_of(session, s.id)}
+                for name, s in services.items()}
+        assert deps["artist-lookup"] == {("artists-db", "hard")}
+        assert deps["www-artist"] == {("artist-lookup", "hard")}
+        assert deps["artist-engagement-portal"] == {
+            ("artist-lookup", "soft"), ("www-artist", "soft"), ("artists-db", "soft")}
+        assert deps["artists"] == {("artist-engagement-portal", "soft")}
+        # Users from both namespaces, with their team.
+        guests = sorted(u.username for u in session.scalars(
+            select(User).where(User.username.like("%guest"))))
+        assert guests == ["development-guest", "guest"]
+        breanna = session.scalar(select(User).where(User.username == "breanna.davison"))
+        assert user_team_names(session, breanna.id) == ["team-a"]
+        result = impact_of(session, ["artists-db"])
+        assert {a.name: a.state for a in result.affected.values()} == {
+            "artists-db": "down", "artist-lookup": "down", "www-artist": "down",
+            "artist-engagement-portal": "degraded", "artists": "degraded"}
+
+
+def test_reimport_is_idempotent(db):
+    make_team(db, "backstage")
+    import_catalog(db, SYSTEM, ARTISTS)
+    entries = count(db, AuditEntry)
+    again = import_catalog(db, SYSTEM, ARTISTS)
+    assert (again.services.created, again.services.updated, again.services.unchanged) == (0, 0, 5)
+    assert (again.dependencies.created, again.dependencies.unchanged) == (0, 6)
+    assert again.teams.unchanged == 1 and again.users.unchanged == 5
+    assert count(db, AuditEntry) == entries
+    assert count(db, Service) == 5
+
+
+def test_changed_file_updates_and_removes_what_it_no_longer_says(db, tmp_path):
+    make_team(db, "backstage")
+    folder = tmp_path / "catalog"
+    folder.mkdir()
+    for path in ARTISTS:
+        shutil.copy(path, folder / path.name)
+    import_catalog(db, SYSTEM, [folder])
+    lookup = folder / "artist-lookup-component.yaml"
+    text = lookup.read_text()
+    text = text.replace("lifecycle: experimental", "lifecycle: production")
+    text = text.replace("  dependsOn: ['resource:artists-db']\n", "")
+    lookup.write_text(text)
+    report = import_catalog(db, SYSTEM, [folder])
+    assert report.services.updated == 1 and report.services.unchanged == 4
+    assert report.dependencies.deleted == 1
+    with db.read_session() as session:
+        service = session.scalar(select(Service).where(Service.name == "artist-lookup"))
+        assert service.lifecycle == "production"
+        assert dependencies_of(session, service.id) == []
+        assert verify(session).ok
+
+
+def test_invalid_input_lists_every_bad_entity_and_stores_nothing(db):
+    report = import_catalog(db, SYSTEM, [FIXTURES])
+    assert not report.stored
+    messages = [str(e) for e in report.errors]
+    assert any("petstore-component.yaml doc 1 component:default/petstore spec.owner" in m
+               and "group:default/sre" in m for m in messages)
+    assert any("petstore-api.yaml doc 1 api:default/petstore spec.owner" in m for m in messages)
+    assert any("backstage-group.yaml doc 1 group:default/backstage spec.parent" in m
+               for m in messages)
+    assert count(db, Service) == 0 and count(db, Team) == 0 and count(db, AuditEntry) == 0
+
+
+def test_skip_invalid_imports_the_rest(db):
+    report = import_catalog(db, SYSTEM, [FIXTURES], skip_invalid=True)
+    assert report.stored and report.errors and report.left_out == 4
+    with db.read_session() as session:
+        owners = dict(session.execute(
+            select(Service.name, Team.name).join(Team, Team.id == Service.owner_team_id)).all())
+    assert "petstore" not in owners and "petstore-api" not in owners
+    # "example" is owned by user:guest, so by guest's team; the other namespace's
+    # component names its owner default/team-a.
+    assert owners["example"] == "team-a" and owners["different-namespace"] == "team-a"
+    assert owners["artist-lookup"] == "team-a"
+
+
+def test_malformed_yaml_is_reported_with_file_and_nothing_stored(db, tmp_path):
+    good = tmp_path / "good.yaml"
+    good.write_text("apiVersion: backstage.io/v1alpha1\nkind: Group\nmetadata: {name: ops}\n"
+                    "spec: {type: team, children: []}\n")
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata:\n"
+                   "  name: [unclosed\n")
+    report = import_catalog(db, SYSTEM, [tmp_path])
+    assert not report.stored
+    assert any("bad.yaml" in str(e) for e in report.errors)
+    assert count(db, Team) == 0
+
+
+def test_manual_service_with_same_name_is_adopted(db, tmp_path):
+    make_team(db, "team-a")
+    make_team(db, "backstage")
+    make_service(db, "artists-db", owner="team-a", kind="resource", tier=1)
+    report = import_catalog(db, SYSTEM, ARTISTS)
+    assert report.errors == []
+    assert report.services.created == 4 and report.services.updated == 1
+    assert count(db, Service) == 5
+
+
+def test_name_taken_by_another_entity_is_an_error(db, tmp_path):
+    make_team(db, "backstage")
+    import_catalog(db, SYSTEM, ARTISTS)
+    other = tmp_path / "other.yaml"
+    other.write_text("apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata:\n"
+                     "  name: artists-db\n  namespace: other\nspec: {type: service, "
+                     "lifecycle: production, owner: group:default/team-a}\n")
+    report = import_catalog(db, SYSTEM, [other])
+    # Outside the default namespace the name gets no prefix unless it collides in the
+    # files, so it meets the stored artists-db of the default namespace.
+    assert not report.stored
+    assert any("already used by resource:default/artists-db" in str(e) for e in report.errors)
+
+
+def test_only_admins_import(db):
+    member = Actor(kind="user", id="1", name="m", role="member")
+    with pytest.raises(PermissionDenied):
+        import_catalog(db, member, ARTISTS)
