@@ -127,27 +127,26 @@ def record_many(session: Session, actor: Actor, changes: list[Change]) -> int:
         return 0
     head = _lock_head(session)
     now = utcnow()
+    at = isoformat_z(now)
     rows = []
     prev_hash, seq = head.hash, head.seq
     for change in changes:
         seq += 1
-        entry = AuditEntry(
-            seq=seq, at=now, actor_kind=actor.kind, actor_id=str(actor.id),
-            actor_name=actor.name, action=change.action, entity_type=change.entity_type,
-            entity_id=str(change.entity_id) if change.entity_id is not None else "",
-            before=jsonable(change.before), after=jsonable(change.after), prev_hash=prev_hash,
-        )
-        entry.hash = entry_hash(_hashed_fields(entry))
-        prev_hash = entry.hash
-        rows.append({column: getattr(entry, column) for column in _COLUMNS})
-    session.execute(insert(AuditEntry), rows)
+        row = {
+            "seq": seq, "actor_kind": actor.kind, "actor_id": str(actor.id),
+            "actor_name": actor.name, "action": change.action,
+            "entity_type": change.entity_type,
+            "entity_id": str(change.entity_id) if change.entity_id is not None else "",
+            "before": jsonable(change.before), "after": jsonable(change.after),
+            "prev_hash": prev_hash,
+        }
+        row["hash"] = prev_hash = entry_hash({**row, "at": at})
+        row["at"] = now
+        rows.append(row)
+    session.execute(insert(AuditEntry.__table__), rows)
     head.seq, head.hash = seq, prev_hash
     session.flush()
     return len(rows)
-
-
-_COLUMNS = ("seq", "at", "actor_kind", "actor_id", "actor_name", "action", "entity_type",
-            "entity_id", "before", "after", "prev_hash", "hash")
 
 
 @dataclass

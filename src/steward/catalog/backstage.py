@@ -51,6 +51,8 @@ __all__ = [
     "parse_ref", "plan_import",
 ]
 
+# libyaml's safe loader when PyYAML was built with it: same safety, far faster.
+SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 API_VERSIONS = ("backstage.io/v1alpha1", "backstage.io/v1beta1")
 KIND_NAMES = {"component": "Component", "api": "API", "resource": "Resource", "system": "System",
               "domain": "Domain", "group": "Group", "user": "User"}
@@ -122,7 +124,7 @@ def load_catalog(paths: Sequence[str | Path]) -> ParsedCatalog:
             continue
         number = 0
         try:
-            for number, doc in enumerate(yaml.safe_load_all(text), 1):
+            for number, doc in enumerate(yaml.load_all(text, Loader=SAFE_LOADER), 1):
                 if doc is None:
                     continue
                 skipped, entity = _Document(label, number, doc, parsed.errors).parse()

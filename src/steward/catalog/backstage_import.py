@@ -35,6 +35,9 @@ from steward.catalog.service import bump_revision
 from steward.db import Database
 
 SOURCE = "backstage"
+# Core tables for the bulk inserts: much faster than ORM objects for thousands of rows.
+SERVICES = Service.__table__
+DEPENDENCIES = Dependency.__table__
 
 
 @dataclass
@@ -351,8 +354,8 @@ class _Importer:
             ids[spec.ref] = service.id
         if new_rows:
             created = self.session.execute(
-                insert(Service).returning(Service.id, Service.backstage_ref,
-                                          sort_by_parameter_order=True), new_rows)
+                insert(SERVICES).returning(SERVICES.c.id, SERVICES.c.backstage_ref,
+                                           sort_by_parameter_order=True), new_rows)
             for (service_id, ref), row in zip(created, new_rows, strict=True):
                 ids[ref] = service_id
                 snapshot = {"id": service_id, **{k: row[k] for k in (
@@ -399,7 +402,7 @@ class _Importer:
                 counts.deleted += 1
         if new_rows:
             created = self.session.execute(
-                insert(Dependency).returning(Dependency.id, sort_by_parameter_order=True),
+                insert(DEPENDENCIES).returning(DEPENDENCIES.c.id, sort_by_parameter_order=True),
                 new_rows)
             for (dep_id,), row in zip(created, new_rows, strict=True):
                 self.changes.append(Change("dependency.create", "dependency", dep_id,
