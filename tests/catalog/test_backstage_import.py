@@ -171,3 +171,26 @@ def test_only_admins_import(db):
     member = Actor(kind="user", id="1", name="m", role="member")
     with pytest.raises(PermissionDenied):
         import_catalog(db, member, ARTISTS)
+
+
+def test_import_through_the_api(db):
+    from helpers import api_client, bearer, make_user
+
+    make_team(db, "backstage")
+    admin = make_user(db, "root", role="admin")
+    member = make_user(db, "m", role="member", teams=["backstage"])
+    body = "\n---\n".join(path.read_text() for path in ARTISTS)
+    client = api_client(db)
+    headers = {**bearer(admin), "content-type": "application/yaml"}
+    assert client.post("/api/v1/catalog/import", content=body,
+                       headers={**bearer(member), "content-type": "application/yaml"}
+                       ).status_code == 403
+    first = client.post("/api/v1/catalog/import", content=body, headers=headers)
+    assert first.status_code == 200, first.text
+    assert first.json()["services"]["created"] == 5
+    again = client.post("/api/v1/catalog/import", content=body, headers=headers).json()
+    assert again["services"]["unchanged"] == 5
+    broken = client.post("/api/v1/catalog/import", headers=headers,
+                         content="kind: Component\nmetadata: {name: x}\n")
+    assert broken.status_code == 422
+    assert broken.json()["errors"][0]["file"] == "body"

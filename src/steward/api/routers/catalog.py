@@ -178,3 +178,32 @@ def delete_dependency(dependency_id: DependencyId, request: Request, actor: Curr
     with database(request).session() as session:
         catalog.delete_dependency(session, actor, dependency_id)
     return Response(status_code=204)
+
+
+# -- Backstage import -----------------------------------------------------------
+
+@router.post("/catalog/import", openapi_extra={
+    "requestBody": {"required": True, "content": {"application/yaml": {"schema": {
+        "type": "string", "description": "Backstage catalog YAML, several documents allowed"}}}}})
+async def import_backstage(request: Request, actor: CurrentActor,
+                           skip_invalid: bool = False) -> Response:
+    """Import Backstage catalog YAML sent as the body (admins). 422 lists every bad entity."""
+    import dataclasses
+    import tempfile
+    from pathlib import Path
+
+    from fastapi.concurrency import run_in_threadpool
+    from fastapi.responses import JSONResponse
+
+    from steward.catalog.backstage_import import import_catalog
+
+    actor.require_admin("import catalog files")
+    body = await request.body()
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "body.yaml"
+        path.write_bytes(body)
+        report = await run_in_threadpool(import_catalog, database(request), actor, [path],
+                                         skip_invalid=skip_invalid)
+    report.errors = [dataclasses.replace(e, file="body") if e.file == str(path) else e
+                     for e in report.errors]
+    return JSONResponse(report.as_dict(), status_code=200 if report.stored else 422)
