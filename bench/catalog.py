@@ -66,7 +66,7 @@ def generate(folder: Path, services: int = 10_000, dependencies: int = 30_000,
                 spec["definition"] = "openapi: 3.0.0"
             if kind == "Resource":
                 spec["type"] = "database"
-            wanted = int(per_node) + (1 if rng.random() < per_node % 1 else 0)
+            wanted = int(per_node) + (rng.random() < per_node % 1)
             wanted = min(wanted, budget)
             targets: set[str] = set()
             if lower and wanted:
@@ -121,7 +121,7 @@ def drop_database(postgres: str, name: str) -> None:
 
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 def main() -> int:
@@ -159,7 +159,8 @@ def main() -> int:
             with db.read_session() as session:
                 start = time.perf_counter()
                 graph = load_graph(session)
-                print(f"[{backend}] graph load (cold): {(time.perf_counter() - start) * 1000:.0f} ms")
+                cold_ms = (time.perf_counter() - start) * 1000
+                print(f"[{backend}] graph load (cold): {cold_ms:.0f} ms")
             names = sorted(graph.by_name)
             rng = random.Random(11)
             sample = [rng.choice(names) for _ in range(args.samples)]

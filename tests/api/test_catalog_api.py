@@ -56,7 +56,8 @@ def test_role_checks_on_every_write_route(setup, db):
     make_service(db, "ledger", owner="payments")
     make_service(db, "shop", owner="web")
     make_dependency(db, "shop", "ledger")
-    dep_id = client.get("/api/v1/dependencies", headers=bearer(tokens["admin"])).json()["items"][0]["id"]
+    listed = client.get("/api/v1/dependencies", headers=bearer(tokens["admin"])).json()
+    dep_id = listed["items"][0]["id"]
     writes = [
         ("post", "/api/v1/teams", {"name": "ops"}),
         ("patch", "/api/v1/teams/payments", {"description": "x"}),
@@ -67,7 +68,8 @@ def test_role_checks_on_every_write_route(setup, db):
         ("post", "/api/v1/services", {"name": "x1", "owner": "payments"}),
         ("patch", "/api/v1/services/ledger", {"tier": 2}),
         ("delete", "/api/v1/services/ledger", None),
-        ("post", "/api/v1/dependencies", {"service": "shop", "depends_on": "ledger", "type": "soft"}),
+        ("post", "/api/v1/dependencies",
+         {"service": "shop", "depends_on": "ledger", "type": "soft"}),
         ("patch", f"/api/v1/dependencies/{dep_id}", {"type": "soft"}),
         ("delete", f"/api/v1/dependencies/{dep_id}", None),
     ]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -154,7 +156,7 @@ def test_matches_naive_fixpoint_and_paths_are_real(data):  # type: ignore[no-unt
         path = affected.path
         assert path[0] in names_failing and path[-1] == affected.name
         assert len(set(path)) == len(path)
-        for dependency, dependant in zip(path, path[1:]):
+        for dependency, dependant in itertools.pairwise(path):
             linked = {d for d, _ in g.dependencies.get(g.by_name[dependant], [])}
             assert g.by_name[dependency] in linked
 

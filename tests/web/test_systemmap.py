@@ -76,7 +76,7 @@ def random_dags(draw):
     types = draw(st.lists(st.sampled_from(["hard", "soft"]), min_size=len(raw), max_size=len(raw)))
     # topological order index i < j: ids[i] depends on ids[j]
     nodes = [node(ids[i]) for i in range(n)]
-    edges = [MapEdge(ids[a], ids[b], t) for (a, b), t in zip(raw, types)]
+    edges = [MapEdge(ids[a], ids[b], t) for (a, b), t in zip(raw, types, strict=True)]
     return nodes, edges
 
 

@@ -17,7 +17,9 @@ def _location(loc: tuple[Any, ...] | list[Any]) -> str:
     return ".".join(parts) or "body"
 
 
-def describe_validation_errors(errors: list[dict[str, Any]]) -> tuple[str, str, list[dict[str, Any]]]:
+def describe_validation_errors(
+    errors: list[dict[str, Any]],
+) -> tuple[str, str, list[dict[str, Any]]]:
     details = []
     for err in errors:
         field = _location(err.get("loc", ()))

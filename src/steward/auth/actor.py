@@ -48,6 +48,6 @@ def cli_actor() -> Actor:
 
     try:
         login = getpass.getuser()
-    except Exception:  # pragma: no cover - no login name on this host
+    except (KeyError, OSError):  # pragma: no cover - no login name on this host
         login = "operator"
     return Actor(kind="system", id="cli", name=f"cli:{login}", role="admin")

@@ -365,9 +365,9 @@ def _check_pool_cycles_from(session: Session, start_id: int) -> None:
         for nxt in edges.get(node, ()):
             if nxt == start_id:
                 names = names_by_id(session, set(path))
-                cycle = " -> ".join(names[p] for p in path + [start_id])
+                cycle = " -> ".join(names[p] for p in [*path, start_id])
                 raise ValidationError(f"depends_on: dependency cycle between pools: {cycle}",
                                       field="depends_on")
             if nxt not in seen:
                 seen.add(nxt)
-                stack.append((nxt, path + [nxt]))
+                stack.append((nxt, [*path, nxt]))

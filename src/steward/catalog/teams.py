@@ -115,7 +115,8 @@ def list_teams(session: Session, *, q: str | None = None, limit: int = 100,
     query = select(Team)
     if q:
         like = f"%{q.lower()}%"
-        query = query.where(func.lower(Team.name).like(like) | func.lower(Team.display_name).like(like))
+        query = query.where(func.lower(Team.name).like(like)
+                            | func.lower(Team.display_name).like(like))
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
     teams = session.scalars(query.order_by(Team.name).limit(limit).offset(offset)).all()
     return total, list(teams)
@@ -141,7 +142,8 @@ def team_service_counts(session: Session) -> dict[int, int]:
 
 def team_out(session: Session, team: Team, counts: dict[int, int] | None = None) -> dict[str, Any]:
     counts = team_service_counts(session) if counts is None else counts
-    parent = session.scalar(select(Team.name).where(Team.id == team.parent_id)) if team.parent_id else None
+    parent = (session.scalar(select(Team.name).where(Team.id == team.parent_id))
+              if team.parent_id else None)
     return {
         "id": team.id,
         "name": team.name,

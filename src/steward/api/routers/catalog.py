@@ -160,7 +160,8 @@ def create_dependency(body: DependencyCreate, request: Request,
 
 
 @router.get("/dependencies/{dependency_id}", response_model=DependencyOut)
-def get_dependency(dependency_id: DependencyId, request: Request, _actor: CurrentActor) -> dict[str, Any]:
+def get_dependency(dependency_id: DependencyId, request: Request,
+                   _actor: CurrentActor) -> dict[str, Any]:
     with database(request).read_session() as session:
         return _dependency_out(session, catalog.get_dependency(session, dependency_id))
 
@@ -174,7 +175,8 @@ def update_dependency(dependency_id: DependencyId, body: DependencyUpdate, reque
 
 
 @router.delete("/dependencies/{dependency_id}", status_code=204)
-def delete_dependency(dependency_id: DependencyId, request: Request, actor: CurrentActor) -> Response:
+def delete_dependency(dependency_id: DependencyId, request: Request,
+                      actor: CurrentActor) -> Response:
     with database(request).session() as session:
         catalog.delete_dependency(session, actor, dependency_id)
     return Response(status_code=204)

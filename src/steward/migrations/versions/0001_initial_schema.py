@@ -5,10 +5,10 @@ Revises:
 Create Date: 2026-11-26 05:53:41.090141
 """
 
-from alembic import op
 import sqlalchemy as sa
-import steward.db
+from alembic import op
 
+import steward.db
 
 revision = '0001'
 down_revision = None
