@@ -15,8 +15,8 @@ from steward.config import load_settings
 from steward.db import Database
 from steward.errors import StewardError
 
-console = Console()
-err_console = Console(stderr=True)
+console = Console(soft_wrap=True)
+err_console = Console(stderr=True, soft_wrap=True)
 
 T = TypeVar("T")
 
