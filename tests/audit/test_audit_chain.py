@@ -109,3 +109,19 @@ def test_audit_api_is_admin_only(db):
     assert page["total"] == 1 and page["items"][0]["action"] == "team.create"
     verified = client.get("/api/v1/audit/verify", headers=bearer(admin)).json()
     assert verified["ok"] is True
+
+
+def test_concurrent_writers_keep_one_unbroken_chain(db):
+    from concurrent.futures import ThreadPoolExecutor
+
+    make_team(db, "a")
+
+    def write(i: int) -> None:
+        make_service(db, f"svc-{i}", owner="a")
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        list(pool.map(write, range(40)))
+    with db.read_session() as session:
+        result = audit.verify(session)
+    assert result.ok, result.problem
+    assert result.entries == 41

@@ -155,13 +155,14 @@ def delete_service(session: Session, actor: Actor, name: str) -> None:
         )
     ).all()
     names = names_by_id(session, {d.service_id for d in deps} | {d.depends_on_id for d in deps})
+    # Lock order everywhere: catalog revision, then the audit chain head.
+    bump_revision(session)
     for dep in deps:
         audit.record(session, actor, "dependency.delete", "dependency", dep.id,
                      before=dependency_snapshot(dep, names))
         session.delete(dep)
     session.delete(service)
     session.flush()
-    bump_revision(session)
     audit.record(session, actor, "service.delete", "service", before["id"], before=before)
 
 
