@@ -1,9 +1,157 @@
-"""Server-rendered web UI."""
+"""Server-rendered web UI: mounting, signing in and out, HTML error pages."""
 
 from __future__ import annotations
 
-from fastapi import FastAPI
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy.exc import SQLAlchemyError
+from starlette.datastructures import FormData
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import RedirectResponse, Response
+
+from steward.api.deps import SESSION_COOKIE, database
+from steward.auth import service as auth
+from steward.config import Settings
+from steward.errors import AuthenticationFailed
+from steward.web.guard import (
+    LOGIN_CSRF_COOKIE,
+    TITLES,
+    WebRoute,
+    check_csrf,
+    form_text,
+    login_token_ok,
+    new_login_token,
+    read_form,
+    safe_next,
+    viewer_from,
+)
+from steward.web.render import STATIC_DIR, error_page, render
+
+router = APIRouter(route_class=WebRoute, include_in_schema=False)
+Form = Annotated[FormData, Depends(read_form)]
+
+# Paths whose errors stay JSON: the API, the ingest endpoints and the health check.
+MACHINE_PREFIXES = ("/api/", "/ingest/", "/v2/", "/healthz", "/metrics", "/openapi", "/docs",
+                    "/redoc", "/static/")
+
+
+def _settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def _login_page(request: Request, *, next_url: str, username: str = "", error: str = "",
+                status: int = 200, token: str = "") -> Response:
+    token = token or request.cookies.get(LOGIN_CSRF_COOKIE) or new_login_token()
+    response = render(request, "login.html", {"csrf_token": token, "next_url": next_url,
+                                              "username": username, "error": error},
+                      status=status)
+    response.set_cookie(LOGIN_CSRF_COOKIE, token, httponly=True, samesite="strict",
+                        secure=_settings(request).secure_cookies, path="/login", max_age=3600)
+    return response
+
+
+@router.get("/")
+def home() -> RedirectResponse:
+    return RedirectResponse("/catalog", status_code=303)
+
+
+@router.get("/login")
+def login_form(request: Request) -> Response:
+    next_url = safe_next(request.query_params.get("next"))
+    with database(request).read_session() as session:
+        viewer = viewer_from(request, session)
+    if viewer is not None:
+        return RedirectResponse(next_url, status_code=303)
+    return _login_page(request, next_url=next_url)
+
+
+@router.post("/login")
+def login_submit(request: Request, form: Form) -> Response:
+    next_url = safe_next(form_text(form, "next"))
+    username = form_text(form, "username")
+    if not login_token_ok(request, form):
+        # A fresh token comes with the re-rendered form, so trying again works.
+        return _login_page(request, next_url=next_url, username=username, status=403,
+                           error="The sign-in form had expired. Please try again.",
+                           token=new_login_token())
+    password = form.get("password")
+    if not username or not isinstance(password, str) or not password:
+        return _login_page(request, next_url=next_url, username=username, status=422,
+                           error="Enter your username and password.")
+    settings = _settings(request)
+    try:
+        with database(request).session() as session:
+            cookie, _user = auth.login(session, username, password, hours=settings.session_hours)
+    except AuthenticationFailed as exc:
+        message = "Wrong username or password." if "wrong" in exc.message else (
+            exc.message[:1].upper() + exc.message[1:] + ".")
+        return _login_page(request, next_url=next_url, username=username, status=401,
+                           error=message)
+    response = RedirectResponse(next_url, status_code=303)
+    response.set_cookie(SESSION_COOKIE, cookie, httponly=True, samesite="lax",
+                        secure=settings.secure_cookies, path="/",
+                        max_age=settings.session_hours * 3600)
+    response.delete_cookie(LOGIN_CSRF_COOKIE, path="/login")
+    return response
+
+
+@router.post("/logout")
+def logout(request: Request, form: Form) -> Response:
+    cookie = request.cookies.get(SESSION_COOKIE, "")
+    with database(request).session() as session:
+        viewer = viewer_from(request, session)
+        if viewer is not None:
+            request.state.viewer = viewer
+            check_csrf(viewer, form)
+            auth.logout(session, cookie)
+    response = RedirectResponse("/login", status_code=303)
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    return response
+
+
+def _remember_viewer(request: Request) -> None:
+    """So an error page for an unknown address still shows the navigation."""
+    try:
+        with database(request).read_session() as session:
+            viewer = viewer_from(request, session)
+    except SQLAlchemyError:  # an error page must render even when the database does not answer
+        return
+    if viewer is not None:
+        request.state.viewer = viewer
+
+
+def _wants_html(request: Request) -> bool:
+    path = request.url.path
+    if path.startswith(MACHINE_PREFIXES):
+        return False
+    return "text/html" in request.headers.get("accept", "")
 
 
 def install_web(app: FastAPI) -> None:
-    pass
+    from steward.web import pages_admin, pages_catalog, pages_map
+
+    app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
+    app.include_router(router)
+    app.include_router(pages_catalog.router)
+    app.include_router(pages_map.router)
+    app.include_router(pages_admin.router)
+
+    previous: Any = app.exception_handlers.get(StarletteHTTPException)
+
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        """Unknown pages get an HTML page in a browser; everything else keeps JSON."""
+        if _wants_html(request) and exc.status_code in TITLES | {405: ""}:
+            title = TITLES.get(exc.status_code, "Method not allowed")
+            message = ("There is no page at this address." if exc.status_code == 404
+                       else str(exc.detail))
+            _remember_viewer(request)
+            return error_page(request, exc.status_code, title, message)
+        if previous is not None:
+            response: Response = await previous(request, exc)
+            return response
+        raise exc
+
+    app.add_exception_handler(StarletteHTTPException, http_error)  # type: ignore[arg-type]

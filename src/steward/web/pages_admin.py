@@ -1,0 +1,150 @@
+"""Teams and the audit log."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, Depends, Request
+from pydantic import ValidationError as PydanticError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from starlette.datastructures import FormData
+from starlette.responses import RedirectResponse, Response
+
+from steward.api.deps import database
+from steward.api.errors import describe_validation_errors
+from steward.audit import service as audit
+from steward.audit.models import AuditEntry
+from steward.auth import service as auth
+from steward.catalog import service as catalog
+from steward.catalog import teams as teams_service
+from steward.catalog.schemas import TeamCreate
+from steward.errors import StewardError
+from steward.web.guard import (
+    Viewer,
+    WebRoute,
+    check_csrf,
+    form_text,
+    pick,
+    read_form,
+    require_admin,
+    require_viewer,
+)
+from steward.web.render import DEFAULT_LIMIT, Pager, diff_rows, paging, render
+
+router = APIRouter(route_class=WebRoute, include_in_schema=False)
+Form = Annotated[FormData, Depends(read_form)]
+
+CONTACT_FIELDS = ("email", "chat", "pager")
+
+
+def team_href(name: str) -> str:
+    return "/teams/" + quote(name, safe="")
+
+
+def _teams_page(request: Request, session: Session, viewer: Viewer, *, error: str = "",
+                status: int = 200, form: dict[str, str] | None = None) -> Response:
+    limit, offset = paging(request)
+    total, teams = teams_service.list_teams(session, limit=limit, offset=offset)
+    counts = teams_service.team_service_counts(session)
+    rows = [teams_service.team_out(session, team, counts) for team in teams]
+    keep: dict[str, Any] = {"limit": limit} if limit != DEFAULT_LIMIT else {}
+    return render(request, "teams.html", {
+        "rows": rows, "pager": Pager("/teams", keep, total, limit, offset),
+        "error": error, "form": form or {}, "contact_fields": CONTACT_FIELDS,
+        "notice": "Team created." if request.query_params.get("done") == "created" else None,
+    }, status=status, nav="teams")
+
+
+@router.get("/teams")
+def teams_page(request: Request) -> Response:
+    with database(request).read_session() as session:
+        viewer = require_viewer(request, session)
+        return _teams_page(request, session, viewer)
+
+
+@router.post("/teams")
+def team_create(request: Request, form: Form) -> Response:
+    values = {k: str(v) for k, v in form.items() if k != "csrf_token"}
+    db = database(request)
+    try:
+        with db.session() as session:
+            viewer = require_viewer(request, session)
+            check_csrf(viewer, form)
+            require_admin(viewer, "create teams")
+            contacts = {key: form_text(form, key) for key in CONTACT_FIELDS
+                        if form_text(form, key)}
+            data = TeamCreate(name=form_text(form, "name"),
+                              display_name=form_text(form, "display_name"),
+                              description=form_text(form, "description"), contacts=contacts)
+            team = teams_service.create_team(session, viewer.actor, data)
+            name = team.name
+    except (StewardError, PydanticError) as exc:
+        if isinstance(exc, PydanticError):
+            message, status = describe_validation_errors(list(exc.errors()))[0], 422  # type: ignore[arg-type]
+        else:
+            message, status = exc.message, exc.status_code
+        with db.read_session() as session:
+            viewer = require_viewer(request, session)
+            return _teams_page(request, session, viewer, error=message, status=status,
+                               form=values)
+    return RedirectResponse(f"{team_href(name)}?done=created", status_code=303)
+
+
+@router.get("/teams/{name}")
+def team_page(request: Request, name: str) -> Response:
+    with database(request).read_session() as session:
+        require_viewer(request, session)
+        team = teams_service.get_team(session, name)
+        info = teams_service.team_out(session, team)
+        _, members = auth.list_users(session, team=name, limit=1000)
+        _, services = catalog.list_services(session, team=name, limit=1000)
+        return render(request, "team.html", {
+            "team": info, "members": members, "services": services,
+            "notice": "Team created." if request.query_params.get("done") == "created"
+            else None,
+        }, nav="teams")
+
+
+def _entity_label(entry: AuditEntry) -> str:
+    for snap in (entry.after, entry.before):
+        if isinstance(snap, dict):
+            for key in ("name", "username", "prefix"):
+                if snap.get(key):
+                    return str(snap[key])
+            if snap.get("service") and snap.get("depends_on"):
+                return f"{snap['service']} \u2192 {snap['depends_on']}"
+    return ""
+
+
+def _entity_types(session: Session) -> list[str]:
+    # The audit log spans every domain, so the filter offers what is actually there.
+    return sorted(session.scalars(select(AuditEntry.entity_type).distinct()))
+
+
+@router.get("/audit")
+def audit_page(request: Request) -> Response:
+    entity_type = pick(request.query_params, "entity_type")
+    want_verify = request.query_params.get("verify") == "1"
+    limit, offset = paging(request)
+    with database(request).read_session() as session:
+        viewer = require_viewer(request, session)
+        require_admin(viewer, "read the audit log")
+        total, entries = audit.list_entries(session, entity_type=entity_type or None,
+                                            limit=limit, offset=offset)
+        rows = [{
+            "entry": entry,
+            "label": _entity_label(entry),
+            "diff": diff_rows(entry.before, entry.after),
+        } for entry in entries]
+        types = _entity_types(session)
+        keep: dict[str, Any] = {"entity_type": entity_type} if entity_type else {}
+        if limit != DEFAULT_LIMIT:
+            keep["limit"] = limit
+        # Rendered inside the session: the entries are ORM rows.
+        return render(request, "audit.html", {
+            "rows": rows, "pager": Pager("/audit", keep, total, limit, offset),
+            "entity_type": entity_type, "entity_types": types,
+            "verified": audit.verify(session) if want_verify else None,
+        }, nav="audit")

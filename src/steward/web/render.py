@@ -1,0 +1,159 @@
+"""Rendering pages: the Jinja environment, paging and small formatting helpers."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+from fastapi import Request
+from fastapi.templating import Jinja2Templates
+from starlette.responses import Response
+
+from steward import __version__
+from steward.timeutil import isoformat_z
+from steward.web.guard import PageError
+
+HERE = Path(__file__).resolve().parent
+TEMPLATES = Jinja2Templates(directory=str(HERE / "templates"))
+STATIC_DIR = HERE / "static"
+
+STATE_LABELS = {"up": "\u2713 up", "degraded": "! degraded", "down": "\u2715 down",
+                "unknown": "? unknown"}
+DEFAULT_LIMIT = 50
+MAX_LIMIT = 500
+
+
+def _when(value: datetime | None) -> str:
+    if value is None:
+        return ""
+    return value.strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def _iso(value: datetime | None) -> str:
+    return isoformat_z(value) if value is not None else ""
+
+
+def _humanise(value: str | None) -> str:
+    return (value or "").replace("_", " ")
+
+
+def _json(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, sort_keys=True, ensure_ascii=False)
+
+
+TEMPLATES.env.filters["when"] = _when
+TEMPLATES.env.filters["iso"] = _iso
+TEMPLATES.env.filters["humanise"] = _humanise
+TEMPLATES.env.filters["tojson_text"] = _json
+TEMPLATES.env.globals["state_label"] = lambda s: STATE_LABELS.get(s, s)
+TEMPLATES.env.globals["version"] = __version__
+
+
+def render(request: Request, template: str, context: dict[str, Any] | None = None, *,
+           status: int = 200, nav: str = "") -> Response:
+    ctx: dict[str, Any] = {"viewer": getattr(request.state, "viewer", None), "nav": nav}
+    ctx.update(context or {})
+    response = TEMPLATES.TemplateResponse(request, template, ctx, status_code=status)
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["X-Frame-Options"] = "DENY"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Referrer-Policy"] = "same-origin"
+    # The system map's SVG carries its own small <style>, hence inline styles.
+    response.headers["Content-Security-Policy"] = (
+        "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+        "img-src 'self' data:; frame-ancestors 'none'; form-action 'self'; base-uri 'none'")
+    return response
+
+
+def error_page(request: Request, status: int, title: str, message: str) -> Response:
+    return render(request, "error.html", {"status": status, "title": title, "message": message},
+                  status=status)
+
+
+def url_with(path: str, params: dict[str, Any], **changes: Any) -> str:
+    merged = {**params, **changes}
+    query = urlencode([(k, v) for k, v in merged.items() if v is not None and v != ""])
+    return f"{path}?{query}" if query else path
+
+
+def whole_number(raw: str, field: str, *, default: int, low: int, high: int | None = None) -> int:
+    """A query parameter that must be a whole number in range; a clear 422 otherwise."""
+    if raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError as exc:
+        raise PageError(422, "Invalid input", f"{field}: must be a whole number") from exc
+    if value < low or (high is not None and value > high):
+        bound = f"between {low} and {high}" if high is not None else f"at least {low}"
+        raise PageError(422, "Invalid input", f"{field}: must be {bound}")
+    return value
+
+
+@dataclass(frozen=True)
+class Pager:
+    path: str
+    params: dict[str, Any]
+    total: int
+    limit: int
+    offset: int
+
+    @property
+    def first(self) -> int:
+        return min(self.offset + 1, self.total) if self.total else 0
+
+    @property
+    def last(self) -> int:
+        return min(self.offset + self.limit, self.total)
+
+    @property
+    def prev_url(self) -> str | None:
+        if self.offset <= 0:
+            return None
+        offset = max(self.offset - self.limit, 0)
+        return url_with(self.path, self.params, offset=offset or None, limit=self._limit_param)
+
+    @property
+    def next_url(self) -> str | None:
+        if self.offset + self.limit >= self.total:
+            return None
+        return url_with(self.path, self.params, offset=self.offset + self.limit,
+                        limit=self._limit_param)
+
+    @property
+    def _limit_param(self) -> int | None:
+        return None if self.limit == DEFAULT_LIMIT else self.limit
+
+
+def paging(request: Request) -> tuple[int, int]:
+    """limit and offset from the query string."""
+    limit = whole_number(request.query_params.get("limit", ""), "limit",
+                         default=DEFAULT_LIMIT, low=1, high=MAX_LIMIT)
+    offset = whole_number(request.query_params.get("offset", ""), "offset", default=0, low=0)
+    return limit, offset
+
+
+def diff_rows(before: Any, after: Any) -> list[dict[str, Any]]:
+    """Field by field comparison of an audit entry's before and after snapshots."""
+    b = before if isinstance(before, dict) else ({} if before is None else {"value": before})
+    a = after if isinstance(after, dict) else ({} if after is None else {"value": after})
+    rows = []
+    for key in sorted(set(b) | set(a)):
+        in_b, in_a = key in b, key in a
+        old, new = b.get(key), a.get(key)
+        changed = in_b != in_a or old != new
+        rows.append({
+            "field": key,
+            "before": _json(old) if in_b else "",
+            "after": _json(new) if in_a else "",
+            "changed": changed,
+            "status": "added" if not in_b else "removed" if not in_a else
+                      "changed" if changed else "same",
+        })
+    return rows

@@ -1,0 +1,156 @@
+"""Fixtures for the web UI: a real ``steward serve`` process with the demo
+organisation, and the system's Chromium driven by Playwright.
+
+The browser is never downloaded: Playwright launches ``/usr/bin/chromium``
+(Debian's package). Without it the UI tests skip, which the root conftest
+turns into a failure under ``STEWARD_REQUIRE_ALL=1``.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from steward import migrate
+from steward.config import Settings
+from steward.db import Database
+from steward.demo.seed import DEMO_PASSWORD, seed_demo
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+REPO = Path(__file__).resolve().parents[2]
+SCREENSHOTS = REPO / "test-output" / "screenshots"
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _wait_healthy(base: str, process: subprocess.Popen[bytes], log: Path) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"steward serve exited with {process.returncode}:\n"
+                               f"{log.read_text(errors='replace')}")
+        try:
+            if httpx.get(base + "/healthz", timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"steward serve did not answer /healthz in 60 s:\n"
+                       f"{log.read_text(errors='replace')}")
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Base URL of a real server on 127.0.0.1 serving the seeded demo organisation."""
+    folder = tmp_path_factory.mktemp("live")
+    url = f"sqlite:///{folder / 'steward.db'}"
+    db = Database(Settings(database_url=url))
+    migrate.upgrade(db)
+    migrate.ensure_seed_rows(db)
+    seed_demo(db)
+    db.dispose()
+
+    port = _free_port()
+    env = {**os.environ, "STEWARD_DATABASE_URL": url}
+    env.pop("STEWARD_SECURE_COOKIES", None)  # plain http on 127.0.0.1
+    log = folder / "server.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "steward.cli.main", "serve", "--host", "127.0.0.1",
+             "--port", str(port)],
+            env=env, stdout=out, stderr=subprocess.STDOUT, cwd=str(folder),
+        )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        _wait_healthy(base, process, log)
+        yield base
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=5)
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[object]:
+    if not CHROMIUM.exists():
+        pytest.skip("Chromium is not installed at /usr/bin/chromium "
+                    "(apt-get install chromium); the UI tests never download a browser")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@pytest.fixture
+def page(browser, live_server):  # type: ignore[no-untyped-def]
+    """A fresh browser context (no cookies) per test, pointed at the live server."""
+    context = browser.new_context(base_url=live_server, viewport={"width": 1400, "height": 900})
+    context.set_default_timeout(15_000)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    # Console errors catch what the page's Content-Security-Policy blocks; a refused
+    # request (403, 404) the tests make on purpose also logs one, so those are let through.
+    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error"
+            and "Failed to load resource" not in msg.text else None)
+    try:
+        yield page
+    finally:
+        context.close()
+    assert not errors, f"JavaScript errors on the page: {errors}"
+
+
+@pytest.fixture
+def shot(page):  # type: ignore[no-untyped-def]
+    """``shot(name)`` saves a full-page screenshot to test-output/screenshots/<name>.png."""
+
+    def take(name: str) -> Path:
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        path = SCREENSHOTS / f"{re.sub(r'[^A-Za-z0-9_.-]+', '-', name)}.png"
+        page.screenshot(path=str(path), full_page=True)
+        return path
+
+    return take
+
+
+@pytest.fixture
+def sign_in(page):  # type: ignore[no-untyped-def]
+    """``sign_in(username)`` signs in through the login form as a demo user."""
+
+    def login(username: str, password: str = DEMO_PASSWORD) -> None:
+        page.goto("/login")
+        page.fill("#username", username)
+        page.fill("#password", password)
+        page.click("button[type=submit]")
+        page.wait_for_url(re.compile(r"/catalog"))
+
+    return login
