@@ -25,7 +25,7 @@ def load_graph(session: Session) -> Graph:
         cached = _cache.get(key)
         if cached and cached[0] == revision:
             return cached[1]
-    teams = dict(session.execute(select(Team.id, Team.name)).tuples().all())
+    teams = dict(session.execute(select(Team.id, Team.name)).all())
     cis = [
         CI(id=row.id, name=row.name, kind=row.kind, team=teams.get(row.owner_team_id),
            min_up=row.min_up, tier=row.tier)

@@ -205,7 +205,7 @@ def list_services(
 
 
 def team_names(session: Session) -> dict[int, str]:
-    return dict(session.execute(select(Team.id, Team.name)).tuples().all())
+    return dict(session.execute(select(Team.id, Team.name)).all())
 
 
 def service_out(session: Session, service: Service,

@@ -54,10 +54,10 @@ def _dependency_counts(session: Session, ids: list[int]) -> tuple[dict[int, int]
         return {}, {}
     down = dict(session.execute(
         select(Dependency.service_id, func.count()).where(Dependency.service_id.in_(ids))
-        .group_by(Dependency.service_id)).tuples().all())
+        .group_by(Dependency.service_id)).all())
     up = dict(session.execute(
         select(Dependency.depends_on_id, func.count()).where(Dependency.depends_on_id.in_(ids))
-        .group_by(Dependency.depends_on_id)).tuples().all())
+        .group_by(Dependency.depends_on_id)).all())
     return down, up
 
 
