@@ -1,0 +1,45 @@
+"""The domain commands that every deployment source translates into.
+
+Ingest modules (GitHub, GitLab, CDEvents, PagerDuty, the generic API, the
+CLI) build a :class:`RecordDeployment` and hand it to
+``steward.changes.service.record_deployment``; routing, dedup and change
+records live there, once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+DEPLOYMENT_STATUSES = ("in_progress", "succeeded", "failed", "rolled_back")
+
+
+@dataclass(frozen=True)
+class CommitInfo:
+    sha: str
+    committed_at: datetime | None  # timezone-aware UTC
+    message: str = ""
+
+
+@dataclass(frozen=True)
+class RecordDeployment:
+    environment: str
+    status: str  # one of DEPLOYMENT_STATUSES
+    service: str | None = None  # a Steward service name, when the source names one
+    repository: str | None = None  # "owner/repo" slug, mapped through service annotations
+    version: str | None = None
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    commits: tuple[CommitInfo, ...] = ()
+    source: str = "api"  # api, github, gitlab, cdevents, pagerduty, cli
+    # Identifies the same deployment across events of its source (GitHub deployment id,
+    # GitLab deployment id, CDEvents subject id...); later events update it.
+    external_id: str | None = None
+    url: str | None = None
+    description: str = ""
+    author: str | None = None  # who started it, as the source names them
+    rollback_of: int | None = None  # a Steward deployment id
+    rollback_of_version: str | None = None  # or the version rolled back from
+    fixes_incident: int | None = None
+    change_id: int | None = None
+    links: dict[str, str] = field(default_factory=dict)  # {"pipeline": url, "pr": url}
