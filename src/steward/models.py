@@ -1,13 +1,33 @@
 """Imports every domain's tables so the metadata is complete (migrations, tests)."""
 
 from steward.audit.models import AuditEntry, AuditHead
-from steward.auth.models import ApiToken, TeamMembership, User, WebSession
+from steward.auth.models import (
+    ApiToken,
+    Integration,
+    ServerSecret,
+    TeamMembership,
+    User,
+    WebSession,
+)
 from steward.catalog.models import CatalogState, Dependency, Service, Team
+from steward.changes.models import (
+    Approval,
+    CalendarWindow,
+    Change,
+    ChangeService,
+    ChangeTemplate,
+    Deployment,
+    DeploymentCommit,
+    TemplateService,
+    WebhookDelivery,
+)
 from steward.db import Base
 
 metadata = Base.metadata
 
 __all__ = [
-    "ApiToken", "AuditEntry", "AuditHead", "CatalogState", "Dependency", "Service", "Team",
+    "ApiToken", "Approval", "CalendarWindow", "Change", "ChangeService", "ChangeTemplate",
+    "Deployment", "DeploymentCommit", "Integration", "ServerSecret", "TemplateService",
+    "WebhookDelivery", "AuditEntry", "AuditHead", "CatalogState", "Dependency", "Service", "Team",
     "TeamMembership", "User", "WebSession", "metadata",
 ]

@@ -60,3 +60,34 @@ class WebSession(Base):
     csrf_token: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Integration(Base):
+    """A source of events (webhooks, alerts) and its credential.
+
+    Bearer keys are stored as SHA-256 only. Webhook secrets that must be used
+    to check signatures (GitHub's HMAC) are never stored: they are derived
+    from the server secret and this row's salt whenever needed.
+    """
+
+    __tablename__ = "integrations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    type: Mapped[str] = mapped_column(String(40), index=True)
+    name: Mapped[str] = mapped_column(String(200), default="")
+    service_id: Mapped[int | None] = mapped_column(ForeignKey("services.id", ondelete="CASCADE"))
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id", ondelete="CASCADE"))
+    prefix: Mapped[str] = mapped_column(String(20), default="")
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    salt: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class ServerSecret(Base):
+    """The server secret when STEWARD_SECRET_KEY is not set (generated once)."""
+
+    __tablename__ = "server_secrets"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    value: Mapped[str] = mapped_column(String(128))

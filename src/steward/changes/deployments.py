@@ -1,0 +1,274 @@
+"""Recording deployments from any source, and what they do to their change."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.orm import Session
+
+from steward.audit import service as audit
+from steward.auth.actor import Actor
+from steward.catalog.models import Service
+from steward.changes.commands import DEPLOYMENT_STATUSES, RecordDeployment
+from steward.changes.models import Change, ChangeService, Deployment, DeploymentCommit
+from steward.errors import NotFound, ValidationError
+from steward.timeutil import isoformat_z, utcnow
+
+AUTHORIZED_STATES = ("scheduled", "implement")
+SLUG_ANNOTATIONS = ("github.com/project-slug", "gitlab.com/project-slug")
+
+
+def production_environments() -> frozenset[str]:
+    raw = os.environ.get("STEWARD_PRODUCTION_ENVIRONMENTS", "production,prod,live")
+    return frozenset(e.strip().lower() for e in raw.split(",") if e.strip())
+
+
+def is_production(environment: str) -> bool:
+    return environment.lower() in production_environments()
+
+
+@dataclass
+class Recorded:
+    deployment: Deployment
+    created: bool
+    change: Change | None
+
+
+def service_for(session: Session, cmd: RecordDeployment) -> Service:
+    """The service a deployment is for: by name, or by repository slug."""
+    if cmd.service:
+        service = session.scalar(select(Service).where(Service.name == cmd.service))
+        if service is None:
+            raise ValidationError(f"service: service {cmd.service!r} does not exist",
+                                  field="service")
+        return service
+    if cmd.repository:
+        found = service_for_repository(session, cmd.repository)
+        if found is None:
+            raise ValidationError(
+                f"repository: no service is mapped to {cmd.repository!r}; annotate one with "
+                "github.com/project-slug or gitlab.com/project-slug, or give it a repo link",
+                field="repository")
+        return found
+    raise ValidationError("service: name the service (or the repository)", field="service")
+
+
+def service_for_repository(session: Session, slug: str) -> Service | None:
+    slug = slug.strip().strip("/").lower()
+    services = list(session.scalars(select(Service)))
+    for service in services:
+        annotations = service.annotations or {}
+        if any(str(annotations.get(key, "")).strip().lower() == slug
+               for key in SLUG_ANNOTATIONS):
+            return service
+    for service in services:
+        for link in service.links or []:
+            url = str(link.get("url", "")).lower().removesuffix(".git").rstrip("/")
+            if link.get("type") == "repo" and url.endswith(("/" + slug, ":" + slug)):
+                return service
+    return None
+
+
+def deployment_snapshot(dep: Deployment) -> dict[str, Any]:
+    return {"id": dep.id, "service_id": dep.service_id, "environment": dep.environment,
+            "version": dep.version, "status": dep.status, "started_at": dep.started_at,
+            "finished_at": dep.finished_at, "source": dep.source, "external_id": dep.external_id,
+            "change_id": dep.change_id, "unauthorised": dep.unauthorised,
+            "batch_size": dep.batch_size, "rollback_of_id": dep.rollback_of_id,
+            "fixes_incident_id": dep.fixes_incident_id}
+
+
+def record_deployment(session: Session, actor: Actor, cmd: RecordDeployment) -> Recorded:
+    """Create or update (same source and external id) a deployment; link and move its change."""
+    if cmd.status not in DEPLOYMENT_STATUSES:
+        raise ValidationError(f"status: must be one of {', '.join(DEPLOYMENT_STATUSES)}",
+                              field="status")
+    environment = cmd.environment.strip()
+    if not environment:
+        raise ValidationError("environment: is required", field="environment")
+    service = service_for(session, cmd)
+    actor.require_team_write(service.owner_team_id, f"record deployments of {service.name}")
+    if cmd.started_at and cmd.finished_at and cmd.finished_at < cmd.started_at:
+        raise ValidationError("finished_at: is before started_at", field="finished_at")
+    if cmd.finished_at and cmd.finished_at > utcnow() + timedelta(minutes=5):
+        raise ValidationError("finished_at: is in the future", field="finished_at")
+
+    existing = None
+    if cmd.external_id:
+        existing = session.scalar(select(Deployment).where(
+            Deployment.source == cmd.source, Deployment.external_id == cmd.external_id))
+    before = deployment_snapshot(existing) if existing else None
+    deployment = existing or Deployment(service_id=service.id, environment=environment,
+                                        source=cmd.source, external_id=cmd.external_id)
+    if existing is not None and existing.service_id != service.id:
+        raise ValidationError("service: this deployment was recorded for another service",
+                              field="service")
+    if existing is not None and existing.status in ("succeeded", "failed", "rolled_back") \
+            and cmd.status == "in_progress":
+        # A late "in progress" event never reopens a finished deployment.
+        return Recorded(existing, False, _change_of(session, existing))
+    deployment.status = cmd.status
+    deployment.version = cmd.version or deployment.version or ""
+    deployment.started_at = cmd.started_at or deployment.started_at
+    if cmd.status != "in_progress":
+        deployment.finished_at = cmd.finished_at or deployment.finished_at or utcnow()
+    deployment.url = cmd.url or deployment.url or ""
+    deployment.description = cmd.description or deployment.description or ""
+    deployment.author = cmd.author or deployment.author or ""
+    if cmd.fixes_incident is not None:
+        deployment.fixes_incident_id = cmd.fixes_incident
+    deployment.rollback_of_id = _rollback_target(session, service, cmd) or deployment.rollback_of_id
+    if existing is None:
+        session.add(deployment)
+    session.flush()
+    _add_commits(session, deployment, cmd)
+
+    change = _link_change(session, deployment, service, cmd)
+    deployment.unauthorised = is_production(environment) and (
+        change is None or change.authorized_at is None)
+    session.flush()
+    after = deployment_snapshot(deployment)
+    if after != before:
+        audit.record(session, actor, "deployment.record" if existing is None
+                     else "deployment.update", "deployment", deployment.id,
+                     before=before, after=after)
+    if change is not None:
+        from steward.changes.lifecycle import follow_deployment
+
+        follow_deployment(session, actor, change, deployment)
+    return Recorded(deployment, existing is None, change)
+
+
+def _rollback_target(session: Session, service: Service, cmd: RecordDeployment) -> int | None:
+    if cmd.rollback_of is not None:
+        target = session.get(Deployment, cmd.rollback_of)
+        if target is None or target.service_id != service.id:
+            raise ValidationError(f"rollback_of: deployment {cmd.rollback_of} of "
+                                  f"{service.name} does not exist", field="rollback_of")
+        return target.id
+    if cmd.rollback_of_version:
+        return session.scalar(select(Deployment.id).where(
+            Deployment.service_id == service.id,
+            Deployment.version == cmd.rollback_of_version).order_by(Deployment.id.desc()).limit(1))
+    return None
+
+
+def _add_commits(session: Session, deployment: Deployment, cmd: RecordDeployment) -> None:
+    if not cmd.commits:
+        return
+    known = set(session.scalars(select(DeploymentCommit.sha).where(
+        DeploymentCommit.deployment_id == deployment.id)))
+    for commit in cmd.commits:
+        sha = commit.sha.strip()
+        if not sha or sha in known:
+            continue
+        known.add(sha)
+        session.add(DeploymentCommit(deployment_id=deployment.id, sha=sha,
+                                     committed_at=commit.committed_at,
+                                     message=commit.message[:2000]))
+    deployment.batch_size = len(known)
+
+
+def _change_of(session: Session, deployment: Deployment) -> Change | None:
+    return session.get(Change, deployment.change_id) if deployment.change_id else None
+
+
+def _link_change(session: Session, deployment: Deployment, service: Service,
+                 cmd: RecordDeployment) -> Change | None:
+    if cmd.change_id is not None:
+        change = session.get(Change, cmd.change_id)
+        if change is None:
+            raise ValidationError(f"change_id: change {cmd.change_id} does not exist",
+                                  field="change_id")
+        covers = session.scalar(select(ChangeService.service_id).where(
+            ChangeService.change_id == change.id, ChangeService.service_id == service.id))
+        if covers is None:
+            raise ValidationError(f"change_id: CHG-{change.id} does not cover {service.name}",
+                                  field="change_id")
+        deployment.change_id = change.id
+        return change
+    if deployment.change_id is not None:
+        return session.get(Change, deployment.change_id)
+    # The most recent authorised change open for this service and environment.
+    change = session.scalar(
+        select(Change).join(ChangeService, ChangeService.change_id == Change.id)
+        .where(ChangeService.service_id == service.id,
+               func.lower(Change.environment) == deployment.environment.lower(),
+               Change.state.in_(AUTHORIZED_STATES))
+        .order_by(Change.authorized_at.desc(), Change.id.desc()).limit(1))
+    if change is not None:
+        deployment.change_id = change.id
+    return change
+
+
+def get_deployment(session: Session, deployment_id: int) -> Deployment:
+    dep = session.get(Deployment, deployment_id)
+    if dep is None:
+        raise NotFound(f"deployment {deployment_id} does not exist", field="id")
+    return dep
+
+
+def deployment_out(session: Session, dep: Deployment, names: dict[int, str] | None = None,
+                   *, with_commits: bool = False) -> dict[str, Any]:
+    name = (names or {}).get(dep.service_id) or session.scalar(
+        select(Service.name).where(Service.id == dep.service_id))
+    out: dict[str, Any] = {
+        "id": dep.id, "service": name, "environment": dep.environment, "version": dep.version,
+        "status": dep.status, "started_at": isoformat_z(dep.started_at),
+        "finished_at": isoformat_z(dep.finished_at), "source": dep.source,
+        "external_id": dep.external_id, "url": dep.url, "description": dep.description,
+        "change_id": dep.change_id, "unauthorised": dep.unauthorised,
+        "batch_size": dep.batch_size, "rollback_of": dep.rollback_of_id,
+        "fixes_incident": dep.fixes_incident_id,
+    }
+    if with_commits:
+        out["commits"] = [
+            {"sha": c.sha, "committed_at": isoformat_z(c.committed_at), "message": c.message}
+            for c in session.scalars(select(DeploymentCommit).where(
+                DeploymentCommit.deployment_id == dep.id).order_by(DeploymentCommit.id))]
+    return out
+
+
+def list_deployments(session: Session, *, service: str | None = None, team_id: int | None = None,
+                     environment: str | None = None, status: str | None = None,
+                     unauthorised: bool | None = None, limit: int = 100,
+                     offset: int = 0) -> tuple[int, list[Deployment]]:
+    query = select(Deployment)
+    if service:
+        query = query.join(Service, Service.id == Deployment.service_id).where(
+            Service.name == service)
+    elif team_id is not None:
+        query = query.join(Service, Service.id == Deployment.service_id).where(
+            Service.owner_team_id == team_id)
+    if environment:
+        query = query.where(Deployment.environment == environment)
+    if status:
+        query = query.where(Deployment.status == status)
+    if unauthorised is not None:
+        query = query.where(Deployment.unauthorised.is_(unauthorised))
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = session.scalars(query.order_by(
+        Deployment.finished_at.desc().nulls_first(), Deployment.id.desc())
+        .limit(limit).offset(offset)).all()
+    return total, list(rows)
+
+
+def change_failure_stats(session: Session, service_ids: list[int], environment: str,
+                         days: int = 30) -> tuple[int, int]:
+    """(finished deployments, failed ones) of these services over the last ``days``."""
+    if not service_ids:
+        return 0, 0
+    since = utcnow() - timedelta(days=days)
+    failed = or_(Deployment.status.in_(("failed", "rolled_back")),
+                 Deployment.id.in_(select(Deployment.rollback_of_id).where(
+                     Deployment.rollback_of_id.is_not(None))))
+    row = session.execute(select(
+        func.count(), func.count().filter(failed)).where(and_(
+            Deployment.service_id.in_(service_ids),
+            func.lower(Deployment.environment) == environment.lower(),
+            Deployment.status != "in_progress", Deployment.finished_at >= since))).one()
+    return int(row[0]), int(row[1])

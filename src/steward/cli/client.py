@@ -1,0 +1,54 @@
+"""Talking to a Steward server from pipelines and terminals (--url / --token)."""
+
+from __future__ import annotations
+
+import os
+from typing import Annotated, Any
+
+import httpx
+import typer
+
+from steward.cli.common import fail
+
+UrlOption = Annotated[str | None, typer.Option(
+    "--url", envvar="STEWARD_URL", help="the Steward server, e.g. http://127.0.0.1:8000")]
+TokenOption = Annotated[str | None, typer.Option(
+    "--token", envvar="STEWARD_TOKEN", help="an API token (steward token create USER)")]
+
+# Exit codes of client commands for problems that are not a gate decision.
+EXIT_ERROR = 2
+
+
+class Client:
+    def __init__(self, url: str | None, token: str | None, timeout: float = 30.0):
+        url = url or os.environ.get("STEWARD_URL")
+        if not url:
+            fail("name the server with --url or STEWARD_URL", EXIT_ERROR)
+        if not token:
+            fail("give an API token with --token or STEWARD_TOKEN", EXIT_ERROR)
+        self.http = httpx.Client(base_url=str(url).rstrip("/"), timeout=timeout,
+                                 headers={"Authorization": f"Bearer {token}"})
+
+    def call(self, method: str, path: str, **kwargs: Any) -> Any:
+        try:
+            response = self.http.request(method, path, **kwargs)
+        except httpx.HTTPError as exc:
+            fail(f"cannot reach {self.http.base_url}: {exc}", EXIT_ERROR)
+        if response.status_code >= 400:
+            try:
+                message = response.json().get("error", response.text)
+            except ValueError:
+                message = response.text
+            fail(f"{response.status_code} {message}", EXIT_ERROR)
+        return response.json() if response.content else None
+
+
+def pipeline_run_id() -> str | None:
+    """The CI system's own id of this run, so retries find the same change."""
+    for name in ("STEWARD_PIPELINE_RUN", "GITHUB_RUN_ID", "CI_PIPELINE_ID", "BUILD_ID",
+                 "BUILDKITE_BUILD_ID", "CIRCLE_WORKFLOW_ID"):
+        value = os.environ.get(name)
+        if value:
+            attempt = os.environ.get("GITHUB_RUN_ATTEMPT") if name == "GITHUB_RUN_ID" else None
+            return f"{value}.{attempt}" if attempt else value
+    return None
