@@ -9,7 +9,7 @@ from fastapi import FastAPI
 from steward import __version__
 from steward.api.errors import install_error_handlers
 from steward.api.limits import BodySizeLimit
-from steward.api.routers import audit, catalog, users
+from steward.api.routers import audit, catalog, changes, deployments, ingest, users
 from steward.config import Settings, load_settings
 from steward.db import Database
 
@@ -37,6 +37,9 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.include_router(catalog.router)
     app.include_router(users.router)
     app.include_router(audit.router)
+    app.include_router(changes.router)
+    app.include_router(deployments.router)
+    app.include_router(ingest.router)
 
     from steward.web.routes import install_web
 

@@ -17,9 +17,35 @@ def _location(loc: tuple[Any, ...] | list[Any]) -> str:
     return ".".join(parts) or "body"
 
 
+TYPE_MISMATCH = {"model_type", "list_type", "dict_type", "model_attributes_type"}
+
+
+def _union_tag(err: dict[str, Any]) -> str | None:
+    """Pydantic puts the union member's name in the location: ``body.DeploymentIn.status``."""
+    loc = err.get("loc", ())
+    if len(loc) > 1 and loc[0] == "body" and isinstance(loc[1], str) and (
+            "[" in loc[1] or loc[1][:1].isupper()):
+        return loc[1]
+    return None
+
+
+def _best_union_branch(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Of a union's branches, report the one the input was meant for (its shape matched)."""
+    branches: dict[str | None, list[dict[str, Any]]] = {}
+    for err in errors:
+        branches.setdefault(_union_tag(err), []).append(err)
+    if len(branches) < 2 or None in branches:
+        return errors
+    for tag, errs in branches.items():
+        if not any(e.get("type") in TYPE_MISMATCH and len(e.get("loc", ())) == 2 for e in errs):
+            return [{**e, "loc": tuple(p for p in e["loc"] if p != tag)} for e in errs]
+    return errors
+
+
 def describe_validation_errors(
     errors: list[dict[str, Any]],
 ) -> tuple[str, str, list[dict[str, Any]]]:
+    errors = _best_union_branch(errors)
     details = []
     for err in errors:
         field = _location(err.get("loc", ()))

@@ -40,6 +40,9 @@ class RecordDeployment:
     author: str | None = None  # who started it, as the source names them
     rollback_of: int | None = None  # a Steward deployment id
     rollback_of_version: str | None = None  # or the version rolled back from
+    # This deployment rolls back the one before it (CDEvents service.rolledback names the
+    # version rolled back *to*); that previous deployment counts as rolled back.
+    is_rollback: bool = False
     fixes_incident: int | None = None
     change_id: int | None = None
     links: dict[str, str] = field(default_factory=dict)  # {"pipeline": url, "pr": url}

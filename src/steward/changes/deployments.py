@@ -121,10 +121,13 @@ def record_deployment(session: Session, actor: Actor, cmd: RecordDeployment) -> 
     deployment.author = cmd.author or deployment.author or ""
     if cmd.fixes_incident is not None:
         deployment.fixes_incident_id = cmd.fixes_incident
-    deployment.rollback_of_id = _rollback_target(session, service, cmd) or deployment.rollback_of_id
     if existing is None:
         session.add(deployment)
     session.flush()
+    target = _rollback_target(session, service, cmd, deployment)
+    if target is not None and deployment.rollback_of_id != target.id:
+        deployment.rollback_of_id = target.id
+        _mark_rolled_back(session, actor, target)
     _add_commits(session, deployment, cmd)
 
     change = _link_change(session, deployment, service, cmd)
@@ -143,18 +146,43 @@ def record_deployment(session: Session, actor: Actor, cmd: RecordDeployment) -> 
     return Recorded(deployment, existing is None, change)
 
 
-def _rollback_target(session: Session, service: Service, cmd: RecordDeployment) -> int | None:
+def _rollback_target(session: Session, service: Service, cmd: RecordDeployment,
+                     deployment: Deployment) -> Deployment | None:
+    """The deployment this one rolls back, if it is a rollback."""
+    same_service = (Deployment.service_id == service.id, Deployment.id != deployment.id)
     if cmd.rollback_of is not None:
         target = session.get(Deployment, cmd.rollback_of)
         if target is None or target.service_id != service.id:
             raise ValidationError(f"rollback_of: deployment {cmd.rollback_of} of "
                                   f"{service.name} does not exist", field="rollback_of")
-        return target.id
+        return target
     if cmd.rollback_of_version:
-        return session.scalar(select(Deployment.id).where(
-            Deployment.service_id == service.id,
-            Deployment.version == cmd.rollback_of_version).order_by(Deployment.id.desc()).limit(1))
+        return session.scalar(select(Deployment).where(
+            *same_service, Deployment.version == cmd.rollback_of_version)
+            .order_by(Deployment.id.desc()).limit(1))
+    if cmd.is_rollback:
+        return session.scalar(select(Deployment).where(
+            *same_service, Deployment.environment == deployment.environment,
+            Deployment.status == "succeeded", Deployment.id < deployment.id)
+            .order_by(Deployment.id.desc()).limit(1))
     return None
+
+
+def _mark_rolled_back(session: Session, actor: Actor, target: Deployment) -> None:
+    """A deployment that was rolled back failed, and so did its change."""
+    if target.status == "rolled_back":
+        return
+    before = deployment_snapshot(target)
+    target.status = "rolled_back"
+    session.flush()
+    audit.record(session, actor, "deployment.rolled_back", "deployment", target.id,
+                 before=before, after=deployment_snapshot(target))
+    change = _change_of(session, target)
+    if change is not None and change.state == "closed" and change.outcome != "rolled_back":
+        change.outcome = "rolled_back"
+        session.flush()
+        audit.record(session, actor, "change.outcome", "change", change.id,
+                     before={"outcome": "successful"}, after={"outcome": "rolled_back"})
 
 
 def _add_commits(session: Session, deployment: Deployment, cmd: RecordDeployment) -> None:

@@ -20,6 +20,19 @@ app.add_typer(user_app, name="user")
 app.add_typer(token_app, name="token")
 app.add_typer(catalog_app, name="catalog")
 app.add_typer(audit_app, name="audit")
+integration_app = typer.Typer(help="Integrations: webhook secrets and routing keys.",
+                              no_args_is_help=True)
+app.add_typer(integration_app, name="integration")
+
+
+def _pipeline_commands() -> None:
+    from steward.cli.pipeline import change_app, deploy_app
+
+    app.add_typer(deploy_app, name="deploy")
+    app.add_typer(change_app, name="change")
+
+
+_pipeline_commands()
 
 
 @app.command()
@@ -194,6 +207,25 @@ def impact(
     from steward.cli.render import impact_table
 
     impact_table(result)
+
+
+@integration_app.command("create")
+def integration_create(
+    type: Annotated[str, typer.Option("--type", help="github, gitlab, cdevents, pagerduty, "
+                                      "alertmanager, grafana or generic")],
+    service: Annotated[str | None, typer.Option(help="the service its events are for")] = None,
+    team: Annotated[str | None, typer.Option(help="the team it belongs to")] = None,
+    name: Annotated[str, typer.Option(help="a label")] = "",
+) -> None:
+    """Create an integration and print only its secret (shown once)."""
+    from steward.auth.actor import cli_actor
+    from steward.auth.integrations import create_integration
+
+    db = open_database()
+    with domain_errors(), db.session() as session:
+        _, key = create_integration(session, cli_actor(), type, service=service, team=team,
+                                    name=name)
+    sys.stdout.write(key + "\n")
 
 
 @audit_app.command("verify")

@@ -5,10 +5,10 @@ Revises: 0001
 Create Date: 2026-11-26 06:20:46.363598
 """
 
-from alembic import op
 import sqlalchemy as sa
-import steward.db
+from alembic import op
 
+import steward.db
 
 revision = '0002'
 down_revision = '0001'

@@ -1,0 +1,97 @@
+"""Deployments and integrations under /api/v1."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import orjson
+from fastapi import APIRouter, Path, Query, Request, Response
+from pydantic import BaseModel, ConfigDict, Field
+
+from steward.api.deps import CurrentActor, Limit, Offset, database
+from steward.auth import integrations
+from steward.changes import deployments
+from steward.ingest.generic_deployment import DeploymentIn, to_command
+
+router = APIRouter(prefix="/api/v1", tags=["deployments"])
+MAX_BATCH = 5000
+
+
+@router.post("/deployments", status_code=201)
+def record(body: DeploymentIn | Annotated[list[DeploymentIn], Field(min_length=1,
+                                                                     max_length=MAX_BATCH)],
+           request: Request, actor: CurrentActor) -> Response:
+    """Record a deployment, or a list of them in one transaction (all or nothing)."""
+    batch = isinstance(body, list)
+    items = body if isinstance(body, list) else [body]
+    with database(request).session() as session:
+        results = []
+        for item in items:
+            recorded = deployments.record_deployment(session, actor, to_command(item))
+            results.append({**deployments.deployment_out(session, recorded.deployment),
+                            "created": recorded.created})
+    answer: Any = {"items": results, "total": len(results)} if batch else results[0]
+    status = 201 if any(r["created"] for r in results) else 200
+    return Response(orjson.dumps(answer), status_code=status, media_type="application/json")
+
+
+@router.get("/deployments")
+def list_deployments(request: Request, _actor: CurrentActor, limit: Limit = 100,
+                     offset: Offset = 0, service: str | None = None,
+                     environment: str | None = None,
+                     status: Annotated[str | None, Query(
+                         pattern="^(in_progress|succeeded|failed|rolled_back)$")] = None,
+                     unauthorised: bool | None = None) -> dict[str, Any]:
+    with database(request).read_session() as session:
+        total, rows = deployments.list_deployments(
+            session, service=service, environment=environment, status=status,
+            unauthorised=unauthorised, limit=limit, offset=offset)
+        return {"total": total, "limit": limit, "offset": offset,
+                "items": [deployments.deployment_out(session, d) for d in rows]}
+
+
+@router.get("/deployments/{deployment_id}")
+def get_deployment(deployment_id: Annotated[int, Path(ge=1, le=2**62)], request: Request,
+                   _actor: CurrentActor) -> dict[str, Any]:
+    with database(request).read_session() as session:
+        return deployments.deployment_out(
+            session, deployments.get_deployment(session, deployment_id), with_commits=True)
+
+
+class IntegrationCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    type: str
+    service: str | None = None
+    team: str | None = None
+    name: str = ""
+
+
+@router.post("/integrations", status_code=201)
+def create_integration(body: IntegrationCreate, request: Request,
+                       actor: CurrentActor) -> dict[str, Any]:
+    """The key (or webhook secret) is in this answer only."""
+    with database(request).session() as session:
+        row, key = integrations.create_integration(session, actor, body.type,
+                                                   service=body.service, team=body.team,
+                                                   name=body.name)
+        return {**integrations.integration_out(session, row), "key": key}
+
+
+@router.get("/integrations")
+def list_integrations(request: Request, _actor: CurrentActor) -> dict[str, Any]:
+    from sqlalchemy import select
+
+    from steward.auth.models import Integration
+
+    with database(request).read_session() as session:
+        rows = session.scalars(select(Integration).order_by(Integration.id)).all()
+        items = [integrations.integration_out(session, r) for r in rows]
+        return {"total": len(items), "items": items}
+
+
+@router.delete("/integrations/{integration_id}", status_code=204)
+def revoke(integration_id: Annotated[int, Path(ge=1, le=2**62)], request: Request,
+           actor: CurrentActor) -> Response:
+    with database(request).session() as session:
+        integrations.revoke_integration(session, actor, integration_id)
+    return Response(status_code=204)

@@ -1,0 +1,156 @@
+"""GitHub ``deployment`` and ``deployment_status`` webhooks -> ``RecordDeployment``.
+
+GitHub sends the event name in ``X-GitHub-Event`` and signs the raw body with
+the webhook secret in ``X-Hub-Signature-256: sha256=<hex>``. A deployment's
+events share ``deployment.id``, so ``external_id`` is ``"<owner>/<repo>#<id>"``
+and each status updates the same deployment. GitHub's deployment payloads
+carry no commit list: the commits come from ``steward deploy record``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from datetime import datetime
+from typing import Any
+
+from steward.changes.commands import RecordDeployment
+from steward.errors import ValidationError
+from steward.timeutil import parse_timestamp
+
+SUPPORTED_EVENTS = ("deployment", "deployment_status", "ping")
+
+# GitHub documents error, failure, inactive, in_progress, queued, pending and
+# success; "inactive" marks a deployment superseded by a newer one on the same
+# environment, which changes nothing we record, so it is acknowledged only.
+STATE_TO_STATUS: dict[str, str | None] = {
+    "success": "succeeded",
+    "failure": "failed",
+    "error": "failed",
+    "in_progress": "in_progress",
+    "queued": "in_progress",
+    "pending": "in_progress",
+    "inactive": None,
+}
+TERMINAL = {"succeeded", "failed"}
+
+
+def verify_signature(secret: bytes, body: bytes, header: str | None) -> bool:
+    """Check ``X-Hub-Signature-256`` against the raw body, in constant time."""
+    if not header or not secret:
+        return False
+    algorithm, _, given = header.strip().partition("=")
+    given = given.strip().lower()
+    if algorithm.strip().lower() != "sha256" or len(given) != 64 \
+            or any(c not in "0123456789abcdef" for c in given):
+        return False
+    expected = hmac.new(secret, body, hashlib.sha256).hexdigest()
+    return hmac.compare_digest(expected, given)
+
+
+def translate(event: str | None, payload: dict[str, Any]) -> RecordDeployment | None:
+    """Translate one webhook delivery; ``None`` means acknowledged with nothing to record."""
+    name = (event or "").strip().lower()
+    if name not in SUPPORTED_EVENTS:
+        raise ValidationError(
+            f"X-GitHub-Event: {event!r} is not supported; send "
+            + ", ".join(SUPPORTED_EVENTS), field="X-GitHub-Event")
+    if name == "ping":
+        return None
+    if not isinstance(payload, dict):
+        raise ValidationError("body: expected a JSON object", field="body")
+    deployment = _object(payload, "deployment")
+    repository = _required_str(_object(payload, "repository"), "repository.full_name")
+    deployment_id = deployment.get("id")
+    if isinstance(deployment_id, bool) or not isinstance(deployment_id, int | str) \
+            or str(deployment_id).strip() == "":
+        raise ValidationError("deployment.id: is required", field="deployment.id")
+    environment = _required_str(deployment, "deployment.environment")
+    started_at = _optional_time(deployment, "deployment.created_at")
+
+    if name == "deployment":
+        status: str = "in_progress"
+        finished_at: datetime | None = None
+        status_obj: dict[str, Any] = {}
+    else:
+        status_obj = _object(payload, "deployment_status")
+        state = _required_str(status_obj, "deployment_status.state").lower()
+        if state not in STATE_TO_STATUS:
+            raise ValidationError(
+                f"deployment_status.state: {state!r} is not a GitHub deployment state "
+                f"(expected one of {', '.join(STATE_TO_STATUS)})",
+                field="deployment_status.state")
+        mapped = STATE_TO_STATUS[state]
+        if mapped is None:
+            return None
+        status = mapped
+        finished_at = None
+        if status in TERMINAL:
+            finished_at = (_optional_time(status_obj, "deployment_status.updated_at")
+                           or _optional_time(status_obj, "deployment_status.created_at"))
+
+    url = _first_text(status_obj.get("target_url"), status_obj.get("log_url"),
+                      status_obj.get("environment_url"))
+    links: dict[str, str] = {}
+    workflow_run = payload.get("workflow_run")
+    if isinstance(workflow_run, dict) and _first_text(workflow_run.get("html_url")):
+        links["pipeline"] = str(workflow_run["html_url"]).strip()
+    if _first_text(status_obj.get("log_url")):
+        links["log"] = str(status_obj["log_url"]).strip()
+    if _first_text(status_obj.get("environment_url")):
+        links["environment"] = str(status_obj["environment_url"]).strip()
+
+    return RecordDeployment(
+        environment=environment,
+        status=status,
+        repository=repository,
+        version=_version(deployment),
+        started_at=started_at,
+        finished_at=finished_at,
+        source="github",
+        external_id=f"{repository}#{str(deployment_id).strip()}",
+        url=url,
+        description=_first_text(deployment.get("description"),
+                                status_obj.get("description")) or "",
+        author=_login(deployment.get("creator")) or _login(payload.get("sender")),
+        links=links,
+    )
+
+
+def _version(deployment: dict[str, Any]) -> str | None:
+    sha = deployment.get("sha")
+    if isinstance(sha, str) and sha.strip():
+        return sha.strip()[:12]
+    return _first_text(deployment.get("ref"))
+
+
+def _object(parent: dict[str, Any], path: str) -> dict[str, Any]:
+    value = parent.get(path.rsplit(".", 1)[-1])
+    if not isinstance(value, dict):
+        raise ValidationError(f"{path}: expected an object", field=path)
+    return value
+
+
+def _required_str(parent: dict[str, Any], path: str) -> str:
+    value = parent.get(path.rsplit(".", 1)[-1])
+    if not isinstance(value, str) or not value.strip():
+        raise ValidationError(f"{path}: is required (a non-empty string)", field=path)
+    return value.strip()
+
+
+def _optional_time(parent: dict[str, Any], path: str) -> datetime | None:
+    value = parent.get(path.rsplit(".", 1)[-1])
+    if value is None or value == "":
+        return None
+    return parse_timestamp(value, field=path)
+
+
+def _first_text(*values: object) -> str | None:
+    for value in values:
+        if isinstance(value, str) and value.strip():
+            return value.strip()
+    return None
+
+
+def _login(user: object) -> str | None:
+    return _first_text(user.get("login")) if isinstance(user, dict) else None
