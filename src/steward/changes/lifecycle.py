@@ -256,21 +256,17 @@ def gate(session: Session, change: Change) -> dict[str, Any]:
     """May the pipeline deploy now? allowed, denied or pending, with reasons."""
     reasons: list[str] = []
     decision = "pending"
-    if change.state in ("scheduled", "implement"):
+    freezes = _freezes_now(session, change)
+    if freezes and change.state not in FINAL_STATES:
+        decision = "denied"
+        reasons = [f"freeze window {w.name!r} is in force now; only emergency changes may "
+                   "deploy" for w in freezes]
+    elif change.state in ("scheduled", "implement"):
         decision = "allowed"
         reasons.append("auto-approved by policy" if change.auto_approved
                        else "approved by " + ", ".join(
                            sorted({a.username for a in approvals_of(session, change.id)
                                    if a.decision == "approve"})))
-        if change.model != "emergency":
-            services = assessment.affected_services(session, change)
-            now = utcnow()
-            freezes = calendar.freezes_overlapping(
-                assessment.all_windows(session), now, now + timedelta(seconds=1),
-                assessment.targets_of(session, services))
-            if freezes:
-                decision = "denied"
-                reasons = [f"freeze window {w.name!r} is in force now" for w in freezes]
     elif change.state == "authorize":
         pending = stored_decision(change)
         votes = [(a.username, a.team or "", a.decision) for a in approvals_of(session, change.id)]
@@ -286,6 +282,16 @@ def gate(session: Session, change: Change) -> dict[str, Any]:
             "model": change.model, "risk": {"score": change.risk_score,
                                             "level": change.risk_level},
             "reasons": reasons}
+
+
+def _freezes_now(session: Session, change: Change) -> list[calendar.Window]:
+    if change.model == "emergency":
+        return []
+    services = assessment.affected_services(session, change)
+    now = utcnow()
+    return calendar.freezes_overlapping(assessment.all_windows(session), now,
+                                        now + timedelta(seconds=1),
+                                        assessment.targets_of(session, services))
 
 
 def gate_for_pipeline(session: Session, actor: Actor, request: GateRequest) -> Change:
