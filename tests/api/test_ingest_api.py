@@ -174,6 +174,11 @@ def test_generic_deployments_single_and_batch(setup, db):
         {"service": "payments", "environment": "staging", "status": "succeeded"},
         {"service": "payments", "environment": "staging", "status": "done"}])
     assert bad_batch.status_code == 422 and "status" in bad_batch.json()["field"]
+    half_bad = client.post("/api/v1/deployments", headers=bearer(token), json=[
+        {"service": "payments", "environment": "staging", "status": "succeeded"},
+        {"service": "payments", "environment": "staging", "status": "succeeded"},
+        {"service": "ghost", "environment": "staging", "status": "succeeded"}])
+    assert half_bad.status_code == 422 and "ghost" in half_bad.json()["error"]
     unknown = client.post("/api/v1/deployments", headers=bearer(token), json={
         "service": "ghost", "environment": "production", "status": "succeeded"})
     assert unknown.status_code == 422 and "ghost" in unknown.json()["error"]

@@ -141,6 +141,25 @@ def test_deployments_close_changes_and_flag_unauthorised(org):
         assert not staging.deployment.unauthorised
 
 
+def test_batch_links_authorised_changes_like_single_records(org):
+    from steward.changes.deployments import record_batch
+
+    change = open_change(org, batch_size=1)
+    with org.session() as session:
+        recorded = record_batch(session, actor(org, "pat"), [
+            RecordDeployment(service="ledger", environment="production", status="succeeded",
+                             version="2.0"),
+            RecordDeployment(service="ledger-db", environment="production",
+                             status="succeeded", version="9"),
+            RecordDeployment(service="ledger", environment="staging", status="succeeded")])
+        linked, rogue, staging = (r.deployment for r in recorded)
+        assert linked.change_id == change["id"] and not linked.unauthorised
+        assert rogue.change_id is None and rogue.unauthorised
+        assert not staging.unauthorised
+        stored = lifecycle.get_change(session, change["id"])
+        assert (stored.state, stored.outcome) == ("closed", "successful")
+
+
 def test_failed_deployment_fails_its_change(org):
     change = open_change(org, batch_size=1)
     with org.session() as session:

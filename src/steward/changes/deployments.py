@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, func, insert, or_, select
 from sqlalchemy.orm import Session
 
 from steward.audit import service as audit
@@ -84,18 +84,9 @@ def deployment_snapshot(dep: Deployment) -> dict[str, Any]:
 
 def record_deployment(session: Session, actor: Actor, cmd: RecordDeployment) -> Recorded:
     """Create or update (same source and external id) a deployment; link and move its change."""
-    if cmd.status not in DEPLOYMENT_STATUSES:
-        raise ValidationError(f"status: must be one of {', '.join(DEPLOYMENT_STATUSES)}",
-                              field="status")
-    environment = cmd.environment.strip()
-    if not environment:
-        raise ValidationError("environment: is required", field="environment")
     service = service_for(session, cmd)
-    actor.require_team_write(service.owner_team_id, f"record deployments of {service.name}")
-    if cmd.started_at and cmd.finished_at and cmd.finished_at < cmd.started_at:
-        raise ValidationError("finished_at: is before started_at", field="finished_at")
-    if cmd.finished_at and cmd.finished_at > utcnow() + timedelta(minutes=5):
-        raise ValidationError("finished_at: is in the future", field="finished_at")
+    _check(actor, service, cmd)
+    environment = cmd.environment.strip()
 
     existing = None
     if cmd.external_id:
@@ -144,6 +135,99 @@ def record_deployment(session: Session, actor: Actor, cmd: RecordDeployment) -> 
 
         follow_deployment(session, actor, change, deployment)
     return Recorded(deployment, existing is None, change)
+
+
+def record_batch(session: Session, actor: Actor,
+                 commands: list[RecordDeployment]) -> list[Recorded]:
+    """Many deployments in one transaction, as fast as plain inserts allow.
+
+    Deployments that update an earlier event, roll something back, or name a
+    change go through :func:`record_deployment` one by one; the rest are
+    validated the same way and written in bulk, with one audit insert.
+    """
+    simple = [c for c in commands if not (c.external_id or c.change_id or c.rollback_of
+                                          or c.rollback_of_version or c.is_rollback)]
+    if len(simple) < 2:
+        return [record_deployment(session, actor, c) for c in commands]
+    services = {s.name: s for s in session.scalars(select(Service).where(
+        Service.name.in_({c.service for c in simple if c.service})))}
+    open_changes = _authorised_changes(session, [s.id for s in services.values()])
+    results: list[Recorded] = []
+    changes: list[audit.Change] = []
+    pending: list[tuple[Deployment, RecordDeployment, Change | None]] = []
+    now = utcnow()
+    for cmd in commands:
+        if cmd not in simple:
+            results.append(record_deployment(session, actor, cmd))
+            continue
+        service = services.get(cmd.service or "") or service_for(session, cmd)
+        _check(actor, service, cmd)
+        change = open_changes.get((service.id, cmd.environment.strip().lower()))
+        dep = Deployment(service_id=service.id, environment=cmd.environment.strip(),
+                         source=cmd.source, status=cmd.status, version=cmd.version or "",
+                         started_at=cmd.started_at,
+                         finished_at=None if cmd.status == "in_progress"
+                         else cmd.finished_at or now,
+                         url=cmd.url or "", description=cmd.description, author=cmd.author or "",
+                         fixes_incident_id=cmd.fixes_incident,
+                         change_id=change.id if change else None,
+                         batch_size=len({c.sha.strip() for c in cmd.commits if c.sha.strip()}))
+        dep.unauthorised = is_production(dep.environment) and (
+            change is None or change.authorized_at is None)
+        session.add(dep)
+        pending.append((dep, cmd, change))
+        results.append(Recorded(dep, True, change))
+    session.flush()
+    commits = []
+    for dep, cmd, _change in pending:
+        seen: set[str] = set()
+        for commit in cmd.commits:
+            sha = commit.sha.strip()
+            if sha and sha not in seen:
+                seen.add(sha)
+                commits.append({"deployment_id": dep.id, "sha": sha,
+                                "committed_at": commit.committed_at,
+                                "message": commit.message[:2000]})
+        changes.append(audit.Change("deployment.record", "deployment", dep.id,
+                                    after=deployment_snapshot(dep)))
+    if commits:
+        session.execute(insert(DeploymentCommit.__table__), commits)
+    audit.record_many(session, actor, changes)
+    from steward.changes.lifecycle import follow_deployment
+
+    for dep, _cmd, change in pending:
+        if change is not None:
+            follow_deployment(session, actor, change, dep)
+    return results
+
+
+def _check(actor: Actor, service: Service, cmd: RecordDeployment) -> None:
+    if cmd.status not in DEPLOYMENT_STATUSES:
+        raise ValidationError(f"status: must be one of {', '.join(DEPLOYMENT_STATUSES)}",
+                              field="status")
+    if not cmd.environment.strip():
+        raise ValidationError("environment: is required", field="environment")
+    actor.require_team_write(service.owner_team_id, f"record deployments of {service.name}")
+    if cmd.started_at and cmd.finished_at and cmd.finished_at < cmd.started_at:
+        raise ValidationError("finished_at: is before started_at", field="finished_at")
+    if cmd.finished_at and cmd.finished_at > utcnow() + timedelta(minutes=5):
+        raise ValidationError("finished_at: is in the future", field="finished_at")
+
+
+def _authorised_changes(session: Session,
+                        service_ids: list[int]) -> dict[tuple[int, str], Change]:
+    """The most recent authorised, open change per (service, environment)."""
+    found: dict[tuple[int, str], Change] = {}
+    if not service_ids:
+        return found
+    rows = session.execute(
+        select(ChangeService.service_id, Change)
+        .join(Change, Change.id == ChangeService.change_id)
+        .where(ChangeService.service_id.in_(service_ids), Change.state.in_(AUTHORIZED_STATES))
+        .order_by(Change.authorized_at, Change.id)).all()
+    for service_id, change in rows:
+        found[(service_id, change.environment.lower())] = change
+    return found
 
 
 def _rollback_target(session: Session, service: Service, cmd: RecordDeployment,

@@ -7,9 +7,11 @@ from typing import Annotated, Any
 import orjson
 from fastapi import APIRouter, Path, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import select
 
 from steward.api.deps import CurrentActor, Limit, Offset, database
 from steward.auth import integrations
+from steward.catalog.models import Service
 from steward.changes import deployments
 from steward.ingest.generic_deployment import DeploymentIn, to_command
 
@@ -25,11 +27,11 @@ def record(body: DeploymentIn | Annotated[list[DeploymentIn], Field(min_length=1
     batch = isinstance(body, list)
     items = body if isinstance(body, list) else [body]
     with database(request).session() as session:
-        results = []
-        for item in items:
-            recorded = deployments.record_deployment(session, actor, to_command(item))
-            results.append({**deployments.deployment_out(session, recorded.deployment),
-                            "created": recorded.created})
+        recorded = deployments.record_batch(session, actor, [to_command(i) for i in items])
+        names = dict(session.execute(select(Service.id, Service.name).where(
+            Service.id.in_({r.deployment.service_id for r in recorded}))).all())
+        results = [{**deployments.deployment_out(session, r.deployment, names),
+                    "created": r.created} for r in recorded]
     answer: Any = {"items": results, "total": len(results)} if batch else results[0]
     status = 201 if any(r["created"] for r in results) else 200
     return Response(orjson.dumps(answer), status_code=status, media_type="application/json")
