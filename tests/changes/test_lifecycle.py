@@ -202,3 +202,17 @@ def test_unknown_service_and_repository_are_named(org):
     with pytest.raises(ValidationError, match="acme/unknown"), org.session() as session:
         record_deployment(session, SYSTEM, RecordDeployment(
             repository="acme/unknown", environment="production", status="succeeded"))
+
+
+def test_success_score_per_team(org):
+    for status in ("succeeded", "succeeded", "failed"):
+        change = open_change(org, batch_size=1)
+        with org.session() as session:
+            record_deployment(session, actor(org, "pat"), RecordDeployment(
+                service="ledger", environment="production", status=status))
+            assert lifecycle.get_change(session, change["id"]).state == "closed"
+    with org.read_session() as session:
+        scores = records.success_scores(session, days=30)
+    assert scores == [{"team": "payments", "days": 30, "closed": 3,
+                       "outcomes": {"successful": 2, "failed": 1},
+                       "success_rate": 2 / 3, "score": 3 + 3 - 5}]

@@ -210,3 +210,40 @@ def change_out(session: Session, change: Change, *, detail: bool = False) -> dic
             for d in session.scalars(select(Deployment).where(Deployment.change_id == change.id)
                                      .order_by(Deployment.id))]
     return out
+
+
+# ServiceNow-style change success score: what each closed change adds.
+OUTCOME_POINTS = {"successful": 3, "successful_with_issues": -2, "failed": -5,
+                  "rolled_back": -5}
+
+
+def success_scores(session: Session, *, days: int = 90,
+                   team: str | None = None) -> list[dict[str, Any]]:
+    """Per team: closed changes by outcome, success rate and score over ``days``.
+
+    Incidents caused by a change take points off too (-10 P1, -5 P2, -2 P3)
+    once incident management records causes.
+    """
+    from datetime import timedelta
+
+    from steward.timeutil import utcnow
+
+    since = utcnow() - timedelta(days=days)
+    query = (select(Team.name, Change.outcome, func.count())
+             .join(Team, Team.id == Change.owner_team_id)
+             .where(Change.state == "closed", Change.closed_at >= since)
+             .group_by(Team.name, Change.outcome))
+    if team:
+        query = query.where(Team.name == team)
+    by_team: dict[str, dict[str, int]] = {}
+    for name, outcome, count in session.execute(query):
+        by_team.setdefault(name, {})[outcome or "successful"] = int(count)
+    out = []
+    for name in sorted(by_team):
+        outcomes = by_team[name]
+        closed = sum(outcomes.values())
+        successful = outcomes.get("successful", 0) + outcomes.get("successful_with_issues", 0)
+        out.append({"team": name, "days": days, "closed": closed, "outcomes": outcomes,
+                    "success_rate": successful / closed if closed else None,
+                    "score": sum(OUTCOME_POINTS.get(o, 0) * n for o, n in outcomes.items())})
+    return out

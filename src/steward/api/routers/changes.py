@@ -46,6 +46,15 @@ def list_changes(request: Request, _actor: CurrentActor, limit: Limit = 100, off
                 "items": [records.change_out(session, c) for c in rows]}
 
 
+@router.get("/changes/score")
+def change_success_score(request: Request, _actor: CurrentActor, team: str | None = None,
+                         days: Annotated[int, Query(ge=1, le=3650)] = 90) -> dict[str, Any]:
+    """Change success score per team: +3 successful, -2 with issues, -5 failed."""
+    with database(request).read_session() as session:
+        items = records.success_scores(session, days=days, team=team)
+        return {"days": days, "items": items}
+
+
 @router.post("/changes", status_code=201)
 def create_change(body: ChangeCreate, request: Request, actor: CurrentActor) -> dict[str, Any]:
     with database(request).session() as session:
