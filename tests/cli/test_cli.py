@@ -98,3 +98,34 @@ def test_commands_refuse_an_uninitialised_database(tmp_path, monkeypatch):
     monkeypatch.setenv("STEWARD_DATABASE_URL", f"sqlite:///{tmp_path}/none.db")
     result = invoke("impact", "x")
     assert result.exit_code == 1 and "steward init" in result.output
+
+
+def test_integration_create_prints_only_the_secret(env):
+    make_team(env, "t")
+    make_service(env, "web", owner="t")
+    result = invoke("integration", "create", "--type", "github", "--service", "web")
+    assert result.exit_code == 0
+    secret = result.stdout.strip()
+    assert secret.startswith("stk_") and len(secret.splitlines()) == 1
+    pagerduty = invoke("integration", "create", "--type", "pagerduty", "--service", "web")
+    assert len(pagerduty.stdout.strip()) == 32
+    bad = invoke("integration", "create", "--type", "jenkins")
+    assert bad.exit_code == 1 and "type" in bad.output
+
+
+def test_deploy_record_refuses_a_missing_git_range(tmp_path, monkeypatch):
+    import subprocess
+
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    monkeypatch.setenv("STEWARD_URL", "http://127.0.0.1:9")
+    monkeypatch.setenv("STEWARD_TOKEN", "stw_x")
+    result = invoke("deploy", "record", "--service", "web", "--env", "production",
+                    "--git-range", "v1..v2", "--repo", str(tmp_path))
+    assert result.exit_code == 1
+    assert "--git-range" in result.output
+
+
+def test_gate_needs_a_server(monkeypatch):
+    monkeypatch.delenv("STEWARD_URL", raising=False)
+    result = invoke("change", "gate", "--service", "web")
+    assert result.exit_code == 2 and "STEWARD_URL" in result.output
