@@ -22,10 +22,12 @@ from steward.changes.models import (
     WebhookDelivery,
 )
 from steward.db import Base
+from steward.incidents.models import Alert, Incident, IncidentService, TimelineEntry
 
 metadata = Base.metadata
 
 __all__ = [
+    "Alert",
     "ApiToken",
     "Approval",
     "AuditEntry",
@@ -38,12 +40,15 @@ __all__ = [
     "Dependency",
     "Deployment",
     "DeploymentCommit",
+    "Incident",
+    "IncidentService",
     "Integration",
     "ServerSecret",
     "Service",
     "Team",
     "TeamMembership",
     "TemplateService",
+    "TimelineEntry",
     "User",
     "WebSession",
     "WebhookDelivery",

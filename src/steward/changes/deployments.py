@@ -376,6 +376,7 @@ def change_failure_stats(session: Session, service_ids: list[int], environment: 
         return 0, 0
     since = utcnow() - timedelta(days=days)
     failed = or_(Deployment.status.in_(("failed", "rolled_back")),
+                 Deployment.caused_incident_id.is_not(None),
                  Deployment.id.in_(select(Deployment.rollback_of_id).where(
                      Deployment.rollback_of_id.is_not(None))))
     row = session.execute(select(

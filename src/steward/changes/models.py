@@ -136,8 +136,9 @@ class Deployment(Base):
     batch_size: Mapped[int] = mapped_column(Integer, default=0)
     rollback_of_id: Mapped[int | None] = mapped_column(
         ForeignKey("deployments.id", ondelete="SET NULL"))
-    # the incident this deployment fixed (rework); incidents arrive with their own issue
+    # the incident this deployment fixed (rework), and the first one it caused
     fixes_incident_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    caused_incident_id: Mapped[int | None] = mapped_column(Integer, index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 

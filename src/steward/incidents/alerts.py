@@ -1,0 +1,149 @@
+"""record_alert: dedup, routing and correlation of every alert, whatever its source."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from steward.auth.models import Integration
+from steward.catalog.graph import load_graph
+from steward.catalog.models import Service
+from steward.errors import ValidationError
+from steward.incidents import correlate, settings
+from steward.incidents.commands import ALERT_STATUSES, SEVERITIES, RecordAlert
+from steward.incidents.models import OPEN_STATES, Alert, Incident, IncidentService
+from steward.incidents.timeline import add_entry
+from steward.timeutil import as_utc, utcnow
+
+
+@dataclass
+class Recorded:
+    alert: Alert | None  # None: an acknowledge or resolve for no active alert
+    created: bool
+    incident: Incident | None
+
+
+def route(session: Session, integration: Integration | None, cmd: RecordAlert) -> Service:
+    """The service an alert is about: the one it names (within the key's team), else the key's."""
+    if cmd.service:
+        query = select(Service).where(Service.name == cmd.service)
+        if integration is not None and integration.team_id is not None:
+            query = query.where(Service.owner_team_id == integration.team_id)
+        named = session.scalar(query)
+        if named is not None:
+            return named
+    if integration is not None and integration.service_id is not None:
+        service = session.get(Service, integration.service_id)
+        if service is not None:
+            return service
+    if cmd.service:
+        raise ValidationError(f"service: no service {cmd.service!r} for this integration key",
+                              field="service")
+    raise ValidationError("service: this integration key routes to no service; name one "
+                          "(the `service` label or field)", field="service")
+
+
+def _check(cmd: RecordAlert) -> None:
+    if cmd.status not in ALERT_STATUSES:
+        raise ValidationError(f"status: must be one of {', '.join(ALERT_STATUSES)}",
+                              field="status")
+    if cmd.severity not in SEVERITIES:
+        raise ValidationError(f"severity: must be one of {', '.join(SEVERITIES)}",
+                              field="severity")
+    if not cmd.dedup_key or len(cmd.dedup_key) > 255:
+        raise ValidationError("dedup_key: 1 to 255 characters", field="dedup_key")
+    if cmd.occurred_at and cmd.occurred_at > utcnow() + timedelta(minutes=5):
+        raise ValidationError("occurred_at: is in the future", field="occurred_at")
+
+
+def record_alert(session: Session, integration: Integration | None,
+                 cmd: RecordAlert) -> Recorded:
+    _check(cmd)
+    service = route(session, integration, cmd)
+    integration_id = integration.id if integration is not None else None
+    active = session.scalar(select(Alert).where(
+        Alert.integration_id.is_(None) if integration_id is None
+        else Alert.integration_id == integration_id,
+        Alert.dedup_key == cmd.dedup_key, Alert.status != "resolved"))
+    now = utcnow()
+    seen = as_utc(cmd.occurred_at) if cmd.occurred_at else now
+    if cmd.status != "firing":
+        if active is None:
+            return Recorded(None, False, None)
+        return Recorded(active, False, _settle(session, active, cmd, now))
+    if active is not None:
+        active.last_seen = max(active.last_seen, seen)
+        active.count += 1
+        active.summary = cmd.summary[:1024] or active.summary
+        active.severity = cmd.severity
+        active.labels = dict(cmd.labels) or active.labels
+        session.flush()
+        incident = session.get(Incident, active.incident_id) if active.incident_id else None
+        return Recorded(active, False, incident)
+    alert = Alert(integration_id=integration_id, service_id=service.id,
+                  dedup_key=cmd.dedup_key, status="firing", severity=cmd.severity,
+                  summary=cmd.summary[:1024], source=cmd.source, labels=dict(cmd.labels),
+                  details=dict(cmd.details), url=(cmd.url or "")[:2000],
+                  group_key=cmd.group_key, first_seen=seen, last_seen=seen)
+    session.add(alert)
+    session.flush()
+    incident = _correlate(session, alert, service)
+    return Recorded(alert, True, incident)
+
+
+def _settle(session: Session, alert: Alert, cmd: RecordAlert, now: datetime) -> Incident | None:
+    """An acknowledge or resolve event for an active alert."""
+    from steward.incidents.lifecycle import alert_acknowledged, alerts_resolved
+
+    incident = session.get(Incident, alert.incident_id) if alert.incident_id else None
+    if cmd.status == "acknowledged":
+        alert.status = "acknowledged"
+        session.flush()
+        if incident is not None:
+            alert_acknowledged(session, incident, alert, now)
+        return incident
+    alert.status = "resolved"
+    alert.resolved_at = as_utc(cmd.ended_at) if cmd.ended_at else now
+    session.flush()
+    if incident is not None:
+        add_entry(session, incident, "alert", f"Alert resolved: {alert.summary}",
+                  at=alert.resolved_at, data={"alert_id": alert.id})
+        alerts_resolved(session, incident, now)
+    return incident
+
+
+def _open_incidents(session: Session) -> list[correlate.OpenIncident]:
+    rows = session.execute(
+        select(Incident.id, Incident.last_alert_at, Incident.started_at, Incident.group_keys,
+               IncidentService.service_id)
+        .join(IncidentService, IncidentService.incident_id == Incident.id, isouter=True)
+        .where(Incident.status.in_(OPEN_STATES))).all()
+    found: dict[int, dict[str, object]] = {}
+    for incident_id, last_alert_at, started_at, group_keys, service_id in rows:
+        entry = found.setdefault(incident_id, {
+            "services": [], "last": last_alert_at or started_at, "started": started_at,
+            "groups": tuple(group_keys or ())})
+        if service_id is not None:
+            entry["services"].append(service_id)  # type: ignore[attr-defined]
+    return [correlate.OpenIncident(id=i, services=tuple(e["services"]),  # type: ignore[arg-type]
+                                   last_alert_at=e["last"], started_at=e["started"],  # type: ignore[arg-type]
+                                   group_keys=e["groups"])  # type: ignore[arg-type]
+            for i, e in found.items()]
+
+
+def _correlate(session: Session, alert: Alert, service: Service) -> Incident:
+    from steward.incidents.lifecycle import join_incident, open_incident
+
+    graph = load_graph(session)
+    placement = correlate.place_alert(graph, service.id, alert.first_seen,
+                                      _open_incidents(session), settings.correlation(),
+                                      group_key=alert.group_key)
+    if placement.incident_id is None:
+        return open_incident(session, alert, service, placement.reason)
+    incident = session.get(Incident, placement.incident_id)
+    assert incident is not None
+    join_incident(session, incident, alert, service, placement.reason)
+    return incident

@@ -1,0 +1,34 @@
+"""The domain command every alert source translates into.
+
+Ingest modules (Alertmanager, PagerDuty Events v2, Grafana, CDEvents, the
+generic API) build :class:`RecordAlert` values and hand them to
+``steward.incidents.service.record_alert``; dedup, routing, correlation and
+incidents live there, once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+ALERT_STATUSES = ("firing", "acknowledged", "resolved")
+SEVERITIES = ("critical", "error", "warning", "info")
+
+
+@dataclass(frozen=True)
+class RecordAlert:
+    dedup_key: str  # identifies the alert within its integration (fingerprint, dedup_key)
+    status: str  # firing, acknowledged (PagerDuty acknowledge), resolved
+    summary: str = ""
+    severity: str = "error"  # one of SEVERITIES
+    service: str | None = None  # a service name the event names (label, payload field)
+    occurred_at: datetime | None = None  # when the source saw it (UTC); None = now
+    ended_at: datetime | None = None  # for resolved: when it stopped
+    source: str = "generic"  # alertmanager, pagerduty, grafana, cdevents, generic
+    labels: dict[str, str] = field(default_factory=dict)
+    details: dict[str, Any] = field(default_factory=dict)
+    url: str | None = None  # a link back to the source (generatorURL, client_url, ...)
+    # Several alerts of one Alertmanager group share it: lets the PagerDuty receiver's
+    # one event per group and the webhook receiver's alerts land in one incident.
+    group_key: str | None = None
