@@ -55,6 +55,8 @@ def parse_timestamp(value: object, *, field: str = "timestamp") -> datetime:
         offset = zone
     try:
         return as_utc(datetime.fromisoformat(f"{day}T{clock}.{micro}{offset}"))
+    except OverflowError as exc:  # a valid time whose offset leaves year 1..9999
+        raise ValidationError(f"{field}: {value!r} is out of range", field=field) from exc
     except ValueError as exc:
         raise ValidationError(f"{field}: {value!r} is not a valid time ({exc})",
                               field=field) from exc

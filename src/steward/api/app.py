@@ -9,7 +9,16 @@ from fastapi import FastAPI
 from steward import __version__
 from steward.api.errors import install_error_handlers
 from steward.api.limits import BodySizeLimit
-from steward.api.routers import audit, catalog, changes, deployments, ingest, users
+from steward.api.routers import (
+    alerts_ingest,
+    audit,
+    catalog,
+    changes,
+    deployments,
+    incidents,
+    ingest,
+    users,
+)
 from steward.config import Settings, load_settings
 from steward.db import Database
 
@@ -40,6 +49,8 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.include_router(changes.router)
     app.include_router(deployments.router)
     app.include_router(ingest.router)
+    app.include_router(incidents.router)
+    app.include_router(alerts_ingest.router)
 
     from steward.web.routes import install_web
 

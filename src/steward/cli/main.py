@@ -26,8 +26,10 @@ app.add_typer(integration_app, name="integration")
 
 
 def _pipeline_commands() -> None:
+    from steward.cli.incidents import incident_app
     from steward.cli.pipeline import change_app, deploy_app
 
+    app.add_typer(incident_app, name="incident")
     app.add_typer(deploy_app, name="deploy")
     app.add_typer(change_app, name="change")
 

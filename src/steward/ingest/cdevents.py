@@ -1,4 +1,4 @@
-"""CDEvents over CloudEvents HTTP -> ``RecordDeployment`` (and incident facts).
+"""CDEvents over CloudEvents HTTP -> ``RecordDeployment``, and incidents -> ``RecordAlert``.
 
 Accepted transports (CloudEvents HTTP binding 1.0):
 
@@ -30,6 +30,8 @@ from urllib.parse import parse_qsl, unquote
 
 from steward.changes.commands import RecordDeployment
 from steward.errors import ValidationError
+from steward.incidents.commands import RecordAlert
+from steward.ingest.alertmanager import severity_of
 from steward.timeutil import parse_timestamp
 
 _TYPE = re.compile(r"dev\.cdevents\.([a-z]+)\.([a-z]+)\.(\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?)")
@@ -45,6 +47,7 @@ DEPLOYMENT_KINDS: dict[str, str | None] = {
     # A removed service is not a new version in the environment: acknowledged only.
     "service.removed": None,
 }
+ALERT_DEDUP_KEY_MAX = 255
 INCIDENT_KINDS = {
     "incident.detected": "detected",
     "incident.reported": "detected",
@@ -160,6 +163,42 @@ def incident_event(headers: Mapping[str, str], body: Any) -> dict[str, Any] | No
                                                                 str) else None,
         "custom_data": custom if isinstance(custom, dict) else {},
     }
+
+
+def incident_to_alert(headers: Mapping[str, str], body: Any) -> RecordAlert | None:
+    """``incident.detected/reported`` (firing) or ``incident.resolved`` as an alert command.
+
+    ``None`` for any other CDEvent. The subject id names the incident, so it is
+    the dedup key: the resolved event settles the alert its detected event opened.
+    ``customData.severity``, when it is one Steward knows (or an alias such as
+    ``high``/``low``), sets the severity; otherwise it is ``error``.
+    """
+    facts = incident_event(headers, body)
+    if facts is None:
+        return None
+    if len(facts["id"]) > ALERT_DEDUP_KEY_MAX:
+        raise ValidationError(f"subject.id: longer than {ALERT_DEDUP_KEY_MAX} characters",
+                              field="subject.id")
+    custom = facts["custom_data"]
+    resolved = facts["kind"] == "resolved"
+    details: dict[str, Any] = {"cdevent_type": facts["type"], "cdevent_id": facts["event_id"]}
+    for key, value in (("cdevent_source", facts["source"]),
+                       ("artifactId", facts["artifact_id"]), ("customData", custom)):
+        if value:
+            details[key] = value
+    return RecordAlert(
+        dedup_key=facts["id"],
+        status="resolved" if resolved else "firing",
+        summary=facts["description"],
+        severity=severity_of(custom.get("severity")),
+        service=facts["service"],
+        occurred_at=facts["timestamp"],
+        ended_at=facts["timestamp"] if resolved else None,
+        source="cdevents",
+        labels={"environment": facts["environment"]},
+        details=details,
+        url=facts["url"],
+    )
 
 
 def purl_version(purl: str) -> str | None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 import orjson
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from sqlalchemy import select
@@ -142,19 +142,23 @@ async def ingest_gitlab(request: Request) -> JSONResponse:
 
 
 @router.post("/ingest/cdevents")
-async def ingest_cdevents(request: Request) -> JSONResponse:
+async def ingest_cdevents(request: Request) -> Response:
     """CDEvents service.deployed / upgraded / rolledback, CloudEvents binary or structured."""
     body = await request.body()
     headers = dict(request.headers)
     key = _bearer(request)
 
+    with database(request).read_session() as session:
+        integrations.by_key(session, key, types=("cdevents", "generic"))
+    payload = _json(body)
+    kind, _event = cdevents.read_event(headers, payload)
+    if kind in cdevents.INCIDENT_KINDS:
+        from steward.api.routers.alerts_ingest import cdevents_incident
+
+        return await run_in_threadpool(cdevents_incident, request, key, headers, payload)
+
     def work(session: Session) -> dict[str, Any] | None:
-        integration = integrations.by_key(session, key, types=("cdevents",))
-        payload = _json(body)
-        kind, _event = cdevents.read_event(headers, payload)
-        if kind in cdevents.INCIDENT_KINDS:
-            raise ValidationError(f"type: {kind} events are not handled by this Steward "
-                                  "version yet", field="type")
+        integration = integrations.by_key(session, key, types=("cdevents", "generic"))
         cmd = cdevents.translate(headers, payload)
         if cmd is None:
             return None

@@ -1,0 +1,129 @@
+"""Incidents and alerts under /api/v1."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Query, Request
+
+from steward.api.deps import CurrentActor, Limit, Offset, database
+from steward.incidents import lifecycle, views
+from steward.incidents.schemas import (
+    ActionBody,
+    AssignBody,
+    DeploymentRef,
+    IncidentCreate,
+    NoteBody,
+    PriorityBody,
+)
+from steward.timeutil import parse_timestamp
+
+router = APIRouter(prefix="/api/v1", tags=["incidents"])
+IncidentId = Annotated[int, Path(ge=1, le=2**62, description="incident id")]
+STATUS = ("^(triggered|acknowledged|mitigated|resolved|closed)"
+          "(,(triggered|acknowledged|mitigated|resolved|closed))*$")
+
+
+@router.get("/incidents")
+def list_incidents(request: Request, _actor: CurrentActor, limit: Limit = 100,
+                   offset: Offset = 0,
+                   status: Annotated[str | None, Query(pattern=STATUS)] = None,
+                   priority: Annotated[str | None, Query(pattern="^P[1-5](,P[1-5])*$")] = None,
+                   team: str | None = None, service: str | None = None, q: str | None = None,
+                   start: str | None = None, end: str | None = None) -> dict[str, Any]:
+    with database(request).read_session() as session:
+        total, rows = views.list_incidents(
+            session, status=status, priority=priority, team=team, service=service, q=q,
+            start=parse_timestamp(start, field="start") if start else None,
+            end=parse_timestamp(end, field="end") if end else None, limit=limit, offset=offset)
+        return {"total": total, "limit": limit, "offset": offset,
+                "items": [views.incident_out(session, i) for i in rows]}
+
+
+@router.post("/incidents", status_code=201)
+def declare(body: IncidentCreate, request: Request, actor: CurrentActor) -> dict[str, Any]:
+    with database(request).session() as session:
+        incident = lifecycle.declare(session, actor, body.title, body.service, body.impact,
+                                     body.urgency, body.started_at, body.description)
+        return views.incident_out(session, incident, detail=True)
+
+
+@router.get("/incidents/{incident_id}")
+def get_incident(incident_id: IncidentId, request: Request,
+                 _actor: CurrentActor) -> dict[str, Any]:
+    with database(request).read_session() as session:
+        return views.incident_out(session, lifecycle.get_incident(session, incident_id),
+                                  detail=True)
+
+
+@router.get("/incidents/{incident_id}/suspects")
+def suspects(incident_id: IncidentId, request: Request, _actor: CurrentActor) -> dict[str, Any]:
+    with database(request).read_session() as session:
+        items = views.suspects_for(session, lifecycle.get_incident(session, incident_id))
+        return {"total": len(items), "items": items}
+
+
+@router.post("/incidents/{incident_id}/notes")
+def note(incident_id: IncidentId, body: NoteBody, request: Request,
+         actor: CurrentActor) -> dict[str, Any]:
+    with database(request).session() as session:
+        incident = lifecycle.add_note(session, actor, incident_id, body.text)
+        return views.incident_out(session, incident, detail=True)
+
+
+@router.post("/incidents/{incident_id}/assign")
+def assign(incident_id: IncidentId, body: AssignBody, request: Request,
+           actor: CurrentActor) -> dict[str, Any]:
+    with database(request).session() as session:
+        incident = lifecycle.assign(session, actor, incident_id, assignee=body.assignee,
+                                    commander=body.commander, team=body.team)
+        return views.incident_out(session, incident, detail=True)
+
+
+@router.post("/incidents/{incident_id}/priority")
+def set_priority(incident_id: IncidentId, body: PriorityBody, request: Request,
+                 actor: CurrentActor) -> dict[str, Any]:
+    with database(request).session() as session:
+        incident = lifecycle.set_priority(session, actor, incident_id, impact=body.impact,
+                                          urgency=body.urgency)
+        return views.incident_out(session, incident, detail=True)
+
+
+@router.post("/incidents/{incident_id}/cause")
+def confirm_cause(incident_id: IncidentId, body: DeploymentRef, request: Request,
+                  actor: CurrentActor) -> dict[str, Any]:
+    """Confirm the deployment that caused the incident (it counts as failed)."""
+    with database(request).session() as session:
+        incident = lifecycle.confirm_cause(session, actor, incident_id, body.deployment_id)
+        return views.incident_out(session, incident, detail=True)
+
+
+@router.post("/incidents/{incident_id}/fix")
+def mark_fix(incident_id: IncidentId, body: DeploymentRef, request: Request,
+             actor: CurrentActor) -> dict[str, Any]:
+    """Record the deployment that fixed the incident (rework)."""
+    with database(request).session() as session:
+        incident = lifecycle.mark_fix(session, actor, incident_id, body.deployment_id)
+        return views.incident_out(session, incident, detail=True)
+
+
+@router.post("/incidents/{incident_id}/{action}")
+def act(incident_id: IncidentId, request: Request, actor: CurrentActor,
+        action: Annotated[str, Path(pattern="^(acknowledge|mitigate|resolve|close|reopen)$")],
+        body: ActionBody | None = None) -> dict[str, Any]:
+    body = body or ActionBody()
+    with database(request).session() as session:
+        incident = lifecycle.act(session, actor, incident_id, action, body.at, body.note)
+        return views.incident_out(session, incident, detail=True)
+
+
+@router.get("/alerts")
+def list_alerts(request: Request, _actor: CurrentActor, limit: Limit = 100, offset: Offset = 0,
+                status: Annotated[str | None,
+                                  Query(pattern="^(firing|acknowledged|resolved)$")] = None,
+                service: str | None = None) -> dict[str, Any]:
+    with database(request).read_session() as session:
+        total, rows = views.list_alerts(session, status=status, service=service, limit=limit,
+                                        offset=offset)
+        return {"total": total, "limit": limit, "offset": offset,
+                "items": [views.alert_out(session, a) for a in rows]}
