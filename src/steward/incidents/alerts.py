@@ -116,6 +116,34 @@ def _settle(session: Session, alert: Alert, cmd: RecordAlert, now: datetime) -> 
 
 
 def _open_incidents(session: Session) -> list[correlate.OpenIncident]:
+    """Open incidents for correlation, loaded once per transaction (see ``remember``)."""
+    cached = session.info.get(OPEN_CACHE)
+    if cached is None:
+        cached = session.info[OPEN_CACHE] = {i.id: i for i in _load_open_incidents(session)}
+    return list(cached.values())
+
+
+OPEN_CACHE = "steward.open_incidents"
+
+
+def remember(session: Session, incident: Incident, service_id: int) -> None:
+    """Keep the transaction's cache of open incidents current after an alert lands."""
+    cached = session.info.get(OPEN_CACHE)
+    if cached is None:
+        return
+    known = cached.get(incident.id)
+    services = tuple(sorted(set(known.services if known else ()) | {service_id}))
+    cached[incident.id] = correlate.OpenIncident(
+        id=incident.id, services=services,
+        last_alert_at=as_utc(incident.last_alert_at or incident.started_at),
+        started_at=as_utc(incident.started_at), group_keys=tuple(incident.group_keys or ()))
+
+
+def forget_open_incidents(session: Session) -> None:
+    session.info.pop(OPEN_CACHE, None)
+
+
+def _load_open_incidents(session: Session) -> list[correlate.OpenIncident]:
     rows = session.execute(
         select(Incident.id, Incident.last_alert_at, Incident.started_at, Incident.group_keys,
                IncidentService.service_id)
@@ -137,13 +165,24 @@ def _open_incidents(session: Session) -> list[correlate.OpenIncident]:
 def _correlate(session: Session, alert: Alert, service: Service) -> Incident:
     from steward.incidents.lifecycle import join_incident, open_incident
 
-    graph = load_graph(session)
+    graph = graph_for(session)
     placement = correlate.place_alert(graph, service.id, alert.first_seen,
                                       _open_incidents(session), settings.correlation(),
                                       group_key=alert.group_key)
     if placement.incident_id is None:
-        return open_incident(session, alert, service, placement.reason)
-    incident = session.get(Incident, placement.incident_id)
-    assert incident is not None
-    join_incident(session, incident, alert, service, placement.reason)
+        incident = open_incident(session, alert, service, placement.reason)
+    else:
+        found = session.get(Incident, placement.incident_id)
+        assert found is not None
+        incident = found
+        join_incident(session, incident, alert, service, placement.reason)
+    remember(session, incident, service.id)
     return incident
+
+
+def graph_for(session: Session):  # type: ignore[no-untyped-def]
+    """The dependency graph, looked up once per transaction."""
+    graph = session.info.get("steward.graph")
+    if graph is None:
+        graph = session.info["steward.graph"] = load_graph(session)
+    return graph

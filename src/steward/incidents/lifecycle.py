@@ -76,6 +76,9 @@ def open_incident(session: Session, alert: Alert, service: Service, reason: str)
 def join_incident(session: Session, incident: Incident, alert: Alert, service: Service,
                   reason: str) -> None:
     alert.incident_id = incident.id
+    known = session.get(IncidentService, (incident.id, service.id)) is not None
+    more_urgent = (not incident.urgency_overridden and
+                   priority.urgency_from([alert.severity])[0] < incident.urgency)
     _add_service(session, incident, service.id, alert.first_seen)
     if alert.group_key and alert.group_key not in (incident.group_keys or []):
         incident.group_keys = [*(incident.group_keys or []), alert.group_key]
@@ -89,12 +92,17 @@ def join_incident(session: Session, incident: Incident, alert: Alert, service: S
     if incident.status == "mitigated":
         _set_status(session, incident, "triggered", alert.first_seen,
                     "A new alert fired on a mitigated incident.")
-    recompute(session, incident)
+    # Another alert on a service already in the incident changes nothing derived,
+    # unless it is more urgent than what the incident has seen.
+    if not known or more_urgent:
+        recompute(session, incident)
 
 
 def recompute(session: Session, incident: Incident) -> None:
     """Origin, owner, business services affected and priority, from its alerts."""
-    graph = load_graph(session)
+    from steward.incidents.alerts import graph_for
+
+    graph = graph_for(session)
     rows = session.execute(select(IncidentService.service_id, IncidentService.first_alert_at)
                            .where(IncidentService.incident_id == incident.id)).all()
     alerting = [(sid, as_utc(at)) for sid, at in rows if sid in graph.cis]
@@ -153,6 +161,9 @@ def _set_status(session: Session, incident: Incident, status: str, at: datetime,
     add_entry(session, incident, "state", f"{before} -> {status}. {text}".strip(), actor=actor,
               at=at, data={"from": before, "to": status})
     session.flush()
+    from steward.incidents.alerts import forget_open_incidents
+
+    forget_open_incidents(session)
 
 
 def alert_acknowledged(session: Session, incident: Incident, alert: Alert,

@@ -1,0 +1,159 @@
+"""Alert ingestion benchmark against a running `steward serve`.
+
+Starts a server on a fresh database (SQLite, or PostgreSQL with --postgres),
+then sends single-event POSTs to /api/v1/alerts from 16 concurrent clients
+(half new alerts, half duplicates), and batches of 1,000 to the same endpoint.
+Prints events/s, latency p50 / p99 and the server's peak memory (VmHWM).
+
+    python bench/ingest.py [--postgres URL] [--events 20000] [--workers 1]
+
+Targets: >= 2,000 events/s single, >= 20,000 events/s in batches.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+from catalog import drop_database, fresh_database, percentile
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+from serving import free_port  # noqa: E402
+
+
+def steward(env: dict[str, str], *args: str) -> str:
+    result = subprocess.run([sys.executable, "-m", "steward.cli.main", *args], env=env,
+                            capture_output=True, text=True, check=True)
+    return result.stdout.strip()
+
+
+def peak_memory_mb(pid: int) -> float:
+    total = 0.0
+    pids = [pid]
+    try:
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+        pids += [int(c) for c in children]
+    except OSError:
+        pass
+    for p in pids:
+        try:
+            for line in Path(f"/proc/{p}/status").read_text().splitlines():
+                if line.startswith("VmHWM:"):
+                    total += int(line.split()[1]) / 1024
+        except OSError:
+            continue
+    return total
+
+
+async def single_events(url: str, key: str, events: int, clients: int,
+                        services: list[str]) -> tuple[float, list[float]]:
+    latencies: list[float] = []
+    queue: asyncio.Queue[dict[str, object]] = asyncio.Queue()
+    rng = random.Random(3)
+    for n in range(events):
+        # every other event repeats an earlier key: a duplicate of a firing alert
+        dedup = f"k-{n}" if n % 2 == 0 or n < 2 else f"k-{rng.randrange(0, n, 2)}"
+        queue.put_nowait({"service": rng.choice(services), "dedup_key": dedup,
+                          "status": "firing", "severity": "warning",
+                          "summary": f"latency high ({dedup})"})
+
+    async def client() -> None:
+        async with httpx.AsyncClient(base_url=url, timeout=60,
+                                     headers={"Authorization": f"Bearer {key}"}) as http:
+            while not queue.empty():
+                body = queue.get_nowait()
+                began = time.perf_counter()
+                response = await http.post("/api/v1/alerts", json=body)
+                latencies.append((time.perf_counter() - began) * 1000)
+                if response.status_code != 202:
+                    raise RuntimeError(response.text)
+
+    started = time.perf_counter()
+    await asyncio.gather(*(client() for _ in range(clients)))
+    return time.perf_counter() - started, latencies
+
+
+def batches(url: str, key: str, events: int, size: int, services: list[str]) -> float:
+    rng = random.Random(4)
+    with httpx.Client(base_url=url, timeout=300,
+                      headers={"Authorization": f"Bearer {key}"}) as http:
+        started = time.perf_counter()
+        sent = 0
+        while sent < events:
+            body = [{"service": rng.choice(services), "dedup_key": f"b-{sent + i}",
+                     "status": "firing", "severity": "info", "summary": "batch"}
+                    for i in range(min(size, events - sent))]
+            response = http.post("/api/v1/alerts", json=body)
+            if response.status_code != 202:
+                raise RuntimeError(response.text)
+            sent += len(body)
+        return time.perf_counter() - started
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--postgres")
+    parser.add_argument("--events", type=int, default=20_000)
+    parser.add_argument("--batch-events", type=int, default=100_000)
+    parser.add_argument("--clients", type=int, default=16)
+    parser.add_argument("--workers", type=int, default=1)
+    args = parser.parse_args()
+    backend = "PostgreSQL" if args.postgres else "SQLite"
+    with tempfile.TemporaryDirectory() as tmp:
+        db, pg_name = fresh_database(args.postgres, Path(tmp))
+        env = {**os.environ, "STEWARD_DATABASE_URL": db.settings.database_url}
+        db.dispose()
+        services = [f"svc-{i}" for i in range(50)]
+        yaml = ["apiVersion: backstage.io/v1alpha1\nkind: Group\nmetadata: {name: ops}\n"
+                "spec: {type: team, children: []}"]
+        yaml += [f"apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata: {{name: {s}}}\n"
+                 f"spec: {{type: service, lifecycle: production, owner: ops}}" for s in services]
+        catalog = Path(tmp) / "catalog.yaml"
+        catalog.write_text("\n---\n".join(yaml))
+        steward(env, "catalog", "import", str(catalog))
+        key = steward(env, "integration", "create", "--type", "generic", "--team", "ops")
+        port = free_port()
+        log = open(Path(tmp) / "serve.log", "w")  # noqa: SIM115
+        server = subprocess.Popen(
+            [sys.executable, "-m", "steward.cli.main", "serve", "--host", "127.0.0.1",
+             "--port", str(port), "--workers", str(args.workers)],
+            env=env, stdout=log, stderr=subprocess.STDOUT)
+        url = f"http://127.0.0.1:{port}"
+        try:
+            for _ in range(200):
+                try:
+                    if httpx.get(url + "/healthz", timeout=1).status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    time.sleep(0.1)
+            elapsed, latencies = asyncio.run(single_events(url, key, args.events,
+                                                           args.clients, services))
+            print(f"[{backend}] {args.events} single POSTs /api/v1/alerts from {args.clients} "
+                  f"clients (half duplicates): {args.events / elapsed:,.0f} events/s, "
+                  f"p50 {percentile(latencies, 0.5):.1f} ms, p99 "
+                  f"{percentile(latencies, 0.99):.1f} ms (target >= 2,000 events/s)")
+            seconds = batches(url, key, args.batch_events, 1000, services)
+            print(f"[{backend}] {args.batch_events} events in batches of 1,000: "
+                  f"{args.batch_events / seconds:,.0f} events/s (target >= 20,000)")
+            print(f"[{backend}] server peak memory (VmHWM, all workers): "
+                  f"{peak_memory_mb(server.pid):.0f} MB")
+        finally:
+            server.terminate()
+            server.wait(timeout=20)
+            log.close()
+            if pg_name and args.postgres:
+                drop_database(args.postgres, pg_name)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
