@@ -17,9 +17,9 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
-from catalog import drop_database, fresh_database, generate, percentile
 from fastapi.testclient import TestClient
 
+from catalog import drop_database, fresh_database, generate, percentile
 from steward.api.app import create_app
 from steward.auth import service as auth
 from steward.auth.actor import SYSTEM

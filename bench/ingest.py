@@ -23,10 +23,11 @@ import time
 from pathlib import Path
 
 import httpx
+
 from catalog import drop_database, fresh_database, percentile
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
-from serving import free_port  # noqa: E402
+from serving import free_port
 
 
 def steward(env: dict[str, str], *args: str) -> str:
@@ -122,7 +123,7 @@ def main() -> int:
         steward(env, "catalog", "import", str(catalog))
         key = steward(env, "integration", "create", "--type", "generic", "--team", "ops")
         port = free_port()
-        log = open(Path(tmp) / "serve.log", "w")  # noqa: SIM115
+        log = open(Path(tmp) / "serve.log", "w")
         server = subprocess.Popen(
             [sys.executable, "-m", "steward.cli.main", "serve", "--host", "127.0.0.1",
              "--port", str(port), "--workers", str(args.workers)],
