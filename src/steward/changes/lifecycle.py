@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -148,14 +148,15 @@ def evaluate(session: Session, actor: Actor, change: Change,
 
 
 def _move(session: Session, actor: Actor, change: Change, state: str,
-          *, outcome: str | None = None, comment: str = "") -> None:
+          *, outcome: str | None = None, comment: str = "",
+          at: datetime | None = None) -> None:
     if state not in TRANSITIONS[change.state]:
         raise Conflict(f"state: CHG-{change.id} cannot go from {change.state} to {state}; "
                        f"allowed: {', '.join(TRANSITIONS[change.state]) or 'none'}",
                        field="state")
     before = {"state": change.state, "outcome": change.outcome}
     change.state = state
-    now = utcnow()
+    now = at or utcnow()
     if state == "implement" and change.actual_start is None:
         change.actual_start = now
     if state in FINAL_STATES:
@@ -215,7 +216,7 @@ def decide(session: Session, actor: Actor, change_id: int, decision: str,
     teams = set(user_team_names(session, actor.user_id))
     pending = stored_decision(change)
     allowed, reason = policy.can_approve(actor.name, teams, change.author, pending)
-    if not allowed and not (actor.is_admin and actor.name != change.author):
+    if not allowed:
         raise PermissionDenied(reason)
     team = next((t for t in pending.approver_teams if t in teams), None)
     session.add(Approval(change_id=change.id, user_id=actor.user_id, username=actor.name,
@@ -237,16 +238,19 @@ def follow_deployment(session: Session, actor: Actor, change: Change,
     """A deployment moves its change: implementing, then closed with its outcome."""
     if change.state in FINAL_STATES:
         return
+    # The deployment's own times are when the change really happened.
+    began = deployment.started_at or deployment.finished_at
     if change.state == "scheduled":
-        _move(session, actor, change, "implement")
+        _move(session, actor, change, "implement", at=began)
     if deployment.status == "succeeded":
         change.actual_end = deployment.finished_at
         if change.state == "implement":
-            _move(session, actor, change, "review")
-        _move(session, actor, change, "closed", outcome="successful")
+            _move(session, actor, change, "review", at=deployment.finished_at)
+        _move(session, actor, change, "closed", outcome="successful",
+              at=deployment.finished_at)
     elif deployment.status in ("failed", "rolled_back") and change.state == "implement":
         change.actual_end = deployment.finished_at
-        _move(session, actor, change, "closed",
+        _move(session, actor, change, "closed", at=deployment.finished_at,
               outcome="failed" if deployment.status == "failed" else "rolled_back")
 
 

@@ -13,6 +13,8 @@ from steward.catalog.models import Team
 from steward.catalog.schemas import DependencyCreate, ServiceCreate, TeamCreate
 from steward.db import Database
 from steward.demo import organisation as org
+from steward.demo.changes import seed_change_history
+from steward.demo.incidents import seed_incidents
 
 DEMO_PASSWORD = "steward-demo"
 DEMO_ACTOR = Actor(kind="system", id="demo", name="demo-seed", role="admin")
@@ -37,5 +39,7 @@ def seed_demo(db: Database) -> str:
         for dependant, dependency, dep_type in org.DEPENDENCIES:
             catalog.create_dependency(session, DEMO_ACTOR, DependencyCreate(
                 service=dependant, depends_on=dependency, type=dep_type), source="demo")  # type: ignore[arg-type]
+    history = seed_change_history(db)
+    incidents = seed_incidents(db)
     return (f"{len(org.TEAMS)} teams, {len(org.USERS)} users, {len(org.SERVICES)} services, "
-            f"{len(org.DEPENDENCIES)} dependencies")
+            f"{len(org.DEPENDENCIES)} dependencies, {history}, {incidents}")

@@ -138,6 +138,8 @@ def install_web(app: FastAPI) -> None:
     app.include_router(pages_catalog.router)
     app.include_router(pages_map.router)
     app.include_router(pages_admin.router)
+    from steward.web import pages_changes  # changes, calendar, deployments
+    app.include_router(pages_changes.router)
 
     previous: Any = app.exception_handlers.get(StarletteHTTPException)
 

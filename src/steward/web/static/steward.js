@@ -109,4 +109,20 @@
     apply(natural <= available * 1.35);  // labels stay at 9px or more
     reveal(box);
   });
+
+  // The calendar's window form: only the fields of the chosen schedule are shown
+  // (without this script both sets show, and the server reads the chosen one).
+  document.querySelectorAll("form#add-window").forEach(function (form) {
+    var once = form.querySelector("fieldset[data-schedule='once']");
+    var weekly = form.querySelector("fieldset[data-schedule='weekly']");
+    if (!once || !weekly) return;
+    function sync() {
+      var chosen = form.querySelector("input[name=schedule]:checked");
+      var isWeekly = !!chosen && chosen.value === "weekly";
+      once.hidden = isWeekly;
+      weekly.hidden = !isWeekly;
+    }
+    form.addEventListener("change", sync);
+    sync();
+  });
 })();
