@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import hmac
-from typing import Annotated
+from typing import Annotated, Any
 
+import orjson
 from fastapi import Depends, Query, Request
 
 from steward.auth import service as auth
 from steward.auth.actor import Actor
 from steward.db import Database
-from steward.errors import AuthenticationFailed, PermissionDenied
+from steward.errors import AuthenticationFailed, PermissionDenied, ValidationError
 
 SESSION_COOKIE = "steward_session"
 UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
@@ -21,7 +22,16 @@ def database(request: Request) -> Database:
     return db
 
 
-def _bearer(request: Request) -> str | None:
+def json_body(body: bytes) -> Any:
+    """A request body parsed as JSON, or a 400 naming the problem."""
+    try:
+        return orjson.loads(body)
+    except orjson.JSONDecodeError as exc:
+        raise ValidationError(f"body: request body is not valid JSON ({exc})",
+                              field="body") from exc
+
+
+def bearer_token(request: Request) -> str | None:
     header = request.headers.get("authorization", "")
     scheme, _, value = header.partition(" ")
     if scheme.lower() == "bearer" and value.strip():
@@ -35,7 +45,7 @@ def optional_actor(request: Request) -> Actor | None:
     if cached is not None:
         return cached  # type: ignore[no-any-return]
     db = database(request)
-    token = _bearer(request)
+    token = bearer_token(request)
     actor: Actor | None = None
     with db.read_session() as session:
         if token:

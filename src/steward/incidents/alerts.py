@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from steward.auth.models import Integration
@@ -124,6 +124,7 @@ def _open_incidents(session: Session) -> list[correlate.OpenIncident]:
 
 
 OPEN_CACHE = "steward.open_incidents"
+LOCKED = "steward.correlation_locked"
 
 
 def remember(session: Session, incident: Incident, service_id: int) -> None:
@@ -165,6 +166,12 @@ def _load_open_incidents(session: Session) -> list[correlate.OpenIncident]:
 def _correlate(session: Session, alert: Alert, service: Service) -> Incident:
     from steward.incidents.lifecycle import join_incident, open_incident
 
+    if session.get_bind().dialect.name == "postgresql" and not session.info.get(LOCKED):
+        # One correlator at a time, so two receivers' first alerts of one group
+        # (webhook and PagerDuty at once) cannot each open an incident.
+        session.execute(text("SELECT pg_advisory_xact_lock(7343001)"))
+        session.info[LOCKED] = True
+        forget_open_incidents(session)
     graph = graph_for(session)
     placement = correlate.place_alert(graph, service.id, alert.first_seen,
                                       _open_incidents(session), settings.correlation(),

@@ -32,6 +32,7 @@ from steward.changes.commands import RecordDeployment
 from steward.errors import ValidationError
 from steward.incidents.commands import RecordAlert
 from steward.ingest.alertmanager import severity_of
+from steward.ingest.wire import object_at, required_str
 from steward.timeutil import parse_timestamp
 
 _TYPE = re.compile(r"dev\.cdevents\.([a-z]+)\.([a-z]+)\.(\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?)")
@@ -112,20 +113,20 @@ def translate(headers: Mapping[str, str], body: Any) -> RecordDeployment | None:
         return None
     status = DEPLOYMENT_KINDS[kind]
     context, subject = event["context"], _subject(event)
-    event_id = _required_str(context, "context.id")
+    event_id = required_str(context, "context.id")
     finished_at = _time(context, "context.timestamp")
     if status is None:
         return None
-    content = _object(subject, "subject.content")
+    content = object_at(subject, "subject.content")
     environment = _environment(content)
-    artifact = _required_str(content, "subject.content.artifactId")
+    artifact = required_str(content, "subject.content.artifactId")
     source = context.get("source")
     external_id = f"{source.strip()}#{event_id}" if isinstance(source, str) and source.strip() \
         else event_id
     return RecordDeployment(
         environment=environment,
         status=status,
-        service=_last_segment(_required_str(subject, "subject.id"), "subject.id"),
+        service=_last_segment(required_str(subject, "subject.id"), "subject.id"),
         version=purl_version(artifact),
         finished_at=finished_at,
         source="cdevents",
@@ -141,7 +142,7 @@ def incident_event(headers: Mapping[str, str], body: Any) -> dict[str, Any] | No
     if kind not in INCIDENT_KINDS:
         return None
     context, subject = event["context"], _subject(event)
-    content = _object(subject, "subject.content")
+    content = object_at(subject, "subject.content")
     service = content.get("service")
     service_id = service.get("id") if isinstance(service, dict) else None
     description = content.get("description")
@@ -150,13 +151,13 @@ def incident_event(headers: Mapping[str, str], body: Any) -> dict[str, Any] | No
     return {
         "kind": INCIDENT_KINDS[kind],
         "type": kind,
-        "id": _required_str(subject, "subject.id"),
+        "id": required_str(subject, "subject.id"),
         "service": _last_segment(service_id, "subject.content.service.id")
         if isinstance(service_id, str) and service_id.strip() else None,
         "environment": _environment(content),
         "description": description.strip() if isinstance(description, str) else "",
         "timestamp": _time(context, "context.timestamp"),
-        "event_id": _required_str(context, "context.id"),
+        "event_id": required_str(context, "context.id"),
         "source": context.get("source") if isinstance(context.get("source"), str) else None,
         "url": ticket.strip() if isinstance(ticket, str) and ticket.strip() else None,
         "artifact_id": content.get("artifactId") if isinstance(content.get("artifactId"),
@@ -242,7 +243,7 @@ def _data(envelope: dict[str, Any]) -> dict[str, Any]:
 
 
 def _subject(event: dict[str, Any]) -> dict[str, Any]:
-    return _object(event, "subject")
+    return object_at(event, "subject")
 
 
 def _environment(content: dict[str, Any]) -> str:
@@ -250,7 +251,7 @@ def _environment(content: dict[str, Any]) -> str:
     if not isinstance(environment, dict):
         raise ValidationError("subject.content.environment: expected an object with an id",
                               field="subject.content.environment")
-    return _required_str(environment, "subject.content.environment.id")
+    return required_str(environment, "subject.content.environment.id")
 
 
 def _last_segment(value: str, path: str) -> str:
@@ -260,18 +261,8 @@ def _last_segment(value: str, path: str) -> str:
     return segment
 
 
-def _object(parent: dict[str, Any], path: str) -> dict[str, Any]:
-    value = parent.get(path.rsplit(".", 1)[-1])
-    if not isinstance(value, dict):
-        raise ValidationError(f"{path}: expected an object", field=path)
-    return value
 
 
-def _required_str(parent: dict[str, Any], path: str) -> str:
-    value = parent.get(path.rsplit(".", 1)[-1])
-    if not isinstance(value, str) or not value.strip():
-        raise ValidationError(f"{path}: is required (a non-empty string)", field=path)
-    return value.strip()
 
 
 def _time(parent: dict[str, Any], path: str) -> datetime:

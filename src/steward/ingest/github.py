@@ -16,6 +16,7 @@ from typing import Any
 
 from steward.changes.commands import RecordDeployment
 from steward.errors import ValidationError
+from steward.ingest.wire import object_at, required_str
 from steward.timeutil import parse_timestamp
 
 SUPPORTED_EVENTS = ("deployment", "deployment_status", "ping")
@@ -59,13 +60,13 @@ def translate(event: str | None, payload: dict[str, Any]) -> RecordDeployment | 
         return None
     if not isinstance(payload, dict):
         raise ValidationError("body: expected a JSON object", field="body")
-    deployment = _object(payload, "deployment")
-    repository = _required_str(_object(payload, "repository"), "repository.full_name")
+    deployment = object_at(payload, "deployment")
+    repository = required_str(object_at(payload, "repository"), "repository.full_name")
     deployment_id = deployment.get("id")
     if isinstance(deployment_id, bool) or not isinstance(deployment_id, int | str) \
             or str(deployment_id).strip() == "":
         raise ValidationError("deployment.id: is required", field="deployment.id")
-    environment = _required_str(deployment, "deployment.environment")
+    environment = required_str(deployment, "deployment.environment")
     started_at = _optional_time(deployment, "deployment.created_at")
 
     if name == "deployment":
@@ -73,8 +74,8 @@ def translate(event: str | None, payload: dict[str, Any]) -> RecordDeployment | 
         finished_at: datetime | None = None
         status_obj: dict[str, Any] = {}
     else:
-        status_obj = _object(payload, "deployment_status")
-        state = _required_str(status_obj, "deployment_status.state").lower()
+        status_obj = object_at(payload, "deployment_status")
+        state = required_str(status_obj, "deployment_status.state").lower()
         if state not in STATE_TO_STATUS:
             raise ValidationError(
                 f"deployment_status.state: {state!r} is not a GitHub deployment state "
@@ -124,18 +125,8 @@ def _version(deployment: dict[str, Any]) -> str | None:
     return _first_text(deployment.get("ref"))
 
 
-def _object(parent: dict[str, Any], path: str) -> dict[str, Any]:
-    value = parent.get(path.rsplit(".", 1)[-1])
-    if not isinstance(value, dict):
-        raise ValidationError(f"{path}: expected an object", field=path)
-    return value
 
 
-def _required_str(parent: dict[str, Any], path: str) -> str:
-    value = parent.get(path.rsplit(".", 1)[-1])
-    if not isinstance(value, str) or not value.strip():
-        raise ValidationError(f"{path}: is required (a non-empty string)", field=path)
-    return value.strip()
 
 
 def _optional_time(parent: dict[str, Any], path: str) -> datetime | None:

@@ -25,6 +25,7 @@ from typing import Any
 
 from steward.changes.commands import RecordDeployment
 from steward.errors import ValidationError
+from steward.ingest.wire import list_problems
 from steward.timeutil import parse_timestamp, utcnow
 
 ROUTING_KEY_LENGTH = 32
@@ -103,8 +104,8 @@ def _problems(body: Any) -> list[tuple[str, str]]:
         problems.append(("payload", "'payload' is missing or blank"))
     else:
         problems += _payload_problems(payload)
-    problems += _list_problems(body.get("links"), "links", "href", ("text",))
-    problems += _list_problems(body.get("images"), "images", "src", ("href", "alt"))
+    problems += list_problems(body.get("links"), "links", "href", ("text",))
+    problems += list_problems(body.get("images"), "images", "src", ("href", "alt"))
     return problems
 
 
@@ -129,24 +130,6 @@ def _payload_problems(payload: dict[str, Any]) -> list[tuple[str, str]]:
     return problems
 
 
-def _list_problems(items: Any, name: str, required: str,
-                   optional: tuple[str, ...]) -> list[tuple[str, str]]:
-    if items is None:
-        return []
-    if not isinstance(items, list):
-        return [(name, f"'{name}' must be an array")]
-    problems: list[tuple[str, str]] = []
-    for index, item in enumerate(items):
-        where = f"{name}[{index}]"
-        if not isinstance(item, dict):
-            problems.append((where, f"'{where}' must be an object"))
-            continue
-        if not isinstance(item.get(required), str) or not item[required].strip():
-            problems.append((f"{where}.{required}", f"'{where}.{required}' is missing or blank"))
-        for key in optional:
-            if item.get(key) is not None and not isinstance(item[key], str):
-                problems.append((f"{where}.{key}", f"'{where}.{key}' must be a string"))
-    return problems
 
 
 def _links(items: Any) -> dict[str, str]:

@@ -33,6 +33,7 @@ from typing import Any
 
 from steward.errors import ValidationError
 from steward.incidents.commands import RecordAlert
+from steward.ingest.wire import list_problems
 from steward.timeutil import parse_timestamp
 
 ROUTING_KEY_LENGTH = 32
@@ -128,8 +129,8 @@ def _problems(body: Any) -> list[tuple[str, str]]:
     for key in ("client", "client_url"):
         if body.get(key) is not None and not isinstance(body[key], str):
             problems.append((key, f"'{key}' must be a string"))
-    problems += _list_problems(body.get("links"), "links", "href", ("text",))
-    problems += _list_problems(body.get("images"), "images", "src", ("href", "alt"))
+    problems += list_problems(body.get("links"), "links", "href", ("text",))
+    problems += list_problems(body.get("images"), "images", "src", ("href", "alt"))
     return problems
 
 
@@ -177,24 +178,6 @@ def _payload_problems(payload: dict[str, Any]) -> list[tuple[str, str]]:
     return problems
 
 
-def _list_problems(items: Any, name: str, required: str,
-                   optional: tuple[str, ...]) -> list[tuple[str, str]]:
-    if items is None:
-        return []
-    if not isinstance(items, list):
-        return [(name, f"'{name}' must be an array")]
-    problems: list[tuple[str, str]] = []
-    for index, item in enumerate(items):
-        where = f"{name}[{index}]"
-        if not isinstance(item, dict):
-            problems.append((where, f"'{where}' must be an object"))
-            continue
-        if not isinstance(item.get(required), str) or not item[required].strip():
-            problems.append((f"{where}.{required}", f"'{where}.{required}' is missing or blank"))
-        for key in optional:
-            if item.get(key) is not None and not isinstance(item[key], str):
-                problems.append((f"{where}.{key}", f"'{where}.{key}' must be a string"))
-    return problems
 
 
 def _time(value: Any) -> datetime:

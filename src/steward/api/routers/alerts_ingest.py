@@ -17,7 +17,7 @@ from pydantic import Field
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from steward.api.deps import database
+from steward.api.deps import bearer_token, database, json_body
 from steward.auth import integrations
 from steward.errors import ValidationError
 from steward.incidents.alerts import record_alert
@@ -28,17 +28,8 @@ router = APIRouter(tags=["ingest"])
 MAX_BATCH = 10_000
 
 
-def _bearer(request: Request) -> str | None:
-    scheme, _, value = request.headers.get("authorization", "").partition(" ")
-    return value.strip() if scheme.lower() == "bearer" and value.strip() else None
 
 
-def _json(body: bytes) -> Any:
-    try:
-        return orjson.loads(body)
-    except orjson.JSONDecodeError as exc:
-        raise ValidationError(f"body: request body is not valid JSON ({exc})",
-                              field="body") from exc
 
 
 def _record_all(request: Request, key: str | None, types: tuple[str, ...],
@@ -72,8 +63,8 @@ def _accepted(results: list[dict[str, Any]]) -> Response:
 @router.post("/ingest/alertmanager", status_code=202)
 async def ingest_alertmanager(request: Request) -> Response:
     """Alertmanager webhook (version 4), `Authorization: Bearer <integration key>`."""
-    key = _bearer(request)
-    commands = alertmanager.translate(_json(await request.body()))
+    key = bearer_token(request)
+    commands = alertmanager.translate(json_body(await request.body()))
     return _accepted(await run_in_threadpool(
         _record_all, request, key, ("alertmanager", "generic"), commands))
 
@@ -81,8 +72,8 @@ async def ingest_alertmanager(request: Request) -> Response:
 @router.post("/ingest/grafana", status_code=202)
 async def ingest_grafana(request: Request) -> Response:
     """Grafana alerting webhook, `Authorization: Bearer <integration key>`."""
-    key = _bearer(request)
-    commands = grafana.translate(_json(await request.body()))
+    key = bearer_token(request)
+    commands = grafana.translate(json_body(await request.body()))
     return _accepted(await run_in_threadpool(
         _record_all, request, key, ("grafana", "generic"), commands))
 
@@ -125,7 +116,7 @@ def post_alerts(body: generic_alert.AlertIn | Annotated[list[generic_alert.Alert
                 request: Request) -> Response:
     """Generic alerts, one or a list, `Authorization: Bearer <integration key>`."""
     items = body if isinstance(body, list) else [body]
-    return _accepted(_record_all(request, _bearer(request), (), [
+    return _accepted(_record_all(request, bearer_token(request), (), [
         generic_alert.to_command(item) for item in items]))
 
 

@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from steward.api.deps import database
+from steward.api.deps import bearer_token, database, json_body
 from steward.auth import integrations
 from steward.auth.models import Integration
 from steward.catalog.models import Service
@@ -31,17 +31,8 @@ from steward.ingest import cdevents, github, gitlab, pagerduty_change
 router = APIRouter(tags=["ingest"])
 
 
-def _json(body: bytes) -> Any:
-    try:
-        return orjson.loads(body)
-    except orjson.JSONDecodeError as exc:
-        raise ValidationError(f"body: request body is not valid JSON ({exc})",
-                              field="body") from exc
 
 
-def _bearer(request: Request) -> str | None:
-    scheme, _, value = request.headers.get("authorization", "").partition(" ")
-    return value.strip() if scheme.lower() == "bearer" and value.strip() else None
 
 
 def _service_name(session: Session, integration: Integration) -> str | None:
@@ -113,7 +104,7 @@ async def ingest_github(request: Request) -> JSONResponse:
         if integration is None:
             raise AuthenticationFailed("X-Hub-Signature-256: missing or does not match any "
                                        "GitHub integration's secret")
-        cmd = github.translate(event, _json(body))
+        cmd = github.translate(event, json_body(body))
         return None if cmd is None else _record(session, integration, cmd, "github", delivery)
 
     return _answer(await run_in_threadpool(_store, request, work))
@@ -135,7 +126,7 @@ async def ingest_gitlab(request: Request) -> JSONResponse:
         if event and event != "Deployment Hook":
             raise ValidationError(f"X-Gitlab-Event: {event!r} is not handled; send "
                                   "Deployment Hook events", field="X-Gitlab-Event")
-        cmd = gitlab.translate(_json(body))
+        cmd = gitlab.translate(json_body(body))
         return None if cmd is None else _record(session, integration, cmd, "gitlab", delivery)
 
     return _answer(await run_in_threadpool(_store, request, work))
@@ -146,11 +137,11 @@ async def ingest_cdevents(request: Request) -> Response:
     """CDEvents service.deployed / upgraded / rolledback, CloudEvents binary or structured."""
     body = await request.body()
     headers = dict(request.headers)
-    key = _bearer(request)
+    key = bearer_token(request)
 
     with database(request).read_session() as session:
         integrations.by_key(session, key, types=("cdevents", "generic"))
-    payload = _json(body)
+    payload = json_body(body)
     kind, _event = cdevents.read_event(headers, payload)
     if kind in cdevents.INCIDENT_KINDS:
         from steward.api.routers.alerts_ingest import cdevents_incident

@@ -1,0 +1,44 @@
+"""Small checks that several wire formats share; each names the field it refuses."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from steward.errors import ValidationError
+
+
+def object_at(parent: dict[str, Any], path: str) -> dict[str, Any]:
+    """``parent[last part of path]``, which must be an object."""
+    value = parent.get(path.rsplit(".", 1)[-1])
+    if not isinstance(value, dict):
+        raise ValidationError(f"{path}: expected an object", field=path)
+    return value
+
+
+def required_str(parent: dict[str, Any], path: str) -> str:
+    """``parent[last part of path]``, which must be a non-empty string."""
+    value = parent.get(path.rsplit(".", 1)[-1])
+    if not isinstance(value, str) or not value.strip():
+        raise ValidationError(f"{path}: is required (a non-empty string)", field=path)
+    return value.strip()
+
+
+def list_problems(items: Any, name: str, required: str,
+                  optional: tuple[str, ...]) -> list[tuple[str, str]]:
+    """PagerDuty-style problems of a list of objects (``links``, ``images``)."""
+    if items is None:
+        return []
+    if not isinstance(items, list):
+        return [(name, f"'{name}' must be an array")]
+    problems: list[tuple[str, str]] = []
+    for index, item in enumerate(items):
+        where = f"{name}[{index}]"
+        if not isinstance(item, dict):
+            problems.append((where, f"'{where}' must be an object"))
+            continue
+        if not isinstance(item.get(required), str) or not item[required].strip():
+            problems.append((f"{where}.{required}", f"'{where}.{required}' is missing or blank"))
+        for key in optional:
+            if item.get(key) is not None and not isinstance(item[key], str):
+                problems.append((f"{where}.{key}", f"'{where}.{key}' must be a string"))
+    return problems
