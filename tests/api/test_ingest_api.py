@@ -189,3 +189,31 @@ def test_generic_deployments_single_and_batch(setup, db):
     assert count(db) == 6
     listed = client.get("/api/v1/deployments?unauthorised=true", headers=bearer(token)).json()
     assert listed["total"] == 1
+
+
+def test_github_deployment_opens_a_change_that_policy_approves(setup, db):
+    """A pipeline announcing a low-risk deployment gets a change approved by policy at once."""
+    from steward.timeutil import isoformat_z, utcnow
+
+    client = setup
+    secret = integration(db, "github")
+    now = isoformat_z(utcnow())
+    created = json.loads(load("github", "deployment", "payload.json"))
+    created["deployment"]["created_at"] = created["deployment"]["updated_at"] = now
+    body = json.dumps(created).encode()
+    first = client.post("/ingest/github", content=body, headers={
+        "X-GitHub-Event": "deployment", "X-GitHub-Delivery": "n-1",
+        "X-Hub-Signature-256": signed(secret, body), "content-type": "application/json"})
+    deployment = first.json()["deployment"]
+    assert deployment["change_id"] is not None and deployment["unauthorised"] is False
+    status = json.loads(load("github", "deployment_status", "payload.json"))
+    status["deployment_status"]["created_at"] = status["deployment_status"]["updated_at"] = now
+    body = json.dumps(status).encode()
+    done = client.post("/ingest/github", content=body, headers={
+        "X-GitHub-Event": "deployment_status", "X-GitHub-Delivery": "n-2",
+        "X-Hub-Signature-256": signed(secret, body), "content-type": "application/json"})
+    assert done.json()["deployment"]["status"] == "succeeded"
+    admin = make_user(db, "root", role="admin")
+    change = client.get(f"/api/v1/changes/{deployment['change_id']}", headers=bearer(admin))
+    assert change.json()["state"] == "closed" and change.json()["outcome"] == "successful"
+    assert change.json()["auto_approved"] is True and change.json()["source"] == "github"

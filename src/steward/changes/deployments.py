@@ -122,8 +122,18 @@ def record_deployment(session: Session, actor: Actor, cmd: RecordDeployment) -> 
     _add_commits(session, deployment, cmd)
 
     change = _link_change(session, deployment, service, cmd)
-    deployment.unauthorised = is_production(environment) and (
-        change is None or change.authorized_at is None)
+    opened_now = False
+    if change is None and existing is None and cmd.status == "in_progress" \
+            and is_production(environment):
+        change, opened_now = _open_change_for(session, actor, deployment, service, cmd), True
+    if opened_now or (change is not None and change.external_key and cmd.external_id
+                      and change.external_key == f"{cmd.source}:{cmd.external_id}"):
+        # A change opened for this very deployment must have been approved before it began.
+        deployment.unauthorised = is_production(environment) and not _authorised_before(
+            change, deployment)
+    else:
+        deployment.unauthorised = is_production(environment) and (
+            change is None or change.authorized_at is None)
     session.flush()
     after = deployment_snapshot(deployment)
     if after != before:
@@ -137,6 +147,34 @@ def record_deployment(session: Session, actor: Actor, cmd: RecordDeployment) -> 
     return Recorded(deployment, existing is None, change)
 
 
+def _open_change_for(session: Session, actor: Actor, deployment: Deployment,
+                     service: Service, cmd: RecordDeployment) -> Change:
+    """A pipeline announced a production deployment with no change: record one now.
+
+    The approval policy decides as for any change; when it approves at once
+    (a low-risk change), the deployment goes ahead authorised.
+    """
+    from steward.changes.lifecycle import create_change
+    from steward.changes.schemas import ChangeCreate
+
+    title = (cmd.description or f"Deploy {service.name} {deployment.version}".strip())[:300]
+    change = create_change(session, actor, ChangeCreate(
+        title=title, services=[service.name], environment=deployment.environment,
+        batch_size=len(cmd.commits) or None, links=dict(cmd.links),
+        external_key=f"{cmd.source}:{cmd.external_id}" if cmd.external_id else None),
+        source=cmd.source)
+    deployment.change_id = change.id
+    return change
+
+
+def _authorised_before(change: Change | None, deployment: Deployment) -> bool:
+    """Approved before the deployment started (a change approved afterwards does not count)."""
+    if change is None or change.authorized_at is None:
+        return False
+    began = deployment.started_at or deployment.finished_at
+    return began is None or change.authorized_at <= began + timedelta(minutes=5)
+
+
 def record_batch(session: Session, actor: Actor,
                  commands: list[RecordDeployment]) -> list[Recorded]:
     """Many deployments in one transaction, as fast as plain inserts allow.
@@ -146,7 +184,8 @@ def record_batch(session: Session, actor: Actor,
     validated the same way and written in bulk, with one audit insert.
     """
     simple = [c for c in commands if not (c.external_id or c.change_id or c.rollback_of
-                                          or c.rollback_of_version or c.is_rollback)]
+                                          or c.rollback_of_version or c.is_rollback
+                                          or c.status == "in_progress")]
     if len(simple) < 2:
         return [record_deployment(session, actor, c) for c in commands]
     services = {s.name: s for s in session.scalars(select(Service).where(
