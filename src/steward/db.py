@@ -8,6 +8,8 @@ ordinary deferred transactions so they never wait for writers.
 
 from __future__ import annotations
 
+import contextlib
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
@@ -92,6 +94,9 @@ class Database:
             self.engine = create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
             self.read_engine = self.engine
         self._write = sessionmaker(self.engine, expire_on_commit=False)
+        # SQLite has one writer at a time: queue this process's writers on a lock
+        # instead of letting them sleep and retry in SQLite's busy handler.
+        self._write_lock = threading.RLock() if settings.is_sqlite else None
         self._read = sessionmaker(self.read_engine, expire_on_commit=False)
 
     @property
@@ -107,7 +112,8 @@ class Database:
     @contextmanager
     def session(self) -> Iterator[Session]:
         """A write session: commits on success, rolls back on any error."""
-        with self._write() as session:
+        lock = self._write_lock or contextlib.nullcontext()
+        with lock, self._write() as session:
             try:
                 yield session
                 session.commit()

@@ -111,7 +111,7 @@ def _settle(session: Session, alert: Alert, cmd: RecordAlert, now: datetime) -> 
     if incident is not None:
         add_entry(session, incident, "alert", f"Alert resolved: {alert.summary}",
                   at=alert.resolved_at, data={"alert_id": alert.id})
-        alerts_resolved(session, incident, now)
+        alerts_resolved(session, incident, alert.resolved_at)
     return incident
 
 

@@ -106,10 +106,13 @@ def recompute(session: Session, incident: Incident) -> None:
     rows = session.execute(select(IncidentService.service_id, IncidentService.first_alert_at)
                            .where(IncidentService.incident_id == incident.id)).all()
     alerting = [(sid, as_utc(at)) for sid, at in rows if sid in graph.cis]
+    has_alerts = incident.manual is False or session.scalar(
+        select(func.count()).where(Alert.incident_id == incident.id))
     if alerting:
         origin = correlate.probable_origin(graph, alerting)
         incident.origin_service_id = origin.service_id
-        incident.origin_reasoning = origin.reasoning
+        incident.origin_reasoning = origin.reasoning if has_alerts else (
+            f"Declared on {graph.cis[origin.service_id].name}; no alert has fired.")
         incident.owner_team_id = session.scalar(
             select(Service.owner_team_id).where(Service.id == origin.service_id))
     result = analyse(graph, [sid for sid, _ in alerting])
@@ -196,7 +199,7 @@ def act(session: Session, actor: Actor, incident_id: int, action: str,
         at: datetime | None = None, note: str = "") -> Incident:
     """A responder's action: acknowledge, mitigate, resolve, close, reopen."""
     incident = get_incident(session, incident_id)
-    _require_responder(actor, incident)
+    require_responder(actor, incident)
     if action not in ACTIONS:
         raise ValidationError(f"action: one of {', '.join(ACTIONS)}", field="action")
     allowed, status = ACTIONS[action]
@@ -213,9 +216,13 @@ def act(session: Session, actor: Actor, incident_id: int, action: str,
     return incident
 
 
-def _require_responder(actor: Actor, incident: Incident) -> None:
+def may_respond(actor: Actor, incident: Incident) -> bool:
     """Anyone but a viewer responds to any incident: outages cross team lines."""
-    if actor.role == "viewer":
+    return actor.role != "viewer" or actor.can_write_team(incident.owner_team_id)
+
+
+def require_responder(actor: Actor, incident: Incident) -> None:
+    if not may_respond(actor, incident):
         actor.require_team_write(incident.owner_team_id, "respond to incidents")
 
 
@@ -247,7 +254,7 @@ def declare(session: Session, actor: Actor, title: str, service: str,
 
 def add_note(session: Session, actor: Actor, incident_id: int, text: str) -> Incident:
     incident = get_incident(session, incident_id)
-    _require_responder(actor, incident)
+    require_responder(actor, incident)
     if not text.strip():
         raise ValidationError("text: a note needs some text", field="text")
     add_entry(session, incident, "note", text.strip(), actor=actor.name)
@@ -269,7 +276,7 @@ def _user_id(session: Session, username: str | None, field: str) -> int | None:
 def assign(session: Session, actor: Actor, incident_id: int, *, assignee: str | None = None,
            commander: str | None = None, team: str | None = None) -> Incident:
     incident = get_incident(session, incident_id)
-    _require_responder(actor, incident)
+    require_responder(actor, incident)
     before = snapshot(incident)
     parts = []
     if assignee is not None:
@@ -298,7 +305,7 @@ def assign(session: Session, actor: Actor, incident_id: int, *, assignee: str | 
 def set_priority(session: Session, actor: Actor, incident_id: int, *,
                  impact: int | None = None, urgency: int | None = None) -> Incident:
     incident = get_incident(session, incident_id)
-    _require_responder(actor, incident)
+    require_responder(actor, incident)
     before = snapshot(incident)
     for name, value in (("impact", impact), ("urgency", urgency)):
         if value is not None and value not in (1, 2, 3):
@@ -321,7 +328,7 @@ def confirm_cause(session: Session, actor: Actor, incident_id: int,
                   deployment_id: int) -> Incident:
     """The deployment caused the incident: it now counts as failed."""
     incident = get_incident(session, incident_id)
-    _require_responder(actor, incident)
+    require_responder(actor, incident)
     deployment = session.get(Deployment, deployment_id)
     if deployment is None:
         raise ValidationError(f"deployment_id: deployment {deployment_id} does not exist",
@@ -347,7 +354,7 @@ def confirm_cause(session: Session, actor: Actor, incident_id: int,
 def mark_fix(session: Session, actor: Actor, incident_id: int, deployment_id: int) -> Incident:
     """The deployment fixed the incident: unplanned rework."""
     incident = get_incident(session, incident_id)
-    _require_responder(actor, incident)
+    require_responder(actor, incident)
     deployment = session.get(Deployment, deployment_id)
     if deployment is None:
         raise ValidationError(f"deployment_id: deployment {deployment_id} does not exist",

@@ -139,7 +139,11 @@ def suspects_for(session: Session, incident: Incident) -> list[dict[str, Any]]:
     candidates = [c for c in candidates if is_production(c.environment)]
     ranked = suspects.rank_suspects(candidates, distances, started, lookback,
                                     origin=graph.cis[incident.origin_service_id].name)
+    by_id = {c.deployment_id: c for c in candidates}
     return [{"deployment_id": s.deployment_id, "change_id": s.change_id, "service": s.service,
+             "version": by_id[s.deployment_id].version,
+             "finished_at": isoformat_z(by_id[s.deployment_id].finished_at),
+             "status": by_id[s.deployment_id].status,
              "score": s.score, "reasons": list(s.reasons),
              "confirmed": s.deployment_id == incident.caused_by_deployment_id}
             for s in ranked]

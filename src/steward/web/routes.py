@@ -140,6 +140,8 @@ def install_web(app: FastAPI) -> None:
     app.include_router(pages_admin.router)
     from steward.web import pages_changes  # changes, calendar, deployments
     app.include_router(pages_changes.router)
+    from steward.web import pages_incidents  # incident list, one incident, their forms
+    app.include_router(pages_incidents.router)
 
     previous: Any = app.exception_handlers.get(StarletteHTTPException)
 

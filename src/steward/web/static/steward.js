@@ -125,4 +125,62 @@
     form.addEventListener("change", sync);
     sync();
   });
+
+  // The incident list reloads its table every so often (data-refresh seconds): not
+  // while paused, not while a form field has the focus, not while the tab is hidden.
+  // Without this script the page's own Refresh link does the same by hand.
+  document.querySelectorAll("#incident-live[data-refresh]").forEach(function (live) {
+    var seconds = parseInt(live.getAttribute("data-refresh"), 10) || 30;
+    var paused = false;
+    var busy = false;
+    var line = live.querySelector(".live-line");
+    var button = document.createElement("button");
+    button.type = "button";
+    button.className = "btn btn-small btn-quiet";
+    button.id = "live-toggle";
+    function label() {
+      button.textContent = paused ? "Resume auto-refresh" : "Pause auto-refresh";
+      button.setAttribute("aria-pressed", paused ? "true" : "false");
+    }
+    button.addEventListener("click", function () { paused = !paused; label(); });
+    label();
+    if (line) line.appendChild(button);
+
+    function typing() {
+      var el = document.activeElement;
+      return !!el && /^(INPUT|SELECT|TEXTAREA)$/.test(el.tagName);
+    }
+
+    function reload() {
+      if (paused || busy || document.hidden || typing()) return;
+      busy = true;
+      fetch(window.location.href, { credentials: "same-origin", headers: { Accept: "text/html" } })
+        .then(function (response) {
+          if (!response.ok || response.redirected) throw new Error("stale");
+          return response.text();
+        })
+        .then(function (html) {
+          var fresh = new DOMParser().parseFromString(html, "text/html")
+            .querySelector("#incident-live");
+          if (!fresh || paused || typing()) return;
+          ["#open-count", "#updated-at", ".pager", ".table-wrap"].forEach(function (selector) {
+            var now = live.querySelectorAll(selector);
+            var next = fresh.querySelectorAll(selector);
+            for (var i = 0; i < now.length && i < next.length; i += 1) {
+              now[i].replaceWith(document.importNode(next[i], true));
+            }
+          });
+          live.querySelectorAll("table.sortable").forEach(makeSortable);
+          var badge = document.getElementById("nav-open-incidents");
+          var count = live.querySelector("#open-count");
+          if (badge && count && badge.firstChild) {
+            badge.firstChild.nodeValue = "(" + count.textContent.trim();
+            badge.hidden = count.textContent.trim() === "0";
+          }
+        })
+        .catch(function () { paused = true; label(); })  // signed out or server gone: stop
+        .then(function () { busy = false; });
+    }
+    window.setInterval(reload, seconds * 1000);
+  });
 })();

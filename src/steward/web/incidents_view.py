@@ -1,0 +1,163 @@
+"""What the incident pages share: badges in text and colour, relative times, the
+open-incident count in the navigation, and the affected part of the system map."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+from urllib.parse import quote
+
+from fastapi import Request
+from sqlalchemy import func, select
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
+from starlette.datastructures import FormData
+
+from steward.api.deps import database
+from steward.catalog.graph import load_graph
+from steward.catalog.impact import DEGRADED, DOWN, analyse
+from steward.errors import ValidationError
+from steward.incidents.models import OPEN_STATES, Incident
+from steward.timeutil import as_utc, parse_timestamp, utcnow
+from steward.web.guard import form_text
+from steward.web.pages_catalog import service_href
+from steward.web.render import TEMPLATES
+from steward.web.systemmap import MapEdge, MapNode, render_svg
+
+# (tone, label): the tone picks the colour, the label says the same in words.
+INCIDENT_BADGES: dict[str, dict[str, tuple[str, str]]] = {
+    "status": {
+        "triggered": ("bad", "! triggered"),
+        "acknowledged": ("warn", "acknowledged"),
+        "mitigated": ("info", "mitigated"),
+        "resolved": ("ok", "\u2713 resolved"),
+        "closed": ("muted", "closed"),
+    },
+    "alert": {
+        "firing": ("bad", "! firing"),
+        "acknowledged": ("warn", "acknowledged"),
+        "resolved": ("ok", "\u2713 resolved"),
+    },
+    "severity": {
+        "critical": ("bad", "critical"),
+        "error": ("bad", "error"),
+        "warning": ("warn", "warning"),
+        "info": ("info", "info"),
+    },
+}
+PRIORITY_WORDS = {"P1": "critical", "P2": "high", "P3": "moderate", "P4": "low",
+                  "P5": "planning"}
+LEVEL_WORDS = {1: "1 high", 2: "2 medium", 3: "3 low"}
+TIMELINE_KINDS = {
+    "alert": ("\u26a0", "alert"),
+    "state": ("\u21c4", "status"),
+    "note": ("\u270e", "note"),
+    "assignment": ("\u263a", "assignment"),
+    "priority": ("\u2195", "priority"),
+    "cause": ("\u2731", "cause"),
+    "fix": ("\u2713", "fix"),
+}
+
+
+def incident_badge_parts(kind: str, value: str | None) -> tuple[str, str]:
+    if not value:
+        return "neutral", ""
+    return INCIDENT_BADGES.get(kind, {}).get(value, ("neutral", value.replace("_", " ")))
+
+
+def timeline_kind(kind: str) -> tuple[str, str]:
+    return TIMELINE_KINDS.get(kind, ("\u2022", kind.replace("_", " ")))
+
+
+def ago(value: str | datetime | None, now: datetime | None = None) -> str:
+    """'4 min ago', '3 h ago', '6 d ago' (or 'in 12 min' for a deadline ahead)."""
+    if not value:
+        return ""
+    moment = parse_timestamp(value, field="time") if isinstance(value, str) else as_utc(value)
+    seconds = int(((now or utcnow()) - moment).total_seconds())
+    ahead, seconds = seconds < 0, abs(seconds)
+    if seconds < 60:
+        span = "less than a minute" if ahead else "just now"
+        return f"in {span}" if ahead else span
+    if seconds < 3600:
+        span = f"{seconds // 60} min"
+    elif seconds < 2 * 86400:
+        hours, minutes = divmod(seconds // 60, 60)
+        span = f"{hours} h {minutes} min" if hours < 6 and minutes else f"{hours} h"
+    else:
+        span = f"{seconds // 86400} d"
+    return f"in {span}" if ahead else f"{span} ago"
+
+
+def utc_text(value: str | None) -> str:
+    """An ISO time from a view as '2026-03-02 10:05:00 UTC'."""
+    if not value:
+        return ""
+    return parse_timestamp(value, field="time").strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def level_from(form: FormData, field: str) -> int | None:
+    """Impact or urgency from a select: 1 (high) to 3 (low); '' or 'auto' is None."""
+    raw = form_text(form, field)
+    if raw in ("", "auto"):
+        return None
+    if raw not in ("1", "2", "3"):
+        raise ValidationError(f"{field}: 1 (high) to 3 (low)", field=field)
+    return int(raw)
+
+
+def count_open_incidents(session: Session) -> int:
+    return int(session.scalar(select(func.count()).select_from(Incident).where(
+        Incident.status.in_(OPEN_STATES))) or 0)
+
+
+def open_incidents_for_nav(request: Request) -> int | None:
+    """The number beside "Incidents" in the navigation: one COUNT, never an error."""
+    if getattr(request.state, "viewer", None) is None:
+        return None
+    try:
+        with database(request).read_session() as session:
+            return count_open_incidents(session)
+    except SQLAlchemyError:  # an error page must render even when the database does not answer
+        return None
+
+
+TEMPLATES.env.globals["incident_badge_parts"] = incident_badge_parts
+TEMPLATES.env.globals["timeline_kind"] = timeline_kind
+TEMPLATES.env.globals["priority_words"] = PRIORITY_WORDS
+TEMPLATES.env.globals["level_words"] = LEVEL_WORDS
+TEMPLATES.env.globals["open_incidents_for_nav"] = open_incidents_for_nav
+TEMPLATES.env.filters["ago"] = ago
+TEMPLATES.env.filters["utc_text"] = utc_text
+
+STATE_ORDER = {DOWN: 0, DEGRADED: 1}
+
+
+def failing_map_href(names: Sequence[str]) -> str:
+    return "/map?failing=" + quote(",".join(names), safe=",")
+
+
+def affected_map(session: Session, names: Sequence[str], origin: str | None,
+                 title: str) -> dict[str, Any]:
+    """The incident's services as failing, what that takes down or degrades up to the
+    business services, drawn like the service page's "affected part of the system"
+    (pages_catalog._impact_view, which takes a single service), the origin outlined."""
+    graph = load_graph(session)
+    known = [graph.by_name[n] for n in names if n in graph.by_name]
+    if not known:
+        return {"svg": "", "affected": [], "href": ""}
+    result = analyse(graph, known)
+    ids = set(result.affected)
+    origin_id = graph.by_name.get(origin or "")
+    affected = sorted(result.affected.values(),
+                      key=lambda a: (a.id != origin_id, STATE_ORDER.get(a.state, 2), a.name))
+    nodes = [MapNode(id=a.id, name=a.name, kind=a.kind, team=a.team, state=a.state,
+                     tier=graph.cis[a.id].tier) for a in affected]
+    edges = [MapEdge(dependant=src, dependency=dst, type=dep_type)
+             for src in ids for dst, dep_type in graph.dependencies.get(src, ()) if dst in ids]
+    svg = render_svg(nodes, edges, href=lambda n: service_href(n.name),
+                     highlight={origin_id} if origin_id in ids else set(), title=title,
+                     id_prefix="incident-map")
+    return {"svg": svg, "affected": affected,
+            "href": failing_map_href([graph.cis[i].name for i in known])}
