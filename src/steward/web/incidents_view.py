@@ -16,14 +16,13 @@ from starlette.datastructures import FormData
 
 from steward.api.deps import database
 from steward.catalog.graph import load_graph
-from steward.catalog.impact import DEGRADED, DOWN, analyse
+from steward.catalog.impact import analyse
 from steward.errors import ValidationError
 from steward.incidents.models import OPEN_STATES, Incident
 from steward.timeutil import as_utc, parse_timestamp, utcnow
 from steward.web.guard import form_text
-from steward.web.pages_catalog import service_href
+from steward.web.impact_view import affected_drawing
 from steward.web.render import TEMPLATES
-from steward.web.systemmap import MapEdge, MapNode, render_svg
 
 # (tone, label): the tone picks the colour, the label says the same in words.
 INCIDENT_BADGES: dict[str, dict[str, tuple[str, str]]] = {
@@ -131,7 +130,6 @@ TEMPLATES.env.globals["open_incidents_for_nav"] = open_incidents_for_nav
 TEMPLATES.env.filters["ago"] = ago
 TEMPLATES.env.filters["utc_text"] = utc_text
 
-STATE_ORDER = {DOWN: 0, DEGRADED: 1}
 
 
 def failing_map_href(names: Sequence[str]) -> str:
@@ -140,24 +138,13 @@ def failing_map_href(names: Sequence[str]) -> str:
 
 def affected_map(session: Session, names: Sequence[str], origin: str | None,
                  title: str) -> dict[str, Any]:
-    """The incident's services as failing, what that takes down or degrades up to the
-    business services, drawn like the service page's "affected part of the system"
-    (pages_catalog._impact_view, which takes a single service), the origin outlined."""
+    """The incident's services as failing and what that takes down or degrades up to
+    the business services, the origin outlined."""
     graph = load_graph(session)
     known = [graph.by_name[n] for n in names if n in graph.by_name]
     if not known:
         return {"svg": "", "affected": [], "href": ""}
-    result = analyse(graph, known)
-    ids = set(result.affected)
-    origin_id = graph.by_name.get(origin or "")
-    affected = sorted(result.affected.values(),
-                      key=lambda a: (a.id != origin_id, STATE_ORDER.get(a.state, 2), a.name))
-    nodes = [MapNode(id=a.id, name=a.name, kind=a.kind, team=a.team, state=a.state,
-                     tier=graph.cis[a.id].tier) for a in affected]
-    edges = [MapEdge(dependant=src, dependency=dst, type=dep_type)
-             for src in ids for dst, dep_type in graph.dependencies.get(src, ()) if dst in ids]
-    svg = render_svg(nodes, edges, href=lambda n: service_href(n.name),
-                     highlight={origin_id} if origin_id in ids else set(), title=title,
-                     id_prefix="incident-map")
+    affected, svg = affected_drawing(graph, analyse(graph, known),
+                                     graph.by_name.get(origin or ""), title, "incident-map")
     return {"svg": svg, "affected": affected,
             "href": failing_map_href([graph.cis[i].name for i in known])}

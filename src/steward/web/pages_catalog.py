@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from typing import Annotated, Any
-from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Request
 from pydantic import ValidationError as PydanticError
@@ -16,7 +15,7 @@ from steward.api.deps import database
 from steward.api.errors import describe_validation_errors
 from steward.catalog import service as catalog
 from steward.catalog.graph import impact_of, load_graph
-from steward.catalog.impact import DEGRADED, DOWN, ImpactResult
+from steward.catalog.impact import ImpactResult
 from steward.catalog.models import LIFECYCLES, SERVICE_KINDS, Dependency, Service
 from steward.catalog.schemas import DependencyCreate, ServiceUpdate
 from steward.errors import NotFound, StewardError, ValidationError
@@ -30,8 +29,8 @@ from steward.web.guard import (
     read_form,
     require_viewer,
 )
+from steward.web.impact_view import affected_drawing, service_href
 from steward.web.render import Pager, paging, render, whole_number
-from steward.web.systemmap import MapEdge, MapNode, render_svg
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
 Form = Annotated[FormData, Depends(read_form)]
@@ -42,11 +41,6 @@ NOTICES = {
     "dependency-added": "Dependency added.",
     "dependency-removed": "Dependency removed.",
 }
-STATE_ORDER = {DOWN: 0, DEGRADED: 1}
-
-
-def service_href(name: str) -> str:
-    return "/services/" + quote(name, safe="")
 
 
 def _dependency_counts(session: Session, ids: list[int]) -> tuple[dict[int, int], dict[int, int]]:
@@ -93,16 +87,8 @@ def catalog_page(request: Request) -> Response:
 
 def _impact_view(session: Session, service: Service) -> dict[str, Any]:
     result: ImpactResult = impact_of(session, [service.name], field="service")
-    graph = load_graph(session)
-    affected = sorted(result.affected.values(),
-                      key=lambda a: (a.id != service.id, STATE_ORDER.get(a.state, 2), a.name))
-    ids = set(result.affected)
-    nodes = [MapNode(id=a.id, name=a.name, kind=a.kind, team=a.team, state=a.state,
-                     tier=graph.cis[a.id].tier) for a in affected]
-    edges = [MapEdge(dependant=src, dependency=dst, type=dep_type)
-             for src in ids for dst, dep_type in graph.dependencies.get(src, ()) if dst in ids]
-    svg = render_svg(nodes, edges, href=lambda n: service_href(n.name), highlight={service.id},
-                     title=f"What fails if {service.name} fails", id_prefix="impact")
+    affected, svg = affected_drawing(load_graph(session), result, service.id,
+                                     f"What fails if {service.name} fails", "impact")
     return {
         "affected": affected,
         "down": len(result.down),

@@ -12,7 +12,7 @@ from steward.catalog.graph import impact_of, load_graph
 from steward.catalog.impact import ImpactResult
 from steward.errors import StewardError
 from steward.web.guard import WebRoute, pick, require_viewer
-from steward.web.pages_catalog import service_href
+from steward.web.impact_view import service_href
 from steward.web.render import render
 from steward.web.systemmap import MapEdge, MapNode, render_svg
 
