@@ -26,8 +26,33 @@ class Recorded:
     incident: Incident | None
 
 
+def record_alerts(session: Session, integration: Integration | None,
+                  commands: list[RecordAlert]) -> list[Recorded]:
+    """Several alerts in one transaction; each incident's derived facts computed once."""
+    from steward.incidents.lifecycle import DEFERRED, recompute
+
+    if len(commands) == 1:
+        return [record_alert(session, integration, commands[0])]
+    session.info[DEFERRED] = {}
+    try:
+        results = [record_alert(session, integration, cmd) for cmd in commands]
+        for incident in session.info[DEFERRED].values():
+            recompute(session, incident)
+    finally:
+        session.info.pop(DEFERRED, None)
+    return results
+
+
 def route(session: Session, integration: Integration | None, cmd: RecordAlert) -> Service:
     """The service an alert is about: the one it names (within the key's team), else the key's."""
+    cache = session.info.setdefault("steward.routes", {})
+    key = (integration.id if integration else None, cmd.service)
+    if key not in cache:
+        cache[key] = _route(session, integration, cmd)
+    return cache[key]  # type: ignore[no-any-return]
+
+
+def _route(session: Session, integration: Integration | None, cmd: RecordAlert) -> Service:
     if cmd.service:
         query = select(Service).where(Service.name == cmd.service)
         if integration is not None and integration.team_id is not None:

@@ -69,7 +69,7 @@ def open_incident(session: Session, alert: Alert, service: Service, reason: str)
     add_entry(session, incident, "alert", f"Alert on {service.name}: {alert.summary} "
               f"({alert.severity}). {reason}", at=alert.first_seen,
               data={"alert_id": alert.id, "service": service.name})
-    recompute(session, incident)
+    recompute_soon(session, incident)
     return incident
 
 
@@ -95,7 +95,19 @@ def join_incident(session: Session, incident: Incident, alert: Alert, service: S
     # Another alert on a service already in the incident changes nothing derived,
     # unless it is more urgent than what the incident has seen.
     if not known or more_urgent:
+        recompute_soon(session, incident)
+
+
+DEFERRED = "steward.recompute_later"
+
+
+def recompute_soon(session: Session, incident: Incident) -> None:
+    """Recompute now, or once at the end of a batch of alerts (see ``record_alerts``)."""
+    later = session.info.get(DEFERRED)
+    if later is None:
         recompute(session, incident)
+    else:
+        later[incident.id] = incident
 
 
 def recompute(session: Session, incident: Incident) -> None:

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from steward.api.deps import bearer_token, database, json_body
 from steward.auth import integrations
 from steward.errors import ValidationError
-from steward.incidents.alerts import record_alert
+from steward.incidents.alerts import record_alerts
 from steward.incidents.commands import RecordAlert
 from steward.ingest import alertmanager, cdevents, generic_alert, grafana, pagerduty_events
 
@@ -37,7 +37,7 @@ def _record_all(request: Request, key: str | None, types: tuple[str, ...],
     """Record the commands in one transaction; retried once if a concurrent twin won."""
     def work(session: Session) -> list[dict[str, Any]]:
         integration = integrations.by_key(session, key, types=types)
-        return [_result(record_alert(session, integration, cmd)) for cmd in commands]
+        return [_result(r) for r in record_alerts(session, integration, commands)]
 
     db = database(request)
     try:
