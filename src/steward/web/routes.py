@@ -142,6 +142,8 @@ def install_web(app: FastAPI) -> None:
     app.include_router(pages_changes.router)
     from steward.web import pages_incidents  # incident list, one incident, their forms
     app.include_router(pages_incidents.router)
+    from steward.web import pages_integrations  # integration keys: list, create once, revoke
+    app.include_router(pages_integrations.router)
 
     previous: Any = app.exception_handlers.get(StarletteHTTPException)
 
