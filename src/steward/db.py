@@ -16,7 +16,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
+from sqlalchemy import DateTime, Engine, MetaData, create_engine, event, func, or_
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -30,6 +30,12 @@ NAMING_CONVENTION = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
+
+
+def text_search(text: str, *columns: Any) -> Any:
+    """Case-insensitive "contains" over columns; % and _ in the text match themselves."""
+    needle = text.strip().lower()
+    return or_(*(func.lower(column).contains(needle, autoescape=True) for column in columns))
 
 
 class Base(DeclarativeBase):

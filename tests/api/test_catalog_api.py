@@ -224,3 +224,13 @@ def test_openapi_describes_the_api(setup):
     for path in ("/api/v1/services", "/api/v1/teams", "/api/v1/dependencies", "/api/v1/users",
                  "/api/v1/impact", "/api/v1/audit"):
         assert path in spec["paths"]
+
+
+def test_text_search_takes_wildcards_literally(setup, db):
+    client, tokens = setup
+    make_service(db, "cache_1", owner="payments")
+    make_service(db, "cacheX1", owner="payments")
+    found = client.get("/api/v1/services?q=CACHE_", headers=bearer(tokens["viewer"])).json()
+    assert [s["name"] for s in found["items"]] == ["cache_1"]
+    assert client.get("/api/v1/services?q=%25", headers=bearer(tokens["viewer"])).json()[
+        "total"] == 0

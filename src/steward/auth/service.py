@@ -16,6 +16,7 @@ from steward.auth.models import ApiToken, TeamMembership, User, WebSession
 from steward.auth.passwords import hash_password, verify_password
 from steward.auth.schemas import UserCreate, UserUpdate
 from steward.catalog.models import Team
+from steward.db import text_search
 from steward.errors import AuthenticationFailed, Conflict, NotFound, ValidationError
 from steward.timeutil import utcnow
 
@@ -145,9 +146,7 @@ def list_users(session: Session, *, team: str | None = None, role: str | None = 
     if role:
         query = query.where(User.role == role)
     if q:
-        like = f"%{q.lower()}%"
-        query = query.where(func.lower(User.username).like(like)
-                            | func.lower(User.display_name).like(like))
+        query = query.where(text_search(q, User.username, User.display_name))
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
     users = session.scalars(query.order_by(User.username).limit(limit).offset(offset)).all()
     return total, list(users)

@@ -17,6 +17,7 @@ from steward.catalog.schemas import (
     ServiceUpdate,
 )
 from steward.catalog.teams import find_team
+from steward.db import text_search
 from steward.errors import Conflict, NotFound, ValidationError
 
 
@@ -194,11 +195,8 @@ def list_services(
     if team:
         query = query.join(Team, Team.id == Service.owner_team_id).where(Team.name == team)
     if q:
-        like = f"%{q.lower()}%"
-        query = query.where(
-            or_(func.lower(Service.name).like(like), func.lower(Service.display_name).like(like),
-                func.lower(Service.description).like(like))
-        )
+        query = query.where(text_search(q, Service.name, Service.display_name,
+                                        Service.description))
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
     rows = session.scalars(query.order_by(Service.name).limit(limit).offset(offset)).all()
     return total, list(rows)

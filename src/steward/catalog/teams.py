@@ -12,6 +12,7 @@ from steward.auth.actor import Actor
 from steward.auth.models import TeamMembership, User
 from steward.catalog.models import Service, Team
 from steward.catalog.schemas import TeamCreate, TeamUpdate
+from steward.db import text_search
 from steward.errors import Conflict, NotFound, ValidationError
 
 
@@ -114,9 +115,7 @@ def list_teams(session: Session, *, q: str | None = None, limit: int = 100,
                offset: int = 0) -> tuple[int, list[Team]]:
     query = select(Team)
     if q:
-        like = f"%{q.lower()}%"
-        query = query.where(func.lower(Team.name).like(like)
-                            | func.lower(Team.display_name).like(like))
+        query = query.where(text_search(q, Team.name, Team.display_name))
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
     teams = session.scalars(query.order_by(Team.name).limit(limit).offset(offset)).all()
     return total, list(teams)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from steward.audit import service as audit
@@ -23,6 +23,7 @@ from steward.changes.models import (
     TemplateService,
 )
 from steward.changes.schemas import TemplateCreate, WindowCreate
+from steward.db import text_search
 from steward.errors import Conflict, NotFound, ValidationError
 from steward.timeutil import isoformat_z
 
@@ -162,8 +163,7 @@ def list_changes(session: Session, *, state: str | None = None, model: str | Non
         query = query.where(Change.id.in_(select(ChangeService.change_id).join(
             Service, Service.id == ChangeService.service_id).where(Service.name == service)))
     if q:
-        query = query.where(or_(func.lower(Change.title).like(f"%{q.lower()}%"),
-                                func.lower(Change.description).like(f"%{q.lower()}%")))
+        query = query.where(text_search(q, Change.title, Change.description))
     if start is not None:
         query = query.where(Change.planned_end > start)
     if end is not None:

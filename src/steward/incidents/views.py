@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from steward.auth.models import User
@@ -13,6 +13,7 @@ from steward.catalog.graph import load_graph
 from steward.catalog.models import Service, Team
 from steward.changes.deployments import is_production
 from steward.changes.models import Change, Deployment
+from steward.db import text_search
 from steward.incidents import priority, settings, suspects
 from steward.incidents.models import Alert, Incident, IncidentService, TimelineEntry
 from steward.timeutil import as_utc, isoformat_z, utcnow
@@ -33,9 +34,7 @@ def list_incidents(session: Session, *, status: str | None = None, priority: str
         query = query.where(Incident.id.in_(select(IncidentService.incident_id).join(
             Service, Service.id == IncidentService.service_id).where(Service.name == service)))
     if q:
-        like = f"%{q.lower()}%"
-        query = query.where(or_(func.lower(Incident.title).like(like),
-                                func.lower(Incident.description).like(like)))
+        query = query.where(text_search(q, Incident.title, Incident.description))
     if start is not None:
         query = query.where(Incident.started_at >= start)
     if end is not None:
