@@ -178,3 +178,18 @@ def test_unknown_service_is_named(org):
                                                 service="ghost"))
     with org.read_session() as session:
         assert session.query(Incident).count() == 0
+
+
+def test_notes_assignment_and_cause_can_be_recorded_in_the_past(org):
+    start = utcnow() - timedelta(hours=3)
+    _, incident_id = alert(org, "core-db", "db-down", at=start)
+    carol = actor(org, "carol")
+    with org.session() as session:
+        lifecycle.add_note(session, carol, incident_id, "First look.",
+                           at=start + timedelta(minutes=10))
+        lifecycle.assign(session, carol, incident_id, assignee="carol",
+                         at=start + timedelta(minutes=5))
+    with pytest.raises(ValidationError, match="future"), org.session() as session:
+        lifecycle.add_note(session, carol, incident_id, "x", at=utcnow() + timedelta(days=1))
+    timeline = detail(org, incident_id)["timeline"]
+    assert [e["kind"] for e in timeline] == ["alert", "assignment", "note"]

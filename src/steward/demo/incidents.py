@@ -64,15 +64,16 @@ def seed_incidents(db: Database) -> str:
                "payments-gateway: p99 latency 2.8 s", "warning", start + timedelta(minutes=2))
         alice = _user(session, "alice")
         lifecycle.act(session, alice, past, "acknowledge", at=start + timedelta(minutes=6))
-        lifecycle.assign(session, alice, past, assignee="alice", commander="alice")
+        lifecycle.assign(session, alice, past, assignee="alice", commander="alice",
+                         at=start + timedelta(minutes=7))
         lifecycle.add_note(session, alice, past, "Failures started right after 8.4.0; "
-                           "rolling back.")
-        lifecycle.confirm_cause(session, alice, past, bad.id)
+                           "rolling back.", at=start + timedelta(minutes=12))
+        lifecycle.confirm_cause(session, alice, past, bad.id, at=start + timedelta(minutes=15))
         fix = record_deployment(session, alice, RecordDeployment(
             service="payments-gateway", environment="production", status="succeeded",
             version="8.4.1", finished_at=start + timedelta(minutes=41),
             fixes_incident=past, description="Pin the tokenisation library")).deployment
-        lifecycle.mark_fix(session, alice, past, fix.id)
+        lifecycle.mark_fix(session, alice, past, fix.id, at=start + timedelta(minutes=42))
         for key, service in (("CardAuthFailures:payments-gateway", "payments-gateway"),
                              ("HighLatency:payments-gateway", "payments-gateway")):
             _alert(session, o2c, service, key, "", "critical", start + timedelta(minutes=44),
@@ -85,7 +86,8 @@ def seed_incidents(db: Database) -> str:
         manual = lifecycle.declare(session, dan, "Help-centre search is slow", "search-service",
                                    impact=3, urgency=2,
                                    started_at=now - timedelta(days=3, hours=4))
-        lifecycle.add_note(session, dan, manual.id, "Index rebuild running since 06:00.")
+        lifecycle.add_note(session, dan, manual.id, "Index rebuild running since 06:00.",
+                           at=now - timedelta(days=3, hours=3))
         lifecycle.act(session, dan, manual.id, "resolve",
                       at=now - timedelta(days=3, hours=1))
 
@@ -107,7 +109,7 @@ def seed_incidents(db: Database) -> str:
         carol = _user(session, "carol")
         lifecycle.act(session, carol, live, "acknowledge", at=began + timedelta(minutes=4))
         lifecycle.add_note(session, carol, live, "Connections maxed out since the config "
-                           "change; checking pgbouncer.")
+                           "change; checking pgbouncer.", at=began + timedelta(minutes=5))
     return "3 incidents (one live cascade)"
 
 

@@ -264,12 +264,13 @@ def declare(session: Session, actor: Actor, title: str, service: str,
     return incident
 
 
-def add_note(session: Session, actor: Actor, incident_id: int, text: str) -> Incident:
+def add_note(session: Session, actor: Actor, incident_id: int, text: str,
+             at: datetime | None = None) -> Incident:
     incident = get_incident(session, incident_id)
     require_responder(actor, incident)
     if not text.strip():
         raise ValidationError("text: a note needs some text", field="text")
-    add_entry(session, incident, "note", text.strip(), actor=actor.name)
+    add_entry(session, incident, "note", text.strip(), actor=actor.name, at=_when(at))
     session.flush()
     audit.record(session, actor, "incident.note", "incident", incident.id,
                  after={"note": text.strip()})
@@ -286,7 +287,8 @@ def _user_id(session: Session, username: str | None, field: str) -> int | None:
 
 
 def assign(session: Session, actor: Actor, incident_id: int, *, assignee: str | None = None,
-           commander: str | None = None, team: str | None = None) -> Incident:
+           commander: str | None = None, team: str | None = None,
+           at: datetime | None = None) -> Incident:
     incident = get_incident(session, incident_id)
     require_responder(actor, incident)
     before = snapshot(incident)
@@ -307,7 +309,7 @@ def assign(session: Session, actor: Actor, incident_id: int, *, assignee: str | 
         raise ValidationError("assignee: name an assignee, commander or team",
                               field="assignee")
     add_entry(session, incident, "assignment", "Now " + ", ".join(parts) + ".",
-              actor=actor.name)
+              actor=actor.name, at=_when(at))
     session.flush()
     audit.record(session, actor, "incident.assign", "incident", incident.id, before=before,
                  after=snapshot(incident))
@@ -337,7 +339,7 @@ def set_priority(session: Session, actor: Actor, incident_id: int, *,
 
 
 def confirm_cause(session: Session, actor: Actor, incident_id: int,
-                  deployment_id: int) -> Incident:
+                  deployment_id: int, at: datetime | None = None) -> Incident:
     """The deployment caused the incident: it now counts as failed."""
     incident = get_incident(session, incident_id)
     require_responder(actor, incident)
@@ -356,14 +358,15 @@ def confirm_cause(session: Session, actor: Actor, incident_id: int,
     add_entry(session, incident, "cause", f"Cause confirmed: deployment {deployment.id} of "
               f"{service} {deployment.version}"
               + (f" (CHG-{deployment.change_id})" if deployment.change_id else "") + ".",
-              actor=actor.name, data={"deployment_id": deployment.id})
+              actor=actor.name, at=_when(at), data={"deployment_id": deployment.id})
     session.flush()
     audit.record(session, actor, "incident.cause", "incident", incident.id, before=before,
                  after=snapshot(incident))
     return incident
 
 
-def mark_fix(session: Session, actor: Actor, incident_id: int, deployment_id: int) -> Incident:
+def mark_fix(session: Session, actor: Actor, incident_id: int, deployment_id: int,
+             at: datetime | None = None) -> Incident:
     """The deployment fixed the incident: unplanned rework."""
     incident = get_incident(session, incident_id)
     require_responder(actor, incident)
@@ -373,7 +376,8 @@ def mark_fix(session: Session, actor: Actor, incident_id: int, deployment_id: in
                               field="deployment_id")
     deployment.fixes_incident_id = incident.id
     add_entry(session, incident, "fix", f"Deployment {deployment.id} ({deployment.version}) "
-              "recorded as the fix.", actor=actor.name, data={"deployment_id": deployment.id})
+              "recorded as the fix.", actor=actor.name, at=_when(at),
+              data={"deployment_id": deployment.id})
     session.flush()
     audit.record(session, actor, "incident.fix", "incident", incident.id,
                  after={"fixed_by_deployment_id": deployment.id})

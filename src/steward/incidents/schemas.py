@@ -40,12 +40,18 @@ class ActionBody(Strict):
 
 class NoteBody(Strict):
     text: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20000)]
+    at: datetime | None = Field(default=None, description="a past time to record")
+
+    _times = field_validator("at", mode="before")(_time)
 
 
 class AssignBody(Strict):
     assignee: str | None = None
     commander: str | None = None
     team: str | None = None
+    at: datetime | None = None
+
+    _times = field_validator("at", mode="before")(_time)
 
 
 class PriorityBody(Strict):
@@ -55,3 +61,6 @@ class PriorityBody(Strict):
 
 class DeploymentRef(Strict):
     deployment_id: int = Field(ge=1, le=2**62)
+    at: datetime | None = None
+
+    _times = field_validator("at", mode="before")(_time)

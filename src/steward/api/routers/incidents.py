@@ -67,7 +67,7 @@ def suspects(incident_id: IncidentId, request: Request, _actor: CurrentActor) ->
 def note(incident_id: IncidentId, body: NoteBody, request: Request,
          actor: CurrentActor) -> dict[str, Any]:
     with database(request).session() as session:
-        incident = lifecycle.add_note(session, actor, incident_id, body.text)
+        incident = lifecycle.add_note(session, actor, incident_id, body.text, body.at)
         return views.incident_out(session, incident, detail=True)
 
 
@@ -76,7 +76,7 @@ def assign(incident_id: IncidentId, body: AssignBody, request: Request,
            actor: CurrentActor) -> dict[str, Any]:
     with database(request).session() as session:
         incident = lifecycle.assign(session, actor, incident_id, assignee=body.assignee,
-                                    commander=body.commander, team=body.team)
+                                    commander=body.commander, team=body.team, at=body.at)
         return views.incident_out(session, incident, detail=True)
 
 
@@ -94,7 +94,8 @@ def confirm_cause(incident_id: IncidentId, body: DeploymentRef, request: Request
                   actor: CurrentActor) -> dict[str, Any]:
     """Confirm the deployment that caused the incident (it counts as failed)."""
     with database(request).session() as session:
-        incident = lifecycle.confirm_cause(session, actor, incident_id, body.deployment_id)
+        incident = lifecycle.confirm_cause(session, actor, incident_id, body.deployment_id,
+                                           body.at)
         return views.incident_out(session, incident, detail=True)
 
 
@@ -103,7 +104,7 @@ def mark_fix(incident_id: IncidentId, body: DeploymentRef, request: Request,
              actor: CurrentActor) -> dict[str, Any]:
     """Record the deployment that fixed the incident (rework)."""
     with database(request).session() as session:
-        incident = lifecycle.mark_fix(session, actor, incident_id, body.deployment_id)
+        incident = lifecycle.mark_fix(session, actor, incident_id, body.deployment_id, body.at)
         return views.incident_out(session, incident, detail=True)
 
 
