@@ -234,3 +234,18 @@ def test_text_search_takes_wildcards_literally(setup, db):
     assert [s["name"] for s in found["items"]] == ["cache_1"]
     assert client.get("/api/v1/services?q=%25", headers=bearer(tokens["viewer"])).json()[
         "total"] == 0
+
+
+def test_tokens_are_listed_by_prefix_and_revoked(setup, db):
+    client, tokens = setup
+    own = client.get("/api/v1/users/pat/tokens", headers=bearer(tokens["payer"])).json()
+    assert own["total"] == 1 and tokens["payer"].startswith(own["items"][0]["prefix"])
+    assert tokens["payer"] not in str(own)
+    assert client.get("/api/v1/users/pat/tokens",
+                      headers=bearer(tokens["webber"])).status_code == 403
+    token_id = own["items"][0]["id"]
+    assert client.delete(f"/api/v1/tokens/{token_id}",
+                         headers=bearer(tokens["webber"])).status_code == 403
+    assert client.delete(f"/api/v1/tokens/{token_id}",
+                         headers=bearer(tokens["payer"])).status_code == 204
+    assert client.get("/api/v1/services", headers=bearer(tokens["payer"])).status_code == 401

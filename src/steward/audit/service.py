@@ -196,9 +196,6 @@ def verify(session: Session, *, batch: int = 5000) -> VerifyResult:
     return VerifyResult(True, count)
 
 
-def count_entries(session: Session) -> int:
-    return int(session.scalar(select(func.count()).select_from(AuditEntry)) or 0)
-
 
 def list_entries(session: Session, *, entity_type: str | None = None,
                  entity_id: str | None = None, action: str | None = None,

@@ -202,6 +202,16 @@ def authenticate_token(session: Session, token: str) -> Actor:
     return actor_for_user(session, user, kind="token", actor_id=f"token:{row.id}")
 
 
+def list_tokens(session: Session, actor: Actor, username: str) -> list[dict[str, Any]]:
+    user = get_user(session, username)
+    if actor.user_id != user.id:
+        actor.require_admin("see other users' tokens")
+    return [{"id": t.id, "name": t.name, "prefix": t.prefix, "created_at": t.created_at,
+             "revoked": t.revoked_at is not None}
+            for t in session.scalars(select(ApiToken).where(ApiToken.user_id == user.id)
+                                     .order_by(ApiToken.id))]
+
+
 def revoke_token(session: Session, actor: Actor, token_id: int) -> None:
     row = session.get(ApiToken, token_id)
     if row is None:

@@ -19,7 +19,7 @@ from steward.errors import Conflict, NotFound, ValidationError
 from steward.incidents import correlate, priority, settings
 from steward.incidents.models import OPEN_STATES, Alert, Incident, IncidentService
 from steward.incidents.timeline import add_entry
-from steward.timeutil import as_utc, isoformat_z, utcnow
+from steward.timeutil import as_utc, utcnow
 
 SEVERITY_ORDER = ("critical", "error", "warning", "info")
 # Where a responder may move an incident; "reopen" brings a resolved or closed one back.
@@ -396,9 +396,6 @@ def open_incident_count(session: Session, service_ids: list[int] | tuple[int, ..
         IncidentService, IncidentService.incident_id == Incident.id).where(
         Incident.status.in_(OPEN_STATES), IncidentService.service_id.in_(related))) or 0)
 
-
-def started_label(incident: Incident) -> str:
-    return isoformat_z(incident.started_at) or ""
 
 
 def _register_hooks() -> None:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Path, Request, Response
 
 from steward.api.deps import CurrentActor, Limit, Offset, database
 from steward.auth import service as auth
@@ -53,6 +53,23 @@ def update_user(username: str, body: UserUpdate, request: Request,
 def delete_user(username: str, request: Request, actor: CurrentActor) -> Response:
     with database(request).session() as session:
         auth.delete_user(session, actor, username)
+    return Response(status_code=204)
+
+
+@router.get("/users/{username}/tokens")
+def list_tokens(username: str, request: Request, actor: CurrentActor) -> dict[str, Any]:
+    """Your own tokens (or anyone's, as admin): prefixes only, never the tokens."""
+    with database(request).read_session() as session:
+        items = auth.list_tokens(session, actor, username)
+        return {"total": len(items), "items": items}
+
+
+@router.delete("/tokens/{token_id}", status_code=204)
+def revoke_token(token_id: Annotated[int, Path(ge=1, le=2**62)], request: Request,
+                 actor: CurrentActor) -> Response:
+    """Revoke one of your tokens (or anyone's, as admin)."""
+    with database(request).session() as session:
+        auth.revoke_token(session, actor, token_id)
     return Response(status_code=204)
 
 
