@@ -169,6 +169,7 @@ def forget_open_incidents(session: Session) -> None:
     session.info.pop(OPEN_CACHE, None)
 
 
+
 def _load_open_incidents(session: Session) -> list[correlate.OpenIncident]:
     rows = session.execute(
         select(Incident.id, Incident.last_alert_at, Incident.started_at, Incident.group_keys,

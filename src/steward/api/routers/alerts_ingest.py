@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from steward.api.deps import bearer_token, database, json_body
+from steward.api.group_commit import GroupCommitter
 from steward.auth import integrations
 from steward.errors import ValidationError
 from steward.incidents.alerts import record_alerts
@@ -34,18 +35,25 @@ MAX_BATCH = 10_000
 
 def _record_all(request: Request, key: str | None, types: tuple[str, ...],
                 commands: list[RecordAlert]) -> list[dict[str, Any]]:
-    """Record the commands in one transaction; retried once if a concurrent twin won."""
+    """Record the commands together, committed (with other requests' events) before the
+    answer; retried once if a concurrent twin in another process won a unique key."""
     def work(session: Session) -> list[dict[str, Any]]:
         integration = integrations.by_key(session, key, types=types)
         return [_result(r) for r in record_alerts(session, integration, commands)]
 
-    db = database(request)
+    writer = alert_writer(request)
     try:
-        with db.session() as session:
-            return work(session)
+        return writer.submit(work)
     except IntegrityError:
-        with db.session() as session:
-            return work(session)
+        return writer.submit(work)
+
+
+def alert_writer(request: Request) -> GroupCommitter:
+    app = request.app
+    writer = getattr(app.state, "alert_writer", None)
+    if writer is None:
+        writer = app.state.alert_writer = GroupCommitter(database(request))
+    return writer  # type: ignore[no-any-return]
 
 
 def _result(recorded: Any) -> dict[str, Any]:

@@ -1,0 +1,56 @@
+"""Group commit: answers only after commit, and a bad piece fails alone."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from helpers import make_team
+from sqlalchemy import select
+
+from steward.api.group_commit import GroupCommitter
+from steward.catalog.models import Team
+from steward.errors import ValidationError
+
+
+def test_concurrent_pieces_commit_together_and_a_bad_one_fails_alone(sqlite_db):
+    writer = GroupCommitter(sqlite_db, max_wait=0.05)
+    results: dict[str, object] = {}
+    start = threading.Barrier(6)
+
+    def piece(name: str) -> None:
+        def work(session):  # type: ignore[no-untyped-def]
+            if name == "bad":
+                raise ValidationError("name: refused", field="name")
+            session.add(Team(name=name, display_name=name))
+            session.flush()
+            return name
+
+        start.wait()
+        try:
+            results[name] = writer.submit(work)
+        except ValidationError as exc:
+            results[name] = exc
+
+    names = ["a", "b", "bad", "c", "d", "e"]
+    threads = [threading.Thread(target=piece, args=(n,)) for n in names]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert isinstance(results.pop("bad"), ValidationError)
+    assert results == {n: n for n in names if n != "bad"}
+    with sqlite_db.read_session() as session:
+        assert sorted(session.scalars(select(Team.name))) == ["a", "b", "c", "d", "e"]
+
+
+def test_a_failed_commit_reaches_every_waiter(sqlite_db):
+    make_team(sqlite_db, "taken")
+    writer = GroupCommitter(sqlite_db)
+
+    def duplicate(session):  # type: ignore[no-untyped-def]
+        session.add(Team(name="taken", display_name="again"))
+        session.flush()
+
+    with pytest.raises(Exception, match="UNIQUE|unique"):
+        writer.submit(duplicate)
