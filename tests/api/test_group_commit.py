@@ -52,5 +52,5 @@ def test_a_failed_commit_reaches_every_waiter(sqlite_db):
         session.add(Team(name="taken", display_name="again"))
         session.flush()
 
-    with pytest.raises(Exception, match="UNIQUE|unique"):
+    with pytest.raises(Exception, match=r"UNIQUE|unique"):
         writer.submit(duplicate)

@@ -10,15 +10,11 @@ from __future__ import annotations
 
 import os
 import re
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
+from serving import served
 
 from steward import migrate
 from steward.config import Settings
@@ -39,27 +35,6 @@ REPO = Path(__file__).resolve().parents[2]
 SCREENSHOTS = REPO / "test-output" / "screenshots"
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _wait_healthy(base: str, process: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"steward serve exited with {process.returncode}:\n"
-                               f"{log.read_text(errors='replace')}")
-        try:
-            if httpx.get(base + "/healthz", timeout=2).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    raise RuntimeError(f"steward serve did not answer /healthz in 60 s:\n"
-                       f"{log.read_text(errors='replace')}")
-
 
 @pytest.fixture(scope="session")
 def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
@@ -72,27 +47,10 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     seed_demo(db)
     db.dispose()
 
-    port = _free_port()
     env = {**os.environ, "STEWARD_DATABASE_URL": url}
     env.pop("STEWARD_SECURE_COOKIES", None)  # plain http on 127.0.0.1
-    log = folder / "server.log"
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "steward.cli.main", "serve", "--host", "127.0.0.1",
-             "--port", str(port)],
-            env=env, stdout=out, stderr=subprocess.STDOUT, cwd=str(folder),
-        )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        _wait_healthy(base, process, log)
+    with served(env, folder / "server.log") as base:
         yield base
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=5)
 
 
 @pytest.fixture(scope="session")
@@ -154,3 +112,16 @@ def sign_in(page):  # type: ignore[no-untyped-def]
         page.wait_for_url(re.compile(r"/catalog"))
 
     return login
+
+
+@pytest.fixture
+def web(db):  # type: ignore[no-untyped-def]
+    """A TestClient on the demo organisation (``web.db`` is its database)."""
+    from fastapi.testclient import TestClient
+
+    from steward.api.app import create_app
+
+    seed_demo(db)
+    client = TestClient(create_app(db.settings, database=db))
+    client.db = db  # type: ignore[attr-defined]
+    return client

@@ -13,8 +13,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
+from webclient import HTML
+from webclient import sign_in as sign_in_at
 
-from steward.api.app import create_app
 from steward.changes.models import (
     CalendarWindow,
     Change,
@@ -23,28 +24,6 @@ from steward.changes.models import (
     DeploymentCommit,
 )
 from steward.demo.changes import FREEZE_NAME, PENDING_TITLE
-from steward.demo.seed import DEMO_PASSWORD, seed_demo
-
-TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
-HTML = {"accept": "text/html,application/xhtml+xml"}
-
-
-@pytest.fixture
-def web(db):  # type: ignore[no-untyped-def]
-    seed_demo(db)
-    client = TestClient(create_app(db.settings, database=db))
-    client.db = db  # type: ignore[attr-defined]
-    return client
-
-
-def sign_in(client: TestClient, username: str) -> str:
-    """Signs in and returns the session's CSRF token."""
-    client.cookies.clear()
-    token = TOKEN.search(client.get("/login").text).group(1)  # type: ignore[union-attr]
-    response = client.post("/login", data={"csrf_token": token, "username": username,
-                                           "password": DEMO_PASSWORD}, follow_redirects=False)
-    assert response.status_code == 303
-    return TOKEN.search(client.get("/changes").text).group(1)  # type: ignore[union-attr]
 
 
 def change_id(client: TestClient, title: str) -> int:
@@ -385,3 +364,7 @@ def test_deployments_and_unauthorised_changes(web):  # type: ignore[no-untyped-d
     assert "<td>staging</td>" in staging and "<td>production</td>" not in staging
     team = web.get("/deployments?team=platform").text
     assert "/services/kafka" in team and "/services/orders-service" not in team
+
+
+def sign_in(client, username: str) -> str:  # type: ignore[no-untyped-def]
+    return sign_in_at(client, username, "/changes")

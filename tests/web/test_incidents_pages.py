@@ -13,35 +13,14 @@ import re
 from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 
-import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
+from webclient import HTML
+from webclient import sign_in as sign_in_at
 
 from steward.api.app import create_app
 from steward.changes.models import Deployment
-from steward.demo.seed import DEMO_PASSWORD, seed_demo
 from steward.incidents.models import Incident, TimelineEntry
-
-TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
-HTML = {"accept": "text/html,application/xhtml+xml"}
-
-
-@pytest.fixture
-def web(db):  # type: ignore[no-untyped-def]
-    seed_demo(db)
-    client = TestClient(create_app(db.settings, database=db))
-    client.db = db  # type: ignore[attr-defined]
-    return client
-
-
-def sign_in(client: TestClient, username: str) -> str:
-    """Signs in and returns the session's CSRF token."""
-    client.cookies.clear()
-    token = TOKEN.search(client.get("/login").text).group(1)  # type: ignore[union-attr]
-    response = client.post("/login", data={"csrf_token": token, "username": username,
-                                           "password": DEMO_PASSWORD}, follow_redirects=False)
-    assert response.status_code == 303
-    return TOKEN.search(client.get("/incidents").text).group(1)  # type: ignore[union-attr]
 
 
 def incident_id(client: TestClient, title: str) -> int:
@@ -324,3 +303,7 @@ def test_declare_an_incident(web):  # type: ignore[no-untyped-def]
     listed = web.get("/incidents").text
     assert str(number) in rows(listed) and str(cascade_id(web)) in rows(listed)
     assert re.search(r'id="nav-open-incidents">\(2<', listed)
+
+
+def sign_in(client, username: str) -> str:  # type: ignore[no-untyped-def]
+    return sign_in_at(client, username, "/incidents")

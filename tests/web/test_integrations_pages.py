@@ -15,35 +15,13 @@ import re
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
+from webclient import HTML
+from webclient import sign_in as sign_in_at
 
 from steward.api.app import create_app
 from steward.auth.actor import SYSTEM
 from steward.auth.integrations import INTEGRATION_TYPES, by_key, create_integration
 from steward.auth.models import Integration
-from steward.demo.seed import DEMO_PASSWORD, seed_demo
-
-TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
-KEY = re.compile(r'<code class="secret" id="new-key-value"[^>]*>([^<]+)</code>')
-SNIPPET = re.compile(r'<pre class="snippet" id="new-key-snippet"[^>]*>(.*?)</pre>', re.S)
-HTML = {"accept": "text/html,application/xhtml+xml"}
-
-
-@pytest.fixture
-def web(db):  # type: ignore[no-untyped-def]
-    seed_demo(db)
-    client = TestClient(create_app(db.settings, database=db))
-    client.db = db  # type: ignore[attr-defined]
-    return client
-
-
-def sign_in(client: TestClient, username: str) -> str:
-    """Signs in and returns the session's CSRF token."""
-    client.cookies.clear()
-    token = TOKEN.search(client.get("/login").text).group(1)  # type: ignore[union-attr]
-    response = client.post("/login", data={"csrf_token": token, "username": username,
-                                           "password": DEMO_PASSWORD}, follow_redirects=False)
-    assert response.status_code == 303
-    return TOKEN.search(client.get("/integrations").text).group(1)  # type: ignore[union-attr]
 
 
 def count(client: TestClient) -> int:
@@ -54,6 +32,9 @@ def count(client: TestClient) -> int:
 def create(client: TestClient, csrf: str, **fields: str):  # type: ignore[no-untyped-def]
     return client.post("/integrations", data={"csrf_token": csrf, **fields}, headers=HTML)
 
+
+KEY = re.compile(r'<code class="secret" id="new-key-value"[^>]*>([^<]+)</code>')
+SNIPPET = re.compile(r'<pre class="snippet" id="new-key-snippet"[^>]*>(.*?)</pre>', re.S)
 
 def new_key(text: str) -> str:
     found = KEY.search(text)
@@ -255,3 +236,7 @@ def test_every_type_is_offered(web):  # type: ignore[no-untyped-def]
     sign_in(web, "admin")
     form = web.get("/integrations").text.split('id="i-type"')[1].split("</select>")[0]
     assert re.findall(r'<option value="([a-z]+)"', form) == list(INTEGRATION_TYPES)
+
+
+def sign_in(client, username: str) -> str:  # type: ignore[no-untyped-def]
+    return sign_in_at(client, username, "/integrations")

@@ -10,21 +10,12 @@ import re
 
 import pytest
 from fastapi.testclient import TestClient
+from webclient import HTML, TOKEN, csrf
 
-from steward.api.app import create_app
 from steward.audit import service as audit
 from steward.catalog import service as catalog
 from steward.demo import organisation as org
-from steward.demo.seed import DEMO_PASSWORD, seed_demo
-
-TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
-HTML = {"accept": "text/html,application/xhtml+xml"}
-
-
-@pytest.fixture
-def web(db):  # type: ignore[no-untyped-def]
-    seed_demo(db)
-    return TestClient(create_app(db.settings, database=db))
+from steward.demo.seed import DEMO_PASSWORD
 
 
 def sign_in(client: TestClient, username: str, password: str = DEMO_PASSWORD,
@@ -34,10 +25,6 @@ def sign_in(client: TestClient, username: str, password: str = DEMO_PASSWORD,
     return client.post("/login", data={"csrf_token": token, "username": username,
                                        "password": password, "next": next_url},
                        follow_redirects=False)
-
-
-def csrf(client: TestClient, path: str = "/catalog") -> str:
-    return TOKEN.search(client.get(path).text).group(1)  # type: ignore[union-attr]
 
 
 def test_pages_need_a_login_and_redirect_back(web):  # type: ignore[no-untyped-def]
