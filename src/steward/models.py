@@ -23,6 +23,8 @@ from steward.changes.models import (
 )
 from steward.db import Base
 from steward.incidents.models import Alert, Incident, IncidentService, TimelineEntry
+from steward.kpis.models import Goal, SliReport, Slo
+from steward.problems.models import Problem
 
 metadata = Base.metadata
 
@@ -40,11 +42,15 @@ __all__ = [
     "Dependency",
     "Deployment",
     "DeploymentCommit",
+    "Goal",
     "Incident",
     "IncidentService",
     "Integration",
+    "Problem",
     "ServerSecret",
     "Service",
+    "SliReport",
+    "Slo",
     "Team",
     "TeamMembership",
     "TemplateService",

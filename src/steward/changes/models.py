@@ -116,6 +116,7 @@ class Deployment(Base):
     __table_args__ = (
         UniqueConstraint("source", "external_id", name="uq_deployments_source_external"),
         Index("ix_deployments_service_env_finished", "service_id", "environment", "finished_at"),
+        Index("ix_deployments_env_finished", "environment", "finished_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -135,7 +136,7 @@ class Deployment(Base):
     unauthorised: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
     batch_size: Mapped[int] = mapped_column(Integer, default=0)
     rollback_of_id: Mapped[int | None] = mapped_column(
-        ForeignKey("deployments.id", ondelete="SET NULL"))
+        ForeignKey("deployments.id", ondelete="SET NULL"), index=True)
     # the incident this deployment fixed (rework), and the first one it caused
     fixes_incident_id: Mapped[int | None] = mapped_column(Integer, index=True)
     caused_incident_id: Mapped[int | None] = mapped_column(Integer, index=True)
@@ -145,7 +146,8 @@ class Deployment(Base):
 
 class DeploymentCommit(Base):
     __tablename__ = "deployment_commits"
-    __table_args__ = (UniqueConstraint("deployment_id", "sha", name="uq_deployment_commits_sha"),)
+    __table_args__ = (UniqueConstraint("deployment_id", "sha", name="uq_deployment_commits_sha"),
+                      Index("ix_deployment_commits_sha", "sha"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     deployment_id: Mapped[int] = mapped_column(

@@ -49,6 +49,18 @@ class Incident(Base):
     reopen_count: Mapped[int] = mapped_column(Integer, default=0)
     caused_by_deployment_id: Mapped[int | None] = mapped_column(
         ForeignKey("deployments.id", ondelete="SET NULL"), index=True)
+    # Whether the incident met its SLA: set when resolved, or taken from imported history.
+    made_sla: Mapped[bool | None] = mapped_column(Boolean)
+    reassignment_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    category: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    problem_id: Mapped[int | None] = mapped_column(
+        ForeignKey("problems.id", ondelete="SET NULL"), index=True)
+    # Where the record came from, and its number there (e.g. servicenow, INC0000045).
+    source: Mapped[str] = mapped_column(String(40), default="steward", server_default="steward")
+    external_ref: Mapped[str | None] = mapped_column(String(100), unique=True)
+    # Change references from imported history (a ServiceNow rfc / caused_by number).
+    change_ref: Mapped[str | None] = mapped_column(String(100))
+    caused_by_ref: Mapped[str | None] = mapped_column(String(100))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
