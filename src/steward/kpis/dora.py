@@ -1,0 +1,257 @@
+"""DORA metrics per team, per service and for the organisation, computed in SQL.
+
+Definitions (PRODUCT.md section 6, and docs/kpis.md for the choices made here):
+deployments are production deployments that succeeded (status ``succeeded``,
+or ``rolled_back``: they reached production and were undone later), counted
+in the window by their finish time.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any, Literal
+
+from sqlalchemy import Select, and_, case, exists, func, literal, select
+from sqlalchemy.orm import Session, aliased
+
+from steward.catalog.models import Service, Team
+from steward.changes.deployments import production_environments
+from steward.changes.models import Deployment, DeploymentCommit
+from steward.errors import ValidationError
+from steward.incidents.models import Incident, IncidentService
+from steward.kpis import sql, stats
+from steward.kpis.sql import Scope, Window
+from steward.timeutil import isoformat_z
+
+GroupBy = Literal["team", "service"]
+SHIPPED = ("succeeded", "rolled_back")
+
+
+def dora_kpis(session: Session, *, team: str | None = None, service: str | None = None,
+              days: int = 28, end: datetime | None = None) -> dict[str, Any]:
+    """PRODUCT.md's DORA answer for one scope, with its weekly series."""
+    win = sql.window(days, end)
+    scope = sql.scope(session, team, service)
+    query = _Query(session, win, scope, group_by=None)
+    row = query.rows().get((), _empty(win))
+    out: dict[str, Any] = {"scope": scope.out(), "window": win.out()}
+    out.update(row)
+    out["weekly"] = query.weekly()
+    return out
+
+
+def dora_table(session: Session, *, group_by: GroupBy, days: int = 28,
+               end: datetime | None = None) -> list[dict[str, Any]]:
+    """One DORA row per team (by owning team of the service) or per service."""
+    if group_by not in ("team", "service"):
+        raise ValidationError("group_by: expected team or service", field="group_by")
+    win = sql.window(days, end)
+    query = _Query(session, win, Scope(), group_by=group_by)
+    rows = query.rows()
+    names = _names(session, group_by)
+    out = []
+    for key, name in sorted(names.items(), key=lambda item: item[1]):
+        entry: dict[str, Any] = {group_by: name, "window": win.out()}
+        entry.update(rows.get((key,), _empty(win)))
+        out.append(entry)
+    return out
+
+
+def _names(session: Session, group_by: GroupBy) -> dict[int, str]:
+    model = Team if group_by == "team" else Service
+    return {row[0]: row[1] for row in session.execute(select(model.id, model.name))}
+
+
+def _empty(win: Window) -> dict[str, Any]:
+    return _assemble(win_days=win.days, count=0, failed=0, rework=0, deploy_days=0,
+                     weekly_days=[0] * win.weeks, lead=None, recovery=None, mttr=None)
+
+
+class _Query:
+    """The SQL for one window and scope, optionally grouped by team or service."""
+
+    def __init__(self, session: Session, win: Window, scope: Scope,
+                 group_by: GroupBy | None):
+        self.session, self.win, self.scope = session, win, scope
+        self.group_by = group_by
+        prod = production_environments()
+        self.environments = [e for e in session.scalars(
+            select(Deployment.environment).distinct()) if e.lower() in prod] or ["production"]
+
+    # -- the deployments of the window --------------------------------------
+    def _group_cols(self, service_col: Any, team_col: Any) -> list[Any]:
+        if self.group_by == "team":
+            return [team_col.label("g")]
+        if self.group_by == "service":
+            return [service_col.label("g")]
+        return []
+
+    def _shipped(self) -> Select[Any]:
+        failed = case((Deployment.status == "rolled_back", 1),
+                      (exists().where(Incident.caused_by_deployment_id == Deployment.id), 1),
+                      else_=0)
+        query = (select(*self._group_cols(Deployment.service_id, Service.owner_team_id),
+                        Deployment.id.label("id"), Deployment.service_id.label("service_id"),
+                        Deployment.finished_at.label("finished_at"),
+                        failed.label("failed"),
+                        case((Deployment.fixes_incident_id.is_not(None), 1),
+                             else_=0).label("rework"))
+                 .join(Service, Service.id == Deployment.service_id)
+                 .where(Deployment.environment.in_(self.environments),
+                        Deployment.status.in_(SHIPPED),
+                        Deployment.finished_at >= self.win.start,
+                        Deployment.finished_at < self.win.end))
+        return self._scoped(query, Deployment.service_id, Service.owner_team_id)
+
+    def _scoped(self, query: Select[Any], service_col: Any, team_col: Any) -> Select[Any]:
+        if self.scope.team_id is not None:
+            query = query.where(team_col == self.scope.team_id)
+        if self.scope.service_id is not None:
+            query = query.where(service_col == self.scope.service_id)
+        return query
+
+    def _keys(self, sub: Any) -> list[Any]:
+        return [sub.c.g] if self.group_by else []
+
+    # -- metrics -------------------------------------------------------------
+    def rows(self) -> dict[tuple[Any, ...], dict[str, Any]]:
+        shipped = self._shipped().subquery()
+        keys = self._keys(shipped)
+        totals = {tuple(r[:len(keys)]): r[len(keys):] for r in self.session.execute(
+            select(*keys, func.count(), func.sum(shipped.c.failed), func.sum(shipped.c.rework),
+                   func.count(sql.utc_day(self.session, shipped.c.finished_at).distinct()))
+            .group_by(*keys))}
+        weekly = self._weekly_counts(shipped, keys)
+        lead = sql.percentile_rows(self.session, self._lead_pairs(), len(keys))
+        recovery = sql.percentile_rows(self.session, self._recoveries(), len(keys), ps=(0.5,))
+        mttr = sql.percentile_rows(self.session, self._resolutions(), len(keys))
+        out = {}
+        for key in set(totals) | set(lead) | set(recovery) | set(mttr):
+            count, failed, rework, days = totals.get(key, (0, 0, 0, 0))
+            per_week = [weekly.get((*key, w), (0, 0, 0))[0] for w in range(self.win.weeks)]
+            out[key] = _assemble(win_days=self.win.days, count=int(count or 0),
+                                 failed=int(failed or 0), rework=int(rework or 0),
+                                 deploy_days=int(days or 0), weekly_days=per_week,
+                                 lead=lead.get(key), recovery=recovery.get(key),
+                                 mttr=mttr.get(key))
+        return out
+
+    def _weekly_counts(self, shipped: Any, keys: list[Any]) -> dict[tuple[Any, ...], tuple]:
+        week = sql.week_index(self.session, shipped.c.finished_at, self.win).label("w")
+        day = sql.utc_day(self.session, shipped.c.finished_at)
+        inner = select(*keys, week, day.label("day"), shipped.c.failed).subquery()
+        ikeys = [inner.c.g] if self.group_by else []
+        rows = self.session.execute(
+            select(*ikeys, inner.c.w, func.count(inner.c.day.distinct()), func.count(),
+                   func.sum(inner.c.failed))
+            .where(inner.c.w < self.win.weeks).group_by(*ikeys, inner.c.w))
+        return {tuple(r[:len(ikeys) + 1]): tuple(int(x or 0) for x in r[len(ikeys) + 1:])
+                for r in rows}
+
+    def _lead_pairs(self, weekly: bool = False) -> Select[Any]:
+        """(group, [week,] seconds from commit to the deployment that first shipped it)."""
+        earlier = aliased(Deployment)
+        earlier_commit = aliased(DeploymentCommit)
+        shipped_before = (
+            exists().where(earlier_commit.sha == DeploymentCommit.sha,
+                           earlier.id == earlier_commit.deployment_id,
+                           earlier.service_id == Deployment.service_id,
+                           earlier.environment.in_(self.environments),
+                           earlier.status.in_(SHIPPED),
+                           earlier.finished_at < Deployment.finished_at))
+        seconds = (sql.epoch(self.session, Deployment.finished_at)
+                   - sql.epoch(self.session, DeploymentCommit.committed_at))
+        cols = self._group_cols(Deployment.service_id, Service.owner_team_id)
+        if weekly:
+            cols.append(sql.week_index(self.session, Deployment.finished_at, self.win).label("w"))
+        query = (select(*cols, seconds.label("v")).select_from(DeploymentCommit)
+                 .join(Deployment, Deployment.id == DeploymentCommit.deployment_id)
+                 .join(Service, Service.id == Deployment.service_id)
+                 .where(Deployment.environment.in_(self.environments),
+                        Deployment.status.in_(SHIPPED),
+                        Deployment.finished_at >= self.win.start,
+                        Deployment.finished_at < self.win.end,
+                        DeploymentCommit.committed_at.is_not(None),
+                        seconds > 0, ~shipped_before))
+        return self._scoped(query, Deployment.service_id, Service.owner_team_id)
+
+    def _recoveries(self) -> Select[Any]:
+        """Incidents caused by a deployment in scope and resolved in the window."""
+        seconds = (sql.epoch(self.session, Incident.resolved_at)
+                   - sql.epoch(self.session, Incident.started_at))
+        query = (select(*self._group_cols(Deployment.service_id, Service.owner_team_id),
+                        seconds.label("v")).select_from(Incident)
+                 .join(Deployment, Deployment.id == Incident.caused_by_deployment_id)
+                 .join(Service, Service.id == Deployment.service_id)
+                 .where(Incident.resolved_at >= self.win.start,
+                        Incident.resolved_at < self.win.end))
+        return self._scoped(query, Deployment.service_id, Service.owner_team_id)
+
+    def _resolutions(self) -> Select[Any]:
+        """Every incident resolved in the window (MTTR), by owning team or service."""
+        seconds = (sql.epoch(self.session, Incident.resolved_at)
+                   - sql.epoch(self.session, Incident.started_at))
+        window = and_(Incident.resolved_at >= self.win.start,
+                      Incident.resolved_at < self.win.end)
+        if self.group_by == "service" or self.scope.service_id is not None:
+            query = (select(*self._group_cols(IncidentService.service_id, literal(None)),
+                            seconds.label("v")).select_from(Incident)
+                     .join(IncidentService, IncidentService.incident_id == Incident.id)
+                     .where(window))
+            if self.scope.service_id is not None:
+                query = query.where(IncidentService.service_id == self.scope.service_id)
+            return query
+        query = select(*self._group_cols(literal(None), Incident.owner_team_id),
+                       seconds.label("v")).select_from(Incident).where(window)
+        if self.scope.team_id is not None:
+            query = query.where(Incident.owner_team_id == self.scope.team_id)
+        return query
+
+    # -- weekly series ---------------------------------------------------------
+    def weekly(self) -> list[dict[str, Any]]:
+        shipped = self._shipped().subquery()
+        counts = self._weekly_counts(shipped, [])
+        lead = sql.percentile_rows(self.session, self._lead_pairs(weekly=True), 1, ps=(0.5,))
+        series = []
+        for w in reversed(range(self.win.weeks)):
+            days, count, failed = counts.get((w,), (0, 0, 0))
+            start = self.win.end - timedelta(days=7 * (w + 1))
+            found = lead.get((w,))
+            series.append({"week_start": isoformat_z(start), "deployments": count,
+                           "deploy_days": days,
+                           "lead_time_hours_median": stats.hours(found[0.5]) if found else None,
+                           "change_failure_rate": stats.ratio(failed, count),
+                           "failed_deployments": failed})
+        return series
+
+
+def _assemble(*, win_days: int, count: int, failed: int, rework: int, deploy_days: int,
+              weekly_days: list[int], lead: dict[str, Any] | None,
+              recovery: dict[str, Any] | None, mttr: dict[str, Any] | None) -> dict[str, Any]:
+    per_week = stats.percentile(weekly_days, 0.5) if weekly_days else None
+    lead_hours = sql.hours_summary(lead, mean=False)
+    recovery_hours = sql.hours_summary(recovery, ps=(0.5,), mean=False)
+    cfr = stats.ratio(failed, count)
+    tiers = {
+        "deployment_frequency": stats.frequency_tier(per_week, deploy_days, win_days),
+        "lead_time": stats.lead_time_tier(lead_hours["median"]),
+        "change_failure_rate": stats.failure_rate_tier(cfr),
+        "recovery_time": stats.recovery_tier(recovery_hours["median"]),
+    }
+    return {
+        "deployments": count,
+        "deployment_frequency": {
+            "per_day": round(count / win_days, 4),
+            "deploy_days_per_week": per_week, "deploy_days": deploy_days,
+            "tier": tiers["deployment_frequency"]},
+        "lead_time_hours": {**lead_hours, "commits": lead["n"] if lead else 0,
+                            "tier": tiers["lead_time"]},
+        "change_failure_rate": {"value": cfr, "failed_deployments": failed,
+                                "tier": tiers["change_failure_rate"]},
+        "recovery_time_hours": {**recovery_hours,
+                                "incidents": recovery["n"] if recovery else 0,
+                                "tier": tiers["recovery_time"]},
+        "rework_rate": {"value": stats.ratio(rework, count), "rework_deployments": rework},
+        "mttr_hours": {**sql.hours_summary(mttr), "incidents": mttr["n"] if mttr else 0},
+        "tier": stats.overall_tier(tiers.values()),
+    }
