@@ -17,6 +17,8 @@ from steward.api.routers import (
     deployments,
     incidents,
     ingest,
+    kpis,
+    slos,
     users,
 )
 from steward.config import Settings, load_settings
@@ -51,9 +53,17 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.include_router(ingest.router)
     app.include_router(incidents.router)
     app.include_router(alerts_ingest.router)
+    app.include_router(slos.router)
+    slos.install_evaluator(app)
+    app.include_router(kpis.router)
 
     from steward.web.routes import install_web
 
     install_web(app)
+    from steward.api.routers import goals, kpi_export, metrics  # shared goals, exports, /metrics
+
+    app.include_router(goals.router)
+    app.include_router(kpi_export.router)
+    app.include_router(metrics.router)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     return app

@@ -27,14 +27,27 @@ app.add_typer(integration_app, name="integration")
 
 def _pipeline_commands() -> None:
     from steward.cli.incidents import incident_app
+    from steward.cli.kpi import kpi_app
     from steward.cli.pipeline import change_app, deploy_app
 
     app.add_typer(incident_app, name="incident")
     app.add_typer(deploy_app, name="deploy")
     app.add_typer(change_app, name="change")
+    app.add_typer(kpi_app, name="kpi")
 
 
 _pipeline_commands()
+
+
+def _kpi_client_commands() -> None:
+    from steward.cli.export import export_app
+    from steward.cli.goals import goal_app
+
+    app.add_typer(goal_app, name="goal")
+    app.add_typer(export_app, name="export")
+
+
+_kpi_client_commands()
 
 
 @app.command()

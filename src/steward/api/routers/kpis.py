@@ -1,0 +1,35 @@
+"""DORA and ITSM KPIs under /api/v1/kpis (per team, per service, organisation)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+
+from steward.api.deps import CurrentActor, database
+from steward.kpis import dora, itsm
+from steward.kpis.sql import MAX_DAYS
+from steward.timeutil import parse_timestamp
+
+router = APIRouter(prefix="/api/v1/kpis", tags=["kpis"])
+Days = Annotated[int, Query(ge=1, le=MAX_DAYS, description="window length in days")]
+End = Annotated[str | None, Query(description="window end, ISO-8601 (default: now)")]
+Name = Annotated[str | None, Query(max_length=200)]
+
+
+@router.get("/dora")
+def get_dora(request: Request, _actor: CurrentActor, team: Name = None, service: Name = None,
+             days: Days = 28, end: End = None) -> dict[str, Any]:
+    """Deployment frequency, lead time, change failure rate, recovery time, rework, tiers."""
+    with database(request).read_session() as session:
+        return dora.dora_kpis(session, team=team, service=service, days=days,
+                              end=parse_timestamp(end, field="end") if end else None)
+
+
+@router.get("/itsm")
+def get_itsm(request: Request, _actor: CurrentActor, team: Name = None, service: Name = None,
+             days: Days = 90, end: End = None) -> dict[str, Any]:
+    """MTTA, MTTR and SLA compliance by priority, reopen rate, change and problem figures."""
+    with database(request).read_session() as session:
+        return itsm.itsm_kpis(session, team=team, service=service, days=days,
+                              end=parse_timestamp(end, field="end") if end else None)
