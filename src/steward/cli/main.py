@@ -25,6 +25,15 @@ integration_app = typer.Typer(help="Integrations: webhook secrets and routing ke
 app.add_typer(integration_app, name="integration")
 
 
+def _import_commands() -> None:
+    from steward.cli.imports import import_app
+
+    app.add_typer(import_app, name="import")
+
+
+_import_commands()
+
+
 def _pipeline_commands() -> None:
     from steward.cli.incidents import incident_app
     from steward.cli.kpi import kpi_app
