@@ -48,6 +48,15 @@ def _pipeline_commands() -> None:
 _pipeline_commands()
 
 
+def _slo_commands() -> None:
+    from steward.cli.slo import slo_app
+
+    app.add_typer(slo_app, name="slo")
+
+
+_slo_commands()
+
+
 def _kpi_client_commands() -> None:
     from steward.cli.export import export_app
     from steward.cli.goals import goal_app

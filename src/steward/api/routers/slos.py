@@ -1,0 +1,176 @@
+"""SLOs, their status, burn-down and SLI reports under /api/v1; the periodic evaluator."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from typing import Annotated, Any
+
+from fastapi import APIRouter, FastAPI, Path, Query, Request, Response
+
+from steward.api.deps import AdminActor, CurrentActor, bearer_token, database, require_actor
+from steward.auth import integrations
+from steward.auth import service as auth
+from steward.auth.actor import Actor
+from steward.errors import AuthenticationFailed
+from steward.kpis import slo as slos
+from steward.kpis import slo_alerts
+from steward.kpis.slo_schemas import SliReportIn, SloCreate, SloUpdate
+from steward.kpis.slo_status import burndown, status_of
+from steward.timeutil import isoformat_z, parse_timestamp
+
+router = APIRouter(prefix="/api/v1", tags=["slos"])
+SloId = Annotated[int, Path(ge=1, le=2**62, description="SLO id")]
+At = Annotated[str | None, Query(description="status at this time (ISO-8601); default now")]
+log = logging.getLogger("steward.slo")
+
+
+def _at(value: str | None) -> Any:
+    return parse_timestamp(value, field="at") if value else None
+
+
+@router.post("/services/{name}/slos", status_code=201)
+def create_slo(name: str, body: SloCreate, request: Request,
+               actor: CurrentActor) -> dict[str, Any]:
+    """Define an SLO for a service (admin or a member of the owning team)."""
+    with database(request).session() as session:
+        slo = slos.create_slo(session, actor, name, body)
+        return slos.slo_out(session, slo)
+
+
+@router.get("/services/{name}/slos")
+def service_slos(name: str, request: Request, _actor: CurrentActor,
+                 at: At = None) -> dict[str, Any]:
+    with database(request).read_session() as session:
+        slos._service(session, name)
+        return _listing(session, slos.list_slos(session, service=name), _at(at))
+
+
+@router.get("/slos")
+def list_slos(request: Request, _actor: CurrentActor, team: str | None = None,
+              service: str | None = None, at: At = None) -> dict[str, Any]:
+    """Every SLO (or a team's, or a service's) with its status."""
+    with database(request).read_session() as session:
+        return _listing(session, slos.list_slos(session, team=team, service=service), _at(at))
+
+
+def _listing(session: Any, rows: list[Any], at: Any) -> dict[str, Any]:
+    names = slos.service_names(session, [s.service_id for s in rows])
+    items = [slos.slo_out(session, s, status_of(session, s, at), names) for s in rows]
+    return {"total": len(items), "items": items}
+
+
+@router.get("/slos/{slo_id}")
+def get_slo(slo_id: SloId, request: Request, _actor: CurrentActor,
+            at: At = None) -> dict[str, Any]:
+    """One SLO with its status: SLI, budget consumed and left, burn rates, firing rules."""
+    with database(request).read_session() as session:
+        slo = slos.get_slo(session, slo_id)
+        return slos.slo_out(session, slo, status_of(session, slo, _at(at)))
+
+
+@router.patch("/slos/{slo_id}")
+def update_slo(slo_id: SloId, body: SloUpdate, request: Request,
+               actor: CurrentActor) -> dict[str, Any]:
+    with database(request).session() as session:
+        slo = slos.update_slo(session, actor, slo_id, body)
+        return slos.slo_out(session, slo)
+
+
+@router.delete("/slos/{slo_id}", status_code=204)
+def delete_slo(slo_id: SloId, request: Request, actor: CurrentActor) -> Response:
+    with database(request).session() as session:
+        slos.delete_slo(session, actor, slo_id)
+    return Response(status_code=204)
+
+
+@router.get("/slos/{slo_id}/burndown")
+def slo_burndown(slo_id: SloId, request: Request, _actor: CurrentActor,
+                 at: At = None) -> dict[str, Any]:
+    """Budget left at the window's start and at the end of each day since (for charts)."""
+    with database(request).read_session() as session:
+        slo = slos.get_slo(session, slo_id)
+        points = burndown(session, slo, _at(at))
+        return {"id": slo.id, "name": slo.name, "objective": slo.objective,
+                "window_days": slo.window_days, "points": points}
+
+
+def _reporter(request: Request) -> tuple[Actor, int | None]:
+    """A user's API token or web session, or an integration key of the service's team."""
+    token = bearer_token(request)
+    if not token:
+        return require_actor(request), None
+    with database(request).read_session() as session:
+        try:
+            return auth.authenticate_token(session, token), None
+        except AuthenticationFailed:
+            pass
+        try:
+            integration = integrations.by_key(session, token)
+        except AuthenticationFailed as exc:
+            raise AuthenticationFailed("invalid or revoked API token or integration key") \
+                from exc
+        return integrations.integration_actor(session, integration), integration.service_id
+
+
+@router.post("/slos/{slo_id}/reports", status_code=201)
+def post_reports(slo_id: SloId, body: SliReportIn | list[SliReportIn],
+                 request: Request) -> dict[str, Any]:
+    """Good/total counts over [start, end), one report or a list.
+
+    `Authorization: Bearer` an API token of the owning team (or an admin's) or
+    an integration key of that team or service. The SLO's burn alerts are
+    evaluated before the answer.
+    """
+    actor, integration_service = _reporter(request)
+    reports = body if isinstance(body, list) else [body]
+    with database(request).session() as session:
+        rows = slos.add_reports(session, actor, slo_id, reports,
+                                integration_service_id=integration_service)
+        slo = slos.get_slo(session, slo_id)
+        return {"stored": len(rows),
+                "reports": [{"id": r.id, "start": isoformat_z(r.start), "end": isoformat_z(r.end),
+                             "good": r.good, "total": r.total} for r in rows],
+                "slo": slos.slo_out(session, slo)}
+
+
+@router.post("/slos/evaluate")
+def evaluate(request: Request, _actor: AdminActor) -> dict[str, Any]:
+    """Evaluate every SLO's burn alerts now (admin); the server also does it periodically."""
+    result = slo_alerts.run_evaluation(database(request), wait=True)
+    assert result is not None
+    return {"slos": result.slos, "raised": result.raised, "cleared": result.cleared,
+            "incidents": result.incidents}
+
+
+def install_evaluator(app: FastAPI) -> None:
+    """Evaluate burn alerts every STEWARD_SLO_EVALUATE_SECONDS while the server runs."""
+    interval = slo_alerts.evaluate_interval()
+    if interval <= 0:
+        return
+    previous = app.router.lifespan_context
+
+    @contextlib.asynccontextmanager
+    async def lifespan(application: Any) -> AsyncIterator[Any]:
+        task = asyncio.create_task(_evaluate_forever(application, interval))
+        try:
+            async with previous(application) as state:
+                yield state
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    app.router.lifespan_context = lifespan
+
+
+async def _evaluate_forever(app: Any, interval: float) -> None:
+    while True:
+        await asyncio.sleep(interval)
+        try:
+            # Several server processes: whoever holds the lock evaluates, the others skip.
+            await asyncio.to_thread(slo_alerts.run_evaluation, app.state.db, wait=False)
+        except Exception:  # the loop must outlive one failed round
+            log.exception("SLO evaluation failed")

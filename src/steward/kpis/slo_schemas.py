@@ -1,0 +1,49 @@
+"""API shapes for SLOs and SLI reports."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+
+from steward.timeutil import parse_timestamp
+
+SliKind = Literal["impact", "counts"]
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+MAX_REPORTS = 10_000
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class SloCreate(Strict):
+    name: Name
+    description: str = ""
+    objective: float = Field(gt=0, lt=1, description="share of good events or time, e.g. 0.999")
+    window_days: int = Field(default=28, ge=1, le=365, description="rolling window in days")
+    sli: SliKind = Field(default="impact", description="impact: time in incidents is bad; "
+                                                       "counts: reported good/total events")
+
+
+class SloUpdate(Strict):
+    name: Name | None = None
+    description: str | None = None
+    objective: float | None = Field(default=None, gt=0, lt=1)
+    window_days: int | None = Field(default=None, ge=1, le=365)
+    sli: SliKind | None = None
+
+
+class SliReportIn(Strict):
+    """Good and total events of the indicator over [start, end)."""
+
+    start: datetime
+    end: datetime
+    good: int = Field(ge=0, le=2**62)
+    total: int = Field(ge=0, le=2**62)
+
+    @field_validator("start", "end", mode="before")
+    @classmethod
+    def _time(cls, value: object, info: object) -> datetime:
+        return parse_timestamp(value, field=getattr(info, "field_name", "start") or "start")
