@@ -48,6 +48,17 @@ def _pipeline_commands() -> None:
 _pipeline_commands()
 
 
+def _kpi_client_commands() -> None:
+    from steward.cli.export import export_app
+    from steward.cli.goals import goal_app
+
+    app.add_typer(goal_app, name="goal")
+    app.add_typer(export_app, name="export")
+
+
+_kpi_client_commands()
+
+
 def _slo_commands() -> None:
     from steward.cli.slo import slo_app
 

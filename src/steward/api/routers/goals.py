@@ -1,0 +1,65 @@
+"""Shared goals under /api/v1/goals: admins set them, everyone signed in reads them."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Query, Request, Response
+
+from steward.api.deps import AdminActor, CurrentActor, database
+from steward.kpis import goals
+from steward.kpis.goal_metrics import METRICS
+from steward.timeutil import parse_timestamp
+
+router = APIRouter(prefix="/api/v1", tags=["goals"])
+GoalId = Annotated[int, Path(ge=1, le=2**62, description="goal id")]
+
+
+@router.get("/goals/metrics")
+def goal_metrics(_actor: CurrentActor) -> dict[str, Any]:
+    """The KPIs a goal can be set on, with their unit and better direction."""
+    return {"items": [m.out() for m in METRICS.values()]}
+
+
+@router.get("/goals")
+def list_goals(request: Request, _actor: CurrentActor,
+               progress: Annotated[bool, Query(
+                   description="add the organisation's and every team's value so far")] = False,
+               ) -> dict[str, Any]:
+    with database(request).read_session() as session:
+        found = goals.list_goals(session)
+        items = [goals.goal_progress(session, g, weekly=False) if progress else goals.goal_out(g)
+                 for g in found]
+        return {"total": len(items), "items": items}
+
+
+@router.post("/goals", status_code=201)
+def create_goal(body: goals.GoalCreate, request: Request, actor: AdminActor) -> dict[str, Any]:
+    with database(request).session() as session:
+        return goals.goal_out(goals.create_goal(session, actor, body))
+
+
+@router.get("/goals/{goal_id}")
+def goal_progress(goal_id: GoalId, request: Request, _actor: CurrentActor,
+                  now: Annotated[str | None, Query(
+                      description="judge the goal as of this time (default: now)")] = None,
+                  ) -> dict[str, Any]:
+    """The goal with the organisation's and every team's value over its period so far,
+    whether each meets the target, and the value per week with its trend."""
+    at = parse_timestamp(now, field="now") if now else None
+    with database(request).read_session() as session:
+        return goals.goal_progress(session, goals.get_goal(session, goal_id), now=at)
+
+
+@router.patch("/goals/{goal_id}")
+def update_goal(goal_id: GoalId, body: goals.GoalUpdate, request: Request,
+                actor: AdminActor) -> dict[str, Any]:
+    with database(request).session() as session:
+        return goals.goal_out(goals.update_goal(session, actor, goal_id, body))
+
+
+@router.delete("/goals/{goal_id}", status_code=204)
+def delete_goal(goal_id: GoalId, request: Request, actor: AdminActor) -> Response:
+    with database(request).session() as session:
+        goals.delete_goal(session, actor, goal_id)
+    return Response(status_code=204)

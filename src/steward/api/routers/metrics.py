@@ -1,0 +1,35 @@
+"""/metrics: the KPIs in Prometheus text format, public like /healthz (no auth)."""
+
+from __future__ import annotations
+
+import threading
+
+from fastapi import APIRouter, Request, Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client.registry import CollectorRegistry
+
+from steward.api.deps import database
+from steward.kpis.metrics import registry_for
+
+router = APIRouter(tags=["metrics"])
+_lock = threading.Lock()
+
+
+def _registry(request: Request) -> CollectorRegistry:
+    """One registry (and so one 30-second cache) per application."""
+    state = request.app.state
+    with _lock:
+        registry = getattr(state, "kpi_metrics_registry", None)
+        if registry is None:
+            registry = registry_for(database(request))
+            state.kpi_metrics_registry = registry
+    return registry  # type: ignore[no-any-return]
+
+
+@router.get("/metrics", response_class=Response,
+            responses={200: {"content": {"text/plain": {}},
+                             "description": "Prometheus text exposition format"}})
+def metrics(request: Request) -> Response:
+    """Team, service and organisation KPIs (never per person); refreshed every 30 s."""
+    return Response(generate_latest(_registry(request)), media_type=CONTENT_TYPE_LATEST,
+                    headers={"Cache-Control": "no-store"})
