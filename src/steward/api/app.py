@@ -56,6 +56,9 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.include_router(slos.router)
     slos.install_evaluator(app)
     app.include_router(kpis.router)
+    from steward.api.routers import imports  # ServiceNow incident history
+
+    app.include_router(imports.router)
 
     from steward.web.routes import install_web
 

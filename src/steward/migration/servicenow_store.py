@@ -54,12 +54,12 @@ class Known:
     def load(cls, session: Session) -> Known:
         return cls(
             teams={name: tid for name, tid in session.execute(
-                select(TEAMS.c.name, TEAMS.c.id)).tuples()},
+                select(TEAMS.c.name, TEAMS.c.id))},
             services={name: sid for name, sid in session.execute(
-                select(SERVICES.c.name, SERVICES.c.id)).tuples()},
+                select(SERVICES.c.name, SERVICES.c.id))},
             problems={ref: pid for ref, pid in session.execute(
                 select(PROBLEMS.c.external_ref, PROBLEMS.c.id)
-                .where(PROBLEMS.c.external_ref.is_not(None))).tuples()},
+                .where(PROBLEMS.c.external_ref.is_not(None)))},
         )
 
     def merge(self, other: Known) -> None:
@@ -232,7 +232,7 @@ class BatchWriter:
         for chunk in _chunks(ids):
             query = select(TIMELINE.c.incident_id, TIMELINE.c.at, TIMELINE.c.data).where(
                 and_(TIMELINE.c.incident_id.in_(chunk), TIMELINE.c.kind == TIMELINE_KIND))
-            for incident_id, at, data in self.session.execute(query).tuples():
+            for incident_id, at, data in self.session.execute(query):
                 keys, latest = stored.get(incident_id, (set(), None))
                 keys.add(str(data.get("event")))
                 version = (int(data.get("sys_mod_count", -1)), at)

@@ -1,0 +1,71 @@
+"""The admin page that imports a ServiceNow incident export and shows the summary."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request
+from starlette.datastructures import FormData, UploadFile
+from starlette.responses import Response
+
+from steward.api.deps import database
+from steward.errors import StewardError
+from steward.migration.servicenow_import import Source, import_servicenow
+from steward.web.guard import (
+    Viewer,
+    WebRoute,
+    check_csrf,
+    form_text,
+    read_form,
+    require_admin,
+    require_viewer,
+)
+from steward.web.render import render
+
+router = APIRouter(route_class=WebRoute, include_in_schema=False)
+Form = Annotated[FormData, Depends(read_form)]
+PATH = "/imports/servicenow"
+
+
+def _page(request: Request, *, summary: dict[str, Any] | None = None, error: str = "",
+          form: dict[str, str] | None = None, status: int = 200) -> Response:
+    return render(request, "imports.html", {
+        "summary": summary, "error": error, "form": form or {"timezone": "UTC"},
+    }, status=status, nav="imports")
+
+
+def _admin(request: Request) -> Viewer:
+    with database(request).read_session() as session:
+        viewer = require_viewer(request, session)
+    require_admin(viewer, "import ServiceNow history")
+    return viewer
+
+
+@router.get(PATH)
+def import_page(request: Request) -> Response:
+    _admin(request)
+    return _page(request)
+
+
+@router.post(PATH)
+def import_submit(request: Request, form: Form) -> Response:
+    viewer = _admin(request)
+    check_csrf(viewer, form)
+    values = {"timezone": form_text(form, "timezone") or "UTC",
+              "strict": "on" if form_text(form, "strict") else ""}
+    upload = form.get("export")
+    if not isinstance(upload, UploadFile) or not upload.filename:
+        return _page(request, error="export: choose the exported file (.csv or .csv.gz)",
+                     form=values, status=422)
+    data = upload.file.read()
+    if not data.strip():
+        return _page(request, error=f"export: {upload.filename} is empty", form=values,
+                     status=422)
+    try:
+        summary = import_servicenow(database(request), viewer.actor,
+                                    [Source.from_bytes(upload.filename, data)],
+                                    timezone=values["timezone"], strict=bool(values["strict"]))
+    except StewardError as exc:
+        return _page(request, error=exc.message, form=values, status=exc.status_code)
+    return _page(request, summary=summary.as_dict() | {"lines_text": summary.lines()},
+                 form=values)
