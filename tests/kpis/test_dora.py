@@ -4,7 +4,7 @@ Window: 14 days ending 2026-03-30 00:00 UTC, so weeks start 03-16 and 03-23.
 Team pay owns api and db; team web owns site.
 
     D1 api  03-17 10:00  commits c1 (03-16 10:00, 24 h) and c2 (03-17 08:00, 2 h)
-    D2 api  03-17 15:00  rolled back; c3 (1 h) and c1 again (shipped by D1: ignored)
+    D2 api  03-17 15:00  rolled back; c3 (1 h)
     D3 db   03-24 12:00  no commits; caused I1 (13:00 to 15:00: 2 h to recover)
     D4 api  03-25 09:00  c4 after the deployment (ignored), c5 (03-20 09:00, 120 h);
                          the fix of I1 (rework)
@@ -71,7 +71,7 @@ def scenario(db):
     make_service(db, "site", owner="web")
     with db.session() as s:
         deploy(s, "api", t(17, 10), {"c1": t(16, 10), "c2": t(17, 8)})
-        deploy(s, "api", t(17, 15), {"c3": t(17, 14), "c1": t(16, 10)}, status="rolled_back")
+        deploy(s, "api", t(17, 15), {"c3": t(17, 14)}, status="rolled_back")
         d3 = deploy(s, "db", t(24, 12), {})
         i1 = incident(s, "pay", "db", t(24, 13), t(24, 15), caused_by=d3)
         deploy(s, "api", t(25, 9), {"c4": t(25, 10), "c5": t(20, 9)}, fixes=i1.id)

@@ -116,7 +116,9 @@ class Deployment(Base):
     __table_args__ = (
         UniqueConstraint("source", "external_id", name="uq_deployments_source_external"),
         Index("ix_deployments_service_env_finished", "service_id", "environment", "finished_at"),
-        Index("ix_deployments_env_finished", "environment", "finished_at"),
+        # Covers the KPI queries: production deployments finished in a window.
+        Index("ix_deployments_env_finished", "environment", "finished_at", "status",
+              "service_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -147,7 +149,8 @@ class Deployment(Base):
 class DeploymentCommit(Base):
     __tablename__ = "deployment_commits"
     __table_args__ = (UniqueConstraint("deployment_id", "sha", name="uq_deployment_commits_sha"),
-                      Index("ix_deployment_commits_sha", "sha"))
+                      Index("ix_deployment_commits_deployment_time", "deployment_id",
+                            "committed_at"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     deployment_id: Mapped[int] = mapped_column(

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from sqlalchemy import Select, and_, case, exists, func, literal, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session
 
 from steward.catalog.models import Service, Team
 from steward.changes.deployments import production_environments
@@ -122,6 +122,8 @@ class _Query:
                    func.count(sql.utc_day(self.session, shipped.c.finished_at).distinct()))
             .group_by(*keys))}
         weekly = self._weekly_counts(shipped, keys)
+        if not keys:
+            self._org_weeks = weekly
         lead = sql.percentile_rows(self.session, self._lead_pairs(), len(keys))
         recovery = sql.percentile_rows(self.session, self._recoveries(), len(keys), ps=(0.5,))
         mttr = sql.percentile_rows(self.session, self._resolutions(), len(keys))
@@ -149,16 +151,7 @@ class _Query:
                 for r in rows}
 
     def _lead_pairs(self, weekly: bool = False) -> Select[Any]:
-        """(group, [week,] seconds from commit to the deployment that first shipped it)."""
-        earlier = aliased(Deployment)
-        earlier_commit = aliased(DeploymentCommit)
-        shipped_before = (
-            exists().where(earlier_commit.sha == DeploymentCommit.sha,
-                           earlier.id == earlier_commit.deployment_id,
-                           earlier.service_id == Deployment.service_id,
-                           earlier.environment.in_(self.environments),
-                           earlier.status.in_(SHIPPED),
-                           earlier.finished_at < Deployment.finished_at))
+        """(group, [week,] seconds from each commit a deployment names to its finish)."""
         seconds = (sql.epoch(self.session, Deployment.finished_at)
                    - sql.epoch(self.session, DeploymentCommit.committed_at))
         cols = self._group_cols(Deployment.service_id, Service.owner_team_id)
@@ -172,7 +165,7 @@ class _Query:
                         Deployment.finished_at >= self.win.start,
                         Deployment.finished_at < self.win.end,
                         DeploymentCommit.committed_at.is_not(None),
-                        seconds > 0, ~shipped_before))
+                        seconds > 0))
         return self._scoped(query, Deployment.service_id, Service.owner_team_id)
 
     def _recoveries(self) -> Select[Any]:
@@ -209,8 +202,9 @@ class _Query:
 
     # -- weekly series ---------------------------------------------------------
     def weekly(self) -> list[dict[str, Any]]:
-        shipped = self._shipped().subquery()
-        counts = self._weekly_counts(shipped, [])
+        counts = getattr(self, "_org_weeks", None)
+        if counts is None:
+            counts = self._weekly_counts(self._shipped().subquery(), [])
         lead = sql.percentile_rows(self.session, self._lead_pairs(weekly=True), 1, ps=(0.5,))
         series = []
         for w in reversed(range(self.win.weeks)):

@@ -234,11 +234,10 @@ class _Query:
             self.group_by or "", [])
         query = (select(*group, func.count()).select_from(Deployment)
                  .join(Service, Service.id == Deployment.service_id)
-                 .where(Deployment.unauthorised.is_(True), Deployment.environment.in_(envs),
-                        func.coalesce(Deployment.finished_at, Deployment.created_at)
-                        >= self.win.start,
-                        func.coalesce(Deployment.finished_at, Deployment.created_at)
-                        < self.win.end)
+                 .where(Deployment.environment.in_(envs),
+                        Deployment.finished_at >= self.win.start,
+                        Deployment.finished_at < self.win.end,
+                        Deployment.unauthorised.is_(True))
                  .group_by(*group))
         if self.scope.team_id is not None:
             query = query.where(Service.owner_team_id == self.scope.team_id)

@@ -123,29 +123,22 @@ def percentile_rows(session: Session, source: Select[Any], groups: int,
     partition = keys or None
     ranked = select(*keys, value.label("v"),
                     func.row_number().over(partition_by=partition, order_by=value).label("rn"),
-                    func.count().over(partition_by=partition).label("n")).subquery()
+                    func.count().over(partition_by=partition).label("n"),
+                    func.sum(value).over(partition_by=partition).label("total")).subquery()
     rk = list(ranked.c)[:groups]
     near = [and_(ranked.c.rn - 1 >= literal(p) * (ranked.c.n - 1) - 1,
                  ranked.c.rn - 1 <= literal(p) * (ranked.c.n - 1) + 1) for p in ps]
     found: dict[tuple[Any, ...], dict[str, Any]] = defaultdict(lambda: {"ranked": {}})
-    for row in session.execute(select(*rk, ranked.c.rn, ranked.c.n, ranked.c.v)
-                               .where(or_(*near))):
+    for row in session.execute(select(*rk, ranked.c.rn, ranked.c.n, ranked.c.v,
+                                      ranked.c.total).where(or_(*near))):
         entry = found[tuple(row[:groups])]
         entry["n"] = int(row.n)
+        entry["mean"] = float(row.total) / int(row.n)
         entry["ranked"][int(row.rn)] = float(row.v)
-    sums = select(*keys, func.sum(value), func.count()).group_by(*keys) if keys else \
-        select(func.sum(value), func.count())
-    for row in session.execute(sums):
-        key = tuple(row[:groups])
-        total, count = row[groups], row[groups + 1]
-        if count:
-            found[key]["mean"] = float(total) / int(count)
     out: dict[tuple[Any, ...], dict[str, Any]] = {}
     for key, entry in found.items():
-        n = entry.get("n", 0)
-        if not n:
-            continue
-        result: dict[str, Any] = {"n": n, "mean": entry.get("mean")}
+        n = entry["n"]
+        result: dict[str, Any] = {"n": n, "mean": entry["mean"]}
         for p in ps:
             result[p] = stats.interpolate(entry["ranked"], n, p)
         out[key] = result

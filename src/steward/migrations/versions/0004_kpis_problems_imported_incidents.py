@@ -84,10 +84,13 @@ def upgrade() -> None:
         batch_op.create_index('ix_sli_reports_slo_end', ['slo_id', 'end'], unique=False)
 
     with op.batch_alter_table('deployment_commits', schema=None) as batch_op:
-        batch_op.create_index('ix_deployment_commits_sha', ['sha'], unique=False)
+        batch_op.create_index('ix_deployment_commits_deployment_time',
+                              ['deployment_id', 'committed_at'], unique=False)
 
     with op.batch_alter_table('deployments', schema=None) as batch_op:
-        batch_op.create_index('ix_deployments_env_finished', ['environment', 'finished_at'], unique=False)
+        batch_op.create_index('ix_deployments_env_finished',
+                              ['environment', 'finished_at', 'status', 'service_id'],
+                              unique=False)
         batch_op.create_index(batch_op.f('ix_deployments_rollback_of_id'), ['rollback_of_id'], unique=False)
 
     with op.batch_alter_table('incidents', schema=None) as batch_op:
@@ -126,7 +129,7 @@ def downgrade() -> None:
         batch_op.drop_index('ix_deployments_env_finished')
 
     with op.batch_alter_table('deployment_commits', schema=None) as batch_op:
-        batch_op.drop_index('ix_deployment_commits_sha')
+        batch_op.drop_index('ix_deployment_commits_deployment_time')
 
     with op.batch_alter_table('sli_reports', schema=None) as batch_op:
         batch_op.drop_index('ix_sli_reports_slo_end')
