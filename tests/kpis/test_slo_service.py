@@ -222,9 +222,10 @@ def test_error_budget_hook_gives_the_smallest_budget_left(org):
         slos.add_reports(session, actor(session, "pat"), spent,
                          [report(now - 5 * H, now - 4 * H, 98, 100)])
     with org.read_session() as session:
-        # 2 % bad against a 1 % budget: spent (-1); the 50 % SLO has 96 % left
-        assert hooks.error_budget_remaining(session, [ids["checkout"], ids["search"]]) == \
-            pytest.approx(-1.0)
+        # 2 % bad against a 1 % budget: spent (0 for change risk, which takes 0..1);
+        # the 50 % SLO still has 96 % left
+        assert hooks.error_budget_remaining(session, [ids["checkout"], ids["search"]]) == 0.0
+        assert hooks.error_budget_remaining(session, [ids["search"]]) is None
 
 
 def test_burndown_falls_to_the_budget_left_now(org):

@@ -182,13 +182,16 @@ def service_names(session: Session, ids: Sequence[int]) -> dict[int, tuple[str, 
 
 def error_budget_left(session: Session, service_ids: Sequence[int],
                       at: datetime | None = None) -> float | None:
-    """The smallest budget-left fraction among these services' SLOs; None without SLOs."""
+    """The smallest budget-left fraction among these services' SLOs; None without SLOs.
+
+    Change risk takes a fraction in [0, 1], so an overspent budget reads 0 (spent).
+    """
     if not service_ids:
         return None
     slos = session.scalars(select(Slo).where(Slo.service_id.in_(list(service_ids)))).all()
     if not slos:
         return None
-    return min(status_of(session, slo, at).budget.left for slo in slos)
+    return max(min(status_of(session, slo, at).budget.left for slo in slos), 0.0)
 
 
 def count_slos(session: Session) -> int:
