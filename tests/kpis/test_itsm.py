@@ -155,3 +155,28 @@ def test_scopes_and_table(scenario) -> None:
     assert empty["incidents"] == 0
     assert empty["mttr_hours"]["median"] is None and empty["sla_compliance"] is None
     assert empty["changes"]["success_rate"] is None
+
+
+def test_percentiles_match_percentile_cont_on_random_durations(db) -> None:
+    """Interpolated like PERCENTILE_CONT, on either backend, for any count of values."""
+    import random
+    import statistics
+
+    make_team(db, "ops")
+    make_service(db, "svc", owner="ops")
+    rnd = random.Random(7)
+    minutes = [rnd.randint(1, 5000) for _ in range(137)]
+    with db.session() as s:
+        for i, m in enumerate(minutes):
+            start = t(1) + timedelta(minutes=i)
+            incident(s, "ops", "svc", "P3", start, resolved=start + m * M)
+        s.commit()
+    with db.session() as s:
+        out = itsm_kpis(s, team="ops", days=30, end=END)["mttr_hours"]
+    hours = sorted(m / 60 for m in minutes)
+    position = 0.9 * (len(hours) - 1)
+    low = int(position)
+    p90 = hours[low] + (position - low) * (hours[low + 1] - hours[low])
+    assert out["median"] == pytest.approx(statistics.median(hours), abs=1e-4)
+    assert out["p90"] == pytest.approx(p90, abs=1e-4)
+    assert out["mean"] == pytest.approx(statistics.fmean(hours), abs=1e-4)
