@@ -15,6 +15,7 @@ from steward.db import Database
 from steward.demo import organisation as org
 from steward.demo.changes import seed_change_history
 from steward.demo.incidents import seed_incidents
+from steward.demo.slos import seed_slos
 
 DEMO_PASSWORD = "steward-demo"
 DEMO_ACTOR = Actor(kind="system", id="demo", name="demo-seed", role="admin")
@@ -41,5 +42,6 @@ def seed_demo(db: Database) -> str:
                 service=dependant, depends_on=dependency, type=dep_type), source="demo")  # type: ignore[arg-type]
     history = seed_change_history(db)
     incidents = seed_incidents(db)
+    incidents += f", {seed_slos(db)}"
     return (f"{len(org.TEAMS)} teams, {len(org.USERS)} users, {len(org.SERVICES)} services, "
             f"{len(org.DEPENDENCIES)} dependencies, {history}, {incidents}")

@@ -144,6 +144,8 @@ def install_web(app: FastAPI) -> None:
     app.include_router(pages_incidents.router)
     from steward.web import pages_integrations  # integration keys: list, create once, revoke
     app.include_router(pages_integrations.router)
+    from steward.web import pages_slos  # SLOs: list with burn-down charts, one SLO, forms
+    app.include_router(pages_slos.router)
     from steward.web import pages_imports  # admin: import ServiceNow incident history
     app.include_router(pages_imports.router)
 
