@@ -48,17 +48,6 @@ def _pipeline_commands() -> None:
 _pipeline_commands()
 
 
-def _kpi_client_commands() -> None:
-    from steward.cli.export import export_app
-    from steward.cli.goals import goal_app
-
-    app.add_typer(goal_app, name="goal")
-    app.add_typer(export_app, name="export")
-
-
-_kpi_client_commands()
-
-
 def _slo_commands() -> None:
     from steward.cli.slo import slo_app
 
@@ -140,7 +129,7 @@ def demo(
 
     db = open_database(migrate_if_new=True)
     with domain_errors():
-        created = seed_demo(db)
+        created = seed_demo(db, kpi_history=True)
     if created:
         console.print(f"Seeded the demo organisation: {created}.")
     else:

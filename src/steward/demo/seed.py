@@ -15,14 +15,19 @@ from steward.db import Database
 from steward.demo import organisation as org
 from steward.demo.changes import seed_change_history
 from steward.demo.incidents import seed_incidents
+from steward.demo.kpi_history import seed_goals, seed_kpi_history
 from steward.demo.slos import seed_slos
 
 DEMO_PASSWORD = "steward-demo"
 DEMO_ACTOR = Actor(kind="system", id="demo", name="demo-seed", role="admin")
 
 
-def seed_demo(db: Database) -> str:
-    """Creates the demo organisation once; returns what was created, or '' when present."""
+def seed_demo(db: Database, *, kpi_history: bool = False) -> str:
+    """Creates the demo organisation once; returns what was created, or '' when present.
+
+    ``kpi_history`` adds twelve weeks of deployments and incidents for the KPI
+    dashboard (``steward demo`` does; tests of the story's own pages need not).
+    """
     with db.session() as session:
         if session.scalar(select(Team.id).where(Team.name == "order-to-cash")) is not None:
             return ""
@@ -43,5 +48,7 @@ def seed_demo(db: Database) -> str:
     history = seed_change_history(db)
     incidents = seed_incidents(db)
     incidents += f", {seed_slos(db)}"
+    more = f", {seed_kpi_history(db)}" if kpi_history else ""
+    goals = seed_goals(db, DEMO_ACTOR)
     return (f"{len(org.TEAMS)} teams, {len(org.USERS)} users, {len(org.SERVICES)} services, "
-            f"{len(org.DEPENDENCIES)} dependencies, {history}, {incidents}")
+            f"{len(org.DEPENDENCIES)} dependencies, {history}, {incidents}{more}, {goals}")

@@ -146,6 +146,8 @@ def install_web(app: FastAPI) -> None:
     app.include_router(pages_integrations.router)
     from steward.web import pages_slos  # SLOs: list with burn-down charts, one SLO, forms
     app.include_router(pages_slos.router)
+    from steward.web import pages_kpis  # KPI dashboard: organisation, team, goal
+    app.include_router(pages_kpis.router)
     from steward.web import pages_imports  # admin: import ServiceNow incident history
     app.include_router(pages_imports.router)
 

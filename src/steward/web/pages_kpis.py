@@ -1,0 +1,194 @@
+"""The KPI dashboard: the organisation at /kpis, one team at /kpis/teams/{team}, one goal
+at /kpis/goals/{id}.
+
+Everything is drawn on the server (tier badges, weekly trend charts as SVG,
+ITSM figures by priority, error budget burn-down per SLO, goal progress
+bars), so the dashboard reads without JavaScript. The window is a GET form.
+Teams and services only: nothing here is per person.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Request
+from sqlalchemy.orm import Session
+from starlette.responses import Response
+
+from steward.api.deps import database
+from steward.incidents.priority import PRIORITIES
+from steward.kpis import goal_metrics, goals
+from steward.kpis.dora import dora_kpis, dora_table
+from steward.kpis.itsm import itsm_kpis
+from steward.kpis.sql import MAX_DAYS
+from steward.timeutil import parse_timestamp, utcnow
+from steward.web.guard import PageError, WebRoute, require_viewer
+from steward.web.kpi_charts import hours, percent, plain, trend_chart
+from steward.web.render import render, whole_number
+
+router = APIRouter(route_class=WebRoute, include_in_schema=False)
+
+WINDOWS = (7, 14, 28, 56, 84, 182, 364)
+DEFAULT_DAYS = 84
+TIERS = {"elite": "Elite", "high": "High", "medium": "Medium", "low": "Low"}
+DORA_TIERS = (("deployment_frequency", "Deployment frequency"),
+              ("lead_time_hours", "Lead time for changes"),
+              ("change_failure_rate", "Change failure rate"),
+              ("recovery_time_hours", "Failed deployment recovery time"))
+
+
+def _days(request: Request) -> int:
+    return whole_number(request.query_params.get("days", ""), "days", default=DEFAULT_DAYS,
+                        low=7, high=MAX_DAYS)
+
+
+def _label(iso: str) -> str:
+    return iso[5:10]
+
+
+def _weekly_mttr(session: Session, team: str | None, end: datetime,
+                 weeks: int) -> list[tuple[str, float | None]]:
+    """MTTR (median) of the incidents opened in each week, oldest week first."""
+    points = []
+    for w in reversed(range(weeks)):
+        week_end = end - timedelta(days=7 * w)
+        answer = itsm_kpis(session, team=team, days=7, end=week_end)
+        points.append((_label((week_end - timedelta(days=7)).isoformat()),
+                       answer["mttr_hours"]["median"]))
+    return points
+
+
+def _charts(session: Session, team: str | None, dora: dict[str, Any],
+            end: datetime, goal_targets: dict[str, float]) -> list[dict[str, str]]:
+    weekly = dora["weekly"]
+    scope = team or "organisation"
+    series = [
+        ("deployments", "Deployments per week", "bar", plain,
+         [(_label(w["week_start"]), float(w["deployments"])) for w in weekly], None),
+        ("lead-time", "Lead time for changes, median per week", "line", hours,
+         [(_label(w["week_start"]), w["lead_time_hours_median"]) for w in weekly], None),
+        ("change-failure-rate", "Change failure rate per week", "line", percent,
+         [(_label(w["week_start"]), w["change_failure_rate"]) for w in weekly],
+         goal_targets.get("change_failure_rate")),
+        ("mttr", "Time to resolve incidents (MTTR), median per week", "line", hours,
+         _weekly_mttr(session, team, end, len(weekly)),
+         goal_targets.get("mttr_median_hours")),
+    ]
+    charts = []
+    for key, title, kind, fmt, points, target in series:
+        charts.append({"key": key, "title": title, "svg": trend_chart(
+            points, title=f"{title} ({scope})", kind=kind, fmt=fmt, target=target,
+            target_label="goal", chart_id=f"chart-{key}")})
+    return charts
+
+
+def _goal_rows(session: Session, team: str | None, now: datetime) -> list[dict[str, Any]]:
+    rows = []
+    for goal in goals.list_goals(session):
+        progress = goals.goal_progress(session, goal, now=now, weekly=False)
+        if team is None:
+            judged = progress["organisation"]
+        else:
+            judged = next((t for t in progress["teams"] if t["team"] == team),
+                          {"value": None, "display": "no data", "meets": None,
+                           "progress": None})
+        found = goal_metrics.METRICS[goal.metric]
+        rows.append({**progress, "judged": judged,
+                     "target_display": goal_metrics.format_value(found, goal.target),
+                     "percent": round((judged["progress"] or 0) * 100)})
+    return rows
+
+
+def _slos(session: Session, team: str | None, now: datetime) -> list[dict[str, Any]]:
+    """Every SLO of the team (or all of them) with its error budget burn-down."""
+    from steward.catalog.models import Service
+    from steward.kpis.slo import list_slos
+    from steward.kpis.slo_status import burndown, status_of
+
+    out = []
+    for slo in list_slos(session, team=team):
+        service = session.get(Service, slo.service_id)
+        status = status_of(session, slo, now).out()
+        points = burndown(session, slo, now)
+        name = service.name if service else ""
+        svg = trend_chart([(p["at"][5:10], p["budget_left"]) for p in points],
+                          title=f"Error budget left: {slo.name} ({name})",
+                          kind="line", fmt=percent, ceiling=1.0, chart_id=f"slo-{slo.id}")
+        out.append({"slo": slo, "service": name, "status": status,
+                    "svg": svg, "left": status["budget_left"]})
+    return out
+
+
+def _dashboard(request: Request, session: Session, team: str | None) -> dict[str, Any]:
+    days = _days(request)
+    raw_end = request.query_params.get("end", "").strip()
+    end = parse_timestamp(raw_end, field="end") if raw_end else utcnow()
+    dora = dora_kpis(session, team=team, days=days, end=end)
+    itsm = itsm_kpis(session, team=team, days=days, end=end)
+    goal_rows = _goal_rows(session, team, end)
+    targets = {g["metric"]: g["target"] for g in goal_rows}
+    by_priority = [{"priority": p, **itsm["by_priority"][p]} for p in PRIORITIES
+                   if p in itsm["by_priority"]]
+    query = {"days": days, **({"end": raw_end} if raw_end else {})}
+    exports = []
+    for table, label in (("dora", "DORA"), ("itsm", "ITSM"), ("goals", "Goals")):
+        for fmt in ("csv", "json"):
+            params = {"table": table, "format": fmt, **({} if table == "goals" else
+                                                        {"days": days, "group_by": "team"}),
+                      **({"end": raw_end} if raw_end else {})}
+            exports.append({"label": f"{label} {fmt.upper()}",
+                            "href": "/api/v1/kpis/export?" + urlencode(params)})
+    return {
+        "team": team, "days": days, "windows": sorted({*WINDOWS, days}), "end": raw_end,
+        "dora": dora, "itsm": itsm, "by_priority": by_priority,
+        "tiers": [(key, label, dora[key]["tier"]) for key, label in DORA_TIERS],
+        "tier_names": TIERS, "charts": _charts(session, team, dora, end, targets),
+        "goals": goal_rows, "slos": _slos(session, team, end),
+        "exports": exports, "query": urlencode(query),
+        "fmt_hours": lambda v: "–" if v is None else hours(v),
+        "fmt_pct": lambda v: "–" if v is None else percent(v),
+    }
+
+
+@router.get("/kpis")
+def kpis_page(request: Request) -> Response:
+    with database(request).read_session() as session:
+        require_viewer(request, session)
+        context = _dashboard(request, session, None)
+        end = parse_timestamp(context["dora"]["window"]["end"], field="end")
+        context["team_rows"] = dora_table(session, group_by="team", days=context["days"],
+                                          end=end)
+        return render(request, "kpis.html", context, nav="kpis")
+
+
+@router.get("/kpis/teams/{team}")
+def team_kpis_page(request: Request, team: str) -> Response:
+    with database(request).read_session() as session:
+        require_viewer(request, session)
+        context = _dashboard(request, session, team)
+        return render(request, "kpis.html", context, nav="kpis")
+
+
+@router.get("/kpis/goals/{goal_id}")
+def goal_page(request: Request, goal_id: str) -> Response:
+    if not goal_id.isdigit() or len(goal_id) > 18:
+        raise PageError(404, "Not found", f"goal {goal_id!r} does not exist")
+    with database(request).read_session() as session:
+        require_viewer(request, session)
+        goal = goals.get_goal(session, int(goal_id))
+        progress = goals.goal_progress(session, goal)
+        found = goal_metrics.METRICS[goal.metric]
+        fmt = percent if found.unit == "ratio" else hours if found.unit == "hours" else plain
+        chart = trend_chart([(_label(w["week_start"]), w["value"]) for w in progress["weeks"]],
+                            title=f"{goal.name}: organisation per week", kind="line",
+                            fmt=fmt, target=goal.target, target_label="target",
+                            chart_id="chart-goal")
+        for team in progress["teams"]:
+            team["percent"] = round((team["progress"] or 0) * 100)
+        return render(request, "kpis_goal.html", {
+            "goal": progress, "chart": chart, "metric": found,
+            "target_display": goal_metrics.format_value(found, goal.target),
+            "percent": round((progress["organisation"]["progress"] or 0) * 100),
+        }, nav="kpis")
