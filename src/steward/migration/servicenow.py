@@ -21,6 +21,11 @@ SOURCE = "servicenow"
 TIMELINE_KIND = "servicenow"
 MISSING = frozenset({"", "?"})
 REQUIRED_COLUMNS = ("number", "opened_at")
+# Columns kept as text (people only ever reach the timeline's data).
+TEXT_FIELDS = ("short_description", "description", "category", "subcategory", "u_symptom",
+               "cmdb_ci", "assignment_group", "assigned_to", "caller_id", "opened_by",
+               "sys_updated_by", "resolved_by", "contact_type", "location", "problem_id",
+               "rfc", "caused_by", "closed_code", "vendor", "close_notes")
 
 # ServiceNow's incident states (labels, and the numbers of a raw export) -> Steward.
 STATE_MAP = {
@@ -97,6 +102,8 @@ def text_value(value: str) -> str | None:
     """``?`` and empty become None; runs of spaces (``Opened by  8``) become one."""
     if value in MISSING:
         return None
+    if "  " not in value and value == value.strip():
+        return value  # the usual case, without building a new string
     return " ".join(value.split()) or None
 
 
@@ -128,13 +135,21 @@ def _flag(value: str, name: str) -> bool | None:
     raise RowError(name, "not true or false", value)
 
 
+_LEVELS: dict[tuple[str, int], int] = {}  # labels seen before: exports repeat a handful
+
+
 def _level(value: str, name: str, top: int) -> int | None:
     """``2 - Medium`` -> 2; 1..top."""
     if value in MISSING:
         return None
+    known = _LEVELS.get((value, top))
+    if known is not None:
+        return known
     match = _LEVEL.fullmatch(value.strip())
     if match is None or int(match.group(1)) > top:
         raise RowError(name, f"not a level 1..{top} (like '1 - High')", value)
+    if len(_LEVELS) < 1000:
+        _LEVELS[(value, top)] = int(match.group(1))
     return int(match.group(1))
 
 
@@ -143,6 +158,7 @@ class Header:
     columns: dict[str, int]
     width: int
     has_mod_count: bool
+    text_columns: tuple[tuple[str, int], ...] = ()
 
     @classmethod
     def parse(cls, names: Sequence[str]) -> Header:
@@ -155,7 +171,8 @@ class Header:
             raise ValueError(f"header: the export has no {', '.join(missing)} column; a "
                              "ServiceNow incident export names its columns in the first line "
                              "(number, incident_state, opened_at, ...)")
-        return cls(columns, len(names), "sys_mod_count" in columns)
+        text_columns = tuple((n, columns[n]) for n in TEXT_FIELDS if n in columns)
+        return cls(columns, len(names), "sys_mod_count" in columns, text_columns)
 
 
 @dataclass(slots=True)
@@ -189,11 +206,6 @@ class Row:
         stamp = self.updated_at or self.opened_at
         return (-1 if self.mod_count is None else self.mod_count, stamp)
 
-
-TEXT_FIELDS = ("short_description", "description", "category", "subcategory", "u_symptom",
-               "cmdb_ci", "assignment_group", "assigned_to", "caller_id", "opened_by",
-               "sys_updated_by", "resolved_by", "contact_type", "location", "problem_id",
-               "rfc", "caused_by", "closed_code", "vendor", "close_notes")
 
 
 def parse_row(values: Sequence[str], header: Header, times: TimeReader, line: int) -> Row:
@@ -231,7 +243,7 @@ def parse_row(values: Sequence[str], header: Header, times: TimeReader, line: in
         made_sla=_flag(raw("made_sla"), "made_sla"),
         reassignment_count=_count(raw("reassignment_count"), "reassignment_count"),
         reopen_count=_count(raw("reopen_count"), "reopen_count"),
-        text={name: text_value(raw(name)) for name in TEXT_FIELDS if name in cols},
+        text={name: text_value(values[index]) for name, index in header.text_columns},
     )
 
 
