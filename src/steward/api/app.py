@@ -45,6 +45,9 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
             session.execute(text("SELECT 1"))
         return {"status": "ok", "version": __version__}
 
+    # First: routes are matched in order, and alert ingestion is the hot path
+    # (thousands of requests a second); no other router shares its paths and methods.
+    app.include_router(alerts_ingest.router)
     app.include_router(catalog.router)
     app.include_router(users.router)
     app.include_router(audit.router)
@@ -52,7 +55,6 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.include_router(deployments.router)
     app.include_router(ingest.router)
     app.include_router(incidents.router)
-    app.include_router(alerts_ingest.router)
     app.include_router(slos.router)
     slos.install_evaluator(app)
     app.include_router(kpis.router)

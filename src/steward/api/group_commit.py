@@ -1,19 +1,29 @@
 """Group commit: the events of many concurrent requests committed in one transaction.
 
-Each request hands its work to one writer thread and waits; the writer runs
-whatever has queued up in one transaction, commits once, and only then answers
-every waiting request. If any piece fails, the group is rolled back and each
-piece runs again alone, so only the bad one fails. A
-request is never answered before its events are committed, and the commit,
-the checks of the integration key and the correlation caches are paid once
-per group instead of once per request.
+Each request hands its piece of work to one writer thread and waits; the
+writer runs whatever has queued up in one transaction, commits once, and only
+then answers every waiting request. If the group fails, it is rolled back and
+each piece runs again alone, so only the bad one fails. A request is never
+answered before its events are committed, and the commit, the checks of the
+integration key and the correlation caches are paid once per group instead of
+once per request.
+
+By default a piece is a function of the session. A committer may instead be
+given ``run_group``, which receives every piece of a group at once (so it can
+write them with a few bulk statements) and returns one result per piece: a
+value, or an exception for a piece refused before it wrote anything (that
+piece fails alone, the others commit).
+
+Requests wait either blocking (:meth:`submit`, from a worker thread) or on the
+event loop (:meth:`submit_async`), which spares the threadpool hop per request.
 """
 
 from __future__ import annotations
 
+import asyncio
 import queue
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from typing import Any, TypeVar
 
@@ -23,23 +33,37 @@ from steward.db import Database
 
 T = TypeVar("T")
 Work = Callable[[Session], Any]
+RunGroup = Callable[[Session, Sequence[Any]], list[Any]]
+
+
+def _run_each(session: Session, pieces: Sequence[Any]) -> list[Any]:
+    return [work(session) for work in pieces]
 
 
 class GroupCommitter:
-    def __init__(self, db: Database, *, max_items: int = 200, max_wait: float = 0.002):
+    def __init__(self, db: Database, *, max_items: int = 200, max_wait: float = 0.0,
+                 run_group: RunGroup | None = None):
         self.db = db
         self.max_items = max_items
         self.max_wait = max_wait
-        self._queue: queue.Queue[tuple[Future[Any], Work]] = queue.Queue()
+        self.run_group = run_group or _run_each
+        self._queue: queue.Queue[tuple[Future[Any], Any]] = queue.Queue()
         self._thread: threading.Thread | None = None
         self._start_lock = threading.Lock()
 
-    def submit(self, work: Callable[[Session], T]) -> T:
-        """Run ``work`` in the next group; returns once that group is committed."""
+    def submit(self, piece: Any) -> Any:
+        """Run ``piece`` in the next group; returns once that group is committed."""
+        return self.submit_future(piece).result()
+
+    async def submit_async(self, piece: Any) -> Any:
+        """:meth:`submit` for a coroutine: waits on the event loop, not in a thread."""
+        return await asyncio.wrap_future(self.submit_future(piece))
+
+    def submit_future(self, piece: Any) -> Future[Any]:
         self._ensure_started()
-        future: Future[T] = Future()
-        self._queue.put((future, work))
-        return future.result()
+        future: Future[Any] = Future()
+        self._queue.put((future, piece))
+        return future
 
     def _ensure_started(self) -> None:
         if self._thread is not None and self._thread.is_alive():
@@ -50,11 +74,14 @@ class GroupCommitter:
                                                 daemon=True)
                 self._thread.start()
 
-    def _take_group(self) -> list[tuple[Future[Any], Work]]:
+    def _take_group(self) -> list[tuple[Future[Any], Any]]:
         group = [self._queue.get()]
         while len(group) < self.max_items:
             try:
-                group.append(self._queue.get(timeout=self.max_wait))
+                if self.max_wait > 0:
+                    group.append(self._queue.get(timeout=self.max_wait))
+                else:
+                    group.append(self._queue.get_nowait())
             except queue.Empty:
                 break
         return group
@@ -64,20 +91,27 @@ class GroupCommitter:
             group = self._take_group()
             try:
                 with self.db.session() as session:
-                    results = [work(session) for _future, work in group]
+                    results = self.run_group(session, [piece for _future, piece in group])
             except Exception:  # noqa: BLE001 - one piece failed: nothing of the group is stored
                 self._one_by_one(group)
                 continue
-            for (future, _work), result in zip(group, results, strict=True):
-                future.set_result(result)
+            for (future, _piece), result in zip(group, results, strict=True):
+                _settle(future, result)
 
-    def _one_by_one(self, group: list[tuple[Future[Any], Work]]) -> None:
+    def _one_by_one(self, group: list[tuple[Future[Any], Any]]) -> None:
         """The slow path after a failure: each piece alone, so only the bad one fails."""
-        for future, work in group:
+        for future, piece in group:
             try:
                 with self.db.session() as session:
-                    result = work(session)
+                    (result,) = self.run_group(session, [piece])
             except Exception as exc:  # noqa: BLE001 - handed to its request
                 future.set_exception(exc)
             else:
-                future.set_result(result)
+                _settle(future, result)
+
+
+def _settle(future: Future[Any], result: Any) -> None:
+    if isinstance(result, BaseException):
+        future.set_exception(result)
+    else:
+        future.set_result(result)

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
+import steward.models  # noqa: F401 - every table registered, so foreign keys resolve in a server
 from steward.auth.models import Integration
 from steward.catalog.graph import load_graph
 from steward.catalog.models import Service
@@ -19,6 +20,15 @@ from steward.incidents.timeline import add_entry
 from steward.timeutil import as_utc, utcnow
 
 
+@dataclass(frozen=True)
+class Outcome:
+    """What an ingested alert became, as the API reports it."""
+
+    alert_id: int | None  # None: an acknowledge or resolve for no active alert
+    created: bool
+    incident_id: int | None
+
+
 @dataclass
 class Recorded:
     alert: Alert | None  # None: an acknowledge or resolve for no active alert
@@ -27,20 +37,12 @@ class Recorded:
 
 
 def record_alerts(session: Session, integration: Integration | None,
-                  commands: list[RecordAlert]) -> list[Recorded]:
-    """Several alerts in one transaction; each incident's derived facts computed once."""
-    from steward.incidents.lifecycle import DEFERRED, recompute
+                  commands: list[RecordAlert]) -> list[Outcome]:
+    """Several alerts in one transaction, with few statements (see ``incidents.batch``)."""
+    from steward.incidents import batch
 
-    if len(commands) == 1:
-        return [record_alert(session, integration, commands[0])]
-    session.info[DEFERRED] = {}
-    try:
-        results = [record_alert(session, integration, cmd) for cmd in commands]
-        for incident in session.info[DEFERRED].values():
-            recompute(session, incident)
-    finally:
-        session.info.pop(DEFERRED, None)
-    return results
+    prepared = batch.prepare(session, integration, commands)
+    return batch.record_prepared(session, [prepared])[0]
 
 
 def route(session: Session, integration: Integration | None, cmd: RecordAlert) -> Service:
@@ -71,7 +73,8 @@ def _route(session: Session, integration: Integration | None, cmd: RecordAlert) 
                           "(the `service` label or field)", field="service")
 
 
-def _check(cmd: RecordAlert) -> None:
+def check(cmd: RecordAlert) -> None:
+    """The command's own values (status, severity, key, time), before anything is read."""
     if cmd.status not in ALERT_STATUSES:
         raise ValidationError(f"status: must be one of {', '.join(ALERT_STATUSES)}",
                               field="status")
@@ -86,7 +89,7 @@ def _check(cmd: RecordAlert) -> None:
 
 def record_alert(session: Session, integration: Integration | None,
                  cmd: RecordAlert) -> Recorded:
-    _check(cmd)
+    check(cmd)
     service = route(session, integration, cmd)
     integration_id = integration.id if integration is not None else None
     active = session.scalar(select(Alert).where(
@@ -192,12 +195,7 @@ def _load_open_incidents(session: Session) -> list[correlate.OpenIncident]:
 def _correlate(session: Session, alert: Alert, service: Service) -> Incident:
     from steward.incidents.lifecycle import join_incident, open_incident
 
-    if session.get_bind().dialect.name == "postgresql" and not session.info.get(LOCKED):
-        # One correlator at a time, so two receivers' first alerts of one group
-        # (webhook and PagerDuty at once) cannot each open an incident.
-        session.execute(text("SELECT pg_advisory_xact_lock(7343001)"))
-        session.info[LOCKED] = True
-        forget_open_incidents(session)
+    lock_correlation(session)
     graph = graph_for(session)
     placement = correlate.place_alert(graph, service.id, alert.first_seen,
                                       _open_incidents(session), settings.correlation(),
@@ -211,6 +209,16 @@ def _correlate(session: Session, alert: Alert, service: Service) -> Incident:
         join_incident(session, incident, alert, service, placement.reason)
     remember(session, incident, service.id)
     return incident
+
+
+def lock_correlation(session: Session) -> None:
+    """On PostgreSQL, one correlator at a time (held to the end of the transaction), so
+    two receivers' first alerts of one group (webhook and PagerDuty at once) cannot each
+    open an incident."""
+    if session.get_bind().dialect.name == "postgresql" and not session.info.get(LOCKED):
+        session.execute(text("SELECT pg_advisory_xact_lock(7343001)"))
+        session.info[LOCKED] = True
+        forget_open_incidents(session)
 
 
 def graph_for(session: Session):  # type: ignore[no-untyped-def]

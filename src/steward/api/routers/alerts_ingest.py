@@ -7,11 +7,11 @@ records them in one transaction that commits before the answer is sent.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Annotated, Any
 
 import orjson
 from fastapi import APIRouter, Request
-from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
 from pydantic import Field
 from sqlalchemy.exc import IntegrityError
@@ -20,46 +20,85 @@ from sqlalchemy.orm import Session
 from steward.api.deps import bearer_token, database, json_body
 from steward.api.group_commit import GroupCommitter
 from steward.auth import integrations
-from steward.errors import ValidationError
-from steward.incidents.alerts import record_alerts
+from steward.auth.models import Integration
+from steward.errors import AuthenticationFailed, StewardError, ValidationError
+from steward.incidents import batch
+from steward.incidents.alerts import Outcome
 from steward.incidents.commands import RecordAlert
 from steward.ingest import alertmanager, cdevents, generic_alert, grafana, pagerduty_events
 
 router = APIRouter(tags=["ingest"])
 MAX_BATCH = 10_000
+INTEGRATIONS = "steward.ingest.integrations"
+
+# One request's alerts, as handed to the alert writer: its key, the integration
+# types that key may have, and the commands.
+Piece = tuple[str | None, tuple[str, ...], list[RecordAlert]]
 
 
+def record_group(session: Session, pieces: Sequence[Piece]) -> list[Any]:
+    """The alert writer's group: every request's alerts recorded together, in order.
 
-
+    A request whose key or alerts are refused gets its error and writes nothing;
+    the others go on."""
+    results: list[Any] = [None] * len(pieces)
+    known: dict[tuple[str | None, tuple[str, ...]], Any] = session.info.setdefault(
+        INTEGRATIONS, {})
+    authenticated: list[tuple[int, Integration, list[RecordAlert]]] = []
+    for index, (key, types, commands) in enumerate(pieces):
+        try:
+            if (key, types) not in known:
+                known[(key, types)] = integrations.by_key(session, key, types=types)
+            authenticated.append((index, known[(key, types)], commands))
+        except StewardError as exc:
+            results[index] = exc
+    batch.route_all(session, [(integration, commands)
+                              for _, integration, commands in authenticated])
+    prepared: list[tuple[int, batch.Prepared]] = []
+    for index, integration, commands in authenticated:
+        try:
+            prepared.append((index, batch.prepare(session, integration, commands)))
+        except StewardError as exc:
+            results[index] = exc
+    outcomes = batch.record_prepared(session, [p for _, p in prepared])
+    for (index, _), recorded in zip(prepared, outcomes, strict=True):
+        results[index] = [_result(o) for o in recorded]
+    return results
 
 
 def _record_all(request: Request, key: str | None, types: tuple[str, ...],
                 commands: list[RecordAlert]) -> list[dict[str, Any]]:
     """Record the commands together, committed (with other requests' events) before the
     answer; retried once if a concurrent twin in another process won a unique key."""
-    def work(session: Session) -> list[dict[str, Any]]:
-        integration = integrations.by_key(session, key, types=types)
-        return [_result(r) for r in record_alerts(session, integration, commands)]
-
     writer = alert_writer(request)
     try:
-        return writer.submit(work)
+        return writer.submit((key, types, commands))  # type: ignore[no-any-return]
     except IntegrityError:
-        return writer.submit(work)
+        return writer.submit((key, types, commands))  # type: ignore[no-any-return]
+
+
+async def _record_all_async(request: Request, key: str | None, types: tuple[str, ...],
+                            commands: list[RecordAlert]) -> list[dict[str, Any]]:
+    """:func:`_record_all` waiting on the event loop rather than in a worker thread."""
+    writer = alert_writer(request)
+    try:
+        return await writer.submit_async((key, types, commands))  # type: ignore[no-any-return]
+    except IntegrityError:
+        return await writer.submit_async((key, types, commands))  # type: ignore[no-any-return]
 
 
 def alert_writer(request: Request) -> GroupCommitter:
     app = request.app
     writer = getattr(app.state, "alert_writer", None)
     if writer is None:
-        writer = app.state.alert_writer = GroupCommitter(database(request))
+        writer = app.state.alert_writer = GroupCommitter(database(request),
+                                                         run_group=record_group)
     return writer  # type: ignore[no-any-return]
 
 
-def _result(recorded: Any) -> dict[str, Any]:
-    return {"alert_id": recorded.alert.id if recorded.alert else None,
-            "created": recorded.created,
-            "incident_id": recorded.incident.id if recorded.incident else None}
+def _result(recorded: Outcome) -> dict[str, Any]:
+    return {"alert_id": recorded.alert_id, "created": recorded.created,
+            "incident_id": recorded.incident_id}
 
 
 def _accepted(results: list[dict[str, Any]]) -> Response:
@@ -73,8 +112,8 @@ async def ingest_alertmanager(request: Request) -> Response:
     """Alertmanager webhook (version 4), `Authorization: Bearer <integration key>`."""
     key = bearer_token(request)
     commands = alertmanager.translate(json_body(await request.body()))
-    return _accepted(await run_in_threadpool(
-        _record_all, request, key, ("alertmanager", "generic"), commands))
+    return _accepted(await _record_all_async(request, key, ("alertmanager", "generic"),
+                                             commands))
 
 
 @router.post("/ingest/grafana", status_code=202)
@@ -82,8 +121,7 @@ async def ingest_grafana(request: Request) -> Response:
     """Grafana alerting webhook, `Authorization: Bearer <integration key>`."""
     key = bearer_token(request)
     commands = grafana.translate(json_body(await request.body()))
-    return _accepted(await run_in_threadpool(
-        _record_all, request, key, ("grafana", "generic"), commands))
+    return _accepted(await _record_all_async(request, key, ("grafana", "generic"), commands))
 
 
 @router.post("/v2/enqueue", status_code=202)
@@ -100,17 +138,11 @@ async def pagerduty_enqueue(request: Request) -> JSONResponse:
         return JSONResponse(pagerduty_events.invalid_response(errors), status_code=400)
     cmd = pagerduty_events.translate(body)
 
-    def work() -> str | None:
-        try:
-            _record_all(request, body["routing_key"], ("pagerduty",), [cmd])
-        except ValidationError as exc:
-            return exc.message
-        return None
-
-    from steward.errors import AuthenticationFailed
-
+    problem = None
     try:
-        problem = await run_in_threadpool(work)
+        await _record_all_async(request, body["routing_key"], ("pagerduty",), [cmd])
+    except ValidationError as exc:
+        problem = exc.message
     except AuthenticationFailed:
         problem = "Invalid routing key"
     if problem:
@@ -119,12 +151,12 @@ async def pagerduty_enqueue(request: Request) -> JSONResponse:
 
 
 @router.post("/api/v1/alerts", status_code=202, tags=["incidents"])
-def post_alerts(body: generic_alert.AlertIn | Annotated[list[generic_alert.AlertIn],
+async def post_alerts(body: generic_alert.AlertIn | Annotated[list[generic_alert.AlertIn],
                                                         Field(min_length=1, max_length=MAX_BATCH)],
                 request: Request) -> Response:
     """Generic alerts, one or a list, `Authorization: Bearer <integration key>`."""
     items = body if isinstance(body, list) else [body]
-    return _accepted(_record_all(request, bearer_token(request), (), [
+    return _accepted(await _record_all_async(request, bearer_token(request), (), [
         generic_alert.to_command(item) for item in items]))
 
 

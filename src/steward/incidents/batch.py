@@ -1,0 +1,419 @@
+"""Recording many alerts with few statements: the ingestion hot path.
+
+``record_alert`` (in ``alerts``) is the reference: one alert at a time through
+the ORM. This module gives the same results for a whole group of alerts (one
+request's batch, or many requests committed together) with a handful of SQL
+statements per group instead of about a dozen per alert:
+
+- every active alert of the group's keys is read with one SELECT;
+- a repeat of an active alert only bumps its count and last-seen time,
+  gathered into one executemany UPDATE per group;
+- a new alert that correlates into an open incident already holding its
+  service (the common case in an alert storm) is placed by the same pure
+  ``correlate.place_alert`` and written with bulk INSERTs of alerts and
+  timeline entries and one UPDATE per touched incident.
+
+Everything else takes the reference path, event by event, after the pending
+writes are flushed so it sees them: acknowledge and resolve events, and new
+alerts that open an incident, bring a new service into one, are more urgent
+than it, carry a new Alertmanager group, land on a mitigated incident or
+arrive out of order. Events are processed in their order, so repeats,
+resolves and re-triggers of one key within a group give what one by one
+would.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    String,
+    bindparam,
+    case,
+    func,
+    insert,
+    literal_column,
+    or_,
+    select,
+)
+from sqlalchemy import update as sql_update
+from sqlalchemy.orm import Session
+
+from steward.auth.models import Integration
+from steward.catalog.models import Service
+from steward.errors import ValidationError
+from steward.incidents import alerts, correlate, settings
+from steward.incidents.alerts import Outcome
+from steward.incidents.commands import RecordAlert
+from steward.incidents.models import (
+    OPEN_STATES,
+    Alert,
+    Incident,
+    IncidentService,
+    TimelineEntry,
+)
+from steward.incidents.priority import URGENCY_BY_SEVERITY
+from steward.timeutil import as_utc, utcnow
+
+ALERTS = Alert.__table__
+INCIDENTS = Incident.__table__
+TIMELINE = TimelineEntry.__table__
+SERVICES = Service.__table__
+SERVICE_LINKS = IncidentService.__table__
+FACTS = "steward.batch.incident_facts"
+ROUTES = "steward.batch.routes"
+
+
+@dataclass
+class Prepared:
+    """One submission's alerts, checked and routed (nothing written yet)."""
+
+    integration: Integration | None
+    commands: list[RecordAlert]
+    services: list[tuple[int, str]]  # (service id, name) of each command
+
+
+def prepare(session: Session, integration: Integration | None,
+            commands: Sequence[RecordAlert]) -> Prepared:
+    """Check and route every command; raises the first problem before anything is written."""
+    for cmd in commands:
+        alerts.check(cmd)
+    routes = route_all(session, [(integration, commands)])
+    iid = integration.id if integration is not None else None
+    services = []
+    for cmd in commands:
+        route = routes[(iid, cmd.service)]
+        if isinstance(route, ValidationError):
+            raise route
+        services.append(route)
+    return Prepared(integration, list(commands), services)
+
+
+Route = tuple[int, str] | ValidationError
+
+
+def route_all(session: Session, wanted: Sequence[tuple[Integration | None,
+                                                       Sequence[RecordAlert]]],
+              ) -> dict[tuple[int | None, str | None], Route]:
+    """The service of every (integration, service name) pair, with one query for all the
+    pairs not yet known in this transaction. Same answers as ``alerts.route``."""
+    routes: dict[tuple[int | None, str | None], Route] = session.info.setdefault(ROUTES, {})
+    missing: dict[tuple[int | None, str | None], Integration | None] = {}
+    for integration, commands in wanted:
+        iid = integration.id if integration is not None else None
+        for cmd in commands:
+            if (iid, cmd.service) not in routes:
+                missing[(iid, cmd.service)] = integration
+    if not missing:
+        return routes
+    names = {name for _iid, name in missing if name}
+    own = {i.service_id for i in missing.values() if i is not None and i.service_id}
+    rows = session.execute(select(SERVICES.c.id, SERVICES.c.name, SERVICES.c.owner_team_id)
+                           .where(or_(SERVICES.c.name.in_(names), SERVICES.c.id.in_(own)))).all()
+    by_name = {name: (sid, name, team) for sid, name, team in rows}
+    by_id = {sid: (sid, name) for sid, name, _team in rows}
+    for (iid, name), integration in missing.items():
+        named = by_name.get(name) if name else None
+        team_id = integration.team_id if integration is not None else None
+        found: tuple[int, str] | None = None
+        if named is not None and (team_id is None or named[2] == team_id):
+            found = named[:2]
+        elif integration is not None and integration.service_id in by_id:
+            found = by_id[integration.service_id]
+        if found is not None:
+            routes[(iid, name)] = found
+        elif name:
+            routes[(iid, name)] = ValidationError(
+                f"service: no service {name!r} for this integration key", field="service")
+        else:
+            routes[(iid, name)] = ValidationError(
+                "service: this integration key routes to no service; name one "
+                "(the `service` label or field)", field="service")
+    return routes
+
+
+@dataclass
+class _Active:
+    """An active (not resolved) alert as the group sees it."""
+
+    incident_id: int | None
+    alert_id: int | None = None  # None while its INSERT is pending
+    row: dict[str, Any] | None = None  # the pending INSERT's values
+    bump: dict[str, Any] | None = None  # the pending UPDATE of a stored alert
+
+
+@dataclass
+class _Facts:
+    """What the fast join needs of an open incident besides ``correlate.OpenIncident``."""
+
+    status: str
+    urgency: int
+    urgency_overridden: bool
+    first_alert: dict[int, datetime]  # service id -> its first alert in the incident
+
+
+@dataclass
+class _Pending:
+    inserts: list[_Active] = field(default_factory=list)
+    timeline: list[tuple[_Active, dict[str, Any]]] = field(default_factory=list)
+    bumps: dict[int, dict[str, Any]] = field(default_factory=dict)  # alert id -> UPDATE values
+    incidents: dict[int, datetime] = field(default_factory=dict)  # id -> new last_alert_at
+
+    def __bool__(self) -> bool:
+        return bool(self.inserts or self.bumps or self.incidents)
+
+
+def record_prepared(session: Session, submissions: Sequence[Prepared]) -> list[list[Outcome]]:
+    """Record every submission's alerts, in order, in the caller's transaction."""
+    from steward.incidents.lifecycle import DEFERRED, recompute
+
+    outer = DEFERRED in session.info
+    if not outer:
+        session.info[DEFERRED] = {}
+    try:
+        writer = _GroupWriter(session)
+        writer.preload(submissions)
+        results = [[writer.record(p.integration, cmd, service)
+                    for cmd, service in zip(p.commands, p.services, strict=True)]
+                   for p in submissions]
+        writer.flush()
+        if not outer:
+            for incident in session.info[DEFERRED].values():
+                recompute(session, incident)
+    finally:
+        if not outer:
+            session.info.pop(DEFERRED, None)
+    return [[r.outcome() for r in per] for per in results]
+
+
+@dataclass
+class _Result:
+    active: _Active | None
+    created: bool
+    incident_id: int | None
+    alert_id: int | None = None
+
+    def outcome(self) -> Outcome:
+        alert_id = self.alert_id if self.active is None else self.active.alert_id
+        return Outcome(alert_id, self.created, self.incident_id)
+
+
+class _GroupWriter:
+    def __init__(self, session: Session):
+        self.session = session
+        self.active: dict[tuple[int | None, str], _Active | None] = {}
+        self.pending = _Pending()
+        self.stale_orm = False  # Core wrote rows the session may hold as objects
+
+    # -- one event ------------------------------------------------------------------------
+
+    def record(self, integration: Integration | None, cmd: RecordAlert,
+               service: tuple[int, str]) -> _Result:
+        iid = integration.id if integration is not None else None
+        key = (iid, cmd.dedup_key)
+        if key not in self.active:
+            self._load_active(iid, [cmd.dedup_key])
+        active = self.active[key]
+        if cmd.status == "firing" and active is not None:
+            self._repeat(active, cmd)
+            return _Result(active, False, active.incident_id)
+        if cmd.status == "firing":
+            placed = self._fast_new(iid, cmd, service)
+            if placed is not None:
+                self.active[key] = placed
+                return _Result(placed, True, placed.incident_id)
+        return self._reference(integration, cmd, key)
+
+    def _repeat(self, active: _Active, cmd: RecordAlert) -> None:
+        seen = as_utc(cmd.occurred_at) if cmd.occurred_at else utcnow()
+        summary = cmd.summary[:1024]
+        if active.row is not None:  # new in this group: amend the pending INSERT
+            row = active.row
+            row["count"] += 1
+            row["last_seen"] = max(row["last_seen"], seen)
+            row["summary"] = summary or row["summary"]
+            row["severity"] = cmd.severity
+            row["labels"] = dict(cmd.labels) or row["labels"]
+            return
+        assert active.alert_id is not None
+        bump = self.pending.bumps.get(active.alert_id)
+        if bump is None:
+            bump = self.pending.bumps[active.alert_id] = {
+                "b_id": active.alert_id, "b_n": 0, "b_seen": seen, "b_summary": None,
+                "b_severity": cmd.severity, "b_labels": None}
+        bump["b_n"] += 1
+        bump["b_seen"] = max(bump["b_seen"], seen)
+        bump["b_summary"] = summary or bump["b_summary"]
+        bump["b_severity"] = cmd.severity
+        bump["b_labels"] = dict(cmd.labels) or bump["b_labels"]
+
+    def _fast_new(self, iid: int | None, cmd: RecordAlert,
+                  service: tuple[int, str]) -> _Active | None:
+        """A new alert joining an open incident that already has its service, else None."""
+        service_id, service_name = service
+        seen = as_utc(cmd.occurred_at) if cmd.occurred_at else utcnow()
+        open_incidents, facts = self._open_incidents()
+        placement = correlate.place_alert(alerts.graph_for(self.session), service_id, seen,
+                                          list(open_incidents.values()),
+                                          settings.correlation(), group_key=cmd.group_key)
+        if placement.incident_id is None:
+            return None
+        incident = open_incidents[placement.incident_id]
+        fact = facts.get(incident.id)
+        first = fact.first_alert.get(service_id) if fact else None
+        if (fact is None or first is None or fact.status == "mitigated"
+                or seen < first or seen < incident.started_at
+                or (cmd.group_key and cmd.group_key not in incident.group_keys)
+                or (not fact.urgency_overridden
+                    and URGENCY_BY_SEVERITY[cmd.severity] < fact.urgency)):
+            return None
+        row = {"integration_id": iid, "service_id": service_id, "incident_id": incident.id,
+               "dedup_key": cmd.dedup_key, "status": "firing", "severity": cmd.severity,
+               "summary": cmd.summary[:1024], "source": cmd.source,
+               "labels": dict(cmd.labels), "details": dict(cmd.details),
+               "url": (cmd.url or "")[:2000], "group_key": cmd.group_key,
+               "first_seen": seen, "last_seen": seen, "count": 1, "resolved_at": None,
+               "created_at": utcnow()}
+        placed = _Active(incident.id, row=row)
+        self.pending.inserts.append(placed)
+        self.pending.timeline.append((placed, {
+            "incident_id": incident.id, "at": seen, "kind": "alert", "actor": "",
+            "text": f"Alert on {service_name} joined: {row['summary']} ({cmd.severity}). "
+                    f"{placement.reason}",
+            "data": {"service": service_name}}))
+        last = max(incident.last_alert_at, seen)
+        self.pending.incidents[incident.id] = last
+        open_incidents[incident.id] = correlate.OpenIncident(
+            id=incident.id, services=incident.services, last_alert_at=last,
+            started_at=incident.started_at, group_keys=incident.group_keys)
+        return placed
+
+    def _reference(self, integration: Integration | None, cmd: RecordAlert,
+                   key: tuple[int | None, str]) -> _Result:
+        """The ORM path, after flushing what is pending so it sees every earlier event."""
+        self.flush()
+        if self.stale_orm:
+            for obj in list(self.session.identity_map.values()):
+                if isinstance(obj, (Alert, Incident, IncidentService)):
+                    self.session.expire(obj)
+            self.stale_orm = False
+        recorded = alerts.record_alert(self.session, integration, cmd)
+        self.session.flush()
+        # Incidents may have opened, grown or changed state: read them again when needed.
+        self.session.info.pop(FACTS, None)
+        alerts.forget_open_incidents(self.session)
+        alert = recorded.alert
+        self.active[key] = (_Active(alert.incident_id, alert_id=alert.id)
+                            if alert is not None and alert.status != "resolved" else None)
+        incident_id = recorded.incident.id if recorded.incident is not None else None
+        return _Result(None, recorded.created, incident_id,
+                       alert.id if alert is not None else None)
+
+    # -- reads ----------------------------------------------------------------------------
+
+    def preload(self, submissions: Sequence[Prepared]) -> None:
+        """Every active alert of the group's keys, with one query per integration."""
+        wanted: dict[int | None, set[str]] = {}
+        for prepared in submissions:
+            iid = prepared.integration.id if prepared.integration is not None else None
+            wanted.setdefault(iid, set()).update(c.dedup_key for c in prepared.commands)
+        for iid, keys in wanted.items():
+            ordered = sorted(keys)
+            for start in range(0, len(ordered), 500):
+                self._load_active(iid, ordered[start:start + 500])
+
+    def _load_active(self, iid: int | None, keys: list[str]) -> None:
+        for key in keys:
+            self.active[(iid, key)] = None
+        query = select(ALERTS.c.id, ALERTS.c.dedup_key, ALERTS.c.incident_id).where(
+            ALERTS.c.integration_id.is_(None) if iid is None else ALERTS.c.integration_id == iid,
+            ALERTS.c.dedup_key.in_(keys),
+            # A literal, so SQLite can use the partial unique index uq_alerts_active_key.
+            literal_column("status") != literal_column("'resolved'"))
+        for alert_id, key, incident_id in self.session.execute(query):
+            self.active[(iid, key)] = _Active(incident_id, alert_id=alert_id)
+
+    def _open_incidents(self) -> tuple[dict[int, correlate.OpenIncident], dict[int, _Facts]]:
+        session = self.session
+        alerts.lock_correlation(session)
+        cached = session.info.get(alerts.OPEN_CACHE)
+        facts = session.info.get(FACTS)
+        if cached is None or facts is None:
+            cached, facts = _load_open(session)
+            session.info[alerts.OPEN_CACHE] = cached
+            session.info[FACTS] = facts
+        return cached, facts
+
+    # -- writes ---------------------------------------------------------------------------
+
+    def flush(self) -> None:
+        pending, session = self.pending, self.session
+        if not pending:
+            return
+        self.pending = _Pending()
+        if pending.inserts:
+            ids = session.execute(
+                insert(ALERTS).returning(ALERTS.c.id, sort_by_parameter_order=True),
+                [a.row for a in pending.inserts]).scalars().all()
+            for placed, alert_id in zip(pending.inserts, ids, strict=True):
+                placed.alert_id, placed.row = alert_id, None
+        if pending.timeline:
+            rows = []
+            for placed, row in pending.timeline:
+                row["data"] = {"alert_id": placed.alert_id, **row["data"]}
+                rows.append(row)
+            session.execute(insert(TIMELINE), rows)
+        if pending.bumps:
+            session.execute(_BUMP, list(pending.bumps.values()))
+        if pending.incidents:
+            session.execute(_INCIDENT_SEEN, [
+                {"b_id": incident_id, "b_last": last, "b_now": utcnow()}
+                for incident_id, last in pending.incidents.items()])
+        self.stale_orm = True
+
+
+_BUMP = (
+    sql_update(ALERTS).where(ALERTS.c.id == bindparam("b_id"))
+    .values(count=ALERTS.c.count + bindparam("b_n"),
+            last_seen=case((ALERTS.c.last_seen < bindparam("b_seen", type_=ALERTS.c.last_seen.type),
+                            bindparam("b_seen")), else_=ALERTS.c.last_seen),
+            summary=func.coalesce(bindparam("b_summary", type_=String), ALERTS.c.summary),
+            severity=bindparam("b_severity"),
+            labels=func.coalesce(bindparam("b_labels", type_=JSON(none_as_null=True)),
+                                 ALERTS.c.labels))
+)
+_INCIDENT_SEEN = (
+    sql_update(INCIDENTS).where(INCIDENTS.c.id == bindparam("b_id"))
+    .values(last_alert_at=bindparam("b_last", type_=INCIDENTS.c.last_alert_at.type),
+            updated_at=bindparam("b_now", type_=INCIDENTS.c.updated_at.type))
+)
+
+
+def _load_open(session: Session) -> tuple[dict[int, correlate.OpenIncident], dict[int, _Facts]]:
+    i, link = INCIDENTS.c, SERVICE_LINKS.c
+    rows = session.execute(
+        select(i.id, i.status, i.urgency, i.urgency_overridden, i.last_alert_at, i.started_at,
+               i.group_keys, link.service_id, link.first_alert_at)
+        .select_from(INCIDENTS.outerjoin(SERVICE_LINKS, link.incident_id == i.id))
+        .where(i.status.in_(OPEN_STATES))).all()
+    facts: dict[int, _Facts] = {}
+    cached: dict[int, correlate.OpenIncident] = {}
+    shape: dict[int, tuple[datetime, datetime, tuple[str, ...]]] = {}
+    for (incident_id, status, urgency, overridden, last, started, group_keys, service_id,
+         first) in rows:
+        fact = facts.get(incident_id)
+        if fact is None:
+            fact = facts[incident_id] = _Facts(status, urgency, overridden, {})
+            shape[incident_id] = (last or started, started, tuple(group_keys or ()))
+        if service_id is not None:
+            fact.first_alert[service_id] = first
+    for incident_id, fact in facts.items():
+        last, started, group_keys = shape[incident_id]
+        cached[incident_id] = correlate.OpenIncident(
+            id=incident_id, services=tuple(fact.first_alert), last_alert_at=last,
+            started_at=started, group_keys=group_keys)
+    return cached, facts

@@ -1,0 +1,258 @@
+"""The ingestion hot path gives what one alert at a time through ``record_alert`` gives.
+
+Each scenario runs twice in one database, on two copies of the same small
+catalog (services suffixed 1 and 2, never connected, so their incidents never
+mix): once event by event through ``record_alert``, once as one group through
+``incidents.batch`` (as the alert writer records concurrent requests). Alerts,
+incidents and timelines must come out the same, except that a group recomputes
+an incident's priority once, at its end, so a priority change is noted after
+the group's alerts rather than between them.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+import pytest
+from helpers import make_dependency, make_service, make_team
+from sqlalchemy import select
+
+from steward.api.routers.alerts_ingest import record_group
+from steward.auth.actor import SYSTEM
+from steward.auth.integrations import create_integration
+from steward.catalog import graph
+from steward.catalog.models import Service
+from steward.errors import AuthenticationFailed, ValidationError
+from steward.incidents import batch
+from steward.incidents.alerts import record_alert
+from steward.incidents.commands import RecordAlert
+from steward.incidents.models import Alert, Incident, IncidentService, TimelineEntry
+from steward.timeutil import utcnow
+
+START = utcnow().replace(microsecond=0) - timedelta(minutes=30)
+
+
+def at(minutes: float) -> datetime:
+    return START + timedelta(minutes=minutes)
+
+
+@pytest.fixture
+def twins(db):  # type: ignore[no-untyped-def]
+    """Two identical catalogs (suffix 1 and 2) and a team-wide integration key for each."""
+    # The dependency graph is cached per database URL and catalog revision; a PostgreSQL
+    # test database is emptied (identities restarted) between tests, so a revision number
+    # can come back with another test's graph.
+    graph._cache.clear()
+    keys = {}
+    for n in (1, 2):
+        make_team(db, f"team{n}")
+        make_service(db, f"db{n}", owner=f"team{n}", kind="resource", tier=1)
+        make_service(db, f"api{n}", owner=f"team{n}", tier=2)
+        make_service(db, f"web{n}", owner=f"team{n}", tier=3)
+        make_dependency(db, f"api{n}", f"db{n}")
+        make_dependency(db, f"web{n}", f"api{n}")
+        with db.session() as session:
+            keys[n] = create_integration(session, SYSTEM, "generic", team=f"team{n}")[1]
+    return keys
+
+
+def fire(key: str, service: str, minute: float, severity: str = "warning",
+         summary: str = "", labels: dict[str, str] | None = None,
+         group_key: str | None = None) -> RecordAlert:
+    return RecordAlert(dedup_key=key, status="firing", service=service, severity=severity,
+                       summary=summary or f"{service} {key}", occurred_at=at(minute),
+                       labels=labels or {}, group_key=group_key)
+
+
+def settle(key: str, service: str, minute: float, status: str = "resolved") -> RecordAlert:
+    return RecordAlert(dedup_key=key, status=status, service=service, occurred_at=at(minute),
+                       ended_at=at(minute) if status == "resolved" else None)
+
+
+def reference(db, key: str, commands: list[RecordAlert]) -> list[dict[str, Any]]:  # type: ignore[no-untyped-def]
+    from steward.auth import integrations
+
+    results = []
+    for cmd in commands:
+        with db.session() as session:
+            recorded = record_alert(session, integrations.by_key(session, key), cmd)
+            results.append({"alert_id": recorded.alert.id if recorded.alert else None,
+                            "created": recorded.created,
+                            "incident_id": recorded.incident.id if recorded.incident else None})
+    return results
+
+
+def grouped(db, key: str, commands: list[RecordAlert],  # type: ignore[no-untyped-def]
+            pieces: int = 1) -> list[dict[str, Any]]:
+    """The commands as ``pieces`` concurrent requests committed in one group."""
+    size = -(-len(commands) // pieces)
+    with db.session() as session:
+        answers = record_group(session, [(key, (), commands[i:i + size])
+                                         for i in range(0, len(commands), size)])
+    results = []
+    for answer in answers:
+        assert not isinstance(answer, Exception), answer
+        results.extend(answer)
+    return results
+
+
+def state(db, n: int) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+    """Everything recorded for catalog ``n``, with ids replaced by their order of creation."""
+    with db.read_session() as session:
+        names = {sid: name.rstrip("12") for sid, name in session.execute(
+            select(Service.id, Service.name).where(Service.name.like(f"%{n}")))}
+        alerts = session.scalars(select(Alert).where(Alert.service_id.in_(names))
+                                 .order_by(Alert.id)).all()
+        incident_ids = sorted({a.incident_id for a in alerts if a.incident_id})
+        incident_no = {iid: i for i, iid in enumerate(incident_ids)}
+        alert_no = {a.id: i for i, a in enumerate(alerts)}
+        incidents = []
+        for iid in incident_ids:
+            incident = session.get(Incident, iid)
+            assert incident is not None
+            services = sorted(names[s] for s in session.scalars(
+                select(IncidentService.service_id).where(IncidentService.incident_id == iid)))
+            timeline = [(e.kind, e.at if e.at < at(20) else "now",
+                         e.text.replace(f"INC-{iid}", "INC"),
+                         {k: (alert_no[v] if k == "alert_id" else v) for k, v in
+                          (e.data or {}).items()})
+                        for e in session.scalars(select(TimelineEntry).where(
+                            TimelineEntry.incident_id == iid).order_by(TimelineEntry.id))]
+            # A group recomputes priority once, at its end: the change is noted there.
+            timeline.sort(key=lambda entry: entry[0] == "priority")
+            incidents.append({
+                "status": incident.status, "priority": incident.priority,
+                "impact": incident.impact, "urgency": incident.urgency,
+                "origin": names.get(incident.origin_service_id or 0),
+                "started_at": incident.started_at, "last_alert_at": incident.last_alert_at,
+                "mitigated_at": incident.mitigated_at, "group_keys": incident.group_keys,
+                "services": services, "timeline": timeline})
+        return _unsuffixed({"alerts": [
+            (a.dedup_key, names[a.service_id], a.status, a.severity, a.summary, a.labels,
+             a.count, a.first_seen, a.last_seen, a.resolved_at,
+             incident_no.get(a.incident_id or 0)) for a in alerts],
+            "incidents": incidents}, n)
+
+
+def _unsuffixed(value: Any, n: int) -> Any:
+    if isinstance(value, str):
+        for name in ("db", "api", "web", "team", "grp"):
+            value = value.replace(f"{name}{n}", name)
+        return value
+    if isinstance(value, (list, tuple)):
+        return type(value)(_unsuffixed(v, n) for v in value)
+    if isinstance(value, dict):
+        return {k: _unsuffixed(v, n) for k, v in value.items()}
+    return value
+
+
+def scenario(n: int) -> list[RecordAlert]:
+    """New alerts, repeats, a resolve then a re-trigger of one key, an acknowledge, a
+    new service joining by topology, a more urgent alert, a group key, out of order."""
+    db, api, web = f"db{n}", f"api{n}", f"web{n}"
+    return [
+        fire("a", db, 0),
+        fire("a", db, 0.5, summary="db a again", labels={"x": "1"}),
+        fire("b", db, 1),
+        fire("c", api, 1.5),  # joins through the dependency graph: a new service
+        fire("b", db, 2, severity="error"),
+        fire("d", db, 2.5),
+        settle("a", db, 3),
+        fire("a", db, 3.5, summary="db a re-triggered"),
+        fire("a", db, 4),
+        settle("c", api, 4.5, status="acknowledged"),
+        fire("c", api, 5),
+        fire("e", db, 5.5, severity="critical"),  # more urgent than the incident
+        fire("f", db, 6, group_key=f"grp{n}"),
+        fire("g", web, 6.5, group_key=f"grp{n}"),
+        fire("h", db, 1.2),  # out of order: earlier than the incident's last alert
+        settle("zz", db, 7),  # a resolve for no active alert
+        fire("b", db, 7.5),
+        settle("b", db, 8), settle("d", db, 8), settle("e", db, 8), settle("f", db, 8),
+        settle("h", db, 8),
+        fire("i", db, 8.5),
+    ]
+
+
+def test_a_mixed_group_gives_what_one_by_one_gives(db, twins):
+    first = reference(db, twins[1], scenario(1))
+    second = grouped(db, twins[2], scenario(2))
+    assert [(r["created"], r["alert_id"] is None, r["incident_id"] is None) for r in first] == [
+        (r["created"], r["alert_id"] is None, r["incident_id"] is None) for r in second]
+    assert state(db, 2) == state(db, 1)
+
+
+def test_a_group_of_many_requests_gives_what_one_by_one_gives(db, twins):
+    reference(db, twins[1], scenario(1))
+    grouped(db, twins[2], scenario(2), pieces=7)
+    assert state(db, 2) == state(db, 1)
+
+
+def test_everything_resolving_mitigates_within_a_group(db, twins):
+    events = [fire("a", "db{n}", 0), fire("b", "db{n}", 1), fire("a", "db{n}", 2),
+              settle("a", "db{n}", 3), settle("b", "db{n}", 4), fire("b", "db{n}", 5)]
+
+    def for_catalog(n: int) -> list[RecordAlert]:
+        return [RecordAlert(**{**vars(e), "service": e.service.format(n=n)})  # type: ignore[union-attr]
+                for e in events]
+
+    reference(db, twins[1], for_catalog(1))
+    grouped(db, twins[2], for_catalog(2))
+    assert state(db, 2) == state(db, 1)
+    assert [i["status"] for i in state(db, 2)["incidents"]] == ["triggered"]
+
+
+def test_repeats_in_one_group_count_every_event(db, twins):
+    grouped(db, twins[1], [fire("a", "db1", 0), fire("b", "db1", 0.2)])
+    repeats = [fire("a", "db1", 1 + i / 10) for i in range(5)]
+    repeats += [fire("new", "db1", 2 + i / 10, summary=f"new {i}") for i in range(4)]
+    results = grouped(db, twins[1], repeats, pieces=3)
+    with db.read_session() as session:
+        counts = dict(session.execute(select(Alert.dedup_key, Alert.count)).all())
+        new = session.execute(select(Alert.summary, Alert.first_seen, Alert.last_seen)
+                              .where(Alert.dedup_key == "new")).one()
+    assert counts == {"a": 6, "b": 1, "new": 4}
+    assert tuple(new) == ("new 3", at(2), at(2.3))
+    assert [r["created"] for r in results] == [False] * 5 + [True, False, False, False]
+    assert len({r["alert_id"] for r in results[5:]}) == 1
+    assert len({r["incident_id"] for r in results}) == 1
+
+
+def test_a_refused_request_fails_alone_and_writes_nothing(db, twins):
+    with db.session() as session:
+        answers = record_group(session, [
+            (twins[1], (), [fire("ok", "db1", 0)]),
+            ("stk_not-a-key", (), [fire("x", "db1", 0)]),
+            (twins[1], (), [fire("y", "db1", 0), fire("z", "nowhere", 0)]),
+            (twins[1], ("pagerduty",), [fire("w", "db1", 0)]),
+            (twins[1], (), [fire("ok", "db1", 1)]),
+        ])
+    assert isinstance(answers[1], AuthenticationFailed)
+    assert isinstance(answers[2], ValidationError) and answers[2].field == "service"
+    assert isinstance(answers[3], AuthenticationFailed)
+    assert answers[0][0]["created"] and not answers[4][0]["created"]
+    with db.read_session() as session:
+        assert dict(session.execute(select(Alert.dedup_key, Alert.count)).all()) == {"ok": 2}
+
+
+def test_routing_matches_the_reference(db, twins):
+    with db.session() as session:
+        service_key = create_integration(session, SYSTEM, "generic", service="api1")[1]
+    # A name the key's team has wins; an unknown name falls back to the key's service.
+    results = grouped(db, service_key, [fire("p", "db1", 0), fire("q", "ghost", 0),
+                                        RecordAlert(dedup_key="r", status="firing")])
+    with db.read_session() as session:
+        placed = dict(session.execute(select(Alert.dedup_key, Service.name).join(
+            Service, Service.id == Alert.service_id)).all())
+    assert placed == {"p": "db1", "q": "api1", "r": "api1"}
+    assert all(r["incident_id"] for r in results)
+    with db.session() as session:
+        from steward.auth import integrations
+
+        with pytest.raises(ValidationError, match="routes to no service"):
+            batch.prepare(session, integrations.by_key(session, twins[1]),
+                          [RecordAlert(dedup_key="s", status="firing")])
+        with pytest.raises(ValidationError, match="ghost"):
+            batch.prepare(session, integrations.by_key(session, twins[1]),
+                          [fire("s", "ghost", 0)])
