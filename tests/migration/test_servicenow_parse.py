@@ -143,6 +143,12 @@ def test_the_documented_example_time_in_amsterdam(snow):
     assert f["started_at"] == utc(2016, 2, 29, 0, 16)
 
 
+def test_servicenow_default_format_and_seconds_are_read_too():
+    times = TimeReader(zone_named("UTC"))
+    assert times.read("2016-02-29 01:16:30", "opened_at") == utc(2016, 2, 29, 1, 16, 30)
+    assert times.read("29/2/2016 01:16:30", "opened_at") == utc(2016, 2, 29, 1, 16, 30)
+
+
 def test_the_repeated_autumn_hour_is_read_as_its_first_occurrence():
     times = TimeReader(zone_named("Europe/Amsterdam"))
     # 30 October 2016: 02:30 happened twice (CEST, then CET); the first is 00:30 UTC.
@@ -151,7 +157,8 @@ def test_the_repeated_autumn_hour_is_read_as_its_first_occurrence():
 
 @pytest.mark.parametrize("value, reason", [
     ("31/2/2016 10:00", "opened_at: not a valid date"),
-    ("2016-02-29 10:00", "opened_at: not a time in the form D/M/YYYY HH:MM"),
+    ("29.02.2016 10:00", "opened_at: not a time in the form D/M/YYYY HH:MM"),
+    ("2016-02-30 10:00:00", "opened_at: not a valid date"),
     ("?", "opened_at: missing"),
 ])
 def test_bad_dates_are_rejected_with_the_field_and_reason(snow, value, reason):

@@ -38,6 +38,7 @@ STATE_MAP = {
 }
 OPEN = ("triggered", "acknowledged")
 _TIME = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4}) (\d{1,2}):(\d{2})(?::(\d{2}))?")
+_ISO_TIME = re.compile(r"(\d{4})-(\d{2})-(\d{2})[ T](\d{2}):(\d{2})(?::(\d{2}))?")
 _LEVEL = re.compile(r"([1-5])(?:\s*-.*)?")
 _SLUG = re.compile(r"[^a-z0-9._-]+")
 
@@ -67,6 +68,9 @@ def zone_named(name: str) -> tzinfo:
 class TimeReader:
     """ServiceNow's ``D/M/YYYY HH:MM`` local times as aware UTC datetimes.
 
+    ``YYYY-MM-DD HH:MM:SS`` (ServiceNow's default date format) is read too;
+    seconds are optional in both.
+
     Exports repeat the same few timestamps on many rows, so each text is
     converted once. An ambiguous local time (the hour repeated when clocks go
     back) is read as its first occurrence; a local time that does not exist
@@ -84,10 +88,14 @@ class TimeReader:
         found = self._cache.get(value)
         if found is not None:
             return found
-        match = _TIME.fullmatch(value.strip())
-        if match is None:
+        text = value.strip()
+        match = _TIME.fullmatch(text)
+        if match is not None:
+            day, month, year, hour, minute, second = match.groups()
+        elif (iso := _ISO_TIME.fullmatch(text)) is not None:
+            year, month, day, hour, minute, second = iso.groups()
+        else:
             raise RowError(name, "not a time in the form D/M/YYYY HH:MM", value)
-        day, month, year, hour, minute, second = match.groups()
         try:
             local = datetime(int(year), int(month), int(day), int(hour), int(minute),
                              int(second or 0), tzinfo=self.zone)
