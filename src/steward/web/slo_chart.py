@@ -13,7 +13,7 @@ from html import escape
 from typing import Any
 
 WIDTH, HEIGHT = 640, 210
-LEFT, RIGHT, TOP, BOTTOM = 52, 16, 14, 34
+LEFT, RIGHT, TOP, BOTTOM = 52, 24, 14, 40
 STYLE = (
     ".slo-chart text{fill:currentColor;font:12px system-ui,sans-serif}"
     ".slo-chart .grid{stroke:currentColor;stroke-opacity:.15}"
@@ -74,6 +74,6 @@ def render_burndown(points: Sequence[dict[str, Any]], *, title: str,
         x = LEFT + i * step
         out.append(f'<text x="{x:.1f}" y="{HEIGHT - BOTTOM + 18}" text-anchor="middle">'
                    f'{escape(str(points[i]["at"])[5:10])}</text>')
-    out.append(f'<text x="{WIDTH - RIGHT}" y="{HEIGHT - 4}" text-anchor="end">day (UTC)</text>')
+    out.append(f'<text x="{LEFT - 6}" y="{HEIGHT - 4}" text-anchor="end">UTC</text>')
     out.append("</svg>")
     return "".join(out)
