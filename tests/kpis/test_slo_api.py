@@ -159,6 +159,9 @@ def test_listing_filters_and_status(api):
         ("latency", "payments", 1.0)]
     assert client.get("/api/v1/slos?team=nobody", headers=headers).json()["field"] == "team"
     assert client.get("/api/v1/slos?at=soon", headers=headers).json()["field"] == "at"
+    ancient = client.get(f"/api/v1/slos/{cart[0]['id']}/burndown?at=0001-01-05T00:00:00Z",
+                         headers=headers)
+    assert ancient.status_code == 422 and ancient.json()["field"] == "at"
 
 
 def test_status_burndown_and_alerts_through_the_api(api):

@@ -32,6 +32,7 @@ from steward.incidents.models import Alert
 from steward.kpis import burn
 from steward.kpis.models import Slo
 from steward.kpis.slo_status import ALERT_SOURCE, SloStatus, status_of
+from steward.timeutil import utcnow
 
 EVALUATOR = Actor(kind="system", id="slo-evaluator", name="slo-evaluator", role="admin")
 LOCK_KEY = 7343102  # PostgreSQL advisory lock of SLO evaluation
@@ -153,7 +154,12 @@ def _audit(session: Session, slo: Slo, rule: burn.BurnRule, status: str,
 
 def run_evaluation(db: Database, *, wait: bool = False,
                    at: datetime | None = None) -> Evaluation | None:
-    """One evaluation round in its own transaction; None when another process holds it."""
+    """One evaluation round in its own transaction; None when another process holds it.
+
+    ``at`` may lie in the past (alerts then resolve at that time), never in the future.
+    """
+    if at is not None and at > utcnow():
+        raise ValidationError("at: cannot evaluate in the future", field="at")
     with db.session() as session:
         if not lock_evaluation(session, wait=wait):
             return None

@@ -9,18 +9,20 @@ window edge are counted pro rata in Python). The arithmetic is in
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, case, exists, func, or_, select
 from sqlalchemy.orm import Session
 
+from steward.errors import ValidationError
 from steward.incidents.models import Alert, Incident, IncidentService
 from steward.kpis import burn
 from steward.kpis.models import SliReport, Slo
 from steward.timeutil import as_utc, isoformat_z, utcnow
 
 ONGOING = ("triggered", "acknowledged")
+EARLIEST = datetime(1971, 1, 1, tzinfo=UTC)  # windows reach a year back; keep them in range
 DAY = timedelta(days=1)
 ALERT_SOURCE = "slo"
 
@@ -69,8 +71,18 @@ def _windows(slo: Slo, at: datetime) -> dict[str, datetime]:
     return starts
 
 
+def moment(at: datetime | None) -> datetime:
+    """``at`` in UTC (default now); a 422 naming ``at`` when windows would leave the calendar."""
+    if at is None:
+        return utcnow()
+    at = as_utc(at)
+    if at < EARLIEST:
+        raise ValidationError("at: must be after 1971-01-01", field="at")
+    return at
+
+
 def status_of(session: Session, slo: Slo, at: datetime | None = None) -> SloStatus:
-    at = as_utc(at) if at is not None else utcnow()
+    at = moment(at)
     starts = _windows(slo, at)
     if slo.sli == "counts":
         sums = count_sums(session, slo.id, starts, at)
@@ -159,7 +171,7 @@ def burndown(session: Session, slo: Slo, at: datetime | None = None) -> list[dic
     is the budget left now and the line only goes down. Reports are placed on
     the day they end.
     """
-    at = as_utc(at) if at is not None else utcnow()
+    at = moment(at)
     start = at - timedelta(days=slo.window_days)
     points = [start + DAY * day for day in range(slo.window_days + 1)]
     allowance_share = burn.error_budget(slo.objective)
