@@ -67,5 +67,4 @@ def import_submit(request: Request, form: Form) -> Response:
                                     timezone=values["timezone"], strict=bool(values["strict"]))
     except StewardError as exc:
         return _page(request, error=exc.message, form=values, status=exc.status_code)
-    return _page(request, summary=summary.as_dict() | {"lines_text": summary.lines()},
-                 form=values)
+    return _page(request, summary=summary.as_dict(), form=values)
