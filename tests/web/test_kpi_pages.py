@@ -127,3 +127,48 @@ def test_goal_page(web):  # type: ignore[no-untyped-def]
     assert text.count('class="goal-fill"') == len(TEAMS) + 1
     assert re.search(r"Trend over the period's weeks: <strong>(improving|worsening|flat)<",
                      text)
+
+
+def test_admin_sets_and_removes_a_goal_from_the_dashboard(web):  # type: ignore[no-untyped-def]
+    token = sign_in(web, "viewer")
+    assert 'id="new-goal"' not in web.get("/kpis").text
+    assert web.get("/kpis/goals/new", headers=HTML).status_code == 403
+    form = {"csrf_token": token, "name": "Fast fixes", "metric": "mttr_median_hours",
+            "target": "4", "period_start": "2026-01-01", "period_end": "2026-04-01"}
+    refused = web.post("/kpis/goals", data=form, headers=HTML, follow_redirects=False)
+    assert refused.status_code == 403
+
+    token = sign_in(web, "admin")
+    assert 'id="new-goal"' in web.get("/kpis").text
+    page = web.get("/kpis/goals/new").text
+    assert 'name="csrf_token"' in page and 'value="change_failure_rate"' in page
+    assert web.post("/kpis/goals", data={**form, "csrf_token": "stale"}, headers=HTML,
+                    follow_redirects=False).status_code == 403
+    with web.db.read_session() as session:  # type: ignore[attr-defined]
+        before = len(list_goals(session))
+    for change, status, message in (({"target": "fast"}, 422, "target: expected a number"),
+                                    ({"target": "-1"}, 422, "target: must not be negative"),
+                                    ({"metric": "mood"}, 422, "metric: unknown metric"),
+                                    ({"period_end": "2025-12-01"}, 422,
+                                     "period_end: must be after period_start"),
+                                    ({"name": "Deploy on at least 3 days a week"}, 409,
+                                     "name: a goal named")):
+        answer = web.post("/kpis/goals", data={**form, "csrf_token": token, **change},
+                          headers=HTML)
+        assert answer.status_code == status, (change, answer.text[-500:])
+        assert message in answer.text.replace("&#39;", "'"), change
+        assert 'value="2026-01-01"' in answer.text  # what was typed stays in the form
+    with web.db.read_session() as session:  # type: ignore[attr-defined]
+        assert len(list_goals(session)) == before  # nothing half-stored
+    made = web.post("/kpis/goals", data={**form, "csrf_token": token}, follow_redirects=False)
+    assert made.status_code == 303
+    location = made.headers["location"]
+    assert re.fullmatch(r"/kpis/goals/\d+\?done=created", location)
+    shown = web.get(location).text
+    assert "Goal set." in shown and "Fast fixes" in shown and "&lt;= 4.0 h" in shown
+    goal_id = location.split("/")[3].split("?")[0]
+    removed = web.post(f"/kpis/goals/{goal_id}/delete", data={"csrf_token": token},
+                       follow_redirects=False)
+    assert removed.status_code == 303 and removed.headers["location"] == "/kpis?done=deleted"
+    assert "Goal removed." in web.get("/kpis?done=deleted").text
+    assert web.get(f"/kpis/goals/{goal_id}", headers=HTML).status_code == 404

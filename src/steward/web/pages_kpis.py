@@ -10,25 +10,39 @@ Teams and services only: nothing here is per person.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
+from pydantic import ValidationError as PydanticError
 from sqlalchemy.orm import Session
-from starlette.responses import Response
+from starlette.datastructures import FormData
+from starlette.responses import RedirectResponse, Response
 
 from steward.api.deps import database
+from steward.errors import StewardError, ValidationError
 from steward.incidents.priority import PRIORITIES
 from steward.kpis import goal_metrics, goals
 from steward.kpis.dora import dora_kpis, dora_table
 from steward.kpis.itsm import itsm_kpis
 from steward.kpis.sql import MAX_DAYS
 from steward.timeutil import parse_timestamp, utcnow
-from steward.web.guard import PageError, WebRoute, require_viewer
+from steward.web.changes_view import form_values, problem
+from steward.web.guard import (
+    PageError,
+    Viewer,
+    WebRoute,
+    check_csrf,
+    form_text,
+    read_form,
+    require_admin,
+    require_viewer,
+)
 from steward.web.kpi_charts import hours, percent, plain, trend_chart
 from steward.web.render import render, whole_number
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
+Form = Annotated[FormData, Depends(read_form)]
 
 WINDOWS = (7, 14, 28, 56, 84, 182, 364)
 DEFAULT_DAYS = 84
@@ -147,6 +161,7 @@ def _dashboard(request: Request, session: Session, team: str | None) -> dict[str
         "tier_names": TIERS, "charts": _charts(session, team, dora, end, targets),
         "goals": goal_rows, "slos": _slos(session, team, end),
         "exports": exports, "query": urlencode(query),
+        "notice": DONE_NOTICES.get(request.query_params.get("done", ""), ""),
         "fmt_hours": lambda v: "–" if v is None else hours(v),
         "fmt_pct": lambda v: "–" if v is None else percent(v),
     }
@@ -171,6 +186,14 @@ def team_kpis_page(request: Request, team: str) -> Response:
         return render(request, "kpis.html", context, nav="kpis")
 
 
+@router.get("/kpis/goals/new")
+def goal_new(request: Request) -> Response:
+    with database(request).read_session() as session:
+        viewer = require_viewer(request, session)
+        require_admin(viewer, "set shared goals")
+        return _goal_form(request, viewer)
+
+
 @router.get("/kpis/goals/{goal_id}")
 def goal_page(request: Request, goal_id: str) -> Response:
     if not goal_id.isdigit() or len(goal_id) > 18:
@@ -187,8 +210,76 @@ def goal_page(request: Request, goal_id: str) -> Response:
                             chart_id="chart-goal")
         for team in progress["teams"]:
             team["percent"] = round((team["progress"] or 0) * 100)
+        done = request.query_params.get("done", "")
         return render(request, "kpis_goal.html", {
             "goal": progress, "chart": chart, "metric": found,
+            "notice": "Goal set." if done == "created" else "",
             "target_display": goal_metrics.format_value(found, goal.target),
             "percent": round((progress["organisation"]["progress"] or 0) * 100),
         }, nav="kpis")
+
+
+DONE_NOTICES = {"deleted": "Goal removed."}
+
+
+def _goal_form(request: Request, viewer: Viewer, *, values: dict[str, Any] | None = None,
+               error: str = "", status: int = 200) -> Response:
+    today = utcnow().date()
+    quarter = (today.month - 1) // 3
+    start = today.replace(month=3 * quarter + 1, day=1)
+    end = (start.replace(year=start.year + 1, month=1) if quarter == 3
+           else start.replace(month=start.month + 3))
+    return render(request, "kpis_goal_form.html", {
+        "metrics": list(goal_metrics.METRICS.values()),
+        "form": values or {"period_start": start.isoformat(), "period_end": end.isoformat()},
+        "error": error,
+    }, status=status, nav="kpis")
+
+
+def _day(value: str, field: str) -> datetime:
+    """A date from the form (midnight UTC) or a full time."""
+    value = value.strip()
+    if not value:
+        raise ValidationError(f"{field}: is required", field=field)
+    return parse_timestamp(f"{value}T00:00:00Z" if len(value) == 10 else value, field=field)
+
+
+@router.post("/kpis/goals")
+def goal_create(request: Request, form: Form) -> Response:
+    db = database(request)
+    try:
+        with db.session() as session:
+            viewer = require_viewer(request, session)
+            check_csrf(viewer, form)
+            require_admin(viewer, "set shared goals")
+            target = form_text(form, "target")
+            try:
+                number = float(target)
+            except ValueError as exc:
+                raise ValidationError("target: expected a number", field="target") from exc
+            data = goals.GoalCreate(
+                name=form_text(form, "name"), metric=form_text(form, "metric"),
+                comparator=form_text(form, "comparator") or None,  # type: ignore[arg-type]
+                target=number, description=form_text(form, "description"),
+                period_start=_day(form_text(form, "period_start"), "period_start"),
+                period_end=_day(form_text(form, "period_end"), "period_end"))
+            goal_id = goals.create_goal(session, viewer.actor, data).id
+    except (StewardError, PydanticError) as exc:
+        message, status = problem(exc)
+        with db.read_session() as session:
+            viewer = require_viewer(request, session)
+            return _goal_form(request, viewer, values=form_values(form), error=message,
+                              status=status)
+    return RedirectResponse(f"/kpis/goals/{goal_id}?done=created", status_code=303)
+
+
+@router.post("/kpis/goals/{goal_id}/delete")
+def goal_delete(request: Request, goal_id: str, form: Form) -> Response:
+    if not goal_id.isdigit() or len(goal_id) > 18:
+        raise PageError(404, "Not found", f"goal {goal_id!r} does not exist")
+    with database(request).session() as session:
+        viewer = require_viewer(request, session)
+        check_csrf(viewer, form)
+        require_admin(viewer, "remove shared goals")
+        goals.delete_goal(session, viewer.actor, int(goal_id))
+    return RedirectResponse("/kpis?done=deleted", status_code=303)
