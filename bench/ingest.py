@@ -47,15 +47,35 @@ def steward(env: dict[str, str], *args: str) -> str:
     return result.stdout.strip()
 
 
-def peak_memory_mb(pid: int) -> float:
-    total = 0.0
+def server_pids(pid: int) -> list[int]:
     pids = [pid]
     try:
         children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
         pids += [int(c) for c in children]
     except OSError:
         pass
-    for p in pids:
+    return pids
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) the server and its workers have used so far.
+
+    On a shared two-core machine this is steadier than the wall clock: it says what
+    each event costs the server, whatever else competes for the cores."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for p in server_pids(pid):
+        try:
+            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / ticks
+    return total
+
+
+def peak_memory_mb(pid: int) -> float:
+    total = 0.0
+    for p in server_pids(pid):
         try:
             for line in Path(f"/proc/{p}/status").read_text().splitlines():
                 if line.startswith("VmHWM:"):
@@ -194,16 +214,22 @@ def main() -> int:
                 except httpx.HTTPError:
                     time.sleep(0.1)
             bodies = single_bodies(args.events, services)
+            cpu = cpu_seconds(server.pid)
             elapsed, latencies = run(single_events(url, key, bodies, args.clients,
                                                    args.client))
+            cpu = cpu_seconds(server.pid) - cpu
             print(f"[{backend}] {args.events} single POSTs /api/v1/alerts from {args.clients} "
                   f"{args.client} clients (half duplicates): {args.events / elapsed:,.0f} "
                   "events/s, "
                   f"p50 {percentile(latencies, 0.5):.1f} ms, p99 "
-                  f"{percentile(latencies, 0.99):.1f} ms (target >= 2,000 events/s)")
+                  f"{percentile(latencies, 0.99):.1f} ms (target >= 2,000 events/s); "
+                  f"server CPU {cpu / args.events * 1e6:.0f} us per event")
+            cpu = cpu_seconds(server.pid)
             seconds = batches(url, key, args.batch_events, 1000, services)
+            cpu = cpu_seconds(server.pid) - cpu
             print(f"[{backend}] {args.batch_events} events in batches of 1,000: "
-                  f"{args.batch_events / seconds:,.0f} events/s (target >= 20,000)")
+                  f"{args.batch_events / seconds:,.0f} events/s (target >= 20,000); "
+                  f"server CPU {cpu / args.batch_events * 1e6:.0f} us per event")
             print(f"[{backend}] server peak memory (VmHWM, all workers): "
                   f"{peak_memory_mb(server.pid):.0f} MB")
         finally:

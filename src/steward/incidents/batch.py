@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
@@ -44,6 +44,7 @@ from sqlalchemy import update as sql_update
 from sqlalchemy.orm import Session
 
 from steward.auth.models import Integration
+from steward.catalog.impact import Graph
 from steward.catalog.models import Service
 from steward.errors import ValidationError
 from steward.incidents import alerts, correlate, settings
@@ -64,7 +65,6 @@ INCIDENTS = Incident.__table__
 TIMELINE = TimelineEntry.__table__
 SERVICES = Service.__table__
 SERVICE_LINKS = IncidentService.__table__
-FACTS = "steward.batch.incident_facts"
 ROUTES = "steward.batch.routes"
 
 
@@ -112,8 +112,7 @@ def route_all(session: Session, wanted: Sequence[tuple[Integration | None,
         return routes
     names = {name for _iid, name in missing if name}
     own = {i.service_id for i in missing.values() if i is not None and i.service_id}
-    rows = session.execute(select(SERVICES.c.id, SERVICES.c.name, SERVICES.c.owner_team_id)
-                           .where(or_(SERVICES.c.name.in_(names), SERVICES.c.id.in_(own)))).all()
+    rows = session.execute(_SERVICES_NAMED, {"names": sorted(names), "ids": sorted(own)}).all()
     by_name = {name: (sid, name, team) for sid, name, team in rows}
     by_id = {sid: (sid, name) for sid, name, _team in rows}
     for (iid, name), integration in missing.items():
@@ -154,6 +153,36 @@ class _Facts:
     urgency: int
     urgency_overridden: bool
     first_alert: dict[int, datetime]  # service id -> its first alert in the incident
+
+
+class _OpenFacts(dict[int, _Facts]):
+    """Open incidents' facts by id, with the incidents of each service and group key."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.by_service: dict[int, list[int]] = {}
+        self.by_group: dict[str, list[int]] = {}
+
+
+# Events without a time are seen when processed, a little after the group was read.
+SLACK = timedelta(minutes=1)
+
+
+@dataclass
+class _Scope:
+    """The services and times of a group's firing events, and whether any has a group key."""
+
+    services: set[int] = field(default_factory=set)
+    group_keys: bool = False
+    first: datetime = field(default_factory=utcnow)
+    last: datetime = field(default_factory=utcnow)
+
+    def add(self, service_id: int, cmd: RecordAlert) -> None:
+        self.services.add(service_id)
+        self.group_keys = self.group_keys or cmd.group_key is not None
+        if cmd.occurred_at is not None:
+            seen = as_utc(cmd.occurred_at)
+            self.first, self.last = min(self.first, seen), max(self.last, seen)
 
 
 @dataclass
@@ -208,6 +237,11 @@ class _GroupWriter:
         self.active: dict[tuple[int | None, str], _Active | None] = {}
         self.pending = _Pending()
         self.stale_orm = False  # Core wrote rows the session may hold as objects
+        self.settings = settings.correlation()
+        self.nearby: dict[int, frozenset[int]] = {}
+        self.open: dict[int, correlate.OpenIncident] | None = None
+        self.facts: _OpenFacts | None = None
+        self.scope = _Scope()
 
     # -- one event ------------------------------------------------------------------------
 
@@ -257,9 +291,15 @@ class _GroupWriter:
         service_id, service_name = service
         seen = as_utc(cmd.occurred_at) if cmd.occurred_at else utcnow()
         open_incidents, facts = self._open_incidents()
-        placement = correlate.place_alert(alerts.graph_for(self.session), service_id, seen,
-                                          list(open_incidents.values()),
-                                          settings.correlation(), group_key=cmd.group_key)
+        graph = alerts.graph_for(self.session)
+        # Only the incidents that can match: same group key, or a service nearby.
+        candidates = {i for s in self._nearby(graph, service_id)
+                      for i in facts.by_service.get(s, ())}
+        if cmd.group_key:
+            candidates.update(facts.by_group.get(cmd.group_key, ()))
+        placement = correlate.place_alert(graph, service_id, seen,
+                                          [open_incidents[i] for i in sorted(candidates)],
+                                          self.settings, group_key=cmd.group_key)
         if placement.incident_id is None:
             return None
         incident = open_incidents[placement.incident_id]
@@ -301,10 +341,12 @@ class _GroupWriter:
                 if isinstance(obj, (Alert, Incident, IncidentService)):
                     self.session.expire(obj)
             self.stale_orm = False
+        # It reads the open incidents itself, all of them, as they now are.
+        alerts.forget_open_incidents(self.session)
         recorded = alerts.record_alert(self.session, integration, cmd)
         self.session.flush()
         # Incidents may have opened, grown or changed state: read them again when needed.
-        self.session.info.pop(FACTS, None)
+        self.open = self.facts = None
         alerts.forget_open_incidents(self.session)
         alert = recorded.alert
         self.active[key] = (_Active(alert.incident_id, alert_id=alert.id)
@@ -316,11 +358,16 @@ class _GroupWriter:
     # -- reads ----------------------------------------------------------------------------
 
     def preload(self, submissions: Sequence[Prepared]) -> None:
-        """Every active alert of the group's keys, with one query per integration."""
+        """Every active alert of the group's keys, with one query per integration; and
+        what the group's new alerts could need of the open incidents."""
         wanted: dict[int | None, set[str]] = {}
         for prepared in submissions:
             iid = prepared.integration.id if prepared.integration is not None else None
             wanted.setdefault(iid, set()).update(c.dedup_key for c in prepared.commands)
+            for cmd, (service_id, _name) in zip(prepared.commands, prepared.services,
+                                                strict=True):
+                if cmd.status == "firing":
+                    self.scope.add(service_id, cmd)
         for iid, keys in wanted.items():
             ordered = sorted(keys)
             for start in range(0, len(ordered), 500):
@@ -329,24 +376,35 @@ class _GroupWriter:
     def _load_active(self, iid: int | None, keys: list[str]) -> None:
         for key in keys:
             self.active[(iid, key)] = None
-        query = select(ALERTS.c.id, ALERTS.c.dedup_key, ALERTS.c.incident_id).where(
-            ALERTS.c.integration_id.is_(None) if iid is None else ALERTS.c.integration_id == iid,
-            ALERTS.c.dedup_key.in_(keys),
-            # A literal, so SQLite can use the partial unique index uq_alerts_active_key.
-            literal_column("status") != literal_column("'resolved'"))
-        for alert_id, key, incident_id in self.session.execute(query):
+        query = _ACTIVE_NO_INTEGRATION if iid is None else _ACTIVE
+        for alert_id, key, incident_id in self.session.execute(query, {"iid": iid,
+                                                                       "keys": keys}):
             self.active[(iid, key)] = _Active(incident_id, alert_id=alert_id)
 
-    def _open_incidents(self) -> tuple[dict[int, correlate.OpenIncident], dict[int, _Facts]]:
-        session = self.session
-        alerts.lock_correlation(session)
-        cached = session.info.get(alerts.OPEN_CACHE)
-        facts = session.info.get(FACTS)
-        if cached is None or facts is None:
-            cached, facts = _load_open(session)
-            session.info[alerts.OPEN_CACHE] = cached
-            session.info[FACTS] = facts
-        return cached, facts
+    def _open_incidents(self) -> tuple[dict[int, correlate.OpenIncident], _OpenFacts]:
+        """The open incidents this group's new alerts could join, read once (again after
+        the reference path ran). Without group keys, only incidents on services near the
+        group's alerts and active within the correlation windows can match."""
+        if self.open is None or self.facts is None:
+            alerts.lock_correlation(self.session)
+            graph = alerts.graph_for(self.session)
+            services: set[int] | None = None
+            if not self.scope.group_keys:
+                services = set()
+                for service_id in self.scope.services:
+                    services |= self._nearby(graph, service_id)
+            window = max(self.settings.group_window, self.settings.topology_window)
+            self.open, self.facts = _load_open(
+                self.session, services, self.scope.first - window - SLACK,
+                self.scope.last + window + SLACK)
+        return self.open, self.facts
+
+    def _nearby(self, graph: Graph, service_id: int) -> frozenset[int]:
+        nearby = self.nearby.get(service_id)
+        if nearby is None:
+            nearby = self.nearby[service_id] = correlate.nearby_services(graph, service_id,
+                                                                         self.settings)
+        return nearby
 
     # -- writes ---------------------------------------------------------------------------
 
@@ -356,9 +414,7 @@ class _GroupWriter:
             return
         self.pending = _Pending()
         if pending.inserts:
-            ids = session.execute(
-                insert(ALERTS).returning(ALERTS.c.id, sort_by_parameter_order=True),
-                [a.row for a in pending.inserts]).scalars().all()
+            ids = session.execute(_INSERT_ALERTS, [a.row for a in pending.inserts]).scalars().all()
             for placed, alert_id in zip(pending.inserts, ids, strict=True):
                 placed.alert_id, placed.row = alert_id, None
         if pending.timeline:
@@ -366,7 +422,7 @@ class _GroupWriter:
             for placed, row in pending.timeline:
                 row["data"] = {"alert_id": placed.alert_id, **row["data"]}
                 rows.append(row)
-            session.execute(insert(TIMELINE), rows)
+            session.execute(_INSERT_TIMELINE, rows)
         if pending.bumps:
             session.execute(_BUMP, list(pending.bumps.values()))
         if pending.incidents:
@@ -376,6 +432,34 @@ class _GroupWriter:
         self.stale_orm = True
 
 
+# Statements built once: building and keying a statement costs more than running it.
+_SERVICES_NAMED = select(SERVICES.c.id, SERVICES.c.name, SERVICES.c.owner_team_id).where(
+    or_(SERVICES.c.name.in_(bindparam("names", expanding=True)),
+        SERVICES.c.id.in_(bindparam("ids", expanding=True))))
+_ACTIVE_COLUMNS = (ALERTS.c.id, ALERTS.c.dedup_key, ALERTS.c.incident_id)
+# The status is a literal, so SQLite can use the partial unique index uq_alerts_active_key.
+_NOT_RESOLVED = literal_column("status") != literal_column("'resolved'")
+_ACTIVE = select(*_ACTIVE_COLUMNS).where(
+    ALERTS.c.integration_id == bindparam("iid"),
+    ALERTS.c.dedup_key.in_(bindparam("keys", expanding=True)), _NOT_RESOLVED)
+_ACTIVE_NO_INTEGRATION = select(*_ACTIVE_COLUMNS).where(
+    ALERTS.c.integration_id.is_(None),
+    ALERTS.c.dedup_key.in_(bindparam("keys", expanding=True)), _NOT_RESOLVED)
+_INSERT_ALERTS = insert(ALERTS).returning(ALERTS.c.id, sort_by_parameter_order=True)
+_INSERT_TIMELINE = insert(TIMELINE)
+_OPEN = (
+    select(INCIDENTS.c.id, INCIDENTS.c.status, INCIDENTS.c.urgency,
+           INCIDENTS.c.urgency_overridden, INCIDENTS.c.last_alert_at, INCIDENTS.c.started_at,
+           INCIDENTS.c.group_keys, SERVICE_LINKS.c.service_id, SERVICE_LINKS.c.first_alert_at)
+    .select_from(INCIDENTS.outerjoin(SERVICE_LINKS,
+                                     SERVICE_LINKS.c.incident_id == INCIDENTS.c.id))
+    .where(INCIDENTS.c.status.in_(OPEN_STATES)))
+_ACTIVITY = func.coalesce(INCIDENTS.c.last_alert_at, INCIDENTS.c.started_at)
+_OPEN_NEAR = _OPEN.where(
+    _ACTIVITY >= bindparam("since", type_=INCIDENTS.c.started_at.type),
+    _ACTIVITY <= bindparam("until", type_=INCIDENTS.c.started_at.type),
+    INCIDENTS.c.id.in_(select(SERVICE_LINKS.c.incident_id).where(
+        SERVICE_LINKS.c.service_id.in_(bindparam("services", expanding=True)))))
 _BUMP = (
     sql_update(ALERTS).where(ALERTS.c.id == bindparam("b_id"))
     .values(count=ALERTS.c.count + bindparam("b_n"),
@@ -393,14 +477,16 @@ _INCIDENT_SEEN = (
 )
 
 
-def _load_open(session: Session) -> tuple[dict[int, correlate.OpenIncident], dict[int, _Facts]]:
-    i, link = INCIDENTS.c, SERVICE_LINKS.c
-    rows = session.execute(
-        select(i.id, i.status, i.urgency, i.urgency_overridden, i.last_alert_at, i.started_at,
-               i.group_keys, link.service_id, link.first_alert_at)
-        .select_from(INCIDENTS.outerjoin(SERVICE_LINKS, link.incident_id == i.id))
-        .where(i.status.in_(OPEN_STATES))).all()
-    facts: dict[int, _Facts] = {}
+def _load_open(session: Session, services: set[int] | None, since: datetime,
+               until: datetime) -> tuple[dict[int, correlate.OpenIncident], _OpenFacts]:
+    """Open incidents with their services; ``services`` given, only incidents on one of
+    them whose last alert activity falls between ``since`` and ``until``."""
+    if services is None:
+        rows = session.execute(_OPEN).all()
+    else:
+        rows = session.execute(_OPEN_NEAR, {"services": sorted(services), "since": since,
+                                            "until": until}).all()
+    facts = _OpenFacts()
     cached: dict[int, correlate.OpenIncident] = {}
     shape: dict[int, tuple[datetime, datetime, tuple[str, ...]]] = {}
     for (incident_id, status, urgency, overridden, last, started, group_keys, service_id,
@@ -416,4 +502,8 @@ def _load_open(session: Session) -> tuple[dict[int, correlate.OpenIncident], dic
         cached[incident_id] = correlate.OpenIncident(
             id=incident_id, services=tuple(fact.first_alert), last_alert_at=last,
             started_at=started, group_keys=group_keys)
+        for service_id in fact.first_alert:
+            facts.by_service.setdefault(service_id, []).append(incident_id)
+        for group_key in group_keys:
+            facts.by_group.setdefault(group_key, []).append(incident_id)
     return cached, facts

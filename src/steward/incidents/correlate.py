@@ -115,6 +115,17 @@ def place_alert(
                            f"nor on a related service within {topology_window}")
 
 
+def nearby_services(graph: Graph, service_id: int,
+                    settings: CorrelationSettings = CorrelationSettings()) -> frozenset[int]:
+    """The services whose open incidents an alert on ``service_id`` could join by service
+    or topology: itself and, with topology on, those within ``max_distance`` hops either
+    way. Lets a caller hand :func:`place_alert` only the incidents that can matter (and
+    those sharing the alert's group key) and get the same answer."""
+    if not settings.topology:
+        return frozenset((service_id,))
+    return frozenset(_bfs(service_id, settings.max_distance, _neighbours_either_way(graph)))
+
+
 def _place_by_topology(graph: Graph, service_id: int, at: datetime,
                        open_incidents: Sequence[OpenIncident],
                        settings: CorrelationSettings) -> Placement | None:
