@@ -52,13 +52,21 @@ def _name(session: Session, model: Any, column: Any, row_id: int | None) -> str 
 
 
 def sla(incident: Incident) -> dict[str, Any]:
+    """Deadlines and breach flags; imported history brings its own verdict (made_sla)."""
     status = priority.sla_status(incident.priority, as_utc(incident.started_at),
                                  incident.acknowledged_at, incident.resolved_at, utcnow(),
                                  settings.sla_targets())
-    return {"respond_by": isoformat_z(status.respond_by),
-            "resolve_by": isoformat_z(status.resolve_by),
-            "respond_breached": status.respond_breached,
-            "resolve_breached": status.resolve_breached}
+    out = {"respond_by": isoformat_z(status.respond_by),
+           "resolve_by": isoformat_z(status.resolve_by),
+           "respond_breached": status.respond_breached,
+           "resolve_breached": status.resolve_breached,
+           "made_sla": incident.made_sla}
+    if incident.made_sla is not None:
+        # The source system recorded one verdict for the whole SLA: it wins over
+        # Steward's own targets, which the record was never held to.
+        out["respond_breached"] = False
+        out["resolve_breached"] = not incident.made_sla
+    return out
 
 
 def incident_out(session: Session, incident: Incident, *, detail: bool = False) -> dict[str, Any]:
@@ -84,6 +92,8 @@ def incident_out(session: Session, incident: Incident, *, detail: bool = False) 
         "business_services_down": (incident.business_services or {}).get("down", []),
         "business_services_degraded": (incident.business_services or {}).get("degraded", []),
         "manual": incident.manual, "reopen_count": incident.reopen_count,
+        "source": incident.source, "external_ref": incident.external_ref,
+        "category": incident.category or None,
         "caused_by_deployment": incident.caused_by_deployment_id,
         "sla": sla(incident),
     }

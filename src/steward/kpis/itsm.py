@@ -3,9 +3,9 @@
 Incidents: MTTA (start to first acknowledgement), MTTR (start to resolved),
 SLA compliance, reopen rate, counts by priority and status. SLA compliance
 takes ``made_sla`` where it is recorded (imported history); for Steward's own
-incidents it is worked out from the SLA targets: met when the incident was
-acknowledged (or mitigated, or resolved, whichever came first) within its
-response target and resolved within its resolution target; an incident still
+incidents it is worked out from the SLA targets, as the incident page does: met
+when the incident was acknowledged (or, never acknowledged, resolved) within
+its response target and resolved within its resolution target; an incident still
 open at the window's end counts as missed once its resolution target has
 passed, and is left out until then.
 """
@@ -111,8 +111,7 @@ class _Query:
                          for p in PRIORITIES], else_=None)
         resolve = case(*[(Incident.priority == p, targets.resolve[p].total_seconds())
                          for p in PRIORITIES], else_=None)
-        first_response = func.coalesce(Incident.acknowledged_at, Incident.mitigated_at,
-                                       Incident.resolved_at)
+        first_response = func.coalesce(Incident.acknowledged_at, Incident.resolved_at)
         resolved_in_time = self._seconds(Incident.resolved_at, Incident.started_at) <= resolve
         responded_in_time = self._seconds(first_response, Incident.started_at) <= respond
         overdue = literal(self.win.end_epoch) - sql.epoch(self.session, Incident.started_at) \
