@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 import pytest
@@ -216,3 +217,14 @@ def test_success_score_per_team(org):
     assert scores == [{"team": "payments", "days": 30, "closed": 3,
                        "outcomes": {"successful": 2, "failed": 1},
                        "success_rate": 2 / 3, "score": 3 + 3 - 5}]
+
+
+def test_a_policy_may_auto_approve_emergency_changes(org, monkeypatch):
+    monkeypatch.setenv("STEWARD_CHANGE_POLICY", json.dumps([
+        {"name": "emergencies-go", "action": "auto_approve", "models": ["emergency"]},
+        {"name": "everything-else", "action": "require_approval"}]))
+    change = open_change(org, model="emergency", title="Hotfix the ledger")
+    assert change["state"] == "scheduled" and change["auto_approved"]
+    assert change["policy"]["rule"] == "emergencies-go"
+    normal = open_change(org, title="Ordinary release")
+    assert normal["state"] == "authorize" and not normal["auto_approved"]

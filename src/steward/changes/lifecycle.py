@@ -174,6 +174,8 @@ def _move(session: Session, actor: Actor, change: Change, state: str,
 
 def _authorize(session: Session, actor: Actor, change: Change) -> None:
     change.authorized_at = utcnow()
+    if change.state == "new":  # an emergency change skips assess, not authorize
+        _move(session, actor, change, "authorize")
     _move(session, actor, change, "scheduled")
 
 
