@@ -54,8 +54,10 @@ def kpage(browser, kpi_server):  # type: ignore[no-untyped-def]
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error"
             and "Failed to load resource" not in msg.text else None)
+    # a refused form (422) is expected; a missing resource or a server error is not
     page.on("response", lambda r: errors.append(f"{r.status} {r.url}")
-            if r.status >= 400 and not r.url.endswith("/favicon.ico") else None)
+            if (r.status >= 500 or r.status == 404) and not r.url.endswith("/favicon.ico")
+            else None)
     try:
         yield page
     finally:
@@ -154,3 +156,27 @@ def test_dashboard_reads_without_javascript(browser, kpi_server):  # type: ignor
         shot(page, "kpis-team-without-javascript")
     finally:
         context.close()
+
+
+def test_admin_sets_a_goal_in_the_browser(kpage):  # type: ignore[no-untyped-def]
+    page = kpage
+    sign_in(page, "admin")
+    page.goto("/kpis")
+    page.click("#new-goal")
+    page.wait_for_url(re.compile(r"/kpis/goals/new$"))
+    page.fill("#g-name", "Acknowledge within 15 minutes")
+    page.select_option("#g-metric", "mtta_median_hours")
+    page.fill("#g-target", "quick")
+    shot(page, "kpis-goal-form")
+    with page.expect_response(re.compile(r"/kpis/goals$")) as answer:
+        page.click("#goal-form button[type=submit]")
+    assert answer.value.status == 422
+    assert "target: expected a number" in page.inner_text("[role=alert]")
+    assert page.input_value("#g-name") == "Acknowledge within 15 minutes"
+    page.fill("#g-target", "0.25")
+    page.click("#goal-form button[type=submit]")
+    page.wait_for_url(re.compile(r"/kpis/goals/\d+\?done=created$"))
+    assert "Goal set." in page.inner_text("[role=status]")
+    assert page.locator("#goal-teams tbody tr").count() == 5
+    every_chart_has_points(page)
+    shot(page, "kpis-goal-created")

@@ -147,7 +147,7 @@ def format_value(found: GoalMetric, value: float | None) -> str:
     if found.unit == "ratio":
         return f"{value * 100:.1f} %"
     if found.unit == "hours":
-        return f"{value:.1f} h"
+        return f"{value:.2f} h" if abs(value) < 1 else f"{value:.1f} h"
     if found.unit == "days per week":
-        return f"{value:g} days/week"
+        return f"{value:g} day/week" if value == 1 else f"{value:g} days/week"
     return f"{value:.2f} {found.unit}"

@@ -44,6 +44,8 @@ def percent(value: float) -> str:
 
 
 def hours(value: float) -> str:
+    if abs(value) < 1 and value != 0:
+        return f"{value:.2f} h"
     return f"{value:.1f} h" if value < 100 else f"{value:.0f} h"
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 
 from fastapi import APIRouter, Request, Response
@@ -21,15 +22,25 @@ def _registry(request: Request) -> CollectorRegistry:
     with _lock:
         registry = getattr(state, "kpi_metrics_registry", None)
         if registry is None:
-            registry = registry_for(database(request))
+            registry = registry_for(database(request), ttl=cache_seconds())
             state.kpi_metrics_registry = registry
     return registry  # type: ignore[no-any-return]
+
+
+def cache_seconds() -> float:
+    """How long a computed answer serves scrapes: STEWARD_METRICS_CACHE_SECONDS (30)."""
+    raw = os.environ.get("STEWARD_METRICS_CACHE_SECONDS", "30")
+    try:
+        return max(0.0, float(raw))
+    except ValueError:
+        return 30.0
 
 
 @router.get("/metrics", response_class=Response,
             responses={200: {"content": {"text/plain": {}},
                              "description": "Prometheus text exposition format"}})
 def metrics(request: Request) -> Response:
-    """Team, service and organisation KPIs (never per person); refreshed every 30 s."""
+    """Team, service and organisation KPIs (never per person); computed at most every 30 s
+    (``STEWARD_METRICS_CACHE_SECONDS``)."""
     return Response(generate_latest(_registry(request)), media_type=CONTENT_TYPE_LATEST,
                     headers={"Cache-Control": "no-store"})
