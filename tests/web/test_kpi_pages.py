@@ -5,6 +5,7 @@ the window form, downloads, and errors as pages with their status."""
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from fastapi.testclient import TestClient
@@ -96,6 +97,25 @@ def test_team_dashboard_and_window(web):  # type: ignore[no-untyped-def]
     with web.db.read_session() as session:  # type: ignore[attr-defined]
         dora = dora_kpis(session, team="order-to-cash", days=28)
     assert f"{dora['deployments']} deployments" in section(text, "tiers")
+    # The MTTR chart's weeks hold what the ITSM KPIs answer for each week on its own.
+    end = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    for team in ("order-to-cash", "customer-experience"):
+        page = web.get(f"/kpis/teams/{team}",
+                       params={"days": 84, "end": end.isoformat()}).text
+        chart = page.split('id="chart-mttr"', 1)[1].split("</svg>", 1)[0]
+        drawn = dict(re.findall(r'class="point mark"[^>]*data-period="([^"]+)" '
+                                r'data-value="([^"]+)"', chart))
+        with web.db.read_session() as session:  # type: ignore[attr-defined]
+            for w in range(12):
+                week_end = end - timedelta(days=7 * w)
+                median = itsm_kpis(session, team=team, days=7,
+                                   end=week_end)["mttr_hours"]["median"]
+                label = (week_end - timedelta(days=7)).strftime("%m-%d")
+                if median is None:
+                    assert label not in drawn
+                else:
+                    assert float(drawn[label]) == pytest.approx(median, rel=1e-5), label
+        assert len(drawn) >= 4
     slos = section(text, "slos")
     with web.db.read_session() as session:  # type: ignore[attr-defined]
         own = {session.get(Service, s.service_id).name  # type: ignore[union-attr]
