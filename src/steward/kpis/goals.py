@@ -28,6 +28,7 @@ from steward.timeutil import isoformat_z, parse_timestamp, utcnow
 DAY = timedelta(days=1)
 WEEK = timedelta(days=7)
 MAX_PERIOD_DAYS = 3660
+MAX_TREND_WEEKS = 53  # a goal's weekly series: its most recent weeks, a year at most
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 
@@ -194,10 +195,12 @@ def period_so_far(goal: Goal, now: datetime) -> tuple[int, datetime] | None:
 
 
 def week_ends(goal: Goal, now: datetime) -> list[datetime]:
-    """The ends of the goal period's whole weeks so far, counted from its start."""
+    """The ends of the goal period's whole weeks so far, counted from its start (the most
+    recent ``MAX_TREND_WEEKS`` of them)."""
     as_of = min(now, goal.period_end)
     count = int((as_of - goal.period_start) / WEEK) if as_of > goal.period_start else 0
-    return [goal.period_start + WEEK * (k + 1) for k in range(count)]
+    return [goal.period_start + WEEK * (k + 1)
+            for k in range(max(0, count - MAX_TREND_WEEKS), count)]
 
 
 def goal_progress(session: Session, goal: Goal, *, now: datetime | None = None,
