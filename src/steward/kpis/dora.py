@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
-from sqlalchemy import Select, and_, case, exists, func, literal, select
+from sqlalchemy import Select, and_, case, exists, func, literal, select, tuple_
 from sqlalchemy.orm import Session
 
 from steward.catalog.models import Service, Team
@@ -124,7 +124,10 @@ class _Query:
         weekly = self._weekly_counts(shipped, keys)
         if not keys:
             self._org_weeks = weekly
-        lead = sql.percentile_rows(self.session, self._lead_pairs(), len(keys))
+        if not keys and sql.dialect(self.session) == "postgresql":
+            lead, self._weekly_lead = self._lead_with_weeks()
+        else:
+            lead = sql.percentile_rows(self.session, self._lead_pairs(), len(keys))
         recovery = sql.percentile_rows(self.session, self._recoveries(), len(keys), ps=(0.5,))
         mttr = sql.percentile_rows(self.session, self._resolutions(), len(keys))
         out = {}
@@ -168,6 +171,27 @@ class _Query:
                         seconds > 0))
         return self._scoped(query, Deployment.service_id, Service.owner_team_id)
 
+    def _lead_with_weeks(self) -> tuple[dict[tuple, dict], dict[tuple, dict]]:
+        """PostgreSQL: the window's and each week's lead times in one pass (grouping sets)."""
+        pairs = self._lead_pairs(weekly=True).subquery()
+        ps = (0.5, 0.9)
+        rows = self.session.execute(
+            select(pairs.c.w, func.grouping(pairs.c.w), func.count(), func.avg(pairs.c.v),
+                   *[func.percentile_cont(p).within_group(pairs.c.v) for p in ps])
+            .group_by(func.grouping_sets(tuple_(pairs.c.w), tuple_())))
+        overall: dict[tuple, dict] = {}
+        weeks: dict[tuple, dict] = {}
+        for w, whole, n, mean, *values in rows:
+            if not n:
+                continue
+            found = {"n": int(n), "mean": float(mean),
+                     **{p: float(v) for p, v in zip(ps, values, strict=True)}}
+            if whole:
+                overall[()] = found
+            elif w < self.win.weeks:
+                weeks[(w,)] = found
+        return overall, weeks
+
     def _recoveries(self) -> Select[Any]:
         """Incidents caused by a deployment in scope and resolved in the window."""
         seconds = (sql.epoch(self.session, Incident.resolved_at)
@@ -205,7 +229,10 @@ class _Query:
         counts = getattr(self, "_org_weeks", None)
         if counts is None:
             counts = self._weekly_counts(self._shipped().subquery(), [])
-        lead = sql.percentile_rows(self.session, self._lead_pairs(weekly=True), 1, ps=(0.5,))
+        lead = getattr(self, "_weekly_lead", None)
+        if lead is None:
+            lead = sql.percentile_rows(self.session, self._lead_pairs(weekly=True), 1,
+                                       ps=(0.5,))
         series = []
         for w in reversed(range(self.win.weeks)):
             days, count, failed = counts.get((w,), (0, 0, 0))

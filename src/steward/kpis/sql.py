@@ -88,13 +88,13 @@ def scope(session: Session, team: str | None, service: str | None) -> Scope:
 
 def epoch(session: Session, column: Any) -> ColumnElement[float]:
     """Seconds since 1970 of a UTC timestamp column."""
-    if _dialect(session) == "sqlite":
+    if dialect(session) == "sqlite":
         return (func.julianday(column) - 2440587.5) * 86400.0
     return cast(func.extract("epoch", column), Float)
 
 
 def utc_day(session: Session, column: Any) -> ColumnElement[Any]:
-    if _dialect(session) == "sqlite":
+    if dialect(session) == "sqlite":
         return func.date(column)
     return func.date(func.timezone("UTC", column))
 
@@ -102,12 +102,12 @@ def utc_day(session: Session, column: Any) -> ColumnElement[Any]:
 def week_index(session: Session, column: Any, win: Window) -> ColumnElement[int]:
     """0 for the last 7 days before the window's end, 1 for the 7 before, ..."""
     age = (literal(win.end_epoch) - epoch(session, column)) / WEEK_SECONDS
-    if _dialect(session) == "sqlite":
+    if dialect(session) == "sqlite":
         return cast(age, Integer)
     return cast(func.floor(age), Integer)
 
 
-def _dialect(session: Session) -> str:
+def dialect(session: Session) -> str:
     return session.get_bind().dialect.name
 
 
@@ -121,7 +121,7 @@ def percentile_rows(session: Session, source: Select[Any], groups: int,
     src = source.subquery()
     cols = list(src.c)
     keys, value = cols[:groups], cols[groups]
-    if _dialect(session) == "postgresql":
+    if dialect(session) == "postgresql":
         return _native_percentiles(session, keys, value, ps)
     partition = keys or None
     ranked = select(*keys, value.label("v"),

@@ -103,6 +103,7 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('change_ref', sa.String(length=100), nullable=True))
         batch_op.add_column(sa.Column('caused_by_ref', sa.String(length=100), nullable=True))
         batch_op.create_index(batch_op.f('ix_incidents_problem_id'), ['problem_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_incidents_resolved_at'), ['resolved_at'], unique=False)
         batch_op.create_unique_constraint(batch_op.f('uq_incidents_external_ref'), ['external_ref'])
         batch_op.create_foreign_key(batch_op.f('fk_incidents_problem_id_problems'), 'problems', ['problem_id'], ['id'], ondelete='SET NULL')
 
@@ -114,6 +115,7 @@ def downgrade() -> None:
     with op.batch_alter_table('incidents', schema=None) as batch_op:
         batch_op.drop_constraint(batch_op.f('fk_incidents_problem_id_problems'), type_='foreignkey')
         batch_op.drop_constraint(batch_op.f('uq_incidents_external_ref'), type_='unique')
+        batch_op.drop_index(batch_op.f('ix_incidents_resolved_at'))
         batch_op.drop_index(batch_op.f('ix_incidents_problem_id'))
         batch_op.drop_column('caused_by_ref')
         batch_op.drop_column('change_ref')
