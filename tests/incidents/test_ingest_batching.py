@@ -24,7 +24,7 @@ from steward.auth.integrations import create_integration
 from steward.catalog import graph
 from steward.catalog.models import Service
 from steward.errors import AuthenticationFailed, ValidationError
-from steward.incidents import batch
+from steward.incidents import routing
 from steward.incidents.alerts import record_alert
 from steward.incidents.commands import RecordAlert
 from steward.incidents.models import Alert, Incident, IncidentService, TimelineEntry
@@ -251,8 +251,8 @@ def test_routing_matches_the_reference(db, twins):
         from steward.auth import integrations
 
         with pytest.raises(ValidationError, match="routes to no service"):
-            batch.prepare(session, integrations.by_key(session, twins[1]),
+            routing.prepare(session, integrations.by_key(session, twins[1]),
                           [RecordAlert(dedup_key="s", status="firing")])
         with pytest.raises(ValidationError, match="ghost"):
-            batch.prepare(session, integrations.by_key(session, twins[1]),
+            routing.prepare(session, integrations.by_key(session, twins[1]),
                           [fire("s", "ghost", 0)])

@@ -39,9 +39,9 @@ class Recorded:
 def record_alerts(session: Session, integration: Integration | None,
                   commands: list[RecordAlert]) -> list[Outcome]:
     """Several alerts in one transaction, with few statements (see ``incidents.batch``)."""
-    from steward.incidents import batch
+    from steward.incidents import batch, routing
 
-    prepared = batch.prepare(session, integration, commands)
+    prepared = routing.prepare(session, integration, commands)
     return batch.record_prepared(session, [prepared])[0]
 
 

@@ -37,7 +37,6 @@ from sqlalchemy import (
     func,
     insert,
     literal_column,
-    or_,
     select,
 )
 from sqlalchemy import update as sql_update
@@ -45,8 +44,6 @@ from sqlalchemy.orm import Session
 
 from steward.auth.models import Integration
 from steward.catalog.impact import Graph
-from steward.catalog.models import Service
-from steward.errors import ValidationError
 from steward.incidents import alerts, correlate, settings
 from steward.incidents.alerts import Outcome
 from steward.incidents.commands import RecordAlert
@@ -58,81 +55,13 @@ from steward.incidents.models import (
     TimelineEntry,
 )
 from steward.incidents.priority import URGENCY_BY_SEVERITY
+from steward.incidents.routing import Prepared
 from steward.timeutil import as_utc, utcnow
 
 ALERTS = Alert.__table__
 INCIDENTS = Incident.__table__
 TIMELINE = TimelineEntry.__table__
-SERVICES = Service.__table__
 SERVICE_LINKS = IncidentService.__table__
-ROUTES = "steward.batch.routes"
-
-
-@dataclass
-class Prepared:
-    """One submission's alerts, checked and routed (nothing written yet)."""
-
-    integration: Integration | None
-    commands: list[RecordAlert]
-    services: list[tuple[int, str]]  # (service id, name) of each command
-
-
-def prepare(session: Session, integration: Integration | None,
-            commands: Sequence[RecordAlert]) -> Prepared:
-    """Check and route every command; raises the first problem before anything is written."""
-    for cmd in commands:
-        alerts.check(cmd)
-    routes = route_all(session, [(integration, commands)])
-    iid = integration.id if integration is not None else None
-    services = []
-    for cmd in commands:
-        route = routes[(iid, cmd.service)]
-        if isinstance(route, ValidationError):
-            raise route
-        services.append(route)
-    return Prepared(integration, list(commands), services)
-
-
-Route = tuple[int, str] | ValidationError
-
-
-def route_all(session: Session, wanted: Sequence[tuple[Integration | None,
-                                                       Sequence[RecordAlert]]],
-              ) -> dict[tuple[int | None, str | None], Route]:
-    """The service of every (integration, service name) pair, with one query for all the
-    pairs not yet known in this transaction. Same answers as ``alerts.route``."""
-    routes: dict[tuple[int | None, str | None], Route] = session.info.setdefault(ROUTES, {})
-    missing: dict[tuple[int | None, str | None], Integration | None] = {}
-    for integration, commands in wanted:
-        iid = integration.id if integration is not None else None
-        for cmd in commands:
-            if (iid, cmd.service) not in routes:
-                missing[(iid, cmd.service)] = integration
-    if not missing:
-        return routes
-    names = {name for _iid, name in missing if name}
-    own = {i.service_id for i in missing.values() if i is not None and i.service_id}
-    rows = session.execute(_SERVICES_NAMED, {"names": sorted(names), "ids": sorted(own)}).all()
-    by_name = {name: (sid, name, team) for sid, name, team in rows}
-    by_id = {sid: (sid, name) for sid, name, _team in rows}
-    for (iid, name), integration in missing.items():
-        named = by_name.get(name) if name else None
-        team_id = integration.team_id if integration is not None else None
-        found: tuple[int, str] | None = None
-        if named is not None and (team_id is None or named[2] == team_id):
-            found = named[:2]
-        elif integration is not None and integration.service_id in by_id:
-            found = by_id[integration.service_id]
-        if found is not None:
-            routes[(iid, name)] = found
-        elif name:
-            routes[(iid, name)] = ValidationError(
-                f"service: no service {name!r} for this integration key", field="service")
-        else:
-            routes[(iid, name)] = ValidationError(
-                "service: this integration key routes to no service; name one "
-                "(the `service` label or field)", field="service")
-    return routes
 
 
 @dataclass
@@ -197,7 +126,8 @@ class _Pending:
 
 
 def record_prepared(session: Session, submissions: Sequence[Prepared]) -> list[list[Outcome]]:
-    """Record every submission's alerts, in order, in the caller's transaction."""
+    """Record every submission's alerts (checked and routed by ``routing.prepare``), in
+    order, in the caller's transaction."""
     from steward.incidents.lifecycle import DEFERRED, recompute
 
     outer = DEFERRED in session.info
@@ -386,7 +316,9 @@ class _GroupWriter:
         the reference path ran). Without group keys, only incidents on services near the
         group's alerts and active within the correlation windows can match."""
         if self.open is None or self.facts is None:
-            alerts.lock_correlation(self.session)
+            # No correlation lock here: it keeps two writers from each opening an incident
+            # for one group, and this path only joins incidents that already hold the
+            # alert's service; whatever opens one goes through record_alert, which takes it.
             graph = alerts.graph_for(self.session)
             services: set[int] | None = None
             if not self.scope.group_keys:
@@ -433,9 +365,6 @@ class _GroupWriter:
 
 
 # Statements built once: building and keying a statement costs more than running it.
-_SERVICES_NAMED = select(SERVICES.c.id, SERVICES.c.name, SERVICES.c.owner_team_id).where(
-    or_(SERVICES.c.name.in_(bindparam("names", expanding=True)),
-        SERVICES.c.id.in_(bindparam("ids", expanding=True))))
 _ACTIVE_COLUMNS = (ALERTS.c.id, ALERTS.c.dedup_key, ALERTS.c.incident_id)
 # The status is a literal, so SQLite can use the partial unique index uq_alerts_active_key.
 _NOT_RESOLVED = literal_column("status") != literal_column("'resolved'")
@@ -470,10 +399,15 @@ _BUMP = (
             labels=func.coalesce(bindparam("b_labels", type_=JSON(none_as_null=True)),
                                  ALERTS.c.labels))
 )
+# Never moves back: another process may have recorded a later alert in the meantime.
 _INCIDENT_SEEN = (
     sql_update(INCIDENTS).where(INCIDENTS.c.id == bindparam("b_id"))
-    .values(last_alert_at=bindparam("b_last", type_=INCIDENTS.c.last_alert_at.type),
-            updated_at=bindparam("b_now", type_=INCIDENTS.c.updated_at.type))
+    .values(last_alert_at=case(
+        (INCIDENTS.c.last_alert_at.is_(None)
+         | (INCIDENTS.c.last_alert_at < bindparam("b_last",
+                                                  type_=INCIDENTS.c.last_alert_at.type)),
+         bindparam("b_last")), else_=INCIDENTS.c.last_alert_at),
+        updated_at=bindparam("b_now", type_=INCIDENTS.c.updated_at.type))
 )
 
 

@@ -24,7 +24,7 @@ from steward.api.group_commit import GroupCommitter
 from steward.auth import integrations
 from steward.auth.models import Integration
 from steward.errors import AuthenticationFailed, StewardError, ValidationError
-from steward.incidents import batch
+from steward.incidents import batch, routing
 from steward.incidents.alerts import Outcome
 from steward.incidents.commands import RecordAlert
 from steward.ingest import alertmanager, cdevents, generic_alert, grafana, pagerduty_events
@@ -54,12 +54,12 @@ def record_group(session: Session, pieces: Sequence[Piece]) -> list[Any]:
             authenticated.append((index, known[(key, types)], commands))
         except StewardError as exc:
             results[index] = exc
-    batch.route_all(session, [(integration, commands)
+    routing.route_all(session, [(integration, commands)
                               for _, integration, commands in authenticated])
-    prepared: list[tuple[int, batch.Prepared]] = []
+    prepared: list[tuple[int, routing.Prepared]] = []
     for index, integration, commands in authenticated:
         try:
-            prepared.append((index, batch.prepare(session, integration, commands)))
+            prepared.append((index, routing.prepare(session, integration, commands)))
         except StewardError as exc:
             results[index] = exc
     outcomes = batch.record_prepared(session, [p for _, p in prepared])

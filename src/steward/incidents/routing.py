@@ -1,0 +1,95 @@
+"""Routing many alerts at once: the service each is about, checked before anything is written.
+
+The same answers as ``alerts.route`` (the service an alert names, within the
+integration key's team, else the key's own service), for a whole group of
+alerts with one query.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import bindparam, or_, select
+from sqlalchemy.orm import Session
+
+from steward.auth.models import Integration
+from steward.catalog.models import Service
+from steward.errors import ValidationError
+from steward.incidents import alerts
+from steward.incidents.commands import RecordAlert
+
+SERVICES = Service.__table__
+ROUTES = "steward.routing.routes"
+
+
+@dataclass
+class Prepared:
+    """One submission's alerts, checked and routed (nothing written yet)."""
+
+    integration: Integration | None
+    commands: list[RecordAlert]
+    services: list[tuple[int, str]]  # (service id, name) of each command
+
+
+def prepare(session: Session, integration: Integration | None,
+            commands: Sequence[RecordAlert]) -> Prepared:
+    """Check and route every command; raises the first problem before anything is written."""
+    for cmd in commands:
+        alerts.check(cmd)
+    routes = route_all(session, [(integration, commands)])
+    iid = integration.id if integration is not None else None
+    services = []
+    for cmd in commands:
+        route = routes[(iid, cmd.service)]
+        if isinstance(route, ValidationError):
+            raise route
+        services.append(route)
+    return Prepared(integration, list(commands), services)
+
+
+Route = tuple[int, str] | ValidationError
+
+
+def route_all(session: Session, wanted: Sequence[tuple[Integration | None,
+                                                       Sequence[RecordAlert]]],
+              ) -> dict[tuple[int | None, str | None], Route]:
+    """The service of every (integration, service name) pair, with one query for all the
+    pairs not yet known in this transaction. Same answers as ``alerts.route``."""
+    routes: dict[tuple[int | None, str | None], Route] = session.info.setdefault(ROUTES, {})
+    missing: dict[tuple[int | None, str | None], Integration | None] = {}
+    for integration, commands in wanted:
+        iid = integration.id if integration is not None else None
+        for cmd in commands:
+            if (iid, cmd.service) not in routes:
+                missing[(iid, cmd.service)] = integration
+    if not missing:
+        return routes
+    names = {name for _iid, name in missing if name}
+    own = {i.service_id for i in missing.values() if i is not None and i.service_id}
+    rows = session.execute(_SERVICES_NAMED, {"names": sorted(names), "ids": sorted(own)}).all()
+    by_name = {name: (sid, name, team) for sid, name, team in rows}
+    by_id = {sid: (sid, name) for sid, name, _team in rows}
+    for (iid, name), integration in missing.items():
+        named = by_name.get(name) if name else None
+        team_id = integration.team_id if integration is not None else None
+        found: tuple[int, str] | None = None
+        if named is not None and (team_id is None or named[2] == team_id):
+            found = named[:2]
+        elif integration is not None and integration.service_id in by_id:
+            found = by_id[integration.service_id]
+        if found is not None:
+            routes[(iid, name)] = found
+        elif name:
+            routes[(iid, name)] = ValidationError(
+                f"service: no service {name!r} for this integration key", field="service")
+        else:
+            routes[(iid, name)] = ValidationError(
+                "service: this integration key routes to no service; name one "
+                "(the `service` label or field)", field="service")
+    return routes
+
+
+_SERVICES_NAMED = select(SERVICES.c.id, SERVICES.c.name, SERVICES.c.owner_team_id).where(
+    or_(SERVICES.c.name.in_(bindparam("names", expanding=True)),
+        SERVICES.c.id.in_(bindparam("ids", expanding=True))))
