@@ -256,3 +256,20 @@ def test_routing_matches_the_reference(db, twins):
         with pytest.raises(ValidationError, match="ghost"):
             routing.prepare(session, integrations.by_key(session, twins[1]),
                           [fire("s", "ghost", 0)])
+
+
+def test_alerts_of_no_integration_are_recorded_in_a_group_too(db, twins):
+    from steward.incidents.alerts import record_alerts
+
+    with db.session() as session:
+        first = record_alerts(session, None, [fire("a", "db1", 0), fire("b", "db1", 0.1)])
+    with db.session() as session:
+        second = record_alerts(session, None, [fire("c", "db1", 0.2), fire("a", "db1", 0.3),
+                                               fire("d", "db1", 0.4)])
+    with db.read_session() as session:
+        stored = {key: (alert_id, count) for alert_id, key, count in session.execute(
+            select(Alert.id, Alert.dedup_key, Alert.count))}
+    assert [o.alert_id for o in first + second] == [
+        stored["a"][0], stored["b"][0], stored["c"][0], stored["a"][0], stored["d"][0]]
+    assert {k: c for k, (_id, c) in stored.items()} == {"a": 2, "b": 1, "c": 1, "d": 1}
+    assert len({o.incident_id for o in first + second}) == 1
