@@ -30,6 +30,12 @@ class Client:
                                  headers={"Authorization": f"Bearer {token}"})
 
     def call(self, method: str, path: str, **kwargs: Any) -> Any:
+        """The server's JSON answer; exits with the server's error message on a 4xx/5xx."""
+        response = self.send(method, path, **kwargs)
+        return response.json() if response.content else None
+
+    def send(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        """The server's answer as it came (for CSV and other downloads), errors as in call."""
         try:
             response = self.http.request(method, path, **kwargs)
         except httpx.HTTPError as exc:
@@ -40,7 +46,7 @@ class Client:
             except ValueError:
                 message = response.text
             fail(f"{response.status_code} {message}", EXIT_ERROR)
-        return response.json() if response.content else None
+        return response
 
 
 def pipeline_run_id() -> str | None:
