@@ -302,8 +302,8 @@ def main() -> int:
         reuse = bool(args.sqlite_file and not args.postgres and args.sqlite_file.exists())
         if args.sqlite_file and not args.postgres:
             db = Database(Settings(database_url=f"sqlite:///{args.sqlite_file}"))
+            migrate.upgrade(db)  # a kept database gains this version's indexes
             if not reuse:
-                migrate.upgrade(db)
                 migrate.ensure_seed_rows(db)
             pg_name = None
         else:
