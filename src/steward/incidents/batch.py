@@ -316,9 +316,9 @@ class _GroupWriter:
         the reference path ran). Without group keys, only incidents on services near the
         group's alerts and active within the correlation windows can match."""
         if self.open is None or self.facts is None:
-            # No correlation lock here: it keeps two writers from each opening an incident
-            # for one group, and this path only joins incidents that already hold the
-            # alert's service; whatever opens one goes through record_alert, which takes it.
+            # No correlation lock to read: it keeps two writers from each opening an
+            # incident for one group, and this path only joins incidents that already
+            # hold the alert's service; ``flush`` takes it before writing (see there).
             graph = alerts.graph_for(self.session)
             services: set[int] | None = None
             if not self.scope.group_keys:
@@ -368,6 +368,10 @@ class _GroupWriter:
         if not pending:
             return
         self.pending = _Pending()
+        if pending.incidents:
+            # Before any incident row is locked, as record_alert does: writers that take
+            # the lock and incident rows in different orders could deadlock.
+            alerts.lock_correlation(session)
         if pending.inserts:
             ids = self._insert_alerts([a.row for a in pending.inserts])
             for placed, alert_id in zip(pending.inserts, ids, strict=True):
@@ -378,12 +382,13 @@ class _GroupWriter:
                 row["data"] = {"alert_id": placed.alert_id, **row["data"]}
                 rows.append(row)
             session.execute(_INSERT_TIMELINE, rows)
+        # Rows are updated in id order, so concurrent writers lock them in the same order.
         if pending.bumps:
-            session.execute(_BUMP, list(pending.bumps.values()))
+            session.execute(_BUMP, [pending.bumps[i] for i in sorted(pending.bumps)])
         if pending.incidents:
             session.execute(_INCIDENT_SEEN, [
-                {"b_id": incident_id, "b_last": last, "b_now": utcnow()}
-                for incident_id, last in pending.incidents.items()])
+                {"b_id": incident_id, "b_last": pending.incidents[incident_id],
+                 "b_now": utcnow()} for incident_id in sorted(pending.incidents)])
         self.stale_orm = True
 
 
