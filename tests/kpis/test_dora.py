@@ -185,3 +185,14 @@ def test_bad_scope_and_window(scenario) -> None:
             dora_kpis(s, days=0)
         with pytest.raises(ValidationError, match="group_by"):
             dora_table(s, group_by="person")  # type: ignore[arg-type]
+
+
+def test_every_production_name_counts_in_any_case(db) -> None:
+    make_team(db, "ops")
+    make_service(db, "svc", owner="ops")
+    with db.session() as s:
+        for env in ("Production", "PROD", "live", "staging", "qa"):
+            deploy(s, "svc", t(20), {}, environment=env)
+        s.commit()
+    with db.session() as s:
+        assert dora_kpis(s, days=14, end=END)["deployments"] == 3

@@ -15,7 +15,6 @@ from sqlalchemy import Select, and_, case, exists, func, literal, select, tuple_
 from sqlalchemy.orm import Session
 
 from steward.catalog.models import Service, Team
-from steward.changes.deployments import production_environments
 from steward.changes.models import Deployment, DeploymentCommit
 from steward.errors import ValidationError
 from steward.incidents.models import Incident, IncidentService
@@ -74,9 +73,7 @@ class _Query:
                  group_by: GroupBy | None):
         self.session, self.win, self.scope = session, win, scope
         self.group_by = group_by
-        prod = production_environments()
-        self.environments = [e for e in session.scalars(
-            select(Deployment.environment).distinct()) if e.lower() in prod] or ["production"]
+        self.environments = sql.production_names(session)
 
     # -- the deployments of the window --------------------------------------
     def _group_cols(self, service_col: Any, team_col: Any) -> list[Any]:

@@ -19,7 +19,6 @@ from sqlalchemy import Select, and_, case, exists, func, literal, or_, select
 from sqlalchemy.orm import Session
 
 from steward.catalog.models import Service, Team
-from steward.changes.deployments import production_environments
 from steward.changes.models import Change, ChangeService, Deployment
 from steward.changes.records import OUTCOME_POINTS
 from steward.errors import ValidationError
@@ -226,9 +225,7 @@ class _Query:
         return out
 
     def _unauthorised(self) -> dict[tuple[Any, ...], int]:
-        prod = production_environments()
-        envs = [e for e in self.session.scalars(select(Deployment.environment).distinct())
-                if e.lower() in prod] or ["production"]
+        envs = sql.production_names(self.session)
         group = {"team": [Service.owner_team_id], "service": [Deployment.service_id]}.get(
             self.group_by or "", [])
         query = (select(*group, func.count()).select_from(Deployment)

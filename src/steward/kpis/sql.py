@@ -20,6 +20,8 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from steward.catalog.models import Service, Team
+from steward.changes.deployments import production_environments
+from steward.changes.models import Deployment
 from steward.errors import NotFound, ValidationError
 from steward.kpis import stats
 from steward.timeutil import as_utc, isoformat_z, utcnow
@@ -84,6 +86,22 @@ def scope(session: Session, team: str | None, service: str | None) -> Scope:
             raise NotFound(f"service {result.service!r} not found", field="service")
         result.service_id = service_id
     return result
+
+
+def production_names(session: Session) -> list[str]:
+    """The environment names in use that count as production (in any letter case).
+
+    Read with a loose index scan (one index probe per distinct name) rather than
+    ``SELECT DISTINCT``, which PostgreSQL answers by reading the whole index.
+    """
+    first = select(func.min(Deployment.environment).label("env")).cte("names", recursive=True)
+    following = (select(func.min(Deployment.environment))
+                 .where(Deployment.environment > first.c.env).scalar_subquery())
+    names = first.union_all(select(following).where(first.c.env.is_not(None)))
+    prod = production_environments()
+    found = [n for n in session.scalars(select(names.c.env).where(names.c.env.is_not(None)))
+             if n.lower() in prod]
+    return found or ["production"]
 
 
 def epoch(session: Session, column: Any) -> ColumnElement[float]:
