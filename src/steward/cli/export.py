@@ -6,11 +6,10 @@ import sys
 from pathlib import Path
 from typing import Annotated
 
-import httpx
 import typer
 
-from steward.cli.client import EXIT_ERROR, Client, TokenOption, UrlOption
-from steward.cli.common import console, fail
+from steward.cli.client import Client, TokenOption, UrlOption
+from steward.cli.common import console
 
 export_app = typer.Typer(help="Export data from a server.", no_args_is_help=True)
 
@@ -33,17 +32,7 @@ def export_kpis(
         params["days"] = days
     if end:
         params["end"] = end
-    client = Client(url, token)
-    try:
-        response = client.http.get("/api/v1/kpis/export", params=params)
-    except httpx.HTTPError as exc:
-        fail(f"cannot reach {client.http.base_url}: {exc}", EXIT_ERROR)
-    if response.status_code >= 400:
-        try:
-            message = response.json().get("error", response.text)
-        except ValueError:
-            message = response.text
-        fail(f"{response.status_code} {message}", EXIT_ERROR)
+    response = Client(url, token).send("GET", "/api/v1/kpis/export", params=params)
     if output is None:
         sys.stdout.write(response.text)
         return
