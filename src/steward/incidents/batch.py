@@ -91,6 +91,8 @@ class _OpenFacts(dict[int, _Facts]):
         super().__init__()
         self.by_service: dict[int, list[int]] = {}
         self.by_group: dict[str, list[int]] = {}
+        # (service id, group key) -> the incidents an alert with those could join
+        self.candidates: dict[tuple[int, str | None], list[int]] = {}
 
 
 # Events without a time are seen when processed, a little after the group was read.
@@ -222,13 +224,17 @@ class _GroupWriter:
         seen = as_utc(cmd.occurred_at) if cmd.occurred_at else utcnow()
         open_incidents, facts = self._open_incidents()
         graph = alerts.graph_for(self.session)
-        # Only the incidents that can match: same group key, or a service nearby.
-        candidates = {i for s in self._nearby(graph, service_id)
-                      for i in facts.by_service.get(s, ())}
-        if cmd.group_key:
-            candidates.update(facts.by_group.get(cmd.group_key, ()))
+        # Only the incidents that can match: same group key, or a service nearby. They
+        # change only when the incidents are read again (a fast join adds no service).
+        candidates = facts.candidates.get((service_id, cmd.group_key))
+        if candidates is None:
+            found = {i for s in self._nearby(graph, service_id)
+                     for i in facts.by_service.get(s, ())}
+            if cmd.group_key:
+                found.update(facts.by_group.get(cmd.group_key, ()))
+            candidates = facts.candidates[(service_id, cmd.group_key)] = sorted(found)
         placement = correlate.place_alert(graph, service_id, seen,
-                                          [open_incidents[i] for i in sorted(candidates)],
+                                          [open_incidents[i] for i in candidates],
                                           self.settings, group_key=cmd.group_key)
         if placement.incident_id is None:
             return None
