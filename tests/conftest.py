@@ -19,6 +19,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from steward import migrate
+from steward.catalog import graph
 from steward.config import Settings, normalise_database_url
 from steward.db import Database
 
@@ -87,6 +88,8 @@ def _reset_postgres(db: Database) -> None:
     with db.engine.begin() as conn:
         conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
     migrate.ensure_seed_rows(db)
+    # The catalog revision starts again at 0, so a cached graph of the last test would match.
+    graph.clear_cache()
 
 
 BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]

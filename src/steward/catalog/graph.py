@@ -17,6 +17,12 @@ _cache: dict[str, tuple[int, Graph]] = {}
 _lock = threading.Lock()
 
 
+def clear_cache() -> None:
+    """Forget every cached graph (a database whose catalog revision went back to 0)."""
+    with _lock:
+        _cache.clear()
+
+
 def load_graph(session: Session) -> Graph:
     """The whole graph; rebuilt only when the catalog revision moved."""
     key = str(session.get_bind().url)
