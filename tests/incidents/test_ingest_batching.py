@@ -273,3 +273,65 @@ def test_alerts_of_no_integration_are_recorded_in_a_group_too(db, twins):
         stored["a"][0], stored["b"][0], stored["c"][0], stored["a"][0], stored["d"][0]]
     assert {k: c for k, (_id, c) in stored.items()} == {"a": 2, "b": 1, "c": 1, "d": 1}
     assert len({o.incident_id for o in first + second}) == 1
+
+
+def _stored(db, table: Any, ids: list[int]) -> list[tuple[Any, ...]]:  # type: ignore[no-untyped-def]
+    """The rows as the database holds them, every column as text, without the id."""
+    from sqlalchemy import String, cast
+
+    columns = [c for c in table.c if c.name != "id"]
+    with db.read_session() as session:
+        return [tuple(row) for row in session.execute(
+            select(*(cast(c, String) for c in columns)).where(table.c.id.in_(ids))
+            .order_by(table.c.id))]
+
+
+def test_bulk_inserts_store_what_the_orm_stores(db, twins):
+    """The hot path's INSERTs skip SQLAlchemy's bind processing: the stored text (times,
+    JSON) is still what the ORM's INSERT stores, for awkward values too."""
+    from datetime import UTC, timezone
+
+    from sqlalchemy import insert
+
+    from steward.incidents import bulk_rows
+
+    with db.session() as session:
+        service_id = session.scalars(select(Service.id).where(Service.name == "db1")).one()
+    reference(db, twins[1], [fire("seed", "db1", 0)])
+    with db.read_session() as session:
+        incident_id = session.scalars(select(Alert.incident_id)).one()
+    plus_two = timezone(timedelta(hours=2))
+    alerts, timeline = [], []
+    for n, seen in enumerate([START, START.replace(microsecond=123456),
+                              datetime(2026, 3, 1, 1, 30, tzinfo=plus_two)]):
+        labels = {"é": "ünï", "n": n, "nested": {"b": [1, 2.5, None, True]}}
+        alerts.append({
+            "integration_id": None, "service_id": service_id, "incident_id": incident_id,
+            "dedup_key": f"raw-{n}", "status": "firing", "severity": "warning",
+            "summary": "quote ' and \" and %s", "source": "generic", "labels": labels,
+            "details": {} if n else {"x": "y"}, "url": "", "group_key": None if n else "g",
+            "first_seen": seen, "last_seen": seen.astimezone(UTC), "count": n + 1,
+            "resolved_at": None if n else seen, "created_at": seen})
+        timeline.append({"incident_id": incident_id, "at": seen, "kind": "alert",
+                         "actor": "", "text": "joined", "data": labels})
+    written = {}
+    for way in ("orm", "bulk"):
+        for table, rows in ((Alert.__table__, alerts), (TimelineEntry.__table__, timeline)):
+            with db.session() as session:
+                before = session.execute(select(func_max(table.c.id))).scalar() or 0
+                if way == "orm":
+                    session.execute(insert(table), [dict(r) for r in rows])
+                else:
+                    bulk_rows.insert_rows(session, table, [dict(r) for r in rows])
+            with db.read_session() as session:
+                ids = list(session.scalars(select(table.c.id).where(table.c.id > before)))
+            written[(way, table.name)] = _stored(db, table, ids)
+    for table in (Alert.__table__, TimelineEntry.__table__):
+        assert len(written[("bulk", table.name)]) == 3
+        assert written[("bulk", table.name)] == written[("orm", table.name)]
+
+
+def func_max(column: Any) -> Any:
+    from sqlalchemy import func
+
+    return func.max(column)

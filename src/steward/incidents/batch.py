@@ -44,7 +44,7 @@ from sqlalchemy.orm import Session
 
 from steward.auth.models import Integration
 from steward.catalog.impact import Graph
-from steward.incidents import alerts, correlate, settings
+from steward.incidents import alerts, bulk_rows, correlate, settings
 from steward.incidents.alerts import Outcome
 from steward.incidents.commands import RecordAlert
 from steward.incidents.models import (
@@ -357,7 +357,7 @@ class _GroupWriter:
         session = self.session
         if any(row["integration_id"] is None for row in rows):
             return list(session.execute(_INSERT_ALERTS_RETURNING, rows).scalars())
-        session.execute(_INSERT_ALERTS, rows)
+        bulk_rows.insert_rows(session, ALERTS, rows)
         keys: dict[int, list[str]] = {}
         for row in rows:
             keys.setdefault(row["integration_id"], []).append(row["dedup_key"])
@@ -387,7 +387,7 @@ class _GroupWriter:
             for placed, row in pending.timeline:
                 row["data"] = {"alert_id": placed.alert_id, **row["data"]}
                 rows.append(row)
-            session.execute(_INSERT_TIMELINE, rows)
+            bulk_rows.insert_rows(session, TIMELINE, rows)
         # Rows are updated in id order, so concurrent writers lock them in the same order.
         if pending.bumps:
             session.execute(_BUMP, [pending.bumps[i] for i in sorted(pending.bumps)])
@@ -408,9 +408,7 @@ _ACTIVE = select(*_ACTIVE_COLUMNS).where(
 _ACTIVE_NO_INTEGRATION = select(*_ACTIVE_COLUMNS).where(
     ALERTS.c.integration_id.is_(None),
     ALERTS.c.dedup_key.in_(bindparam("keys", expanding=True)), _NOT_RESOLVED)
-_INSERT_ALERTS = insert(ALERTS)
 _INSERT_ALERTS_RETURNING = insert(ALERTS).returning(ALERTS.c.id, sort_by_parameter_order=True)
-_INSERT_TIMELINE = insert(TIMELINE)
 _OPEN = (
     select(INCIDENTS.c.id, INCIDENTS.c.status, INCIDENTS.c.urgency,
            INCIDENTS.c.urgency_overridden, INCIDENTS.c.last_alert_at, INCIDENTS.c.started_at,
