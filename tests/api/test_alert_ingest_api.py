@@ -168,3 +168,37 @@ def test_generic_alerts_single_batch_and_topology(setup, db):
     user_token = make_user(db, "u", role="admin")
     assert client.post("/api/v1/alerts", headers=bearer(user_token), json={
         "dedup_key": "x", "status": "firing"}).status_code == 401
+
+
+def test_generic_alerts_in_chunks_refusals_and_a_revoked_key(setup, db):
+    """The hot route reads a body sent in pieces, answers refusals as before (nothing
+    stored), and stops taking a key as soon as it is revoked."""
+    from steward.auth.integrations import revoke_integration
+
+    client = setup
+    with db.session() as session:
+        integration, token = create_integration(session, SYSTEM, "generic",
+                                                service="core-db")
+    body = json.dumps([{"dedup_key": f"chunk-{i}", "status": "firing",
+                        "summary": "in pieces"} for i in range(3)]).encode()
+    parts = [body[:7], body[7:40], body[40:]]
+    answer = client.post("/api/v1/alerts", content=iter(parts),
+                         headers={**bearer(token), "Content-Type": "application/json"})
+    assert answer.status_code == 202, answer.text
+    assert [r["created"] for r in answer.json()["results"]] == [True, True, True]
+    assert counts(db)[0] == 3
+    as_text = client.post("/api/v1/alerts", content=body,
+                          headers={**bearer(token), "Content-Type": "text/plain"})
+    assert as_text.status_code == 422  # not declared JSON: not parsed, as FastAPI does
+    empty = client.post("/api/v1/alerts", content=b"",
+                        headers={**bearer(token), "Content-Type": "application/json"})
+    assert empty.status_code == 422 and empty.json()["field"] == "body"
+    no_key = client.post("/api/v1/alerts", content=body,
+                         headers={"Content-Type": "application/json"})
+    assert no_key.status_code == 401
+    with db.session() as session:
+        revoke_integration(session, SYSTEM, integration.id)
+    revoked = client.post("/api/v1/alerts", headers=bearer(token), json={
+        "dedup_key": "after-revoke", "status": "firing"})
+    assert revoked.status_code == 401
+    assert counts(db)[0] == 3

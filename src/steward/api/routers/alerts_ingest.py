@@ -220,6 +220,80 @@ async def post_alerts(request: Request) -> Response:
         generic_alert.to_command(item) for item in items]))
 
 
+class FastAlerts:
+    """POST /api/v1/alerts without the framework's routing, dependencies and middleware.
+
+    ASGI middleware in front of the application (inside the body size limit): a request
+    that is JSON, validates and is recorded is answered here, 202, after its commit, as
+    :func:`post_alerts` answers it. Anything else (not JSON, invalid, a refused key or
+    service, a lost race on a unique key) goes on to :func:`post_alerts` with the body
+    it sent, which gives the usual answer; nothing was written for it here. The route
+    stays the one described in the OpenAPI document."""
+
+    PATH = "/api/v1/alerts"
+
+    def __init__(self, app: Any):
+        self.app = app
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if (scope["type"] != "http" or scope["path"] != self.PATH
+                or scope["method"] != "POST"):
+            await self.app(scope, receive, send)
+            return
+        key, json_type = None, False
+        for name, value in scope["headers"]:
+            if name == b"authorization":
+                scheme, _, token = value.decode("latin-1").partition(" ")
+                if scheme.lower() == "bearer" and token.strip():
+                    key = token.strip()
+            elif name == b"content-type":
+                json_type = _is_json(value.decode("latin-1"))
+        chunks, message = [], await receive()
+        while message["type"] == "http.request":
+            chunks.append(message.get("body", b""))
+            if not message.get("more_body", False):
+                break
+            message = await receive()
+        else:  # the client went away: let the application see it
+            await self.app(scope, _replay(b"".join(chunks), receive, message), send)
+            return
+        raw = b"".join(chunks)
+        answer = await self._record(scope, raw, key) if json_type and raw else None
+        if answer is None:
+            await self.app(scope, _replay(raw, receive, None), send)
+            return
+        await send({"type": "http.response.start", "status": 202, "headers": [
+            (b"content-type", b"application/json"),
+            (b"content-length", str(len(answer)).encode())]})
+        await send({"type": "http.response.body", "body": answer})
+
+    async def _record(self, scope: dict[str, Any], raw: bytes, key: str | None) -> bytes | None:
+        try:
+            body = ALERTS_BODY.validate_json(raw)
+            items = body if isinstance(body, list) else [body]
+            commands = [generic_alert.to_command(item) for item in items]
+            writer = alert_writer(Request(scope))
+            results = await writer.submit_async((key, (), commands))
+        except Exception:  # noqa: BLE001 - the route answers it, with its usual error
+            return None
+        return orjson.dumps({"status": "accepted", "alerts": len(results), "results": results})
+
+
+def _replay(body: bytes, receive: Any, last: dict[str, Any] | None) -> Any:
+    """A ``receive`` handing the body already read (and the message that ended it, if it
+    was not the body's end), then what the client sends next."""
+    pending = [{"type": "http.request", "body": body, "more_body": last is not None}]
+    if last is not None:
+        pending.append(last)
+
+    async def replayed() -> dict[str, Any]:
+        if pending:
+            return pending.pop(0)
+        return await receive()  # type: ignore[no-any-return]
+
+    return replayed
+
+
 def cdevents_incident(request: Request, key: str | None, headers: dict[str, str],
                       payload: Any) -> Response:
     """CDEvents incident.detected / incident.resolved, called by /ingest/cdevents."""
