@@ -297,7 +297,7 @@ def main() -> int:
                         help="print the slowest SQL statements of each query and their plans")
     args = parser.parse_args()
     backend = "PostgreSQL" if args.postgres else "SQLite"
-    from steward.kpis.dora import dora_kpis
+    from steward.kpis.dora_queries import dora_kpis
     from steward.kpis.itsm import itsm_kpis
 
     with tempfile.TemporaryDirectory() as tmp:

@@ -38,7 +38,7 @@ from steward.incidents.lifecycle import confirm_cause, declare
 from steward.incidents.models import Incident
 from steward.incidents.views import suspects_for
 from steward.ingest.generic_deployment import parse_deployment, to_command
-from steward.kpis.dora import dora_kpis
+from steward.kpis.dora_queries import dora_kpis
 from steward.kpis.lineage import previous_successful, shipments
 
 CASES = ("dora", "devlake_e2e")

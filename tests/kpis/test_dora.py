@@ -26,7 +26,7 @@ from steward.catalog.models import Service, Team
 from steward.changes.models import Deployment, DeploymentCommit
 from steward.errors import NotFound, ValidationError
 from steward.incidents.models import Incident, IncidentService
-from steward.kpis.dora import dora_kpis, dora_table
+from steward.kpis.dora_queries import dora_kpis, dora_table
 
 END = datetime(2026, 3, 30, tzinfo=UTC)
 

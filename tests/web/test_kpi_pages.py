@@ -16,7 +16,7 @@ from steward.catalog.models import Service
 from steward.demo.kpi_history import SLOS
 from steward.demo.organisation import TEAMS
 from steward.demo.seed import seed_demo
-from steward.kpis.dora import dora_kpis
+from steward.kpis.dora_queries import dora_kpis
 from steward.kpis.goals import list_goals
 from steward.kpis.itsm import itsm_kpis
 from steward.kpis.slo import list_slos

@@ -67,7 +67,7 @@ def kpi_rows(session: Session, table: str, *, group_by: str = "team", days: int 
     if group_by not in ("team", "service"):
         raise ValidationError("group_by: expected team or service", field="group_by")
     if table == "dora":
-        from steward.kpis.dora import dora_table
+        from steward.kpis.dora_queries import dora_table
 
         return dora_table(session, group_by=group_by, days=days or 28,  # type: ignore[arg-type]
                           end=end)

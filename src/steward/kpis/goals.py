@@ -165,7 +165,7 @@ def list_goals(session: Session) -> list[Goal]:
 
 def _kpis(session: Session, found: GoalMetric, *, days: int, end: datetime) -> dict[str, Any]:
     if found.source == "dora":
-        from steward.kpis.dora import dora_kpis
+        from steward.kpis.dora_queries import dora_kpis
 
         return dora_kpis(session, days=days, end=end)
     from steward.kpis.itsm import itsm_kpis
@@ -176,7 +176,7 @@ def _kpis(session: Session, found: GoalMetric, *, days: int, end: datetime) -> d
 def _table(session: Session, found: GoalMetric, *, days: int,
            end: datetime) -> list[dict[str, Any]]:
     if found.source == "dora":
-        from steward.kpis.dora import dora_table
+        from steward.kpis.dora_queries import dora_table
 
         return dora_table(session, group_by="team", days=days, end=end)
     from steward.kpis.itsm import itsm_table

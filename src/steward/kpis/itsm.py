@@ -12,7 +12,7 @@ passed, and is left out until then.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from sqlalchemy import Select, and_, case, exists, func, literal, or_, select
@@ -28,6 +28,7 @@ from steward.incidents.priority import PRIORITIES
 from steward.kpis import sql, stats
 from steward.kpis.sql import Scope, Window
 from steward.problems.models import Problem
+from steward.timeutil import isoformat_z
 
 GroupBy = Literal["team", "service"]
 SUCCESSFUL = ("successful", "successful_with_issues")
@@ -65,15 +66,41 @@ def itsm_table(session: Session, *, group_by: GroupBy, days: int = 90,
     return out
 
 
+def weekly_mttr(session: Session, *, team: str | None = None, weeks: int,
+                end: datetime | None = None) -> list[dict[str, Any]]:
+    """Median MTTR of the incidents opened in each week before ``end``, oldest first.
+
+    The ITSM definition (start to resolved, over incidents opened in the
+    period), one grouped query for all the weeks.
+    """
+    win = sql.window(max(weeks, 1) * 7, end)
+    scope = sql.scope(session, team, None)
+    seconds = (sql.epoch(session, Incident.resolved_at)
+               - sql.epoch(session, Incident.started_at))
+    query = select(sql.week_index(session, Incident.started_at, win).label("w"),
+                   seconds.label("v")).where(
+        Incident.started_at >= win.start, Incident.started_at < win.end,
+        Incident.resolved_at.is_not(None), seconds >= 0)
+    if scope.team_id is not None:
+        query = query.where(Incident.owner_team_id == scope.team_id)
+    found = sql.percentile_rows(session, query, 1, ps=(0.5,))
+    series = []
+    for w in reversed(range(weeks)):
+        entry = found.get((w,))
+        series.append({"week_start": isoformat_z(win.end - timedelta(days=7 * (w + 1))),
+                       "mttr_hours_median": stats.hours(entry[0.5]) if entry else None})
+    return series
+
+
 def _incidents_empty() -> dict[str, Any]:
-    return {"incidents": 0, "mtta_hours": sql.hours_summary(None),
-            "mttr_hours": sql.hours_summary(None), "sla_compliance": None,
+    return {"incidents": 0, "mtta_hours": stats.hours_summary(None),
+            "mttr_hours": stats.hours_summary(None), "sla_compliance": None,
             "reopen_rate": None, "by_priority": {}, "by_status": {}}
 
 
 def _changes_empty() -> dict[str, Any]:
     return {"total": 0, "closed": 0, "success_rate": None, "score": 0,
-            "auto_approval_rate": None, "approval_wait_hours": sql.hours_summary(None),
+            "auto_approval_rate": None, "approval_wait_hours": stats.hours_summary(None),
             "emergency_share": None, "unauthorised": 0}
 
 
@@ -156,12 +183,12 @@ class _Query:
                 p = entry["prio"][prio]
                 by_priority[prio] = {
                     "incidents": p["n"],
-                    "mtta_hours": sql.hours_summary(ack_p.get((*key, prio))),
-                    "mttr_hours": sql.hours_summary(res_p.get((*key, prio))),
+                    "mtta_hours": stats.hours_summary(ack_p.get((*key, prio))),
+                    "mttr_hours": stats.hours_summary(res_p.get((*key, prio))),
                     "sla_compliance": stats.ratio(p["made"], p["known"])}
             out[key] = {"incidents": entry["n"],
-                        "mtta_hours": sql.hours_summary(ack.get(key)),
-                        "mttr_hours": sql.hours_summary(res.get(key)),
+                        "mtta_hours": stats.hours_summary(ack.get(key)),
+                        "mttr_hours": stats.hours_summary(res.get(key)),
                         "sla_compliance": stats.ratio(entry["made"], entry["known"]),
                         "reopen_rate": stats.ratio(entry["reopened"], entry["n"]),
                         "by_priority": by_priority,
@@ -217,7 +244,7 @@ class _Query:
             out[key] = {"total": total, "closed": n_closed,
                         "success_rate": stats.ratio(ok, n_closed), "score": score,
                         "auto_approval_rate": stats.ratio(auto, total),
-                        "approval_wait_hours": sql.hours_summary(wait.get(key)),
+                        "approval_wait_hours": stats.hours_summary(wait.get(key)),
                         "emergency_share": stats.ratio(emergency, total),
                         "unauthorised": unauthorised.pop(key, 0)}
         for key, count in unauthorised.items():

@@ -99,7 +99,7 @@ def _scoped(org: Row, teams: list[dict[str, Any]], services: list[dict[str, Any]
 def build_families(session: Session, *, dora_days: int = 28,
                    itsm_days: int = 90) -> list[Metric]:
     """The metric families from the current KPIs (one computation)."""
-    from steward.kpis.dora import dora_kpis, dora_table
+    from steward.kpis.dora_queries import dora_kpis, dora_table
     from steward.kpis.itsm import itsm_kpis, itsm_table
 
     dora = _scoped(dora_kpis(session, days=dora_days),

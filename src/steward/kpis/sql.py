@@ -181,14 +181,3 @@ def _native_percentiles(session: Session, keys: list[Any], value: Any,
             "n": n, "mean": float(row[len(keys) + 1]),
             **{p: float(v) for p, v in zip(ps, values, strict=True)}}
     return out
-
-
-def hours_summary(found: dict[str, Any] | None, ps: Sequence[float] = (0.5, 0.9),
-                  mean: bool = True) -> dict[str, float | None]:
-    """{"median", "p90", "mean"} in hours from a ``percentile_rows`` entry."""
-    names = {0.5: "median", 0.9: "p90"}
-    out: dict[str, float | None] = {names[p]: stats.hours(found.get(p)) if found else None
-                                    for p in ps}
-    if mean:
-        out["mean"] = stats.hours(found.get("mean")) if found else None
-    return out

@@ -1,4 +1,4 @@
-"""Pure arithmetic shared by the KPI queries: percentiles, summaries, DORA tiers.
+"""Pure arithmetic shared by the KPI queries: percentiles and summaries.
 
 The database hands back only the rows around each percentile's position (see
 ``kpis.sql.percentile_rows``); interpolating between them here gives exactly
@@ -9,9 +9,9 @@ linearly interpolated between its neighbours.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
-TIERS = ("elite", "high", "medium", "low")
 HOUR = 3600.0
 
 
@@ -42,54 +42,12 @@ def ratio(part: int, whole: int) -> float | None:
     return None if not whole else round(part / whole, 4)
 
 
-def frequency_tier(deploy_days_per_week: float | None, deploy_days: int,
-                   days: int) -> str | None:
-    """Elite: >= 5 deploy days a week; high: >= 1 a week; medium: >= 1 a month.
-
-    The weekly median decides elite and high. Medium asks for at least one
-    deploy day per 30 days of the window, so a team deploying every other
-    week (median 0 or 1 depending on the weeks) is not called low.
-    """
-    if days <= 0:
-        return None
-    if deploy_days_per_week is not None and deploy_days_per_week >= 5:
-        return "elite"
-    if deploy_days_per_week is not None and deploy_days_per_week >= 1:
-        return "high"
-    if deploy_days * 30 / days >= 1:
-        return "medium"
-    return "low"
-
-
-def lead_time_tier(median_hours: float | None) -> str | None:
-    return _below(median_hours, (24, 24 * 7, 24 * 30))
-
-
-def recovery_tier(median_hours: float | None) -> str | None:
-    return _below(median_hours, (1, 24, 24 * 7))
-
-
-def failure_rate_tier(rate: float | None) -> str | None:
-    if rate is None:
-        return None
-    for tier, limit in zip(TIERS, (0.05, 0.10, 0.15), strict=False):
-        if rate <= limit + 1e-12:
-            return tier
-    return "low"
-
-
-def _below(value: float | None, limits: tuple[float, float, float]) -> str | None:
-    if value is None:
-        return None
-    for tier, limit in zip(TIERS, limits, strict=False):
-        if value < limit:
-            return tier
-    return "low"
-
-
-def overall_tier(tiers: Iterable[str | None]) -> str | None:
-    """The lowest tier among the metrics that have data; None when none has."""
-    known = [t for t in tiers if t is not None]
-    if not known:
-        return None
-    return max(known, key=TIERS.index)
+def hours_summary(found: Mapping[Any, Any] | None, ps: Sequence[float] = (0.5, 0.9),
+                  mean: bool = True) -> dict[str, float | None]:
+    """{"median", "p90", "mean"} in hours from one group of ``sql.percentile_rows``."""
+    names = {0.5: "median", 0.9: "p90"}
+    out: dict[str, float | None] = {names[p]: hours(found.get(p)) if found else None
+                                    for p in ps}
+    if mean:
+        out["mean"] = hours(found.get("mean")) if found else None
+    return out

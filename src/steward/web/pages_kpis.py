@@ -9,24 +9,22 @@ Teams and services only: nothing here is per person.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Request
 from pydantic import ValidationError as PydanticError
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 from starlette.responses import RedirectResponse, Response
 
 from steward.api.deps import database
 from steward.errors import StewardError, ValidationError
-from steward.incidents.models import Incident
 from steward.incidents.priority import PRIORITIES
-from steward.kpis import goal_metrics, goals, sql, stats
-from steward.kpis.dora import dora_kpis, dora_table
-from steward.kpis.itsm import itsm_kpis
+from steward.kpis import goal_metrics, goals
+from steward.kpis.dora_queries import dora_kpis, dora_table
+from steward.kpis.itsm import itsm_kpis, weekly_mttr
 from steward.kpis.sql import MAX_DAYS
 from steward.timeutil import parse_timestamp, utcnow
 from steward.web.changes_view import form_values, problem
@@ -66,23 +64,8 @@ def _label(iso: str) -> str:
 
 def _weekly_mttr(session: Session, team: str | None, end: datetime,
                  weeks: int) -> list[tuple[str, float | None]]:
-    """MTTR (median, start to resolved) of the incidents opened in each week of the window,
-    oldest week first: the ITSM definition, in one grouped query."""
-    win = sql.window(max(weeks, 1) * 7, end)
-    seconds = sql.epoch(session, Incident.resolved_at) - sql.epoch(session, Incident.started_at)
-    query = select(sql.week_index(session, Incident.started_at, win).label("w"),
-                   seconds.label("v")).where(
-        Incident.started_at >= win.start, Incident.started_at < win.end,
-        Incident.resolved_at.is_not(None), seconds >= 0)
-    if team is not None:
-        query = query.where(Incident.owner_team_id == sql.scope(session, team, None).team_id)
-    found = sql.percentile_rows(session, query, 1, ps=(0.5,))
-    points = []
-    for w in reversed(range(weeks)):
-        entry = found.get((w,))
-        points.append((_label((end - timedelta(days=7 * (w + 1))).isoformat()),
-                       stats.hours(entry[0.5]) if entry else None))
-    return points
+    return [(_label(w["week_start"]), w["mttr_hours_median"])
+            for w in weekly_mttr(session, team=team, weeks=weeks, end=end)]
 
 
 def _charts(session: Session, team: str | None, dora: dict[str, Any],

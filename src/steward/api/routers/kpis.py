@@ -7,7 +7,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 
 from steward.api.deps import CurrentActor, database
-from steward.kpis import dora, itsm
+from steward.kpis import dora_queries as dora
+from steward.kpis import itsm
 from steward.kpis.sql import MAX_DAYS
 from steward.timeutil import parse_timestamp
 
