@@ -7,13 +7,11 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 from pydantic import ValidationError as PydanticError
-from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 from starlette.responses import RedirectResponse, Response
 
 from steward.api.deps import database
-from steward.api.errors import describe_validation_errors
 from steward.catalog import service as catalog
 from steward.catalog.models import Service
 from steward.errors import NotFound, StewardError, ValidationError
@@ -22,6 +20,7 @@ from steward.kpis import slo as slos
 from steward.kpis.models import Slo
 from steward.kpis.slo_schemas import SloCreate, SloUpdate
 from steward.kpis.slo_status import SloStatus, burndown, status_of
+from steward.web.changes_view import form_values, problem
 from steward.web.guard import (
     Viewer,
     WebRoute,
@@ -65,14 +64,6 @@ def view(slo: Slo, status: SloStatus, service: str, team: str | None) -> dict[st
                    "describe": r.describe(), "firing": r.name in firing} for r in burn.RULES],
         "firing": sorted(firing),
     }
-
-
-def _problem(exc: Exception) -> tuple[str, int]:
-    if isinstance(exc, PydanticError):
-        summary, _field, _details = describe_validation_errors(list(exc.errors()))  # type: ignore[arg-type]
-        return summary, 422
-    assert isinstance(exc, StewardError)
-    return exc.message, exc.status_code
 
 
 def _number(form: FormData, name: str, kind: type) -> Any:
@@ -153,7 +144,7 @@ def slo_page(request: Request, slo_id: int) -> Response:
 
 @router.post("/slos/{slo_id}/edit")
 def slo_edit(request: Request, slo_id: int, form: Form) -> Response:
-    values = {k: str(v) for k, v in form.items() if k != "csrf_token"}
+    values = form_values(form)
     try:
         with database(request).session() as session:
             viewer = require_viewer(request, session)
@@ -162,7 +153,7 @@ def slo_edit(request: Request, slo_id: int, form: Form) -> Response:
     except NotFound as exc:
         raise page_error_from(exc) from exc
     except (StewardError, PydanticError) as exc:
-        message, status = _problem(exc)
+        message, status = problem(exc)
         with database(request).read_session() as session:
             viewer = require_viewer(request, session)
             return _detail(request, session, viewer, slo_id, error=message, status=status,
@@ -204,7 +195,7 @@ def slo_new(request: Request, name: str) -> Response:
 
 @router.post("/services/{name}/slos")
 def slo_create(request: Request, name: str, form: Form) -> Response:
-    values = {k: str(v) for k, v in form.items() if k != "csrf_token"}
+    values = form_values(form)
     try:
         with database(request).session() as session:
             viewer = require_viewer(request, session)
@@ -214,7 +205,7 @@ def slo_create(request: Request, name: str, form: Form) -> Response:
     except NotFound as exc:
         raise page_error_from(exc) from exc
     except (StewardError, PydanticError) as exc:
-        message, status = _problem(exc)
+        message, status = problem(exc)
         with database(request).read_session() as session:
             viewer = require_viewer(request, session)
             return _new_form(request, session, viewer, name, error=message, status=status,
@@ -230,7 +221,7 @@ def slos_for_service(request: Request, service: str) -> list[dict[str, Any]]:
             names = slos.service_names(session, [s.service_id for s in rows])
             return [view(s, status_of(session, s), *names.get(s.service_id, (service, None)))
                     for s in rows]
-    except (SQLAlchemyError, StewardError):  # the service page must render even so
+    except StewardError:  # the service page must render even so
         return []
 
 
