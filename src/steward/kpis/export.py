@@ -17,6 +17,9 @@ from typing import Any, Literal
 from sqlalchemy.orm import Session
 
 from steward.errors import ValidationError
+from steward.kpis import goals
+from steward.kpis.dora_queries import dora_table
+from steward.kpis.itsm import itsm_table
 
 TABLES = ("dora", "itsm", "goals")
 FORMATS = ("csv", "json")
@@ -67,13 +70,9 @@ def kpi_rows(session: Session, table: str, *, group_by: str = "team", days: int 
     if group_by not in ("team", "service"):
         raise ValidationError("group_by: expected team or service", field="group_by")
     if table == "dora":
-        from steward.kpis.dora_queries import dora_table
-
         return dora_table(session, group_by=group_by, days=days or 28,  # type: ignore[arg-type]
                           end=end)
     if table == "itsm":
-        from steward.kpis.itsm import itsm_table
-
         return itsm_table(session, group_by=group_by, days=days or 90,  # type: ignore[arg-type]
                           end=end)
     return goal_rows(session, now=end)
@@ -81,8 +80,6 @@ def kpi_rows(session: Session, table: str, *, group_by: str = "team", days: int 
 
 def goal_rows(session: Session, *, now: datetime | None = None) -> list[dict[str, Any]]:
     """One row per goal for the organisation, then one per goal and team."""
-    from steward.kpis import goals
-
     rows = []
     for goal in goals.list_goals(session):
         progress = goals.goal_progress(session, goal, now=now, weekly=False)

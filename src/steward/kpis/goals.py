@@ -21,7 +21,9 @@ from steward.audit import service as audit
 from steward.auth.actor import Actor
 from steward.errors import Conflict, NotFound, ValidationError
 from steward.kpis import goal_metrics
+from steward.kpis.dora_queries import dora_kpis, dora_table
 from steward.kpis.goal_metrics import METRICS, GoalMetric
+from steward.kpis.itsm import itsm_kpis, itsm_table
 from steward.kpis.models import Goal
 from steward.timeutil import isoformat_z, parse_timestamp, utcnow
 
@@ -165,22 +167,14 @@ def list_goals(session: Session) -> list[Goal]:
 
 def _kpis(session: Session, found: GoalMetric, *, days: int, end: datetime) -> dict[str, Any]:
     if found.source == "dora":
-        from steward.kpis.dora_queries import dora_kpis
-
         return dora_kpis(session, days=days, end=end)
-    from steward.kpis.itsm import itsm_kpis
-
     return itsm_kpis(session, days=days, end=end)
 
 
 def _table(session: Session, found: GoalMetric, *, days: int,
            end: datetime) -> list[dict[str, Any]]:
     if found.source == "dora":
-        from steward.kpis.dora_queries import dora_table
-
         return dora_table(session, group_by="team", days=days, end=end)
-    from steward.kpis.itsm import itsm_table
-
     return itsm_table(session, group_by="team", days=days, end=end)
 
 

@@ -26,6 +26,8 @@ from steward.catalog.models import Team
 from steward.db import Database
 from steward.incidents.models import OPEN_STATES, Incident
 from steward.incidents.priority import PRIORITIES
+from steward.kpis.dora_queries import dora_kpis, dora_table
+from steward.kpis.itsm import itsm_kpis, itsm_table
 
 Row = Mapping[str, Any]
 Scoped = list[tuple[dict[str, str], Row]]  # (labels, KPI answer or table row)
@@ -99,8 +101,6 @@ def _scoped(org: Row, teams: list[dict[str, Any]], services: list[dict[str, Any]
 def build_families(session: Session, *, dora_days: int = 28,
                    itsm_days: int = 90) -> list[Metric]:
     """The metric families from the current KPIs (one computation)."""
-    from steward.kpis.dora_queries import dora_kpis, dora_table
-    from steward.kpis.itsm import itsm_kpis, itsm_table
 
     dora = _scoped(dora_kpis(session, days=dora_days),
                    dora_table(session, group_by="team", days=dora_days),
