@@ -293,7 +293,7 @@ def test_bulk_inserts_store_what_the_orm_stores(db, twins):
 
     from sqlalchemy import insert
 
-    from steward.incidents import bulk_rows
+    from steward import driver_sql
 
     with db.session() as session:
         service_id = session.scalars(select(Service.id).where(Service.name == "db1")).one()
@@ -322,7 +322,7 @@ def test_bulk_inserts_store_what_the_orm_stores(db, twins):
                 if way == "orm":
                     session.execute(insert(table), [dict(r) for r in rows])
                 else:
-                    bulk_rows.insert_rows(session, table, [dict(r) for r in rows])
+                    driver_sql.insert_rows(session, table, [dict(r) for r in rows])
             with db.read_session() as session:
                 ids = list(session.scalars(select(table.c.id).where(table.c.id > before)))
             written[(way, table.name)] = _stored(db, table, ids)

@@ -23,10 +23,12 @@ def clear_cache() -> None:
         _cache.clear()
 
 
-def load_graph(session: Session) -> Graph:
-    """The whole graph; rebuilt only when the catalog revision moved."""
+def load_graph(session: Session, *, revision: int | None = None) -> Graph:
+    """The whole graph; rebuilt only when the catalog revision (read here unless given,
+    in the caller's transaction) moved."""
     key = str(session.get_bind().url)
-    revision = catalog_revision(session)
+    if revision is None:
+        revision = catalog_revision(session)
     with _lock:
         cached = _cache.get(key)
         if cached and cached[0] == revision:

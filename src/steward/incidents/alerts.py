@@ -221,9 +221,12 @@ def lock_correlation(session: Session) -> None:
         forget_open_incidents(session)
 
 
+GRAPH = "steward.graph"
+
+
 def graph_for(session: Session):  # type: ignore[no-untyped-def]
     """The dependency graph, looked up once per transaction."""
-    graph = session.info.get("steward.graph")
+    graph = session.info.get(GRAPH)
     if graph is None:
-        graph = session.info["steward.graph"] = load_graph(session)
+        graph = session.info[GRAPH] = load_graph(session)
     return graph

@@ -29,26 +29,18 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import (
-    JSON,
-    String,
-    bindparam,
-    case,
-    func,
-    insert,
-    literal_column,
-    select,
-)
-from sqlalchemy import update as sql_update
+from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
+from steward.auth.integrations import KeyHolder
 from steward.auth.models import Integration
+from steward.catalog.graph import load_graph
 from steward.catalog.impact import Graph
-from steward.incidents import alerts, bulk_rows, correlate, settings
+from steward.driver_sql import Driver
+from steward.incidents import alerts, correlate, hot_sql, settings
 from steward.incidents.alerts import Outcome
 from steward.incidents.commands import RecordAlert
 from steward.incidents.models import (
-    OPEN_STATES,
     Alert,
     Incident,
     IncidentService,
@@ -59,9 +51,7 @@ from steward.incidents.routing import Prepared
 from steward.timeutil import as_utc, utcnow
 
 ALERTS = Alert.__table__
-INCIDENTS = Incident.__table__
 TIMELINE = TimelineEntry.__table__
-SERVICE_LINKS = IncidentService.__table__
 
 
 @dataclass
@@ -120,7 +110,7 @@ class _Scope:
 class _Pending:
     inserts: list[_Active] = field(default_factory=list)
     timeline: list[tuple[_Active, dict[str, Any]]] = field(default_factory=list)
-    bumps: dict[int, dict[str, Any]] = field(default_factory=dict)  # alert id -> UPDATE values
+    bumps: dict[int, list[Any]] = field(default_factory=dict)  # alert id -> hot_sql.bump_alerts row
     incidents: dict[int, datetime] = field(default_factory=dict)  # id -> new last_alert_at
 
     def __bool__(self) -> bool:
@@ -166,6 +156,7 @@ class _Result:
 class _GroupWriter:
     def __init__(self, session: Session):
         self.session = session
+        self.driver = Driver(session)
         self.active: dict[tuple[int | None, str], _Active | None] = {}
         self.pending = _Pending()
         self.stale_orm = False  # Core wrote rows the session may hold as objects
@@ -177,7 +168,7 @@ class _GroupWriter:
 
     # -- one event ------------------------------------------------------------------------
 
-    def record(self, integration: Integration | None, cmd: RecordAlert,
+    def record(self, integration: Integration | KeyHolder | None, cmd: RecordAlert,
                service: tuple[int, str]) -> _Result:
         iid = integration.id if integration is not None else None
         key = (iid, cmd.dedup_key)
@@ -207,15 +198,14 @@ class _GroupWriter:
             return
         assert active.alert_id is not None
         bump = self.pending.bumps.get(active.alert_id)
-        if bump is None:
-            bump = self.pending.bumps[active.alert_id] = {
-                "b_id": active.alert_id, "b_n": 0, "b_seen": seen, "b_summary": None,
-                "b_severity": cmd.severity, "b_labels": None}
-        bump["b_n"] += 1
-        bump["b_seen"] = max(bump["b_seen"], seen)
-        bump["b_summary"] = summary or bump["b_summary"]
-        bump["b_severity"] = cmd.severity
-        bump["b_labels"] = dict(cmd.labels) or bump["b_labels"]
+        if bump is None:  # id, repeats, last seen, summary, severity, labels
+            bump = self.pending.bumps[active.alert_id] = [active.alert_id, 0, seen, None,
+                                                          cmd.severity, None]
+        bump[1] += 1
+        bump[2] = max(bump[2], seen)
+        bump[3] = summary or bump[3]
+        bump[4] = cmd.severity
+        bump[5] = dict(cmd.labels) or bump[5]
 
     def _fast_new(self, iid: int | None, cmd: RecordAlert,
                   service: tuple[int, str]) -> _Active | None:
@@ -223,7 +213,7 @@ class _GroupWriter:
         service_id, service_name = service
         seen = as_utc(cmd.occurred_at) if cmd.occurred_at else utcnow()
         open_incidents, facts = self._open_incidents()
-        graph = alerts.graph_for(self.session)
+        graph = self._graph()
         # Only the incidents that can match: same group key, or a service nearby. They
         # change only when the incidents are read again (a fast join adds no service).
         candidates = facts.candidates.get((service_id, cmd.group_key))
@@ -268,10 +258,12 @@ class _GroupWriter:
             started_at=incident.started_at, group_keys=incident.group_keys)
         return placed
 
-    def _reference(self, integration: Integration | None, cmd: RecordAlert,
+    def _reference(self, integration: Integration | KeyHolder | None, cmd: RecordAlert,
                    key: tuple[int | None, str]) -> _Result:
         """The ORM path, after flushing what is pending so it sees every earlier event."""
         self.flush()
+        if isinstance(integration, KeyHolder):
+            integration = self.session.get(Integration, integration.id)
         if self.stale_orm:
             for obj in list(self.session.identity_map.values()):
                 if isinstance(obj, (Alert, Incident, IncidentService)):
@@ -312,9 +304,7 @@ class _GroupWriter:
     def _load_active(self, iid: int | None, keys: list[str]) -> None:
         for key in keys:
             self.active[(iid, key)] = None
-        query = _ACTIVE_NO_INTEGRATION if iid is None else _ACTIVE
-        for alert_id, key, incident_id in self.session.execute(query, {"iid": iid,
-                                                                       "keys": keys}):
+        for alert_id, key, incident_id in hot_sql.active_alerts(self.driver, iid, keys):
             self.active[(iid, key)] = _Active(incident_id, alert_id=alert_id)
 
     def _open_incidents(self) -> tuple[dict[int, correlate.OpenIncident], _OpenFacts]:
@@ -325,7 +315,7 @@ class _GroupWriter:
             # No correlation lock to read: it keeps two writers from each opening an
             # incident for one group, and this path only joins incidents that already
             # hold the alert's service; ``flush`` takes it before writing (see there).
-            graph = alerts.graph_for(self.session)
+            graph = self._graph()
             services: set[int] | None = None
             if not self.scope.group_keys:
                 services = set()
@@ -333,9 +323,17 @@ class _GroupWriter:
                     services |= self._nearby(graph, service_id)
             window = max(self.settings.group_window, self.settings.topology_window)
             self.open, self.facts = _load_open(
-                self.session, services, self.scope.first - window - SLACK,
+                self.driver, services, self.scope.first - window - SLACK,
                 self.scope.last + window + SLACK)
         return self.open, self.facts
+
+    def _graph(self) -> Graph:
+        """The dependency graph, once per transaction (shared with the reference path)."""
+        graph: Graph | None = self.session.info.get(alerts.GRAPH)
+        if graph is None:
+            graph = self.session.info[alerts.GRAPH] = load_graph(
+                self.session, revision=hot_sql.catalog_revision(self.driver))
+        return graph
 
     def _nearby(self, graph: Graph, service_id: int) -> frozenset[int]:
         nearby = self.nearby.get(service_id)
@@ -357,15 +355,15 @@ class _GroupWriter:
         session = self.session
         if any(row["integration_id"] is None for row in rows):
             return list(session.execute(_INSERT_ALERTS_RETURNING, rows).scalars())
-        bulk_rows.insert_rows(session, ALERTS, rows)
+        self.driver.insert_rows(ALERTS, rows)
         keys: dict[int, list[str]] = {}
         for row in rows:
             keys.setdefault(row["integration_id"], []).append(row["dedup_key"])
         found: dict[tuple[int, str], int] = {}
         for iid, wanted in keys.items():
             for start in range(0, len(wanted), 500):
-                for alert_id, key, _incident in session.execute(
-                        _ACTIVE, {"iid": iid, "keys": wanted[start:start + 500]}):
+                for alert_id, key, _incident in hot_sql.active_alerts(
+                        self.driver, iid, wanted[start:start + 500]):
                     found[(iid, key)] = alert_id
         return [found[(row["integration_id"], row["dedup_key"])] for row in rows]
 
@@ -387,72 +385,23 @@ class _GroupWriter:
             for placed, row in pending.timeline:
                 row["data"] = {"alert_id": placed.alert_id, **row["data"]}
                 rows.append(row)
-            bulk_rows.insert_rows(session, TIMELINE, rows)
+            self.driver.insert_rows(TIMELINE, rows)
         # Rows are updated in id order, so concurrent writers lock them in the same order.
         if pending.bumps:
-            session.execute(_BUMP, [pending.bumps[i] for i in sorted(pending.bumps)])
+            hot_sql.bump_alerts(self.driver, [pending.bumps[i] for i in sorted(pending.bumps)])
         if pending.incidents:
-            session.execute(_INCIDENT_SEEN, [
-                {"b_id": incident_id, "b_last": pending.incidents[incident_id],
-                 "b_now": utcnow()} for incident_id in sorted(pending.incidents)])
+            hot_sql.touch_incidents(self.driver, pending.incidents, utcnow())
         self.stale_orm = True
 
 
-# Statements built once: building and keying a statement costs more than running it.
-_ACTIVE_COLUMNS = (ALERTS.c.id, ALERTS.c.dedup_key, ALERTS.c.incident_id)
-# The status is a literal, so SQLite can use the partial unique index uq_alerts_active_key.
-_NOT_RESOLVED = literal_column("status") != literal_column("'resolved'")
-_ACTIVE = select(*_ACTIVE_COLUMNS).where(
-    ALERTS.c.integration_id == bindparam("iid"),
-    ALERTS.c.dedup_key.in_(bindparam("keys", expanding=True)), _NOT_RESOLVED)
-_ACTIVE_NO_INTEGRATION = select(*_ACTIVE_COLUMNS).where(
-    ALERTS.c.integration_id.is_(None),
-    ALERTS.c.dedup_key.in_(bindparam("keys", expanding=True)), _NOT_RESOLVED)
 _INSERT_ALERTS_RETURNING = insert(ALERTS).returning(ALERTS.c.id, sort_by_parameter_order=True)
-_OPEN = (
-    select(INCIDENTS.c.id, INCIDENTS.c.status, INCIDENTS.c.urgency,
-           INCIDENTS.c.urgency_overridden, INCIDENTS.c.last_alert_at, INCIDENTS.c.started_at,
-           INCIDENTS.c.group_keys, SERVICE_LINKS.c.service_id, SERVICE_LINKS.c.first_alert_at)
-    .select_from(INCIDENTS.outerjoin(SERVICE_LINKS,
-                                     SERVICE_LINKS.c.incident_id == INCIDENTS.c.id))
-    .where(INCIDENTS.c.status.in_(OPEN_STATES)))
-_ACTIVITY = func.coalesce(INCIDENTS.c.last_alert_at, INCIDENTS.c.started_at)
-_OPEN_NEAR = _OPEN.where(
-    _ACTIVITY >= bindparam("since", type_=INCIDENTS.c.started_at.type),
-    _ACTIVITY <= bindparam("until", type_=INCIDENTS.c.started_at.type),
-    INCIDENTS.c.id.in_(select(SERVICE_LINKS.c.incident_id).where(
-        SERVICE_LINKS.c.service_id.in_(bindparam("services", expanding=True)))))
-_BUMP = (
-    sql_update(ALERTS).where(ALERTS.c.id == bindparam("b_id"))
-    .values(count=ALERTS.c.count + bindparam("b_n"),
-            last_seen=case((ALERTS.c.last_seen < bindparam("b_seen", type_=ALERTS.c.last_seen.type),
-                            bindparam("b_seen")), else_=ALERTS.c.last_seen),
-            summary=func.coalesce(bindparam("b_summary", type_=String), ALERTS.c.summary),
-            severity=bindparam("b_severity"),
-            labels=func.coalesce(bindparam("b_labels", type_=JSON(none_as_null=True)),
-                                 ALERTS.c.labels))
-)
-# Never moves back: another process may have recorded a later alert in the meantime.
-_INCIDENT_SEEN = (
-    sql_update(INCIDENTS).where(INCIDENTS.c.id == bindparam("b_id"))
-    .values(last_alert_at=case(
-        (INCIDENTS.c.last_alert_at.is_(None)
-         | (INCIDENTS.c.last_alert_at < bindparam("b_last",
-                                                  type_=INCIDENTS.c.last_alert_at.type)),
-         bindparam("b_last")), else_=INCIDENTS.c.last_alert_at),
-        updated_at=bindparam("b_now", type_=INCIDENTS.c.updated_at.type))
-)
 
 
-def _load_open(session: Session, services: set[int] | None, since: datetime,
+def _load_open(driver: Driver, services: set[int] | None, since: datetime,
                until: datetime) -> tuple[dict[int, correlate.OpenIncident], _OpenFacts]:
     """Open incidents with their services; ``services`` given, only incidents on one of
     them whose last alert activity falls between ``since`` and ``until``."""
-    if services is None:
-        rows = session.execute(_OPEN).all()
-    else:
-        rows = session.execute(_OPEN_NEAR, {"services": sorted(services), "since": since,
-                                            "until": until}).all()
+    rows = hot_sql.open_incidents(driver, services, since, until)
     facts = _OpenFacts()
     cached: dict[int, correlate.OpenIncident] = {}
     shape: dict[int, tuple[datetime, datetime, tuple[str, ...]]] = {}

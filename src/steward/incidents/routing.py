@@ -10,16 +10,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import bindparam, or_, select
 from sqlalchemy.orm import Session
 
+from steward.auth.integrations import KeyHolder
 from steward.auth.models import Integration
-from steward.catalog.models import Service
+from steward.driver_sql import Driver
 from steward.errors import ValidationError
-from steward.incidents import alerts
+from steward.incidents import alerts, hot_sql
 from steward.incidents.commands import RecordAlert
 
-SERVICES = Service.__table__
 ROUTES = "steward.routing.routes"
 
 
@@ -27,12 +26,12 @@ ROUTES = "steward.routing.routes"
 class Prepared:
     """One submission's alerts, checked and routed (nothing written yet)."""
 
-    integration: Integration | None
+    integration: Integration | KeyHolder | None
     commands: list[RecordAlert]
     services: list[tuple[int, str]]  # (service id, name) of each command
 
 
-def prepare(session: Session, integration: Integration | None,
+def prepare(session: Session, integration: Integration | KeyHolder | None,
             commands: Sequence[RecordAlert]) -> Prepared:
     """Check and route every command; raises the first problem before anything is written."""
     for cmd in commands:
@@ -51,13 +50,13 @@ def prepare(session: Session, integration: Integration | None,
 Route = tuple[int, str] | ValidationError
 
 
-def route_all(session: Session, wanted: Sequence[tuple[Integration | None,
+def route_all(session: Session, wanted: Sequence[tuple[Integration | KeyHolder | None,
                                                        Sequence[RecordAlert]]],
               ) -> dict[tuple[int | None, str | None], Route]:
     """The service of every (integration, service name) pair, with one query for all the
     pairs not yet known in this transaction. Same answers as ``alerts.route``."""
     routes: dict[tuple[int | None, str | None], Route] = session.info.setdefault(ROUTES, {})
-    missing: dict[tuple[int | None, str | None], Integration | None] = {}
+    missing: dict[tuple[int | None, str | None], Integration | KeyHolder | None] = {}
     for integration, commands in wanted:
         iid = integration.id if integration is not None else None
         for cmd in commands:
@@ -67,7 +66,7 @@ def route_all(session: Session, wanted: Sequence[tuple[Integration | None,
         return routes
     names = {name for _iid, name in missing if name}
     own = {i.service_id for i in missing.values() if i is not None and i.service_id}
-    rows = session.execute(_SERVICES_NAMED, {"names": sorted(names), "ids": sorted(own)}).all()
+    rows = hot_sql.services_named(Driver(session), sorted(names), sorted(own))
     by_name = {name: (sid, name, team) for sid, name, team in rows}
     by_id = {sid: (sid, name) for sid, name, _team in rows}
     for (iid, name), integration in missing.items():
@@ -88,8 +87,3 @@ def route_all(session: Session, wanted: Sequence[tuple[Integration | None,
                 "service: this integration key routes to no service; name one "
                 "(the `service` label or field)", field="service")
     return routes
-
-
-_SERVICES_NAMED = select(SERVICES.c.id, SERVICES.c.name, SERVICES.c.owner_team_id).where(
-    or_(SERVICES.c.name.in_(bindparam("names", expanding=True)),
-        SERVICES.c.id.in_(bindparam("ids", expanding=True))))

@@ -23,7 +23,6 @@ from sqlalchemy.orm import Session
 from steward.api.deps import bearer_token, database, json_body
 from steward.api.group_commit import GroupCommitter
 from steward.auth import integrations
-from steward.auth.models import Integration
 from steward.errors import AuthenticationFailed, StewardError, ValidationError
 from steward.incidents import batch, routing
 from steward.incidents.alerts import Outcome
@@ -47,11 +46,11 @@ def record_group(session: Session, pieces: Sequence[Piece]) -> list[Any]:
     results: list[Any] = [None] * len(pieces)
     known: dict[tuple[str | None, tuple[str, ...]], Any] = session.info.setdefault(
         INTEGRATIONS, {})
-    authenticated: list[tuple[int, Integration, list[RecordAlert]]] = []
+    authenticated: list[tuple[int, integrations.KeyHolder, list[RecordAlert]]] = []
     for index, (key, types, commands) in enumerate(pieces):
         try:
             if (key, types) not in known:
-                known[(key, types)] = integrations.by_key(session, key, types=types)
+                known[(key, types)] = integrations.key_holder(session, key, types=types)
             authenticated.append((index, known[(key, types)], commands))
         except StewardError as exc:
             results[index] = exc

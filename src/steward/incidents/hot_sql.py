@@ -1,0 +1,105 @@
+"""The alert writer's reads and writes, as SQL on the driver's connection (see ``driver_sql``).
+
+Each function is one statement (or one executemany) of the ingestion hot path,
+the same query the ORM path makes, with values in and out as SQLAlchemy's
+types would give them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+from steward.driver_sql import Driver
+from steward.incidents.models import OPEN_STATES
+
+# The status is a literal, so SQLite can use the partial unique index uq_alerts_active_key.
+_ACTIVE = ("SELECT id, dedup_key, incident_id FROM alerts WHERE {integration} "
+           "AND dedup_key IN ({keys}) AND status != 'resolved'")
+_OPEN = ("SELECT i.id, i.status, i.urgency, i.urgency_overridden, i.last_alert_at, "
+         "i.started_at, i.group_keys, s.service_id, s.first_alert_at "
+         "FROM incidents i LEFT OUTER JOIN incident_services s ON s.incident_id = i.id "
+         "WHERE i.status IN ({states})".format(states=", ".join(f"'{s}'" for s in OPEN_STATES)))
+_OPEN_NEAR = (_OPEN + " AND COALESCE(i.last_alert_at, i.started_at) >= ?"
+              " AND COALESCE(i.last_alert_at, i.started_at) <= ?"
+              " AND i.id IN (SELECT incident_id FROM incident_services"
+              " WHERE service_id IN ({services}))")
+_BUMP = ("UPDATE alerts SET count = count + ?, "
+         "last_seen = CASE WHEN last_seen < ? THEN ? ELSE last_seen END, "
+         "summary = COALESCE(?, summary), severity = ?, labels = COALESCE(?json, labels) "
+         "WHERE id = ?")
+# Never moves back: another process may have recorded a later alert in the meantime.
+_INCIDENT_SEEN = ("UPDATE incidents SET last_alert_at = CASE WHEN last_alert_at IS NULL "
+                  "OR last_alert_at < ? THEN ? ELSE last_alert_at END, updated_at = ? "
+                  "WHERE id = ?")
+_SERVICES = "SELECT id, name, owner_team_id FROM services WHERE {names} OR {ids}"
+_REVISION = "SELECT revision FROM catalog_state WHERE id = 1"
+
+
+def active_alerts(driver: Driver, integration_id: int | None,
+                  keys: Sequence[str]) -> list[tuple[int, str, int | None]]:
+    """(id, dedup key, incident id) of the active alerts of an integration with those keys."""
+    if not keys:
+        return []
+    if integration_id is None:
+        sql = _ACTIVE.format(integration="integration_id IS NULL", keys=driver.marks(len(keys)))
+        return driver.rows(sql, list(keys))  # type: ignore[return-value]
+    sql = _ACTIVE.format(integration="integration_id = ?", keys=driver.marks(len(keys)))
+    return driver.rows(sql, [integration_id, *keys])  # type: ignore[return-value]
+
+
+OpenRow = tuple[int, str, int, bool, datetime | None, datetime, list[str], int | None,
+                datetime | None]
+
+
+def open_incidents(driver: Driver, services: Iterable[int] | None, since: datetime,
+                   until: datetime) -> list[OpenRow]:
+    """Open incidents, one row per service they hold (id, status, urgency, urgency
+    overridden, last alert, started, group keys, service id, its first alert); with
+    ``services``, only incidents on one of them whose last alert activity (or start)
+    falls between ``since`` and ``until``."""
+    if services is None:
+        rows = driver.rows(_OPEN)
+    else:
+        wanted = sorted(services)
+        if not wanted:
+            return []
+        rows = driver.rows(_OPEN_NEAR.format(services=driver.marks(len(wanted))),
+                           [driver.time(since), driver.time(until), *wanted])
+    read_time, read_json = driver.read_time, driver.read_json
+    return [(incident_id, status, urgency, bool(overridden), read_time(last),
+             read_time(started), read_json(group_keys), service_id, read_time(first))  # type: ignore[misc]
+            for (incident_id, status, urgency, overridden, last, started, group_keys,
+                 service_id, first) in rows]
+
+
+def bump_alerts(driver: Driver, bumps: Iterable[tuple[int, int, datetime, str | None, str,
+                                                      dict[str, Any] | None]]) -> None:
+    """Repeats of stored alerts: (alert id, repeats, last seen, summary or None, severity,
+    labels or None), in the order given (callers give id order, so writers lock alike)."""
+    time, json = driver.time, driver.json
+    driver.many(_BUMP, [(n, time(seen), time(seen), summary, severity,
+                         None if labels is None else json(labels), alert_id)
+                        for alert_id, n, seen, summary, severity, labels in bumps])
+
+
+def touch_incidents(driver: Driver, last_alert: dict[int, datetime], now: datetime) -> None:
+    """Move incidents' last alert time forward, in id order."""
+    time = driver.time
+    updated = time(now)
+    driver.many(_INCIDENT_SEEN, [(time(last_alert[i]), time(last_alert[i]), updated, i)
+                                 for i in sorted(last_alert)])
+
+
+def services_named(driver: Driver, names: Sequence[str],
+                   ids: Sequence[int]) -> list[tuple[int, str, int | None]]:
+    """(id, name, owning team) of the services with those names or ids."""
+    sql = _SERVICES.format(names=f"name IN ({driver.marks(len(names))})" if names else "1 = 0",
+                           ids=f"id IN ({driver.marks(len(ids))})" if ids else "1 = 0")
+    return driver.rows(sql, [*names, *ids])  # type: ignore[return-value]
+
+
+def catalog_revision(driver: Driver) -> int:
+    rows = driver.rows(_REVISION)
+    return int(rows[0][0] or 0) if rows else 0
