@@ -16,6 +16,7 @@ uses, so the stored values are the same as the ORM path's
 from __future__ import annotations
 
 import json
+import operator
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -36,11 +37,11 @@ def _sqlite_time(value: datetime | None) -> str | None:
     """What SQLAlchemy's SQLite DATETIME stores for a UTC datetime (naive, microseconds)."""
     if value is None:
         return None
-    if value.tzinfo is None:
-        raise ValueError("naive datetime given to a UTC column")
-    if value.utcoffset():
+    if value.tzinfo is not UTC:
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
         value = value.astimezone(UTC)
-    return value.replace(tzinfo=None).isoformat(" ", "microseconds")
+    return value.isoformat(" ", "microseconds")[:26]  # without its "+00:00"
 
 
 def _aware_time(value: datetime | None) -> datetime | None:
@@ -114,9 +115,25 @@ class Driver:
             return
         columns = tuple(rows[0])
         sql, converts = self._insert(table, columns)
-        pairs = list(zip(columns, converts, strict=True))
-        self.many(sql, [tuple(row[name] if convert is None else convert(row[name])
-                              for name, convert in pairs) for row in rows])
+        values = operator.itemgetter(*columns)
+        times = [i for i, convert in enumerate(converts) if convert is self.time]
+        others = [(i, convert) for i, convert in enumerate(converts)
+                  if convert is not None and convert is not self.time]
+        formatted: dict[datetime, Any] = {}  # a group's events share times: each formatted once
+        params = []
+        for row in rows:
+            param = list(values(row)) if len(columns) > 1 else [values(row)]
+            for i in times:
+                value = param[i]
+                if value is not None:
+                    text = formatted.get(value)
+                    if text is None:
+                        text = formatted[value] = self.time(value)
+                    param[i] = text
+            for i, convert in others:
+                param[i] = convert(param[i])
+            params.append(param)
+        self.many(sql, params)
 
     def _insert(self, table: Table, columns: tuple[str, ...]) -> tuple[str, list[Convert]]:
         key = (self.sqlite, table.name, columns)

@@ -157,6 +157,8 @@ class _GroupWriter:
     def __init__(self, session: Session):
         self.session = session
         self.driver = Driver(session)
+        # Events without a time of their own are seen when the group is recorded.
+        self.now = utcnow()
         self.active: dict[tuple[int | None, str], _Active | None] = {}
         self.pending = _Pending()
         self.stale_orm = False  # Core wrote rows the session may hold as objects
@@ -186,7 +188,7 @@ class _GroupWriter:
         return self._reference(integration, cmd, key)
 
     def _repeat(self, active: _Active, cmd: RecordAlert) -> None:
-        seen = as_utc(cmd.occurred_at) if cmd.occurred_at else utcnow()
+        seen = as_utc(cmd.occurred_at) if cmd.occurred_at else self.now
         summary = cmd.summary[:1024]
         if active.row is not None:  # new in this group: amend the pending INSERT
             row = active.row
@@ -211,7 +213,7 @@ class _GroupWriter:
                   service: tuple[int, str]) -> _Active | None:
         """A new alert joining an open incident that already has its service, else None."""
         service_id, service_name = service
-        seen = as_utc(cmd.occurred_at) if cmd.occurred_at else utcnow()
+        seen = as_utc(cmd.occurred_at) if cmd.occurred_at else self.now
         open_incidents, facts = self._open_incidents()
         graph = self._graph()
         # Only the incidents that can match: same group key, or a service nearby. They
@@ -243,7 +245,7 @@ class _GroupWriter:
                "labels": dict(cmd.labels), "details": dict(cmd.details),
                "url": (cmd.url or "")[:2000], "group_key": cmd.group_key,
                "first_seen": seen, "last_seen": seen, "count": 1, "resolved_at": None,
-               "created_at": utcnow()}
+               "created_at": self.now}
         placed = _Active(incident.id, row=row)
         self.pending.inserts.append(placed)
         self.pending.timeline.append((placed, {
@@ -251,11 +253,11 @@ class _GroupWriter:
             "text": f"Alert on {service_name} joined: {row['summary']} ({cmd.severity}). "
                     f"{placement.reason}",
             "data": {"service": service_name}}))
-        last = max(incident.last_alert_at, seen)
-        self.pending.incidents[incident.id] = last
-        open_incidents[incident.id] = correlate.OpenIncident(
-            id=incident.id, services=incident.services, last_alert_at=last,
-            started_at=incident.started_at, group_keys=incident.group_keys)
+        if seen > incident.last_alert_at:
+            open_incidents[incident.id] = correlate.OpenIncident(
+                id=incident.id, services=incident.services, last_alert_at=seen,
+                started_at=incident.started_at, group_keys=incident.group_keys)
+        self.pending.incidents[incident.id] = open_incidents[incident.id].last_alert_at
         return placed
 
     def _reference(self, integration: Integration | KeyHolder | None, cmd: RecordAlert,
@@ -276,6 +278,7 @@ class _GroupWriter:
         # Incidents may have opened, grown or changed state: read them again when needed.
         self.open = self.facts = None
         alerts.forget_open_incidents(self.session)
+        self.now = utcnow()  # later events are seen after this one, as one by one they would
         alert = recorded.alert
         self.active[key] = (_Active(alert.incident_id, alert_id=alert.id)
                             if alert is not None and alert.status != "resolved" else None)
