@@ -9,6 +9,8 @@ ordinary deferred transactions so they never wait for writers.
 from __future__ import annotations
 
 import contextlib
+import fcntl
+import os
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -84,6 +86,41 @@ def _sqlite_engine(url: str, *, immediate: bool) -> Engine:
     return engine
 
 
+class WriterLock:
+    """Queues SQLite write transactions: this process's threads on a lock, and Steward's
+    processes (``serve --workers N``, the CLI) on an ``flock`` of a file beside the
+    database (``<database>-lock``), so a writer starts the moment the previous one
+    commits. SQLite's own busy handler, which still guards anything else, polls with
+    sleeps of up to 100 ms."""
+
+    def __init__(self, database: Path | None):
+        self._threads = threading.RLock()
+        self._path = None if database is None else database.with_name(database.name + "-lock")
+        self._fd: int | None = None
+        self._depth = 0
+
+    def __enter__(self) -> WriterLock:
+        self._threads.acquire()
+        try:
+            if self._depth == 0 and self._path is not None:
+                if self._fd is None:
+                    self._fd = os.open(self._path, os.O_RDWR | os.O_CREAT, 0o600)
+                fcntl.flock(self._fd, fcntl.LOCK_EX)
+        except BaseException:
+            self._threads.release()
+            raise
+        self._depth += 1
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self._depth -= 1
+        try:
+            if self._depth == 0 and self._fd is not None:
+                fcntl.flock(self._fd, fcntl.LOCK_UN)
+        finally:
+            self._threads.release()
+
+
 class Database:
     """The engines and session factories of one Steward database."""
 
@@ -100,9 +137,10 @@ class Database:
             self.engine = create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
             self.read_engine = self.engine
         self._write = sessionmaker(self.engine, expire_on_commit=False)
-        # SQLite has one writer at a time: queue this process's writers on a lock
-        # instead of letting them sleep and retry in SQLite's busy handler.
-        self._write_lock = threading.RLock() if settings.is_sqlite else None
+        # SQLite has one writer at a time: queue writers on a lock instead of letting
+        # them sleep and retry in SQLite's busy handler.
+        self._write_lock = (WriterLock(settings.sqlite_path) if settings.is_sqlite
+                            else None)
         self._read = sessionmaker(self.read_engine, expire_on_commit=False)
 
     @property

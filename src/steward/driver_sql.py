@@ -60,7 +60,13 @@ def _from_aware_time(value: datetime | None) -> datetime | None:
     return value.astimezone(UTC)
 
 
+class JsonText(str):
+    """A value already serialised as the JSON type serialises it (``json.dumps``)."""
+
+
 def _json(value: Any) -> str:
+    if type(value) is JsonText:
+        return value
     return _EMPTY_JSON if value == {} else json.dumps(value)
 
 

@@ -24,6 +24,7 @@ would.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -36,7 +37,7 @@ from steward.auth.integrations import KeyHolder
 from steward.auth.models import Integration
 from steward.catalog.graph import load_graph
 from steward.catalog.impact import Graph
-from steward.driver_sql import Driver
+from steward.driver_sql import Driver, JsonText
 from steward.incidents import alerts, correlate, hot_sql, settings
 from steward.incidents.alerts import Outcome
 from steward.incidents.commands import RecordAlert
@@ -167,6 +168,9 @@ class _GroupWriter:
         self.open: dict[int, correlate.OpenIncident] | None = None
         self.facts: _OpenFacts | None = None
         self.scope = _Scope()
+        self.json_names: dict[str, str] = {}
+        self.graph: Graph | None = None
+        self.placements: dict[tuple[int, str | None, datetime], correlate.Placement] = {}
 
     # -- one event ------------------------------------------------------------------------
 
@@ -225,9 +229,14 @@ class _GroupWriter:
             if cmd.group_key:
                 found.update(facts.by_group.get(cmd.group_key, ()))
             candidates = facts.candidates[(service_id, cmd.group_key)] = sorted(found)
-        placement = correlate.place_alert(graph, service_id, seen,
-                                          [open_incidents[i] for i in candidates],
-                                          self.settings, group_key=cmd.group_key)
+        # The same question gets the same answer while the open incidents stay as they
+        # are (a storm's alerts on one service, seen at the group's time).
+        question = (service_id, cmd.group_key, seen)
+        placement = self.placements.get(question)
+        if placement is None:
+            placement = self.placements[question] = correlate.place_alert(
+                graph, service_id, seen, [open_incidents[i] for i in candidates],
+                self.settings, group_key=cmd.group_key)
         if placement.incident_id is None:
             return None
         incident = open_incidents[placement.incident_id]
@@ -252,11 +261,12 @@ class _GroupWriter:
             "incident_id": incident.id, "at": seen, "kind": "alert", "actor": "",
             "text": f"Alert on {service_name} joined: {row['summary']} ({cmd.severity}). "
                     f"{placement.reason}",
-            "data": {"service": service_name}}))
+            "data": service_name}))
         if seen > incident.last_alert_at:
             open_incidents[incident.id] = correlate.OpenIncident(
                 id=incident.id, services=incident.services, last_alert_at=seen,
                 started_at=incident.started_at, group_keys=incident.group_keys)
+            self.placements.clear()
         self.pending.incidents[incident.id] = open_incidents[incident.id].last_alert_at
         return placed
 
@@ -277,6 +287,7 @@ class _GroupWriter:
         self.session.flush()
         # Incidents may have opened, grown or changed state: read them again when needed.
         self.open = self.facts = None
+        self.placements.clear()
         alerts.forget_open_incidents(self.session)
         self.now = utcnow()  # later events are seen after this one, as one by one they would
         alert = recorded.alert
@@ -330,12 +341,21 @@ class _GroupWriter:
                 self.scope.last + window + SLACK)
         return self.open, self.facts
 
+    def _json_name(self, name: str) -> str:
+        text = self.json_names.get(name)
+        if text is None:
+            text = self.json_names[name] = json.dumps(name)
+        return text
+
     def _graph(self) -> Graph:
         """The dependency graph, once per transaction (shared with the reference path)."""
-        graph: Graph | None = self.session.info.get(alerts.GRAPH)
+        graph = self.graph
         if graph is None:
-            graph = self.session.info[alerts.GRAPH] = load_graph(
-                self.session, revision=hot_sql.catalog_revision(self.driver))
+            graph = self.session.info.get(alerts.GRAPH)
+            if graph is None:
+                graph = self.session.info[alerts.GRAPH] = load_graph(
+                    self.session, revision=hot_sql.catalog_revision(self.driver))
+            self.graph = graph
         return graph
 
     def _nearby(self, graph: Graph, service_id: int) -> frozenset[int]:
@@ -386,7 +406,9 @@ class _GroupWriter:
         if pending.timeline:
             rows = []
             for placed, row in pending.timeline:
-                row["data"] = {"alert_id": placed.alert_id, **row["data"]}
+                # {"alert_id": ..., "service": ...} as the JSON type would serialise it
+                row["data"] = JsonText(f'{{"alert_id": {placed.alert_id}, "service": '
+                                       f'{self._json_name(row["data"])}}}')
                 rows.append(row)
             self.driver.insert_rows(TIMELINE, rows)
         # Rows are updated in id order, so concurrent writers lock them in the same order.
