@@ -18,7 +18,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import DateTime, Engine, MetaData, create_engine, event, func, or_
+from sqlalchemy import Connection, DateTime, Engine, MetaData, create_engine, event, func, or_
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -158,6 +158,19 @@ class Database:
         """A write session: commits on success, rolls back on any error."""
         lock = self._write_lock or contextlib.nullcontext()
         with lock, self._write() as session:
+            try:
+                yield session
+                session.commit()
+            except BaseException:
+                session.rollback()
+                raise
+
+    @contextmanager
+    def session_on(self, connection: Connection) -> Iterator[Session]:
+        """:meth:`session` on a connection the caller keeps between transactions (a busy
+        writer spares itself the pool's checkout and, on PostgreSQL, its ping)."""
+        lock = self._write_lock or contextlib.nullcontext()
+        with lock, Session(bind=connection, expire_on_commit=False) as session:
             try:
                 yield session
                 session.commit()

@@ -25,8 +25,10 @@ import queue
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
+from contextlib import AbstractContextManager
 from typing import Any, TypeVar
 
+from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 
 from steward.db import Database
@@ -50,6 +52,7 @@ class GroupCommitter:
         self._queue: queue.Queue[tuple[Future[Any], Any]] = queue.Queue()
         self._thread: threading.Thread | None = None
         self._start_lock = threading.Lock()
+        self._connection: Connection | None = None
 
     def submit(self, piece: Any) -> Any:
         """Run ``piece`` in the next group; returns once that group is committed."""
@@ -90,13 +93,31 @@ class GroupCommitter:
         while True:
             group = self._take_group()
             try:
-                with self.db.session() as session:
+                with self._session() as session:
                     results = self.run_group(session, [piece for _future, piece in group])
             except Exception:  # noqa: BLE001 - one piece failed: nothing of the group is stored
+                self._release_connection()  # it may be the connection that failed
                 self._one_by_one(group)
                 continue
             for (future, _piece), result in zip(group, results, strict=True):
                 _settle(future, result)
+            if self._queue.empty():
+                self._release_connection()
+
+    def _session(self) -> AbstractContextManager[Session]:
+        """A write session on the connection kept while requests keep coming."""
+        if self._connection is None:
+            self._connection = self.db.engine.connect()
+        return self.db.session_on(self._connection)
+
+    def _release_connection(self) -> None:
+        """Back to the pool when idle (a server holds no connection it does not use)."""
+        connection, self._connection = self._connection, None
+        if connection is not None:
+            try:
+                connection.close()
+            except Exception:  # noqa: BLE001 - a broken connection: the pool drops it
+                pass
 
     def _one_by_one(self, group: list[tuple[Future[Any], Any]]) -> None:
         """The slow path after a failure: each piece alone, so only the bad one fails."""

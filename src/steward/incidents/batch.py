@@ -35,10 +35,9 @@ from sqlalchemy.orm import Session
 
 from steward.auth.integrations import KeyHolder
 from steward.auth.models import Integration
-from steward.catalog.graph import load_graph
 from steward.catalog.impact import Graph
 from steward.driver_sql import Driver, JsonText
-from steward.incidents import alerts, correlate, hot_sql, settings
+from steward.incidents import alerts, correlate, hot_sql, routing, settings
 from steward.incidents.alerts import Outcome
 from steward.incidents.commands import RecordAlert
 from steward.incidents.models import (
@@ -349,14 +348,9 @@ class _GroupWriter:
 
     def _graph(self) -> Graph:
         """The dependency graph, once per transaction (shared with the reference path)."""
-        graph = self.graph
-        if graph is None:
-            graph = self.session.info.get(alerts.GRAPH)
-            if graph is None:
-                graph = self.session.info[alerts.GRAPH] = load_graph(
-                    self.session, revision=hot_sql.catalog_revision(self.driver))
-            self.graph = graph
-        return graph
+        if self.graph is None:
+            self.graph = routing.current_graph(self.session)
+        return self.graph
 
     def _nearby(self, graph: Graph, service_id: int) -> frozenset[int]:
         nearby = self.nearby.get(service_id)

@@ -7,6 +7,8 @@ alerts with one query.
 
 from __future__ import annotations
 
+import threading
+import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -14,6 +16,8 @@ from sqlalchemy.orm import Session
 
 from steward.auth.integrations import KeyHolder
 from steward.auth.models import Integration
+from steward.catalog.graph import load_graph
+from steward.catalog.impact import Graph
 from steward.driver_sql import Driver
 from steward.errors import ValidationError
 from steward.incidents import alerts, hot_sql
@@ -48,13 +52,29 @@ def prepare(session: Session, integration: Integration | KeyHolder | None,
 
 
 Route = tuple[int, str] | ValidationError
+# A route as kept between transactions: the service, or the problem's message.
+Found = tuple[int, str] | str
+# Routes by (key's team, key's service, name), for one catalog revision (one graph).
+_SHARED: weakref.WeakKeyDictionary[Graph, dict[tuple[int | None, int | None, str | None], Found]]
+_SHARED = weakref.WeakKeyDictionary()
+_SHARED_LOCK = threading.Lock()
+
+
+def current_graph(session: Session) -> Graph:
+    """The dependency graph of this transaction's catalog revision, read once."""
+    graph: Graph | None = session.info.get(alerts.GRAPH)
+    if graph is None:
+        graph = session.info[alerts.GRAPH] = load_graph(
+            session, revision=hot_sql.catalog_revision(Driver(session)))
+    return graph
 
 
 def route_all(session: Session, wanted: Sequence[tuple[Integration | KeyHolder | None,
                                                        Sequence[RecordAlert]]],
               ) -> dict[tuple[int | None, str | None], Route]:
-    """The service of every (integration, service name) pair, with one query for all the
-    pairs not yet known in this transaction. Same answers as ``alerts.route``."""
+    """The service of every (integration, service name) pair. Same answers as
+    ``alerts.route``; what this catalog revision has answered before is not read again,
+    the rest with one query."""
     routes: dict[tuple[int | None, str | None], Route] = session.info.setdefault(ROUTES, {})
     missing: dict[tuple[int | None, str | None], Integration | KeyHolder | None] = {}
     for integration, commands in wanted:
@@ -64,26 +84,56 @@ def route_all(session: Session, wanted: Sequence[tuple[Integration | KeyHolder |
                 missing[(iid, cmd.service)] = integration
     if not missing:
         return routes
+    graph = current_graph(session)
+    with _SHARED_LOCK:
+        shared = _SHARED.setdefault(graph, {})
+    unknown: dict[tuple[int | None, str | None], Integration | KeyHolder | None] = {}
+    for (iid, name), integration in missing.items():
+        found = shared.get(_shared_key(integration, name))
+        if found is None:
+            unknown[(iid, name)] = integration
+        else:
+            routes[(iid, name)] = _route(found)
+    if unknown:
+        resolved = _resolve(session, unknown)
+        for (iid, name), integration in unknown.items():
+            found = shared[_shared_key(integration, name)] = resolved[(iid, name)]
+            routes[(iid, name)] = _route(found)
+    return routes
+
+
+def _shared_key(integration: Integration | KeyHolder | None,
+                name: str | None) -> tuple[int | None, int | None, str | None]:
+    if integration is None:
+        return (None, None, name)
+    return (integration.team_id, integration.service_id, name)
+
+
+def _route(found: Found) -> Route:
+    if isinstance(found, str):
+        return ValidationError(found, field="service")
+    return found
+
+
+def _resolve(session: Session, missing: dict[tuple[int | None, str | None],
+                                             Integration | KeyHolder | None],
+             ) -> dict[tuple[int | None, str | None], Found]:
     names = {name for _iid, name in missing if name}
     own = {i.service_id for i in missing.values() if i is not None and i.service_id}
     rows = hot_sql.services_named(Driver(session), sorted(names), sorted(own))
     by_name = {name: (sid, name, team) for sid, name, team in rows}
     by_id = {sid: (sid, name) for sid, name, _team in rows}
+    resolved: dict[tuple[int | None, str | None], Found] = {}
     for (iid, name), integration in missing.items():
         named = by_name.get(name) if name else None
         team_id = integration.team_id if integration is not None else None
-        found: tuple[int, str] | None = None
         if named is not None and (team_id is None or named[2] == team_id):
-            found = named[:2]
+            resolved[(iid, name)] = named[:2]
         elif integration is not None and integration.service_id in by_id:
-            found = by_id[integration.service_id]
-        if found is not None:
-            routes[(iid, name)] = found
+            resolved[(iid, name)] = by_id[integration.service_id]
         elif name:
-            routes[(iid, name)] = ValidationError(
-                f"service: no service {name!r} for this integration key", field="service")
+            resolved[(iid, name)] = f"service: no service {name!r} for this integration key"
         else:
-            routes[(iid, name)] = ValidationError(
-                "service: this integration key routes to no service; name one "
-                "(the `service` label or field)", field="service")
-    return routes
+            resolved[(iid, name)] = ("service: this integration key routes to no service; "
+                                     "name one (the `service` label or field)")
+    return resolved
