@@ -31,6 +31,7 @@ Convert = Callable[[Any], Any] | None
 _INSERTS: dict[tuple[bool, str, tuple[str, ...]], tuple[str, list[Convert]]] = {}
 _NATIVE: dict[tuple[bool, str], str] = {}
 _EMPTY_JSON = json.dumps({})
+COPY_FROM = 20  # rows: from here PostgreSQL gets an INSERT's rows by COPY
 
 
 def _sqlite_time(value: datetime | None) -> str | None:
@@ -139,6 +140,14 @@ class Driver:
             for i, convert in others:
                 param[i] = convert(param[i])
             params.append(param)
+        if not self.sqlite and len(params) >= COPY_FROM:
+            # PostgreSQL parses, plans and runs each row of an executemany as a statement
+            # of its own; COPY takes them as one stream, several times faster.
+            with self.raw.cursor() as cursor, cursor.copy(
+                    f"COPY {table.name} ({', '.join(columns)}) FROM STDIN") as copy:
+                for param in params:
+                    copy.write_row(param)
+            return
         self.many(sql, params)
 
     def _insert(self, table: Table, columns: tuple[str, ...]) -> tuple[str, list[Convert]]:

@@ -26,7 +26,7 @@ def clear_cache() -> None:
 def load_graph(session: Session, *, revision: int | None = None) -> Graph:
     """The whole graph; rebuilt only when the catalog revision (read here unless given,
     in the caller's transaction) moved."""
-    key = str(session.get_bind().url)
+    key = str(session.get_bind().engine.url)
     if revision is None:
         revision = catalog_revision(session)
     with _lock:
