@@ -15,9 +15,11 @@ uses, so the stored values are the same as the ORM path's
 
 from __future__ import annotations
 
+import contextlib
 import json
 import operator
 from collections.abc import Callable, Iterable, Sequence
+from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 from typing import Any
 
@@ -79,7 +81,7 @@ class Driver:
     """The session's DBAPI connection (SQLite's or psycopg's), in the session's transaction.
 
     SQL is written with ``?`` placeholders, ``?json`` for a JSON value and
-    :meth:`marks` for an IN list; on PostgreSQL they become ``%s`` and ``%s::json``."""
+    :meth:`one_of` for a list; on PostgreSQL they become ``%s`` and ``%s::json``."""
 
     def __init__(self, session: Session):
         session.flush()  # as the ORM autoflushes before a query: pending objects are seen
@@ -102,6 +104,16 @@ class Driver:
     def rows(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         return list(self.raw.execute(self._native(sql), params).fetchall())
 
+    def run(self, sql: str, params: Sequence[Any] = ()) -> None:
+        """A statement whose rows are not wanted (in a pipeline, none are waited for)."""
+        self.raw.execute(self._native(sql), params)
+
+    def pipeline(self) -> AbstractContextManager[Any]:
+        """On PostgreSQL, the statements inside are sent without waiting for each answer:
+        one round trip to the server where each would take one (libpq's pipeline mode);
+        reading a result waits for it. On SQLite, which has no round trips, nothing."""
+        return contextlib.nullcontext() if self.sqlite else self.raw.pipeline()
+
     def many(self, sql: str, params: Iterable[Sequence[Any]]) -> None:
         params = list(params)
         if not params:
@@ -112,14 +124,51 @@ class Driver:
             with self.raw.cursor() as cursor:
                 cursor.executemany(self._native(sql), params)
 
-    @staticmethod
-    def marks(count: int) -> str:
-        return ", ".join("?" * count)
+    def one_of(self, column: str, values: Sequence[Any]) -> tuple[str, list[Any]]:
+        """``column`` is one of ``values``: the SQL and its parameters. On PostgreSQL one
+        array parameter (``= ANY``), so the statement's text is the same for any number
+        of values and the driver prepares it once; on SQLite ``IN (?, ...)``."""
+        if not values:
+            return "1 = 0", []
+        if self.sqlite:
+            return f"{column} IN ({', '.join('?' * len(values))})", list(values)
+        return f"{column} = ANY(?)", [list(values)]
 
     def insert_rows(self, table: Table, rows: Sequence[dict[str, Any]]) -> None:
         """INSERT ``rows`` (dicts with the same keys, in the same order) in one executemany."""
         if not rows:
             return
+        sql, columns, params = self._bound(table, rows)
+        if not self.sqlite and len(params) >= COPY_FROM:
+            # PostgreSQL parses, plans and runs each row of an executemany as a statement
+            # of its own; COPY takes them as one stream, several times faster.
+            with self.raw.cursor() as cursor, cursor.copy(
+                    f"COPY {table.name} ({', '.join(columns)}) FROM STDIN") as copy:
+                for param in params:
+                    copy.write_row(param)
+            return
+        self.many(sql, params)
+
+    def insert_returning(self, table: Table, rows: Sequence[dict[str, Any]],
+                         returning: str) -> list[tuple[Any, ...]]:
+        """PostgreSQL: INSERT ``rows`` and return the ``returning`` columns of each, in
+        one executemany (one round trip in a pipeline)."""
+        if not rows:
+            return []
+        sql, _columns, params = self._bound(table, rows)
+        found: list[tuple[Any, ...]] = []
+        with self.raw.cursor() as cursor:
+            cursor.executemany(self._native(f"{sql} RETURNING {returning}"), params,
+                               returning=True)
+            while True:
+                found.extend(cursor.fetchall())
+                if not cursor.nextset():
+                    break
+        return found
+
+    def _bound(self, table: Table, rows: Sequence[dict[str, Any]],
+               ) -> tuple[str, tuple[str, ...], list[list[Any]]]:
+        """The INSERT, its columns and each row's values as the driver takes them."""
         columns = tuple(rows[0])
         sql, converts = self._insert(table, columns)
         values = operator.itemgetter(*columns)
@@ -140,15 +189,7 @@ class Driver:
             for i, convert in others:
                 param[i] = convert(param[i])
             params.append(param)
-        if not self.sqlite and len(params) >= COPY_FROM:
-            # PostgreSQL parses, plans and runs each row of an executemany as a statement
-            # of its own; COPY takes them as one stream, several times faster.
-            with self.raw.cursor() as cursor, cursor.copy(
-                    f"COPY {table.name} ({', '.join(columns)}) FROM STDIN") as copy:
-                for param in params:
-                    copy.write_row(param)
-            return
-        self.many(sql, params)
+        return sql, columns, params
 
     def _insert(self, table: Table, columns: tuple[str, ...]) -> tuple[str, list[Convert]]:
         key = (self.sqlite, table.name, columns)

@@ -12,6 +12,7 @@ import steward.models  # noqa: F401 - every table registered, so foreign keys re
 from steward.auth.models import Integration
 from steward.catalog.graph import load_graph
 from steward.catalog.models import Service
+from steward.driver_sql import Driver
 from steward.errors import ValidationError
 from steward.incidents import correlate, settings
 from steward.incidents.commands import ALERT_STATUSES, SEVERITIES, RecordAlert
@@ -211,14 +212,20 @@ def _correlate(session: Session, alert: Alert, service: Service) -> Incident:
     return incident
 
 
-def lock_correlation(session: Session) -> None:
+def lock_correlation(session: Session, driver: Driver | None = None) -> None:
     """On PostgreSQL, one correlator at a time (held to the end of the transaction), so
     two receivers' first alerts of one group (webhook and PagerDuty at once) cannot each
-    open an incident."""
+    open an incident. With ``driver``, taken on its connection (in its pipeline)."""
     if session.get_bind().dialect.name == "postgresql" and not session.info.get(LOCKED):
-        session.execute(text("SELECT pg_advisory_xact_lock(7343001)"))
+        if driver is None:
+            session.execute(text(_CORRELATION_LOCK))
+        else:
+            driver.run(_CORRELATION_LOCK)
         session.info[LOCKED] = True
         forget_open_incidents(session)
+
+
+_CORRELATION_LOCK = "SELECT pg_advisory_xact_lock(7343001)"
 
 
 GRAPH = "steward.graph"

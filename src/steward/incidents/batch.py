@@ -24,6 +24,7 @@ would.
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -36,7 +37,7 @@ from sqlalchemy.orm import Session
 from steward.auth.integrations import KeyHolder
 from steward.auth.models import Integration
 from steward.catalog.impact import Graph
-from steward.driver_sql import Driver, JsonText
+from steward.driver_sql import COPY_FROM, Driver, JsonText
 from steward.incidents import alerts, correlate, hot_sql, routing, settings
 from steward.incidents.alerts import Outcome
 from steward.incidents.commands import RecordAlert
@@ -372,6 +373,12 @@ class _GroupWriter:
         session = self.session
         if any(row["integration_id"] is None for row in rows):
             return list(session.execute(_INSERT_ALERTS_RETURNING, rows).scalars())
+        if not self.driver.sqlite and len(rows) < COPY_FROM:
+            # A few rows on PostgreSQL: their ids come back with the INSERT, in the
+            # flush's one round trip, rather than with a query of their own.
+            ids = {(iid, key): alert_id for alert_id, iid, key in self.driver.insert_returning(
+                ALERTS, rows, "id, integration_id, dedup_key")}
+            return [ids[(row["integration_id"], row["dedup_key"])] for row in rows]
         self.driver.insert_rows(ALERTS, rows)
         keys: dict[int, list[str]] = {}
         for row in rows:
@@ -385,14 +392,23 @@ class _GroupWriter:
         return [found[(row["integration_id"], row["dedup_key"])] for row in rows]
 
     def flush(self) -> None:
-        pending, session = self.pending, self.session
+        pending = self.pending
         if not pending:
             return
         self.pending = _Pending()
+        # On PostgreSQL a few alerts' writes go in one pipeline (COPY, for many, cannot;
+        # nor can the ORM's INSERT for alerts of no integration).
+        together = len(pending.inserts) < COPY_FROM and all(
+            a.row is not None and a.row["integration_id"] is not None for a in pending.inserts)
+        with self.driver.pipeline() if together else contextlib.nullcontext():
+            self._write(pending)
+        self.stale_orm = True
+
+    def _write(self, pending: _Pending) -> None:
         if pending.incidents:
             # Before any incident row is locked, as record_alert does: writers that take
             # the lock and incident rows in different orders could deadlock.
-            alerts.lock_correlation(session)
+            alerts.lock_correlation(self.session, self.driver)
         if pending.inserts:
             ids = self._insert_alerts([a.row for a in pending.inserts])
             for placed, alert_id in zip(pending.inserts, ids, strict=True):
@@ -410,7 +426,6 @@ class _GroupWriter:
             hot_sql.bump_alerts(self.driver, [pending.bumps[i] for i in sorted(pending.bumps)])
         if pending.incidents:
             hot_sql.touch_incidents(self.driver, pending.incidents, utcnow())
-        self.stale_orm = True
 
 
 _INSERT_ALERTS_RETURNING = insert(ALERTS).returning(ALERTS.c.id, sort_by_parameter_order=True)

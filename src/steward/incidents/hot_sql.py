@@ -16,15 +16,15 @@ from steward.incidents.models import OPEN_STATES
 
 # The status is a literal, so SQLite can use the partial unique index uq_alerts_active_key.
 _ACTIVE = ("SELECT id, dedup_key, incident_id FROM alerts WHERE {integration} "
-           "AND dedup_key IN ({keys}) AND status != 'resolved'")
+           "AND {keys} AND status != 'resolved'")
 _OPEN = ("SELECT i.id, i.status, i.urgency, i.urgency_overridden, i.last_alert_at, "
          "i.started_at, i.group_keys, s.service_id, s.first_alert_at "
          "FROM incidents i LEFT OUTER JOIN incident_services s ON s.incident_id = i.id "
          "WHERE i.status IN ({states})".format(states=", ".join(f"'{s}'" for s in OPEN_STATES)))
 _OPEN_NEAR = (_OPEN + " AND COALESCE(i.last_alert_at, i.started_at) >= ?"
               " AND COALESCE(i.last_alert_at, i.started_at) <= ?"
-              " AND i.id IN (SELECT incident_id FROM incident_services"
-              " WHERE service_id IN ({services}))")
+              " AND EXISTS (SELECT 1 FROM incident_services x"
+              " WHERE x.incident_id = i.id AND {services})")
 _BUMP = ("UPDATE alerts SET count = count + ?, "
          "last_seen = CASE WHEN last_seen < ? THEN ? ELSE last_seen END, "
          "summary = COALESCE(?, summary), severity = ?, labels = COALESCE(?json, labels) "
@@ -42,11 +42,12 @@ def active_alerts(driver: Driver, integration_id: int | None,
     """(id, dedup key, incident id) of the active alerts of an integration with those keys."""
     if not keys:
         return []
+    one_of, values = driver.one_of("dedup_key", keys)
     if integration_id is None:
-        sql = _ACTIVE.format(integration="integration_id IS NULL", keys=driver.marks(len(keys)))
-        return driver.rows(sql, list(keys))  # type: ignore[return-value]
-    sql = _ACTIVE.format(integration="integration_id = ?", keys=driver.marks(len(keys)))
-    return driver.rows(sql, [integration_id, *keys])  # type: ignore[return-value]
+        sql = _ACTIVE.format(integration="integration_id IS NULL", keys=one_of)
+        return driver.rows(sql, values)  # type: ignore[return-value]
+    sql = _ACTIVE.format(integration="integration_id = ?", keys=one_of)
+    return driver.rows(sql, [integration_id, *values])  # type: ignore[return-value]
 
 
 OpenRow = tuple[int, str, int, bool, datetime | None, datetime, list[str], int | None,
@@ -65,8 +66,9 @@ def open_incidents(driver: Driver, services: Iterable[int] | None, since: dateti
         wanted = sorted(services)
         if not wanted:
             return []
-        rows = driver.rows(_OPEN_NEAR.format(services=driver.marks(len(wanted))),
-                           [driver.time(since), driver.time(until), *wanted])
+        one_of, values = driver.one_of("x.service_id", wanted)
+        rows = driver.rows(_OPEN_NEAR.format(services=one_of),
+                           [driver.time(since), driver.time(until), *values])
     read_time, read_json = driver.read_time, driver.read_json
     return [(incident_id, status, urgency, bool(overridden), read_time(last),
              read_time(started), read_json(group_keys), service_id, read_time(first))  # type: ignore[misc]
@@ -95,9 +97,10 @@ def touch_incidents(driver: Driver, last_alert: dict[int, datetime], now: dateti
 def services_named(driver: Driver, names: Sequence[str],
                    ids: Sequence[int]) -> list[tuple[int, str, int | None]]:
     """(id, name, owning team) of the services with those names or ids."""
-    sql = _SERVICES.format(names=f"name IN ({driver.marks(len(names))})" if names else "1 = 0",
-                           ids=f"id IN ({driver.marks(len(ids))})" if ids else "1 = 0")
-    return driver.rows(sql, [*names, *ids])  # type: ignore[return-value]
+    named, names_given = driver.one_of("name", names)
+    numbered, ids_given = driver.one_of("id", ids)
+    return driver.rows(_SERVICES.format(names=named, ids=numbered),  # type: ignore[return-value]
+                       [*names_given, *ids_given])
 
 
 def catalog_revision(driver: Driver) -> int:
