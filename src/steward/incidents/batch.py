@@ -281,7 +281,9 @@ class _GroupWriter:
                 if isinstance(obj, (Alert, Incident, IncidentService)):
                     self.session.expire(obj)
             self.stale_orm = False
-        # It reads the open incidents itself, all of them, as they now are.
+        # It reads the open incidents itself, all of them, as they now are; the lock
+        # first, as flush takes it (it may update an alert before it needs the lock).
+        alerts.lock_correlation(self.session, self.driver)
         alerts.forget_open_incidents(self.session)
         recorded = alerts.record_alert(self.session, integration, cmd)
         self.session.flush()
@@ -405,10 +407,10 @@ class _GroupWriter:
         self.stale_orm = True
 
     def _write(self, pending: _Pending) -> None:
-        if pending.incidents:
-            # Before any incident row is locked, as record_alert does: writers that take
-            # the lock and incident rows in different orders could deadlock.
-            alerts.lock_correlation(self.session, self.driver)
+        # Before any row is locked, in every transaction of the alert writer (see
+        # _reference): writers that take the lock and rows in different orders could
+        # deadlock, on PostgreSQL, until its deadlock timeout undoes one of them.
+        alerts.lock_correlation(self.session, self.driver)
         if pending.inserts:
             ids = self._insert_alerts([a.row for a in pending.inserts])
             for placed, alert_id in zip(pending.inserts, ids, strict=True):
