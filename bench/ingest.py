@@ -5,7 +5,10 @@ then sends single-event POSTs to /api/v1/alerts from 16 concurrent clients
 (half new alerts, half duplicates), and batches of 1,000 to the same endpoint.
 Prints events/s, latency p50 / p99 and the server's peak memory (VmHWM).
 
-    python bench/ingest.py [--postgres URL] [--events 20000] [--workers 1] [--client raw]
+    python bench/ingest.py [--postgres URL] [--events 20000] [--workers 2] [--client raw]
+
+The server runs ``--workers`` processes (default 2, one per core of the
+two-core machine the targets are set for; ``--workers 1`` shows one process).
 
 Targets: >= 2,000 events/s single, >= 20,000 events/s in batches.
 
@@ -227,12 +230,15 @@ def main() -> int:
     parser.add_argument("--events", type=int, default=20_000)
     parser.add_argument("--batch-events", type=int, default=100_000)
     parser.add_argument("--clients", type=int, default=16)
-    parser.add_argument("--senders", type=int, default=2,
-                        help="concurrent batch senders (each waits for its answer)")
-    parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--senders", type=int, default=None,
+                        help="concurrent batch senders, each waiting for its answer "
+                             "(default: two per server process)")
+    parser.add_argument("--workers", type=int, default=2, help="server processes")
     parser.add_argument("--client", choices=("raw", "httpx"), default="raw",
                         help="single-event client: raw asyncio HTTP/1.1 (light) or httpx")
     args = parser.parse_args()
+    if args.senders is None:
+        args.senders = 2 * args.workers
     backend = "PostgreSQL" if args.postgres else "SQLite"
     with tempfile.TemporaryDirectory() as tmp:
         db, pg_name = fresh_database(args.postgres, Path(tmp))
@@ -271,7 +277,8 @@ def main() -> int:
             elapsed, latencies = run(single_events(url, key, bodies, args.clients,
                                                    args.client))
             cpu = cpu_seconds(server.pid) - cpu
-            print(f"[{backend}] {args.events} single POSTs /api/v1/alerts from {args.clients} "
+            print(f"[{backend}] {args.workers} server process(es); {args.events} single POSTs "
+                  f"/api/v1/alerts from {args.clients} "
                   f"{args.client} clients (half duplicates): {args.events / elapsed:,.0f} "
                   "events/s, "
                   f"p50 {percentile(latencies, 0.5):.1f} ms, p99 "
