@@ -12,8 +12,8 @@ import contextlib
 import fcntl
 import os
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -153,24 +153,19 @@ class Database:
             return f"SQLite file {path}"
         return self.engine.url.render_as_string(hide_password=True)
 
-    @contextmanager
-    def session(self) -> Iterator[Session]:
+    def session(self) -> AbstractContextManager[Session]:
         """A write session: commits on success, rolls back on any error."""
-        lock = self._write_lock or contextlib.nullcontext()
-        with lock, self._write() as session:
-            try:
-                yield session
-                session.commit()
-            except BaseException:
-                session.rollback()
-                raise
+        return self._committed(self._write)
 
-    @contextmanager
-    def session_on(self, connection: Connection) -> Iterator[Session]:
+    def session_on(self, connection: Connection) -> AbstractContextManager[Session]:
         """:meth:`session` on a connection the caller keeps between transactions (a busy
         writer spares itself the pool's checkout and, on PostgreSQL, its ping)."""
+        return self._committed(lambda: Session(bind=connection, expire_on_commit=False))
+
+    @contextmanager
+    def _committed(self, make: Callable[[], Session]) -> Iterator[Session]:
         lock = self._write_lock or contextlib.nullcontext()
-        with lock, Session(bind=connection, expire_on_commit=False) as session:
+        with lock, make() as session:
             try:
                 yield session
                 session.commit()

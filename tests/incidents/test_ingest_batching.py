@@ -287,9 +287,11 @@ def _stored(db, table: Any, ids: list[int]) -> list[tuple[Any, ...]]:  # type: i
             .order_by(table.c.id))]
 
 
-def test_bulk_inserts_store_what_the_orm_stores(db, twins):
+@pytest.mark.parametrize("copies", [1, 8], ids=["few-rows", "copy"])
+def test_bulk_inserts_store_what_the_orm_stores(db, twins, copies):
     """The hot path's INSERTs skip SQLAlchemy's bind processing: the stored text (times,
-    JSON) is still what the ORM's INSERT stores, for awkward values too."""
+    JSON) is still what the ORM's INSERT stores, for awkward values too; with enough
+    rows PostgreSQL gets them by COPY, and a few come back with their ids."""
     from datetime import UTC, timezone
 
     from sqlalchemy import insert
@@ -303,8 +305,10 @@ def test_bulk_inserts_store_what_the_orm_stores(db, twins):
         incident_id = session.scalars(select(Alert.incident_id)).one()
     plus_two = timezone(timedelta(hours=2))
     alerts, timeline = [], []
-    for n, seen in enumerate([START, START.replace(microsecond=123456),
-                              datetime(2026, 3, 1, 1, 30, tzinfo=plus_two)]):
+    times = [START, START.replace(microsecond=123456),
+             datetime(2026, 3, 1, 1, 30, tzinfo=plus_two)] * copies
+    assert (len(times) >= driver_sql.COPY_FROM) == (copies > 1)
+    for n, seen in enumerate(times):
         labels = {"é": "ünï", "n": n, "nested": {"b": [1, 2.5, None, True]}}
         alerts.append({
             "integration_id": None, "service_id": service_id, "incident_id": incident_id,
@@ -316,20 +320,32 @@ def test_bulk_inserts_store_what_the_orm_stores(db, twins):
         timeline.append({"incident_id": incident_id, "at": seen, "kind": "alert",
                          "actor": "", "text": "joined", "data": labels})
     written = {}
-    for way in ("orm", "bulk"):
+    returned: list[int] = []
+    for way in ("orm", "bulk", "returning"):
         for table, rows in ((Alert.__table__, alerts), (TimelineEntry.__table__, timeline)):
+            if way == "returning" and (table.name != "alerts" or db.settings.is_sqlite):
+                continue  # an INSERT ... RETURNING of alerts is PostgreSQL's way only
             with db.session() as session:
                 before = session.execute(select(func_max(table.c.id))).scalar() or 0
                 if way == "orm":
                     session.execute(insert(table), [dict(r) for r in rows])
-                else:
+                elif way == "bulk":
                     driver_sql.insert_rows(session, table, [dict(r) for r in rows])
+                else:
+                    driver = driver_sql.Driver(session)
+                    with driver.pipeline():
+                        returned = [row[0] for row in driver.insert_returning(
+                            table, [dict(r) for r in rows], "id")]
             with db.read_session() as session:
                 ids = list(session.scalars(select(table.c.id).where(table.c.id > before)))
             written[(way, table.name)] = _stored(db, table, ids)
+            if way == "returning":
+                assert returned == ids
     for table in (Alert.__table__, TimelineEntry.__table__):
-        assert len(written[("bulk", table.name)]) == 3
+        assert len(written[("bulk", table.name)]) == len(times)
         assert written[("bulk", table.name)] == written[("orm", table.name)]
+    if not db.settings.is_sqlite:
+        assert written[("returning", "alerts")] == written[("orm", "alerts")]
 
 
 def func_max(column: Any) -> Any:
