@@ -407,10 +407,6 @@ class _GroupWriter:
         self.stale_orm = True
 
     def _write(self, pending: _Pending) -> None:
-        # Before any row is locked, in every transaction of the alert writer (see
-        # _reference): writers that take the lock and rows in different orders could
-        # deadlock, on PostgreSQL, until its deadlock timeout undoes one of them.
-        alerts.lock_correlation(self.session, self.driver)
         if pending.inserts:
             ids = self._insert_alerts([a.row for a in pending.inserts])
             for placed, alert_id in zip(pending.inserts, ids, strict=True):
@@ -423,6 +419,13 @@ class _GroupWriter:
                                        f'{self._json_name(row["data"])}}}')
                 rows.append(row)
             self.driver.insert_rows(TIMELINE, rows)
+        # The lock before any row is locked, in every transaction of the alert writer (see
+        # _reference): writers that take the lock and rows in different orders could
+        # deadlock, on PostgreSQL until its deadlock timeout undoes one of them. The
+        # INSERTs above lock no row (their foreign-key checks take key-share locks, which
+        # no UPDATE of an alert or incident conflicts with), so two server processes
+        # write their new alerts at the same time and queue only for the UPDATEs.
+        alerts.lock_correlation(self.session, self.driver)
         # Rows are updated in id order, so concurrent writers lock them in the same order.
         if pending.bumps:
             hot_sql.bump_alerts(self.driver, [pending.bumps[i] for i in sorted(pending.bumps)])
