@@ -215,8 +215,3 @@ class Driver:
         sql = f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({', '.join(marks)})"
         found = _INSERTS[key] = (sql, converts)
         return found
-
-
-def insert_rows(session: Session, table: Table, rows: Sequence[dict[str, Any]]) -> None:
-    """INSERT ``rows`` (dicts with the same keys, in the same order) in one executemany."""
-    Driver(session).insert_rows(table, rows)

@@ -253,10 +253,10 @@ def test_routing_matches_the_reference(db, twins):
 
         with pytest.raises(ValidationError, match="routes to no service"):
             routing.prepare(session, integrations.by_key(session, twins[1]),
-                          [RecordAlert(dedup_key="s", status="firing")])
+                            [RecordAlert(dedup_key="s", status="firing")])
         with pytest.raises(ValidationError, match="ghost"):
             routing.prepare(session, integrations.by_key(session, twins[1]),
-                          [fire("s", "ghost", 0)])
+                            [fire("s", "ghost", 0)])
 
 
 def test_alerts_of_no_integration_are_recorded_in_a_group_too(db, twins):
@@ -330,7 +330,7 @@ def test_bulk_inserts_store_what_the_orm_stores(db, twins, copies):
                 if way == "orm":
                     session.execute(insert(table), [dict(r) for r in rows])
                 elif way == "bulk":
-                    driver_sql.insert_rows(session, table, [dict(r) for r in rows])
+                    driver_sql.Driver(session).insert_rows(table, [dict(r) for r in rows])
                 else:
                     driver = driver_sql.Driver(session)
                     with driver.pipeline():

@@ -11,10 +11,11 @@ from sqlalchemy.orm import Session
 import steward.models  # noqa: F401 - every table registered, so foreign keys resolve in a server
 from steward.auth.models import Integration
 from steward.catalog.graph import load_graph
+from steward.catalog.impact import Graph
 from steward.catalog.models import Service
 from steward.driver_sql import Driver
 from steward.errors import ValidationError
-from steward.incidents import correlate, settings
+from steward.incidents import correlate, hot_sql, settings
 from steward.incidents.commands import ALERT_STATUSES, SEVERITIES, RecordAlert
 from steward.incidents.models import OPEN_STATES, Alert, Incident, IncidentService
 from steward.incidents.timeline import add_entry
@@ -67,11 +68,15 @@ def _route(session: Session, integration: Integration | None, cmd: RecordAlert) 
         service = session.get(Service, integration.service_id)
         if service is not None:
             return service
-    if cmd.service:
-        raise ValidationError(f"service: no service {cmd.service!r} for this integration key",
-                              field="service")
-    raise ValidationError("service: this integration key routes to no service; name one "
-                          "(the `service` label or field)", field="service")
+    raise ValidationError(no_route(cmd.service), field="service")
+
+
+def no_route(name: str | None) -> str:
+    """Why an alert naming ``name`` (or none) has no service for its integration key."""
+    if name:
+        return f"service: no service {name!r} for this integration key"
+    return ("service: this integration key routes to no service; name one "
+            "(the `service` label or field)")
 
 
 def check(cmd: RecordAlert) -> None:
@@ -231,9 +236,12 @@ _CORRELATION_LOCK = "SELECT pg_advisory_xact_lock(7343001)"
 GRAPH = "steward.graph"
 
 
-def graph_for(session: Session):  # type: ignore[no-untyped-def]
-    """The dependency graph, looked up once per transaction."""
-    graph = session.info.get(GRAPH)
+def graph_for(session: Session) -> Graph:
+    """The dependency graph of this transaction's catalog revision, looked up once per
+    transaction (the revision read on the driver's connection: the alert writer asks
+    for it in every group)."""
+    graph: Graph | None = session.info.get(GRAPH)
     if graph is None:
-        graph = session.info[GRAPH] = load_graph(session)
+        graph = session.info[GRAPH] = load_graph(
+            session, revision=hot_sql.catalog_revision(Driver(session)))
     return graph

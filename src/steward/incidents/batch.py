@@ -38,7 +38,7 @@ from steward.auth.integrations import KeyHolder
 from steward.auth.models import Integration
 from steward.catalog.impact import Graph
 from steward.driver_sql import COPY_FROM, Driver, JsonText
-from steward.incidents import alerts, correlate, hot_sql, routing, settings
+from steward.incidents import alerts, correlate, hot_sql, settings
 from steward.incidents.alerts import Outcome
 from steward.incidents.commands import RecordAlert
 from steward.incidents.models import (
@@ -352,7 +352,7 @@ class _GroupWriter:
     def _graph(self) -> Graph:
         """The dependency graph, once per transaction (shared with the reference path)."""
         if self.graph is None:
-            self.graph = routing.current_graph(self.session)
+            self.graph = alerts.graph_for(self.session)
         return self.graph
 
     def _nearby(self, graph: Graph, service_id: int) -> frozenset[int]:
@@ -364,17 +364,18 @@ class _GroupWriter:
 
     # -- writes ---------------------------------------------------------------------------
 
-    def _insert_alerts(self, rows: list[dict[str, Any]]) -> list[int]:
+    def _insert_alerts(self, rows: list[dict[str, Any]], *, orm: bool) -> list[int]:
         """Insert new alerts; their ids, in order.
 
-        A plain multi-row INSERT, then the ids read back by key: every new alert is
-        the only active alert of its integration and key (the partial unique index
-        says so), which is cheaper than an INSERT ... RETURNING kept in parameter
-        order (one statement per row on SQLite). Alerts of no integration, which
-        that index does not cover, take the RETURNING way."""
-        session = self.session
-        if any(row["integration_id"] is None for row in rows):
-            return list(session.execute(_INSERT_ALERTS_RETURNING, rows).scalars())
+        Many rows: a plain multi-row INSERT (COPY on PostgreSQL), then the ids read
+        back by key: every new alert is the only active alert of its integration and
+        key (the partial unique index says so), which is cheaper than an INSERT ...
+        RETURNING kept in parameter order (one statement per row on SQLite). A few
+        rows on PostgreSQL: INSERT ... RETURNING in the flush's pipeline. Alerts of no
+        integration, which that index does not cover (``orm``), take the ORM's
+        RETURNING way."""
+        if orm:
+            return list(self.session.execute(_INSERT_ALERTS_RETURNING, rows).scalars())
         if not self.driver.sqlite and len(rows) < COPY_FROM:
             # A few rows on PostgreSQL: their ids come back with the INSERT, in the
             # flush's one round trip, rather than with a query of their own.
@@ -398,27 +399,26 @@ class _GroupWriter:
         if not pending:
             return
         self.pending = _Pending()
+        rows = [a.row for a in pending.inserts if a.row is not None]
+        orm = any(row["integration_id"] is None for row in rows)
         # On PostgreSQL a few alerts' writes go in one pipeline (COPY, for many, cannot;
         # nor can the ORM's INSERT for alerts of no integration).
-        together = len(pending.inserts) < COPY_FROM and all(
-            a.row is not None and a.row["integration_id"] is not None for a in pending.inserts)
+        together = len(rows) < COPY_FROM and not orm
         with self.driver.pipeline() if together else contextlib.nullcontext():
-            self._write(pending)
+            self._write(pending, rows, orm=orm)
         self.stale_orm = True
 
-    def _write(self, pending: _Pending) -> None:
+    def _write(self, pending: _Pending, rows: list[dict[str, Any]], *, orm: bool) -> None:
         if pending.inserts:
-            ids = self._insert_alerts([a.row for a in pending.inserts])
+            ids = self._insert_alerts(rows, orm=orm)
             for placed, alert_id in zip(pending.inserts, ids, strict=True):
                 placed.alert_id, placed.row = alert_id, None
         if pending.timeline:
-            rows = []
-            for placed, row in pending.timeline:
+            for placed, entry in pending.timeline:
                 # {"alert_id": ..., "service": ...} as the JSON type would serialise it
-                row["data"] = JsonText(f'{{"alert_id": {placed.alert_id}, "service": '
-                                       f'{self._json_name(row["data"])}}}')
-                rows.append(row)
-            self.driver.insert_rows(TIMELINE, rows)
+                entry["data"] = JsonText(f'{{"alert_id": {placed.alert_id}, "service": '
+                                         f'{self._json_name(entry["data"])}}}')
+            self.driver.insert_rows(TIMELINE, [entry for _placed, entry in pending.timeline])
         # The lock before any row is locked, in every transaction of the alert writer (see
         # _reference): writers that take the lock and rows in different orders could
         # deadlock, on PostgreSQL until its deadlock timeout undoes one of them. The

@@ -16,7 +16,6 @@ from sqlalchemy.orm import Session
 
 from steward.auth.integrations import KeyHolder
 from steward.auth.models import Integration
-from steward.catalog.graph import load_graph
 from steward.catalog.impact import Graph
 from steward.driver_sql import Driver
 from steward.errors import ValidationError
@@ -60,15 +59,6 @@ _SHARED = weakref.WeakKeyDictionary()
 _SHARED_LOCK = threading.Lock()
 
 
-def current_graph(session: Session) -> Graph:
-    """The dependency graph of this transaction's catalog revision, read once."""
-    graph: Graph | None = session.info.get(alerts.GRAPH)
-    if graph is None:
-        graph = session.info[alerts.GRAPH] = load_graph(
-            session, revision=hot_sql.catalog_revision(Driver(session)))
-    return graph
-
-
 def route_all(session: Session, wanted: Sequence[tuple[Integration | KeyHolder | None,
                                                        Sequence[RecordAlert]]],
               ) -> dict[tuple[int | None, str | None], Route]:
@@ -84,7 +74,7 @@ def route_all(session: Session, wanted: Sequence[tuple[Integration | KeyHolder |
                 missing[(iid, cmd.service)] = integration
     if not missing:
         return routes
-    graph = current_graph(session)
+    graph = alerts.graph_for(session)
     with _SHARED_LOCK:
         shared = _SHARED.setdefault(graph, {})
     unknown: dict[tuple[int | None, str | None], Integration | KeyHolder | None] = {}
@@ -131,9 +121,6 @@ def _resolve(session: Session, missing: dict[tuple[int | None, str | None],
             resolved[(iid, name)] = named[:2]
         elif integration is not None and integration.service_id in by_id:
             resolved[(iid, name)] = by_id[integration.service_id]
-        elif name:
-            resolved[(iid, name)] = f"service: no service {name!r} for this integration key"
         else:
-            resolved[(iid, name)] = ("service: this integration key routes to no service; "
-                                     "name one (the `service` label or field)")
+            resolved[(iid, name)] = alerts.no_route(name)
     return resolved

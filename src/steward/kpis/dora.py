@@ -78,8 +78,8 @@ def empty(days: int, weeks: int) -> dict[str, Any]:
 
 
 def assemble(*, win_days: int, count: int, failed: int, rework: int, deploy_days: int,
-              weekly_days: list[int], lead: Mapping[Any, Any] | None,
-              recovery: Mapping[Any, Any] | None,
+             weekly_days: list[int], lead: Mapping[Any, Any] | None,
+             recovery: Mapping[Any, Any] | None,
              mttr: Mapping[Any, Any] | None) -> dict[str, Any]:
     per_week = stats.percentile(weekly_days, 0.5) if weekly_days else None
     lead_hours = stats.hours_summary(lead, mean=False)

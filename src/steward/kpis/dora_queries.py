@@ -12,20 +12,18 @@ in the window by their finish time.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any, Literal
+from typing import Any
 
 from sqlalchemy import Select, and_, case, exists, func, literal, select, tuple_
 from sqlalchemy.orm import Session
 
 from steward.catalog.models import Service, Team
 from steward.changes.models import Deployment, DeploymentCommit
-from steward.errors import ValidationError
 from steward.incidents.models import Incident, IncidentService
 from steward.kpis import dora, sql, stats
-from steward.kpis.sql import Scope, Window
+from steward.kpis.sql import GroupBy, Scope, Window
 from steward.timeutil import isoformat_z
 
-GroupBy = Literal["team", "service"]
 SHIPPED = dora.SHIPPED
 
 
@@ -45,8 +43,7 @@ def dora_kpis(session: Session, *, team: str | None = None, service: str | None 
 def dora_table(session: Session, *, group_by: GroupBy, days: int = 28,
                end: datetime | None = None) -> list[dict[str, Any]]:
     """One DORA row per team (by owning team of the service) or per service."""
-    if group_by not in ("team", "service"):
-        raise ValidationError("group_by: expected team or service", field="group_by")
+    group_by = sql.group_by_of(group_by)
     win = sql.window(days, end)
     query = _Query(session, win, Scope(), group_by=group_by)
     rows = query.rows()
@@ -64,7 +61,6 @@ def _names(session: Session, group_by: GroupBy) -> dict[int, str]:
     return {row[0]: row[1] for row in session.execute(select(model.id, model.name))}
 
 
-
 class _Query:
     """The SQL for one window and scope, optionally grouped by team or service."""
 
@@ -73,6 +69,9 @@ class _Query:
         self.session, self.win, self.scope = session, win, scope
         self.group_by = group_by
         self.environments = sql.production_names(session)
+        # What ``rows`` found for the organisation that ``weekly`` needs again.
+        self._org_weeks: dict[tuple[Any, ...], tuple] | None = None
+        self._weekly_lead: dict[tuple, dict] | None = None
 
     # -- the deployments of the window --------------------------------------
     def _group_cols(self, service_col: Any, team_col: Any) -> list[Any]:
@@ -131,10 +130,10 @@ class _Query:
             count, failed, rework, days = totals.get(key, (0, 0, 0, 0))
             per_week = [weekly.get((*key, w), (0, 0, 0))[0] for w in range(self.win.weeks)]
             out[key] = dora.assemble(win_days=self.win.days, count=int(count or 0),
-                                 failed=int(failed or 0), rework=int(rework or 0),
-                                 deploy_days=int(days or 0), weekly_days=per_week,
-                                 lead=lead.get(key), recovery=recovery.get(key),
-                                 mttr=mttr.get(key))
+                                     failed=int(failed or 0), rework=int(rework or 0),
+                                     deploy_days=int(days or 0), weekly_days=per_week,
+                                     lead=lead.get(key), recovery=recovery.get(key),
+                                     mttr=mttr.get(key))
         return out
 
     def _weekly_counts(self, shipped: Any, keys: list[Any]) -> dict[tuple[Any, ...], tuple]:
@@ -222,10 +221,10 @@ class _Query:
 
     # -- weekly series ---------------------------------------------------------
     def weekly(self) -> list[dict[str, Any]]:
-        counts = getattr(self, "_org_weeks", None)
+        counts = self._org_weeks
         if counts is None:
             counts = self._weekly_counts(self._shipped().subquery(), [])
-        lead = getattr(self, "_weekly_lead", None)
+        lead = self._weekly_lead
         if lead is None:
             lead = sql.percentile_rows(self.session, self._lead_pairs(weekly=True), 1,
                                        ps=(0.5,))

@@ -17,7 +17,7 @@ from typing import Any, Literal
 from sqlalchemy.orm import Session
 
 from steward.errors import ValidationError
-from steward.kpis import goals
+from steward.kpis import goals, sql
 from steward.kpis.dora_queries import dora_table
 from steward.kpis.itsm import itsm_table
 
@@ -67,14 +67,11 @@ def kpi_rows(session: Session, table: str, *, group_by: str = "team", days: int 
     """The rows of one KPI table."""
     if table not in TABLES:
         raise ValidationError(f"table: expected one of {', '.join(TABLES)}", field="table")
-    if group_by not in ("team", "service"):
-        raise ValidationError("group_by: expected team or service", field="group_by")
+    grouping = sql.group_by_of(group_by)
     if table == "dora":
-        return dora_table(session, group_by=group_by, days=days or 28,  # type: ignore[arg-type]
-                          end=end)
+        return dora_table(session, group_by=grouping, days=days or 28, end=end)
     if table == "itsm":
-        return itsm_table(session, group_by=group_by, days=days or 90,  # type: ignore[arg-type]
-                          end=end)
+        return itsm_table(session, group_by=grouping, days=days or 90, end=end)
     return goal_rows(session, now=end)
 
 

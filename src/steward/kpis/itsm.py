@@ -13,7 +13,7 @@ passed, and is left out until then.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any, Literal
+from typing import Any
 
 from sqlalchemy import Select, and_, case, exists, func, literal, or_, select
 from sqlalchemy.orm import Session
@@ -21,16 +21,14 @@ from sqlalchemy.orm import Session
 from steward.catalog.models import Service, Team
 from steward.changes.models import Change, ChangeService, Deployment
 from steward.changes.records import OUTCOME_POINTS
-from steward.errors import ValidationError
 from steward.incidents import settings
 from steward.incidents.models import Incident, IncidentService
 from steward.incidents.priority import PRIORITIES
 from steward.kpis import sql, stats
-from steward.kpis.sql import Scope, Window
+from steward.kpis.sql import GroupBy, Scope, Window
 from steward.problems.models import Problem
 from steward.timeutil import isoformat_z
 
-GroupBy = Literal["team", "service"]
 SUCCESSFUL = ("successful", "successful_with_issues")
 
 
@@ -50,8 +48,7 @@ def itsm_kpis(session: Session, *, team: str | None = None, service: str | None 
 def itsm_table(session: Session, *, group_by: GroupBy, days: int = 90,
                end: datetime | None = None) -> list[dict[str, Any]]:
     """One ITSM row per team (owning team) or per service (affected service)."""
-    if group_by not in ("team", "service"):
-        raise ValidationError("group_by: expected team or service", field="group_by")
+    group_by = sql.group_by_of(group_by)
     win = sql.window(days, end)
     query = _Query(session, win, Scope(), group_by=group_by)
     incidents, changes, problems = query.incidents(), query.changes(), query.problems()

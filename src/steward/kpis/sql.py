@@ -13,7 +13,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import Float, Integer, Select, and_, cast, func, literal, or_, select
 from sqlalchemy.orm import Session
@@ -86,6 +86,16 @@ def scope(session: Session, team: str | None, service: str | None) -> Scope:
             raise NotFound(f"service {result.service!r} not found", field="service")
         result.service_id = service_id
     return result
+
+
+GroupBy = Literal["team", "service"]
+
+
+def group_by_of(value: str) -> GroupBy:
+    """A KPI table's grouping, checked: by team or by service."""
+    if value not in ("team", "service"):
+        raise ValidationError("group_by: expected team or service", field="group_by")
+    return value  # type: ignore[return-value]
 
 
 def production_names(session: Session) -> list[str]:
