@@ -89,6 +89,20 @@ def peak_memory_mb(pid: int) -> float:
     return total
 
 
+def wait_until_serving(url: str, log: Path, workers: int) -> None:
+    """Until every server process has started (each listens on its own socket: a client
+    connecting before one is up would only reach the others) and /healthz answers."""
+    for _ in range(300):
+        started = log.read_text().count("Application startup complete")
+        try:
+            if started >= workers and httpx.get(url + "/healthz", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.1)
+    raise RuntimeError(f"the server did not start: {log.read_text()[-2000:]}")
+
+
 def single_bodies(events: int, services: list[str]) -> list[dict[str, object]]:
     rng = random.Random(3)
     bodies = []
@@ -266,12 +280,7 @@ def main() -> int:
                                         args=(db.settings.database_url, stop_analyzing))
             analyzer.start()
         try:
-            for _ in range(200):
-                try:
-                    if httpx.get(url + "/healthz", timeout=1).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    time.sleep(0.1)
+            wait_until_serving(url, Path(tmp) / "serve.log", args.workers)
             bodies = single_bodies(args.events, services)
             cpu = cpu_seconds(server.pid)
             elapsed, latencies = run(single_events(url, key, bodies, args.clients,

@@ -23,8 +23,10 @@ from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Table
+import orjson
+from sqlalchemy import JSON, BigInteger, Boolean, Integer, String, Table
 from sqlalchemy.orm import Session
+from sqlalchemy.types import TypeEngine
 
 from steward.db import UTCDateTime
 
@@ -32,6 +34,7 @@ Convert = Callable[[Any], Any] | None
 
 _INSERTS: dict[tuple[bool, str, tuple[str, ...]], tuple[str, list[Convert]]] = {}
 _NATIVE: dict[tuple[bool, str], str] = {}
+_RECORD_INSERTS: dict[tuple[str, tuple[str, ...]], str] = {}
 _EMPTY_JSON = json.dumps({})
 COPY_FROM = 20  # rows: from here PostgreSQL gets an INSERT's rows by COPY
 
@@ -61,6 +64,36 @@ def _from_aware_time(value: datetime | None) -> datetime | None:
     if value is None or value.tzinfo is UTC:
         return value
     return value.astimezone(UTC)
+
+
+def _record_type(kind: TypeEngine[Any]) -> str:
+    """A column's type in a ``json_to_recordset`` row. JSON values come as the text the
+    JSON type stores (``json.dumps``), so they are read as text and cast, keeping that
+    text; strings as text (the assignment to a VARCHAR(n) refuses what is too long, as
+    a plain INSERT would)."""
+    if isinstance(kind, JSON | String):
+        return "text"
+    if isinstance(kind, UTCDateTime):
+        return "timestamptz"
+    if isinstance(kind, Boolean):
+        return "boolean"
+    if isinstance(kind, BigInteger):
+        return "bigint"
+    if isinstance(kind, Integer):
+        return "integer"
+    raise TypeError(f"no recordset type for {kind!r}")
+
+
+def recordset(columns: Sequence[tuple[str, TypeEngine[Any]]], alias: str = "v") -> str:
+    """PostgreSQL: ``json_to_recordset(?::json) AS v(...)``, the rows of :func:`records`."""
+    fields = ", ".join(f'"{name}" {_record_type(kind)}' for name, kind in columns)
+    return f"json_to_recordset(?::json) AS {alias}({fields})"
+
+
+def records(columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
+    """Rows (values as the driver takes them: aware datetimes, JSON as its text) as one
+    JSON text for :func:`recordset`."""
+    return orjson.dumps([dict(zip(columns, row, strict=True)) for row in rows]).decode()
 
 
 class JsonText(str):
@@ -135,36 +168,47 @@ class Driver:
         return f"{column} = ANY(?)", [list(values)]
 
     def insert_rows(self, table: Table, rows: Sequence[dict[str, Any]]) -> None:
-        """INSERT ``rows`` (dicts with the same keys, in the same order) in one executemany."""
+        """INSERT ``rows`` (dicts with the same keys, in the same order) in one statement
+        on PostgreSQL (COPY for many rows), one executemany on SQLite."""
         if not rows:
             return
         sql, columns, params = self._bound(table, rows)
-        if not self.sqlite and len(params) >= COPY_FROM:
-            # PostgreSQL parses, plans and runs each row of an executemany as a statement
-            # of its own; COPY takes them as one stream, several times faster.
+        if self.sqlite:
+            self.many(sql, params)
+        elif len(params) >= COPY_FROM:
+            # PostgreSQL takes many rows fastest as one COPY stream.
             with self.raw.cursor() as cursor, cursor.copy(
                     f"COPY {table.name} ({', '.join(columns)}) FROM STDIN") as copy:
                 for param in params:
                     copy.write_row(param)
-            return
-        self.many(sql, params)
+        else:
+            self.run(*self._records_insert(table, columns, params))
 
     def insert_returning(self, table: Table, rows: Sequence[dict[str, Any]],
                          returning: str) -> list[tuple[Any, ...]]:
-        """PostgreSQL: INSERT ``rows`` and return the ``returning`` columns of each, in
-        one executemany (one round trip in a pipeline)."""
+        """PostgreSQL: INSERT ``rows`` and return the ``returning`` columns of each (in no
+        particular order), in one statement."""
         if not rows:
             return []
-        sql, _columns, params = self._bound(table, rows)
-        found: list[tuple[Any, ...]] = []
-        with self.raw.cursor() as cursor:
-            cursor.executemany(self._native(f"{sql} RETURNING {returning}"), params,
-                               returning=True)
-            while True:
-                found.extend(cursor.fetchall())
-                if not cursor.nextset():
-                    break
-        return found
+        _sql, columns, params = self._bound(table, rows)
+        sql, values = self._records_insert(table, columns, params)
+        return self.rows(f"{sql} RETURNING {returning}", values)
+
+    def _records_insert(self, table: Table, columns: tuple[str, ...], params: list[list[Any]],
+                ) -> tuple[str, list[str]]:
+        """PostgreSQL: the rows' INSERT as one statement taking every row in one JSON
+        parameter (``json_to_recordset``). An executemany sends, and the server parses,
+        binds and runs, one statement per row; array parameters cost the driver more
+        Python per value than serialising the rows as JSON does."""
+        key = (table.name, columns)
+        sql = _RECORD_INSERTS.get(key)
+        if sql is None:
+            values = ", ".join(f'v."{name}"::json' if isinstance(table.c[name].type, JSON)
+                               else f'v."{name}"' for name in columns)
+            sql = _RECORD_INSERTS[key] = (
+                f"INSERT INTO {table.name} ({', '.join(columns)}) SELECT {values} "
+                f"FROM {recordset([(name, table.c[name].type) for name in columns])}")
+        return sql, [records(columns, params)]
 
     def _bound(self, table: Table, rows: Sequence[dict[str, Any]],
                ) -> tuple[str, tuple[str, ...], list[list[Any]]]:

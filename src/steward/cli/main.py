@@ -113,9 +113,18 @@ def serve(
 def _serve(where: str, host: str, port: int, workers: int) -> None:
     import uvicorn
 
+    from steward.api import workers as server_processes
+
     console.print(f"Steward on http://{host}:{port}  (database: {where})")
-    uvicorn.run("steward.api.app:create_app", factory=True, host=host, port=port,
-                workers=workers, log_level="info", access_log=False)
+    options = {"log_level": "info", "access_log": False}
+    if workers > 1 and server_processes.reuse_port_supported():
+        try:
+            status = server_processes.serve(host, port, workers, **options)
+        except OSError as exc:
+            fail(f"cannot listen on {host}:{port}: {exc.strerror or exc}")
+        raise typer.Exit(status)
+    uvicorn.run(server_processes.APP, factory=True, host=host, port=port, workers=workers,
+                **options)
 
 
 @app.command()

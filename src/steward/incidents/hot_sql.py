@@ -17,6 +17,13 @@ from steward.incidents.models import OPEN_STATES
 # The status is a literal, so SQLite can use the partial unique index uq_alerts_active_key.
 _ACTIVE = ("SELECT id, dedup_key, incident_id FROM alerts WHERE {integration} "
            "AND {keys} AND status != 'resolved'")
+# PostgreSQL: one lookup per key. With the keys as one array condition the planner, when its
+# statistics lag behind a fast-growing table, read every active alert of the integration
+# and filtered them by key (hundreds of microseconds, growing with the table, until the next
+# ANALYZE); a lookup of one integration and one key always takes the unique index.
+_ACTIVE_PG = ("SELECT a.id, a.dedup_key, a.incident_id FROM unnest(?::text[]) AS k(key) "
+              "CROSS JOIN LATERAL (SELECT id, dedup_key, incident_id FROM alerts "
+              "WHERE {integration} AND dedup_key = k.key AND status != 'resolved') AS a")
 _OPEN = ("SELECT i.id, i.status, i.urgency, i.urgency_overridden, i.last_alert_at, "
          "i.started_at, i.group_keys, s.service_id, s.first_alert_at "
          "FROM incidents i LEFT OUTER JOIN incident_services s ON s.incident_id = i.id "
@@ -25,6 +32,21 @@ _OPEN_NEAR = (_OPEN + " AND COALESCE(i.last_alert_at, i.started_at) >= ?"
               " AND COALESCE(i.last_alert_at, i.started_at) <= ?"
               " AND EXISTS (SELECT 1 FROM incident_services x"
               " WHERE x.incident_id = i.id AND {services})")
+# PostgreSQL: the same, the open incidents in the window read first and once. Planned as
+# one join, the estimate of one incident in the window (it cannot see the times) made a
+# nested loop that tests every open incident against every row of incident_services.
+_OPEN_NEAR_PG = (
+    "WITH o AS MATERIALIZED (SELECT id, status, urgency, urgency_overridden, last_alert_at,"
+    " started_at, group_keys FROM incidents WHERE status IN ({states})"
+    " AND COALESCE(last_alert_at, started_at) >= ?"
+    " AND COALESCE(last_alert_at, started_at) <= ?), "
+    "near AS MATERIALIZED (SELECT DISTINCT x.incident_id FROM o"
+    " JOIN incident_services x ON x.incident_id = o.id WHERE {services}) "
+    "SELECT o.id, o.status, o.urgency, o.urgency_overridden, o.last_alert_at, o.started_at,"
+    " o.group_keys, s.service_id, s.first_alert_at FROM o"
+    " JOIN near ON near.incident_id = o.id"
+    " LEFT OUTER JOIN incident_services s ON s.incident_id = o.id").replace(
+        "{states}", ", ".join(f"'{s}'" for s in OPEN_STATES))
 _BUMP = ("UPDATE alerts SET count = count + ?, "
          "last_seen = CASE WHEN last_seen < ? THEN ? ELSE last_seen END, "
          "summary = COALESCE(?, summary), severity = ?, labels = COALESCE(?json, labels) "
@@ -42,12 +64,14 @@ def active_alerts(driver: Driver, integration_id: int | None,
     """(id, dedup key, incident id) of the active alerts of an integration with those keys."""
     if not keys:
         return []
-    one_of, values = driver.one_of("dedup_key", keys)
-    if integration_id is None:
-        sql = _ACTIVE.format(integration="integration_id IS NULL", keys=one_of)
-        return driver.rows(sql, values)  # type: ignore[return-value]
-    sql = _ACTIVE.format(integration="integration_id = ?", keys=one_of)
-    return driver.rows(sql, [integration_id, *values])  # type: ignore[return-value]
+    integration = "integration_id IS NULL" if integration_id is None else "integration_id = ?"
+    given = [] if integration_id is None else [integration_id]
+    if driver.sqlite:
+        one_of, values = driver.one_of("dedup_key", keys)
+        return driver.rows(_ACTIVE.format(integration=integration, keys=one_of),  # type: ignore[return-value]
+                           [*given, *values])
+    return driver.rows(_ACTIVE_PG.format(integration=integration),  # type: ignore[return-value]
+                       [list(keys), *given])
 
 
 OpenRow = tuple[int, str, int, bool, datetime | None, datetime, list[str], int | None,
@@ -67,7 +91,8 @@ def open_incidents(driver: Driver, services: Iterable[int] | None, since: dateti
         if not wanted:
             return []
         one_of, values = driver.one_of("x.service_id", wanted)
-        rows = driver.rows(_OPEN_NEAR.format(services=one_of),
+        near = _OPEN_NEAR if driver.sqlite else _OPEN_NEAR_PG
+        rows = driver.rows(near.format(services=one_of),
                            [driver.time(since), driver.time(until), *values])
     read_time, read_json = driver.read_time, driver.read_json
     return [(incident_id, status, urgency, bool(overridden), read_time(last),
