@@ -54,3 +54,45 @@ def test_a_failed_commit_reaches_every_waiter(sqlite_db):
 
     with pytest.raises(Exception, match=r"UNIQUE|unique"):
         writer.submit(duplicate)
+
+
+class _Groups:
+    """A run_group that only remembers each group's pieces."""
+
+    def __init__(self) -> None:
+        self.groups: list[list[str]] = []
+
+    def __call__(self, session, pieces):  # type: ignore[no-untyped-def]
+        self.groups.append(list(pieces))
+        return list(pieces)
+
+
+def _round(writer: GroupCommitter, *pieces: tuple[str, str, float]) -> None:
+    """Submit (piece, sender, delay before it) in order and wait for every answer."""
+    import time
+
+    futures = []
+    for piece, sender, delay in pieces:
+        time.sleep(delay)
+        futures.append(writer.submit_future(piece, sender))
+    for future in futures:
+        future.result(timeout=30)
+
+
+def test_a_group_starts_once_every_sender_of_the_last_one_is_back(sqlite_db):
+    """Senders that wait for their answers come back together: when all of the last
+    group's senders are in, the group starts without waiting out the window, so a
+    newcomer arriving meanwhile goes to the next group."""
+    groups = _Groups()
+    writer = GroupCommitter(sqlite_db, max_wait=1.0, run_group=groups)
+    _round(writer, ("a1", "A", 0), ("b1", "B", 0))
+    _round(writer, ("a2", "A", 0), ("b2", "B", 0), ("c2", "C", 0.3))
+    assert groups.groups == [["a1", "b1"], ["a2", "b2"], ["c2"]]
+
+
+def test_a_group_waits_for_a_sender_of_the_last_one_still_missing(sqlite_db):
+    groups = _Groups()
+    writer = GroupCommitter(sqlite_db, max_wait=1.0, run_group=groups)
+    _round(writer, ("a1", "A", 0), ("b1", "B", 0))
+    _round(writer, ("a2", "A", 0), ("b2", "B", 0.3))
+    assert groups.groups == [["a1", "b1"], ["a2", "b2"]]

@@ -374,7 +374,7 @@ def test_the_alert_writer_records_concurrent_requests_as_one_group(db, twins):
     pieces += [(twins[1], (), [fire(f"g-{n}", "db1", 8)]) for n in range(3)]  # repeats
     futures: list[Future[Any]] = [Future() for _ in pieces]
     for future, piece in zip(futures, pieces, strict=True):
-        writer._queue.put((future, piece))  # all queued before the writer takes a group
+        writer._queue.put((future, piece, None))  # all queued before the writer takes a group
     writer._ensure_started()
     outcomes = []
     for future in futures:

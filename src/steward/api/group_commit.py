@@ -23,7 +23,7 @@ from __future__ import annotations
 import asyncio
 import queue
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from concurrent.futures import Future
 from contextlib import AbstractContextManager
 from typing import Any, TypeVar
@@ -36,6 +36,7 @@ from steward.db import Database
 T = TypeVar("T")
 Work = Callable[[Session], Any]
 RunGroup = Callable[[Session, Sequence[Any]], list[Any]]
+Item = tuple[Future[Any], Any, Hashable | None]  # a request's future, its piece, its sender
 
 
 # The writer keeps its connection between groups while requests keep coming, and gives it
@@ -57,23 +58,27 @@ class GroupCommitter:
         self.max_wait = max_wait
         self.keep_connection = keep_connection
         self.run_group = run_group or _run_each
-        self._queue: queue.Queue[tuple[Future[Any], Any]] = queue.Queue()
+        self._queue: queue.Queue[Item] = queue.Queue()
+        self._last_senders: frozenset[Hashable] = frozenset()
         self._thread: threading.Thread | None = None
         self._start_lock = threading.Lock()
         self._connection: Connection | None = None
 
-    def submit(self, piece: Any) -> Any:
-        """Run ``piece`` in the next group; returns once that group is committed."""
-        return self.submit_future(piece).result()
+    def submit(self, piece: Any, sender: Hashable | None = None) -> Any:
+        """Run ``piece`` in the next group; returns once that group is committed.
 
-    async def submit_async(self, piece: Any) -> Any:
+        ``sender`` names where the piece came from (a client connection): see
+        :meth:`_take_group`."""
+        return self.submit_future(piece, sender).result()
+
+    async def submit_async(self, piece: Any, sender: Hashable | None = None) -> Any:
         """:meth:`submit` for a coroutine: waits on the event loop, not in a thread."""
-        return await asyncio.wrap_future(self.submit_future(piece))
+        return await asyncio.wrap_future(self.submit_future(piece, sender))
 
-    def submit_future(self, piece: Any) -> Future[Any]:
+    def submit_future(self, piece: Any, sender: Hashable | None = None) -> Future[Any]:
         self._ensure_started()
         future: Future[Any] = Future()
-        self._queue.put((future, piece))
+        self._queue.put((future, piece, sender))
         return future
 
     def _ensure_started(self) -> None:
@@ -85,21 +90,31 @@ class GroupCommitter:
                                                 daemon=True)
                 self._thread.start()
 
-    def _take_group(self) -> list[tuple[Future[Any], Any]]:
+    def _take_group(self) -> list[Item]:
+        """The next group: what is queued, and what arrives within ``max_wait`` of the last
+        piece, unless every sender of the previous group has already sent its next piece.
+        Keep-alive senders that each wait for their answer before sending again (webhook
+        receivers, exporters) come back together after every group; once all of them are
+        in, waiting longer only delays the group."""
         try:
             first = self._queue.get(timeout=self.keep_connection)
         except queue.Empty:
             self._release_connection()  # idle: back to the pool until work comes
             first = self._queue.get()
         group = [first]
+        expected, senders = self._last_senders, {first[2]}
         while len(group) < self.max_items:
             try:
-                if self.max_wait > 0:
-                    group.append(self._queue.get(timeout=self.max_wait))
+                if self.max_wait > 0 and not (expected and expected <= senders):
+                    item = self._queue.get(timeout=self.max_wait)
                 else:
-                    group.append(self._queue.get_nowait())
+                    item = self._queue.get_nowait()
             except queue.Empty:
                 break
+            group.append(item)
+            senders.add(item[2])
+        senders.discard(None)
+        self._last_senders = frozenset(senders)
         return group
 
     def _run(self) -> None:
@@ -107,12 +122,12 @@ class GroupCommitter:
             group = self._take_group()
             try:
                 with self._session() as session:
-                    results = self.run_group(session, [piece for _future, piece in group])
+                    results = self.run_group(session, [item[1] for item in group])
             except Exception:  # noqa: BLE001 - one piece failed: nothing of the group is stored
                 self._release_connection()  # it may be the connection that failed
                 self._one_by_one(group)
                 continue
-            for (future, _piece), result in zip(group, results, strict=True):
+            for (future, _piece, _sender), result in zip(group, results, strict=True):
                 _settle(future, result)
 
     def _session(self) -> AbstractContextManager[Session]:
@@ -131,9 +146,9 @@ class GroupCommitter:
             except Exception:  # noqa: BLE001 - a broken connection: the pool drops it
                 pass
 
-    def _one_by_one(self, group: list[tuple[Future[Any], Any]]) -> None:
+    def _one_by_one(self, group: list[Item]) -> None:
         """The slow path after a failure: each piece alone, so only the bad one fails."""
-        for future, piece in group:
+        for future, piece, _sender in group:
             try:
                 with self.db.session() as session:
                     (result,) = self.run_group(session, [piece])

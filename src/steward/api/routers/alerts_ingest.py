@@ -82,11 +82,11 @@ def _record_all(request: Request, key: str | None, types: tuple[str, ...],
 async def _record_all_async(request: Request, key: str | None, types: tuple[str, ...],
                             commands: list[RecordAlert]) -> list[dict[str, Any]]:
     """:func:`_record_all` waiting on the event loop rather than in a worker thread."""
-    writer = alert_writer(request)
+    writer, sender = alert_writer(request), request.scope.get("client")
     try:
-        return await writer.submit_async((key, types, commands))  # type: ignore[no-any-return]
+        return await writer.submit_async((key, types, commands), sender)  # type: ignore[no-any-return]
     except IntegrityError:
-        return await writer.submit_async((key, types, commands))  # type: ignore[no-any-return]
+        return await writer.submit_async((key, types, commands), sender)  # type: ignore[no-any-return]
 
 
 # The alert writer allocates many short-lived objects (thousands of rows a second) in a
@@ -279,7 +279,7 @@ class FastAlerts:
             items = body if isinstance(body, list) else [body]
             commands = [generic_alert.to_command(item) for item in items]
             writer = alert_writer(Request(scope))
-            results = await writer.submit_async((key, (), commands))
+            results = await writer.submit_async((key, (), commands), scope.get("client"))
         except Exception:  # noqa: BLE001 - the route answers it, with its usual error
             return None
         return orjson.dumps({"status": "accepted", "alerts": len(results), "results": results})
