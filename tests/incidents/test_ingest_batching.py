@@ -391,3 +391,35 @@ def test_the_alert_writer_records_concurrent_requests_as_one_group(db, twins):
         incidents = set(session.scalars(select(Alert.incident_id)))
     assert counts == {"g-0": 2, "g-1": 2, "g-2": 2, "g-3": 1, "g-4": 1, "g-5": 1}
     assert len(incidents) == 1
+
+
+@pytest.mark.parametrize("db", [pytest.param("postgres", marks=pytest.mark.postgres)],
+                         indirect=True)
+def test_the_writer_takes_the_correlation_lock_before_inserting_alerts(db, twins):
+    """PostgreSQL: a new alert's INSERT waits for another writer that has just inserted the
+    same key, uncommitted; that writer, on the reference path, holds the correlation lock
+    while it inserts. Were the lock taken after the INSERT, the two would wait for each
+    other until the deadlock timeout (a second) undid one, as they did with two server
+    processes."""
+    from steward import driver_sql
+
+    with db.session() as session:  # an incident on db1 that new alerts on db1 join
+        record_group(session, [(twins[1], (), [fire("first", "db1", 1)])])
+    sent: list[str] = []
+    native = driver_sql.Driver._native
+
+    def recorded(self, sql):  # type: ignore[no-untyped-def]
+        sent.append(sql)
+        return native(self, sql)
+
+    driver_sql.Driver._native = recorded  # type: ignore[method-assign]
+    try:
+        with db.session() as session:
+            outcome = record_group(session, [(twins[1], (), [fire("second", "db1", 2),
+                                                             fire("first", "db1", 2)])])
+    finally:
+        driver_sql.Driver._native = native  # type: ignore[method-assign]
+    assert [r["created"] for r in outcome[0]] == [True, False]
+    lock = next(i for i, sql in enumerate(sent) if "pg_advisory_xact_lock" in sql)
+    insert = next(i for i, sql in enumerate(sent) if sql.startswith("INSERT INTO alerts"))
+    assert lock < insert

@@ -409,6 +409,13 @@ class _GroupWriter:
         self.stale_orm = True
 
     def _write(self, pending: _Pending, rows: list[dict[str, Any]], *, orm: bool) -> None:
+        # The lock first, in every transaction of the alert writer (see _reference): writers
+        # that take the lock and rows in different orders could deadlock, on PostgreSQL
+        # until its deadlock timeout (a second) undoes one of them. The new alerts too come
+        # after it: an INSERT of a key another process has just inserted, uncommitted, waits
+        # for that process (the unique index), and that process, on the reference path, may
+        # hold the lock while this one would wait for it.
+        alerts.lock_correlation(self.session, self.driver)
         if pending.inserts:
             ids = self._insert_alerts(rows, orm=orm)
             for placed, alert_id in zip(pending.inserts, ids, strict=True):
@@ -419,13 +426,6 @@ class _GroupWriter:
                 entry["data"] = JsonText(f'{{"alert_id": {placed.alert_id}, "service": '
                                          f'{self._json_name(entry["data"])}}}')
             self.driver.insert_rows(TIMELINE, [entry for _placed, entry in pending.timeline])
-        # The lock before any row is locked, in every transaction of the alert writer (see
-        # _reference): writers that take the lock and rows in different orders could
-        # deadlock, on PostgreSQL until its deadlock timeout undoes one of them. The
-        # INSERTs above lock no row (their foreign-key checks take key-share locks, which
-        # no UPDATE of an alert or incident conflicts with), so two server processes
-        # write their new alerts at the same time and queue only for the UPDATEs.
-        alerts.lock_correlation(self.session, self.driver)
         # Rows are updated in id order, so concurrent writers lock them in the same order.
         if pending.bumps:
             hot_sql.bump_alerts(self.driver, [pending.bumps[i] for i in sorted(pending.bumps)])

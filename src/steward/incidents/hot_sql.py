@@ -20,10 +20,14 @@ _ACTIVE = ("SELECT id, dedup_key, incident_id FROM alerts WHERE {integration} "
 # PostgreSQL: one lookup per key. With the keys as one array condition the planner, when its
 # statistics lag behind a fast-growing table, read every active alert of the integration
 # and filtered them by key (hundreds of microseconds, growing with the table, until the next
-# ANALYZE); a lookup of one integration and one key always takes the unique index.
+# ANALYZE); a lookup of one integration and one key always takes the unique index. The
+# LIMIT (at most one row: the partial unique index says so) keeps the lookup per key: a
+# plain lateral subquery is flattened into a join, which the planner, believing the table
+# small, made a hash join over every active alert.
 _ACTIVE_PG = ("SELECT a.id, a.dedup_key, a.incident_id FROM unnest(?::text[]) AS k(key) "
               "CROSS JOIN LATERAL (SELECT id, dedup_key, incident_id FROM alerts "
-              "WHERE {integration} AND dedup_key = k.key AND status != 'resolved') AS a")
+              "WHERE integration_id = ? AND dedup_key = k.key AND status != 'resolved' "
+              "LIMIT 1) AS a")
 _OPEN = ("SELECT i.id, i.status, i.urgency, i.urgency_overridden, i.last_alert_at, "
          "i.started_at, i.group_keys, s.service_id, s.first_alert_at "
          "FROM incidents i LEFT OUTER JOIN incident_services s ON s.incident_id = i.id "
@@ -64,14 +68,13 @@ def active_alerts(driver: Driver, integration_id: int | None,
     """(id, dedup key, incident id) of the active alerts of an integration with those keys."""
     if not keys:
         return []
+    if integration_id is not None and not driver.sqlite:
+        return driver.rows(_ACTIVE_PG, [list(keys), integration_id])  # type: ignore[return-value]
     integration = "integration_id IS NULL" if integration_id is None else "integration_id = ?"
     given = [] if integration_id is None else [integration_id]
-    if driver.sqlite:
-        one_of, values = driver.one_of("dedup_key", keys)
-        return driver.rows(_ACTIVE.format(integration=integration, keys=one_of),  # type: ignore[return-value]
-                           [*given, *values])
-    return driver.rows(_ACTIVE_PG.format(integration=integration),  # type: ignore[return-value]
-                       [list(keys), *given])
+    one_of, values = driver.one_of("dedup_key", keys)
+    return driver.rows(_ACTIVE.format(integration=integration, keys=one_of),  # type: ignore[return-value]
+                       [*given, *values])
 
 
 OpenRow = tuple[int, str, int, bool, datetime | None, datetime, list[str], int | None,
