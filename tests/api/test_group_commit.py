@@ -96,3 +96,12 @@ def test_a_group_waits_for_a_sender_of_the_last_one_still_missing(sqlite_db):
     _round(writer, ("a1", "A", 0), ("b1", "B", 0))
     _round(writer, ("a2", "A", 0), ("b2", "B", 0.3))
     assert groups.groups == [["a1", "b1"], ["a2", "b2"]]
+
+
+def test_a_sender_that_cannot_be_compared_is_grouped_as_any_other(sqlite_db):
+    """A sender name the writer cannot hash (an ASGI server handing the client address as a
+    list) must not stop the writer: the piece is recorded and answered."""
+    groups = _Groups()
+    writer = GroupCommitter(sqlite_db, run_group=groups)
+    assert writer.submit_future("a", ["10.0.0.1", 5000]).result(timeout=30) == "a"  # type: ignore[arg-type]
+    assert writer.submit_future("b", ("10.0.0.1", 5000)).result(timeout=30) == "b"

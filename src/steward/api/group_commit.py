@@ -76,6 +76,10 @@ class GroupCommitter:
         return await asyncio.wrap_future(self.submit_future(piece, sender))
 
     def submit_future(self, piece: Any, sender: Hashable | None = None) -> Future[Any]:
+        try:
+            hash(sender)
+        except TypeError:  # not a name the writer can compare: the piece waits as any other
+            sender = None
         self._ensure_started()
         future: Future[Any] = Future()
         self._queue.put((future, piece, sender))

@@ -82,7 +82,7 @@ def _record_all(request: Request, key: str | None, types: tuple[str, ...],
 async def _record_all_async(request: Request, key: str | None, types: tuple[str, ...],
                             commands: list[RecordAlert]) -> list[dict[str, Any]]:
     """:func:`_record_all` waiting on the event loop rather than in a worker thread."""
-    writer, sender = alert_writer(request), request.scope.get("client")
+    writer, sender = alert_writer(request), _sender(request.scope)
     try:
         return await writer.submit_async((key, types, commands), sender)  # type: ignore[no-any-return]
     except IntegrityError:
@@ -108,6 +108,12 @@ def _fewer_collections() -> None:
 # commits half as many) as when each takes only what is already queued; a lone request
 # waits at most this long more.
 GROUP_WAIT = 0.0005
+
+
+def _sender(scope: dict[str, Any]) -> tuple[Any, ...] | None:
+    """The client connection a request came on (host, port), for the writer's grouping."""
+    client = scope.get("client")
+    return tuple(client) if client else None
 
 
 def alert_writer(request: Request) -> GroupCommitter:
@@ -279,7 +285,7 @@ class FastAlerts:
             items = body if isinstance(body, list) else [body]
             commands = [generic_alert.to_command(item) for item in items]
             writer = alert_writer(Request(scope))
-            results = await writer.submit_async((key, (), commands), scope.get("client"))
+            results = await writer.submit_async((key, (), commands), _sender(scope))
         except Exception:  # noqa: BLE001 - the route answers it, with its usual error
             return None
         return orjson.dumps({"status": "accepted", "alerts": len(results), "results": results})
