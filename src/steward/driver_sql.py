@@ -184,6 +184,16 @@ class Driver:
         else:
             self.run(*self._records_insert(table, columns, params))
 
+    def insert_returning(self, table: Table, rows: Sequence[dict[str, Any]],
+                         returning: str) -> list[tuple[Any, ...]]:
+        """PostgreSQL: INSERT ``rows`` and return the ``returning`` columns of each (in no
+        particular order), in one statement."""
+        if not rows:
+            return []
+        _sql, columns, params = self._bound(table, rows)
+        sql, values = self._records_insert(table, columns, params)
+        return self.rows(f"{sql} RETURNING {returning}", values)
+
     def _records_insert(self, table: Table, columns: tuple[str, ...], params: list[list[Any]],
                 ) -> tuple[str, list[str]]:
         """PostgreSQL: the rows' INSERT as one statement taking every row in one JSON

@@ -291,14 +291,12 @@ def _stored(db, table: Any, ids: list[int]) -> list[tuple[Any, ...]]:  # type: i
 def test_bulk_inserts_store_what_the_orm_stores(db, twins, copies):
     """The hot path's INSERTs skip SQLAlchemy's bind processing: the stored text (times,
     JSON) is still what the ORM's INSERT stores, for awkward values too; with enough
-    rows PostgreSQL gets them by COPY, a few by one statement, and alerts numbered from
-    their sequence beforehand are stored under those numbers."""
+    rows PostgreSQL gets them by COPY, and a few come back with their ids."""
     from datetime import UTC, timezone
 
     from sqlalchemy import insert
 
     from steward import driver_sql
-    from steward.incidents import hot_sql
 
     with db.session() as session:
         service_id = session.scalars(select(Service.id).where(Service.name == "db1")).one()
@@ -323,10 +321,10 @@ def test_bulk_inserts_store_what_the_orm_stores(db, twins, copies):
                          "actor": "", "text": "joined", "data": labels})
     written = {}
     returned: list[int] = []
-    for way in ("orm", "bulk", "numbered"):
+    for way in ("orm", "bulk", "returning"):
         for table, rows in ((Alert.__table__, alerts), (TimelineEntry.__table__, timeline)):
-            if way == "numbered" and (table.name != "alerts" or db.settings.is_sqlite):
-                continue  # alerts numbered before their INSERT is PostgreSQL's way only
+            if way == "returning" and (table.name != "alerts" or db.settings.is_sqlite):
+                continue  # an INSERT ... RETURNING of alerts is PostgreSQL's way only
             with db.session() as session:
                 before = session.execute(select(func_max(table.c.id))).scalar() or 0
                 if way == "orm":
@@ -335,19 +333,19 @@ def test_bulk_inserts_store_what_the_orm_stores(db, twins, copies):
                     driver_sql.Driver(session).insert_rows(table, [dict(r) for r in rows])
                 else:
                     driver = driver_sql.Driver(session)
-                    returned = hot_sql.next_alert_ids(driver, len(rows))
-                    driver.insert_rows(table, [{**r, "id": alert_id} for r, alert_id
-                                               in zip(rows, returned, strict=True)])
+                    with driver.pipeline():
+                        returned = [row[0] for row in driver.insert_returning(
+                            table, [dict(r) for r in rows], "id")]
             with db.read_session() as session:
                 ids = list(session.scalars(select(table.c.id).where(table.c.id > before)))
             written[(way, table.name)] = _stored(db, table, ids)
-            if way == "numbered":
+            if way == "returning":
                 assert returned == ids
     for table in (Alert.__table__, TimelineEntry.__table__):
         assert len(written[("bulk", table.name)]) == len(times)
         assert written[("bulk", table.name)] == written[("orm", table.name)]
     if not db.settings.is_sqlite:
-        assert written[("numbered", "alerts")] == written[("orm", "alerts")]
+        assert written[("returning", "alerts")] == written[("orm", "alerts")]
 
 
 def func_max(column: Any) -> Any:

@@ -365,17 +365,23 @@ class _GroupWriter:
     # -- writes ---------------------------------------------------------------------------
 
     def _insert_alerts(self, rows: list[dict[str, Any]], *, orm: bool) -> list[int]:
-        """Insert new alerts on SQLite, or alerts of no integration (``orm``); their ids,
-        in order.
+        """Insert new alerts; their ids, in order.
 
-        SQLite: one executemany, then the ids read back by key: every new alert is the
-        only active alert of its integration and key (the partial unique index says so),
-        which is cheaper than an INSERT ... RETURNING kept in parameter order (one
-        statement per row there). Alerts of no integration, which that index does not
-        cover, take the ORM's RETURNING way. (PostgreSQL numbers its new alerts before
-        inserting them: see ``flush``.)"""
+        Many rows: a plain multi-row INSERT (COPY on PostgreSQL), then the ids read
+        back by key: every new alert is the only active alert of its integration and
+        key (the partial unique index says so), which is cheaper than an INSERT ...
+        RETURNING kept in parameter order (one statement per row on SQLite). A few
+        rows on PostgreSQL: INSERT ... RETURNING in the flush's pipeline. Alerts of no
+        integration, which that index does not cover (``orm``), take the ORM's
+        RETURNING way."""
         if orm:
             return list(self.session.execute(_INSERT_ALERTS_RETURNING, rows).scalars())
+        if not self.driver.sqlite and len(rows) < COPY_FROM:
+            # A few rows on PostgreSQL: their ids come back with the INSERT, in the
+            # flush's one round trip, rather than with a query of their own.
+            ids = {(iid, key): alert_id for alert_id, iid, key in self.driver.insert_returning(
+                ALERTS, rows, "id, integration_id, dedup_key")}
+            return [ids[(row["integration_id"], row["dedup_key"])] for row in rows]
         self.driver.insert_rows(ALERTS, rows)
         keys: dict[int, list[str]] = {}
         for row in rows:
@@ -395,63 +401,36 @@ class _GroupWriter:
         self.pending = _Pending()
         rows = [a.row for a in pending.inserts if a.row is not None]
         orm = any(row["integration_id"] is None for row in rows)
-        numbered = bool(rows) and not orm and not self.driver.sqlite
-        if numbered:
-            # PostgreSQL: the new alerts' ids from their sequence first, so their timeline
-            # entries can be written before the correlation lock (and the alerts need no
-            # RETURNING or read-back): only the alerts' own INSERT, the UPDATEs and the
-            # commit then hold the lock.
-            for placed, alert_id in zip(pending.inserts, hot_sql.next_alert_ids(
-                    self.driver, len(rows)), strict=True):
-                placed.alert_id = alert_id
-                assert placed.row is not None
-                placed.row["id"] = alert_id
         # On PostgreSQL a few alerts' writes go in one pipeline (COPY, for many, cannot;
         # nor can the ORM's INSERT for alerts of no integration).
         together = len(rows) < COPY_FROM and not orm
         with self.driver.pipeline() if together else contextlib.nullcontext():
-            self._write(pending, rows, orm=orm, numbered=numbered)
+            self._write(pending, rows, orm=orm)
         self.stale_orm = True
 
-    def _write(self, pending: _Pending, rows: list[dict[str, Any]], *, orm: bool,
-               numbered: bool) -> None:
-        # Timeline entries lock no row another writer could hold: their foreign key takes a
-        # key-share lock on the incident, which no writer's UPDATE of an incident conflicts
-        # with. So, with the alerts' ids known, they go before the lock.
-        if numbered:
-            self._insert_timeline(pending)
-        # The lock before any row is locked or any alert inserted, in every transaction of
-        # the alert writer (see _reference): writers that take the lock and rows in
-        # different orders could deadlock, on PostgreSQL until its deadlock timeout (a
-        # second) undoes one of them. An INSERT of a key another process has just
-        # inserted, uncommitted, waits for that process (the unique index), and that
-        # process, on the reference path, may hold the lock while this one would wait
-        # for it.
+    def _write(self, pending: _Pending, rows: list[dict[str, Any]], *, orm: bool) -> None:
+        # The lock first, in every transaction of the alert writer (see _reference): writers
+        # that take the lock and rows in different orders could deadlock, on PostgreSQL
+        # until its deadlock timeout (a second) undoes one of them. The new alerts too come
+        # after it: an INSERT of a key another process has just inserted, uncommitted, waits
+        # for that process (the unique index), and that process, on the reference path, may
+        # hold the lock while this one would wait for it.
         alerts.lock_correlation(self.session, self.driver)
-        if numbered:
-            self.driver.insert_rows(ALERTS, rows)
-            for placed in pending.inserts:
-                placed.row = None
-        elif pending.inserts:
+        if pending.inserts:
             ids = self._insert_alerts(rows, orm=orm)
             for placed, alert_id in zip(pending.inserts, ids, strict=True):
                 placed.alert_id, placed.row = alert_id, None
-            self._insert_timeline(pending)
+        if pending.timeline:
+            for placed, entry in pending.timeline:
+                # {"alert_id": ..., "service": ...} as the JSON type would serialise it
+                entry["data"] = JsonText(f'{{"alert_id": {placed.alert_id}, "service": '
+                                         f'{self._json_name(entry["data"])}}}')
+            self.driver.insert_rows(TIMELINE, [entry for _placed, entry in pending.timeline])
         # Rows are updated in id order, so concurrent writers lock them in the same order.
         if pending.bumps:
             hot_sql.bump_alerts(self.driver, [pending.bumps[i] for i in sorted(pending.bumps)])
         if pending.incidents:
             hot_sql.touch_incidents(self.driver, pending.incidents, utcnow())
-
-    def _insert_timeline(self, pending: _Pending) -> None:
-        """The new alerts' timeline entries (their alerts' ids known)."""
-        if not pending.timeline:
-            return
-        for placed, entry in pending.timeline:
-            # {"alert_id": ..., "service": ...} as the JSON type would serialise it
-            entry["data"] = JsonText(f'{{"alert_id": {placed.alert_id}, "service": '
-                                     f'{self._json_name(entry["data"])}}}')
-        self.driver.insert_rows(TIMELINE, [entry for _placed, entry in pending.timeline])
 
 
 _INSERT_ALERTS_RETURNING = insert(ALERTS).returning(ALERTS.c.id, sort_by_parameter_order=True)
