@@ -24,7 +24,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import JSON, BigInteger, Boolean, Integer, String, Table
+from sqlalchemy import JSON, Integer, String, Table
 from sqlalchemy.orm import Session
 from sqlalchemy.types import TypeEngine
 
@@ -75,25 +75,9 @@ def _record_type(kind: TypeEngine[Any]) -> str:
         return "text"
     if isinstance(kind, UTCDateTime):
         return "timestamptz"
-    if isinstance(kind, Boolean):
-        return "boolean"
-    if isinstance(kind, BigInteger):
-        return "bigint"
     if isinstance(kind, Integer):
         return "integer"
     raise TypeError(f"no recordset type for {kind!r}")
-
-
-def recordset(columns: Sequence[tuple[str, TypeEngine[Any]]], alias: str = "v") -> str:
-    """PostgreSQL: ``json_to_recordset(?::json) AS v(...)``, the rows of :func:`records`."""
-    fields = ", ".join(f'"{name}" {_record_type(kind)}' for name, kind in columns)
-    return f"json_to_recordset(?::json) AS {alias}({fields})"
-
-
-def records(columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
-    """Rows (values as the driver takes them: aware datetimes, JSON as its text) as one
-    JSON text for :func:`recordset`."""
-    return orjson.dumps([dict(zip(columns, row, strict=True)) for row in rows]).decode()
 
 
 class JsonText(str):
@@ -194,21 +178,25 @@ class Driver:
         sql, values = self._records_insert(table, columns, params)
         return self.rows(f"{sql} RETURNING {returning}", values)
 
-    def _records_insert(self, table: Table, columns: tuple[str, ...], params: list[list[Any]],
-                ) -> tuple[str, list[str]]:
+    def _records_insert(self, table: Table, columns: tuple[str, ...],
+                        params: list[list[Any]]) -> tuple[str, list[str]]:
         """PostgreSQL: the rows' INSERT as one statement taking every row in one JSON
         parameter (``json_to_recordset``). An executemany sends, and the server parses,
         binds and runs, one statement per row; array parameters cost the driver more
-        Python per value than serialising the rows as JSON does."""
+        Python per value than orjson takes to serialise the rows (values as the driver
+        takes them: aware datetimes, JSON as its text)."""
         key = (table.name, columns)
         sql = _RECORD_INSERTS.get(key)
         if sql is None:
             values = ", ".join(f'v."{name}"::json' if isinstance(table.c[name].type, JSON)
                                else f'v."{name}"' for name in columns)
+            fields = ", ".join(f'"{name}" {_record_type(table.c[name].type)}'
+                               for name in columns)
             sql = _RECORD_INSERTS[key] = (
                 f"INSERT INTO {table.name} ({', '.join(columns)}) SELECT {values} "
-                f"FROM {recordset([(name, table.c[name].type) for name in columns])}")
-        return sql, [records(columns, params)]
+                f"FROM json_to_recordset(?::json) AS v({fields})")
+        rows = [dict(zip(columns, param, strict=True)) for param in params]
+        return sql, [orjson.dumps(rows).decode()]
 
     def _bound(self, table: Table, rows: Sequence[dict[str, Any]],
                ) -> tuple[str, tuple[str, ...], list[list[Any]]]:

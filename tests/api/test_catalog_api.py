@@ -121,6 +121,8 @@ def _count(db, model):
     ({"owner": "payments"}, "name", 422),
     ({"name": "a", "owner": "nobody"}, "owner", 422),
     ({"name": "a", "owner": "payments", "min_up": 2}, "min_up", 422),
+    # beyond any database's INTEGER (found by the API fuzz test: it was a 500)
+    ({"name": "a", "owner": "payments", "kind": "pool", "min_up": 10**35}, "min_up", 422),
 ])
 def test_bad_service_input_names_the_field(setup, db, body, field, status):
     client, tokens = setup

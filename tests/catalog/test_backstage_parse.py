@@ -716,3 +716,13 @@ def test_parse_ref_without_default_kind_and_format_ref() -> None:
     assert format_ref(EntityRef("resource", "infra", "db")) == "resource:infra/db"
     assert str(parse_ref("Resource:DB")) == "resource:default/db"
     assert format_ref(("API", "Default", "Petstore")) == "api:default/petstore"
+
+
+def test_a_pool_min_up_beyond_any_pool_is_an_error(tmp_path: Path) -> None:
+    write(tmp_path, "a.yaml", docs(component(
+        "workers", kind="Resource",
+        annotations="steward.dev/kind: pool\nsteward.dev/min-up: '100000000000000000000'")))
+    parsed = load_catalog([tmp_path])
+    assert [(e.field, e.reason) for e in parsed.errors] == [
+        ("metadata.annotations.steward.dev/min-up",
+         "'100000000000000000000' is not an integer from 1 to 100,000")]

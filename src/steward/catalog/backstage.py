@@ -44,6 +44,7 @@ from steward.catalog.backstage_refs import (
     make_links,
     parse_ref,
 )
+from steward.catalog.schemas import MAX_MIN_UP
 
 __all__ = [
     "DependencySpec", "Entity", "EntityError", "EntityRef", "ImportPlan", "ParsedCatalog",
@@ -308,8 +309,9 @@ class _Document:
                 self.error(where + ANN_TIER, f"{ann[ANN_TIER]!r} is not an integer from 1 to 4")
         if ANN_MIN_UP in ann:
             min_up = _integer(ann[ANN_MIN_UP])
-            if min_up is None or min_up < 1:
-                self.error(where + ANN_MIN_UP, f"{ann[ANN_MIN_UP]!r} is not an integer >= 1")
+            if min_up is None or not 1 <= min_up <= MAX_MIN_UP:
+                self.error(where + ANN_MIN_UP,
+                           f"{ann[ANN_MIN_UP]!r} is not an integer from 1 to {MAX_MIN_UP:,}")
             elif (entity.steward_kind or DEFAULT_STEWARD_KIND[entity.kind]) != "pool":
                 self.error(where + ANN_MIN_UP, f"only applies to a pool ({ANN_KIND}: pool)")
             else:

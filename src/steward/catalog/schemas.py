@@ -7,6 +7,9 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+# A pool's "members needed up": far beyond any real pool, within every database's INTEGER.
+MAX_MIN_UP = 100_000
+
 Name = Annotated[
     str,
     StringConstraints(strip_whitespace=True, min_length=1, max_length=200,
@@ -63,7 +66,7 @@ class ServiceCreate(Strict):
     tier: int = Field(default=3, ge=1, le=4)
     lifecycle: Lifecycle = "production"
     owner: Name | None = Field(default=None, description="owning team name")
-    min_up: int | None = Field(default=None, ge=1, description="pools only")
+    min_up: int | None = Field(default=None, ge=1, le=MAX_MIN_UP, description="pools only")
     links: list[LinkIn] = Field(default_factory=list)
     annotations: dict[str, str] = Field(default_factory=dict)
 
@@ -75,7 +78,7 @@ class ServiceUpdate(Strict):
     tier: int | None = Field(default=None, ge=1, le=4)
     lifecycle: Lifecycle | None = None
     owner: Name | None = None
-    min_up: int | None = Field(default=None, ge=1)
+    min_up: int | None = Field(default=None, ge=1, le=MAX_MIN_UP)
     links: list[LinkIn] | None = None
     annotations: dict[str, str] | None = None
 
