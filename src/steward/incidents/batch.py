@@ -404,33 +404,59 @@ class _GroupWriter:
         # On PostgreSQL a few alerts' writes go in one pipeline (COPY, for many, cannot;
         # nor can the ORM's INSERT for alerts of no integration).
         together = len(rows) < COPY_FROM and not orm
+        # Many alerts on PostgreSQL: their ids from the sequence first, so their timeline
+        # entries go in before the correlation lock and the alerts need no read-back. (A
+        # few come back from their INSERT, in the pipeline's one round trip, instead.)
+        numbered = not together and not orm and not self.driver.sqlite
+        if numbered:
+            ids = hot_sql.next_alert_ids(self.driver, len(rows))
+            for placed, alert_id in zip(pending.inserts, ids, strict=True):
+                placed.alert_id = alert_id
+                assert placed.row is not None
+                placed.row["id"] = alert_id
         with self.driver.pipeline() if together else contextlib.nullcontext():
-            self._write(pending, rows, orm=orm)
+            self._write(pending, rows, orm=orm, numbered=numbered)
         self.stale_orm = True
 
-    def _write(self, pending: _Pending, rows: list[dict[str, Any]], *, orm: bool) -> None:
-        # The lock first, in every transaction of the alert writer (see _reference): writers
-        # that take the lock and rows in different orders could deadlock, on PostgreSQL
-        # until its deadlock timeout (a second) undoes one of them. The new alerts too come
-        # after it: an INSERT of a key another process has just inserted, uncommitted, waits
-        # for that process (the unique index), and that process, on the reference path, may
-        # hold the lock while this one would wait for it.
+    def _write(self, pending: _Pending, rows: list[dict[str, Any]], *, orm: bool,
+               numbered: bool) -> None:
+        # Timeline entries lock no row another writer could hold: their foreign key takes a
+        # key-share lock on the incident, which no writer's UPDATE of an incident conflicts
+        # with. So, with their alerts' ids known, they go before the lock.
+        if numbered:
+            self._insert_timeline(pending)
+        # The lock before any row is locked or any alert inserted, in every transaction of
+        # the alert writer (see _reference): writers that take the lock and rows in
+        # different orders could deadlock, on PostgreSQL until its deadlock timeout (a
+        # second) undoes one of them. An INSERT of a key another process has just
+        # inserted, uncommitted, waits for that process (the unique index), and that
+        # process, on the reference path, may hold the lock while this one would wait
+        # for it.
         alerts.lock_correlation(self.session, self.driver)
-        if pending.inserts:
+        if numbered:
+            self.driver.insert_rows(ALERTS, rows)
+            for placed in pending.inserts:
+                placed.row = None
+        elif pending.inserts:
             ids = self._insert_alerts(rows, orm=orm)
             for placed, alert_id in zip(pending.inserts, ids, strict=True):
                 placed.alert_id, placed.row = alert_id, None
-        if pending.timeline:
-            for placed, entry in pending.timeline:
-                # {"alert_id": ..., "service": ...} as the JSON type would serialise it
-                entry["data"] = JsonText(f'{{"alert_id": {placed.alert_id}, "service": '
-                                         f'{self._json_name(entry["data"])}}}')
-            self.driver.insert_rows(TIMELINE, [entry for _placed, entry in pending.timeline])
+            self._insert_timeline(pending)
         # Rows are updated in id order, so concurrent writers lock them in the same order.
         if pending.bumps:
             hot_sql.bump_alerts(self.driver, [pending.bumps[i] for i in sorted(pending.bumps)])
         if pending.incidents:
             hot_sql.touch_incidents(self.driver, pending.incidents, utcnow())
+
+    def _insert_timeline(self, pending: _Pending) -> None:
+        """The new alerts' timeline entries (their alerts' ids known)."""
+        if not pending.timeline:
+            return
+        for placed, entry in pending.timeline:
+            # {"alert_id": ..., "service": ...} as the JSON type would serialise it
+            entry["data"] = JsonText(f'{{"alert_id": {placed.alert_id}, "service": '
+                                     f'{self._json_name(entry["data"])}}}')
+        self.driver.insert_rows(TIMELINE, [entry for _placed, entry in pending.timeline])
 
 
 _INSERT_ALERTS_RETURNING = insert(ALERTS).returning(ALERTS.c.id, sort_by_parameter_order=True)

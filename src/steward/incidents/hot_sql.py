@@ -61,6 +61,7 @@ _INCIDENT_SEEN = ("UPDATE incidents SET last_alert_at = CASE WHEN last_alert_at 
                   "WHERE id = ?")
 _SERVICES = "SELECT id, name, owner_team_id FROM services WHERE {names} OR {ids}"
 _REVISION = "SELECT revision FROM catalog_state WHERE id = 1"
+_NEXT_IDS = "SELECT nextval(pg_get_serial_sequence('alerts', 'id')) FROM generate_series(1, ?)"
 
 
 def active_alerts(driver: Driver, integration_id: int | None,
@@ -129,6 +130,12 @@ def services_named(driver: Driver, names: Sequence[str],
     numbered, ids_given = driver.one_of("id", ids)
     return driver.rows(_SERVICES.format(names=named, ids=numbered),  # type: ignore[return-value]
                        [*names_given, *ids_given])
+
+
+def next_alert_ids(driver: Driver, count: int) -> list[int]:
+    """PostgreSQL: ``count`` new ids from the alerts' sequence (gaps, as ever with
+    sequences, where a transaction that took them rolls back)."""
+    return [alert_id for (alert_id,) in driver.rows(_NEXT_IDS, [count])]
 
 
 def catalog_revision(driver: Driver) -> int:
