@@ -291,12 +291,14 @@ def _stored(db, table: Any, ids: list[int]) -> list[tuple[Any, ...]]:  # type: i
 def test_bulk_inserts_store_what_the_orm_stores(db, twins, copies):
     """The hot path's INSERTs skip SQLAlchemy's bind processing: the stored text (times,
     JSON) is still what the ORM's INSERT stores, for awkward values too; with enough
-    rows PostgreSQL gets them by COPY, and a few come back with their ids."""
+    rows PostgreSQL gets them by COPY, a few come back with their ids, and alerts
+    numbered from their sequence beforehand are stored under those numbers."""
     from datetime import UTC, timezone
 
     from sqlalchemy import insert
 
     from steward import driver_sql
+    from steward.incidents import hot_sql
 
     with db.session() as session:
         service_id = session.scalars(select(Service.id).where(Service.name == "db1")).one()
@@ -321,16 +323,22 @@ def test_bulk_inserts_store_what_the_orm_stores(db, twins, copies):
                          "actor": "", "text": "joined", "data": labels})
     written = {}
     returned: list[int] = []
-    for way in ("orm", "bulk", "returning"):
+    for way in ("orm", "bulk", "returning", "numbered"):
         for table, rows in ((Alert.__table__, alerts), (TimelineEntry.__table__, timeline)):
-            if way == "returning" and (table.name != "alerts" or db.settings.is_sqlite):
-                continue  # an INSERT ... RETURNING of alerts is PostgreSQL's way only
+            if way in ("returning", "numbered") and (table.name != "alerts"
+                                                     or db.settings.is_sqlite):
+                continue  # PostgreSQL's ways of inserting alerts only
             with db.session() as session:
                 before = session.execute(select(func_max(table.c.id))).scalar() or 0
                 if way == "orm":
                     session.execute(insert(table), [dict(r) for r in rows])
                 elif way == "bulk":
                     driver_sql.Driver(session).insert_rows(table, [dict(r) for r in rows])
+                elif way == "numbered":
+                    driver = driver_sql.Driver(session)
+                    returned = hot_sql.next_alert_ids(driver, len(rows))
+                    driver.insert_rows(table, [{**r, "id": alert_id} for r, alert_id
+                                               in zip(rows, returned, strict=True)])
                 else:
                     driver = driver_sql.Driver(session)
                     with driver.pipeline():
@@ -339,13 +347,14 @@ def test_bulk_inserts_store_what_the_orm_stores(db, twins, copies):
             with db.read_session() as session:
                 ids = list(session.scalars(select(table.c.id).where(table.c.id > before)))
             written[(way, table.name)] = _stored(db, table, ids)
-            if way == "returning":
+            if way in ("returning", "numbered"):
                 assert returned == ids
     for table in (Alert.__table__, TimelineEntry.__table__):
         assert len(written[("bulk", table.name)]) == len(times)
         assert written[("bulk", table.name)] == written[("orm", table.name)]
     if not db.settings.is_sqlite:
         assert written[("returning", "alerts")] == written[("orm", "alerts")]
+        assert written[("numbered", "alerts")] == written[("orm", "alerts")]
 
 
 def func_max(column: Any) -> Any:

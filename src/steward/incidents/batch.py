@@ -365,15 +365,15 @@ class _GroupWriter:
     # -- writes ---------------------------------------------------------------------------
 
     def _insert_alerts(self, rows: list[dict[str, Any]], *, orm: bool) -> list[int]:
-        """Insert new alerts; their ids, in order.
+        """Insert new alerts; their ids, in order. (Many alerts of an integration on
+        PostgreSQL are numbered beforehand instead: see ``flush``.)
 
-        Many rows: a plain multi-row INSERT (COPY on PostgreSQL), then the ids read
-        back by key: every new alert is the only active alert of its integration and
-        key (the partial unique index says so), which is cheaper than an INSERT ...
-        RETURNING kept in parameter order (one statement per row on SQLite). A few
-        rows on PostgreSQL: INSERT ... RETURNING in the flush's pipeline. Alerts of no
-        integration, which that index does not cover (``orm``), take the ORM's
-        RETURNING way."""
+        SQLite: one executemany, then the ids read back by key: every new alert is the
+        only active alert of its integration and key (the partial unique index says so),
+        which is cheaper than an INSERT ... RETURNING kept in parameter order (one
+        statement per row there). A few rows on PostgreSQL: INSERT ... RETURNING in the
+        flush's pipeline. Alerts of no integration, which that index does not cover
+        (``orm``), take the ORM's RETURNING way."""
         if orm:
             return list(self.session.execute(_INSERT_ALERTS_RETURNING, rows).scalars())
         if not self.driver.sqlite and len(rows) < COPY_FROM:
