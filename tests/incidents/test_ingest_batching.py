@@ -404,31 +404,79 @@ def test_the_alert_writer_records_concurrent_requests_as_one_group(db, twins):
 
 @pytest.mark.parametrize("db", [pytest.param("postgres", marks=pytest.mark.postgres)],
                          indirect=True)
-def test_the_writer_takes_the_correlation_lock_before_inserting_alerts(db, twins):
+@pytest.mark.parametrize("new", [1, 25], ids=["few-rows", "numbered"])
+def test_the_writer_takes_the_correlation_lock_before_inserting_alerts(db, twins, new):
     """PostgreSQL: a new alert's INSERT waits for another writer that has just inserted the
     same key, uncommitted; that writer, on the reference path, holds the correlation lock
     while it inserts. Were the lock taken after the INSERT, the two would wait for each
     other until the deadlock timeout (a second) undid one, as they did with two server
-    processes."""
+    processes. Many new alerts, numbered from their sequence first, may have their
+    timeline entries written before the lock; never the alerts themselves."""
     from steward import driver_sql
 
     with db.session() as session:  # an incident on db1 that new alerts on db1 join
         record_group(session, [(twins[1], (), [fire("first", "db1", 1)])])
     sent: list[str] = []
-    native = driver_sql.Driver._native
+    native, insert_rows = driver_sql.Driver._native, driver_sql.Driver.insert_rows
 
     def recorded(self, sql):  # type: ignore[no-untyped-def]
         sent.append(sql)
         return native(self, sql)
 
+    def inserted(self, table, rows):  # type: ignore[no-untyped-def]
+        sent.append(f"INSERT INTO {table.name} ({len(rows)} rows)")
+        return insert_rows(self, table, rows)
+
     driver_sql.Driver._native = recorded  # type: ignore[method-assign]
+    driver_sql.Driver.insert_rows = inserted  # type: ignore[method-assign]
     try:
         with db.session() as session:
-            outcome = record_group(session, [(twins[1], (), [fire("second", "db1", 2),
-                                                             fire("first", "db1", 2)])])
+            outcome = record_group(session, [(twins[1], (), [
+                *(fire(f"second-{n}", "db1", 2) for n in range(new)),
+                fire("first", "db1", 2)])])
     finally:
         driver_sql.Driver._native = native  # type: ignore[method-assign]
-    assert [r["created"] for r in outcome[0]] == [True, False]
+        driver_sql.Driver.insert_rows = insert_rows  # type: ignore[method-assign]
+    assert [r["created"] for r in outcome[0]] == [True] * new + [False]
     lock = next(i for i, sql in enumerate(sent) if "pg_advisory_xact_lock" in sql)
     insert = next(i for i, sql in enumerate(sent) if sql.startswith("INSERT INTO alerts"))
     assert lock < insert
+    with db.read_session() as session:
+        entries = session.scalars(select(TimelineEntry.data).where(
+            TimelineEntry.text.like("Alert on db1 joined%"))).all()
+        keys = dict(session.execute(select(Alert.id, Alert.dedup_key)).all())
+    # each timeline entry names its own alert, numbered before the INSERT or returned by it
+    assert sorted(keys[e["alert_id"]] for e in entries) == sorted(
+        f"second-{n}" for n in range(new))
+
+
+@pytest.mark.parametrize("db", [pytest.param("postgres", marks=pytest.mark.postgres)],
+                         indirect=True)
+def test_an_active_alert_lookup_reads_only_its_key(db, twins):
+    """PostgreSQL: the writer's lookup of a group's active alerts, planned as a prepared
+    statement while the table was small and run after thousands of an integration's
+    alerts came in (statistics behind, as between two ANALYZE runs), reads one index
+    entry per key. With an index on the integration alone it was planned through that
+    one, reading every alert of the integration to find each key."""
+    from sqlalchemy import text
+
+    from steward.incidents import hot_sql
+
+    with db.session() as session:
+        record_group(session, [(twins[1], (), [fire("first", "db1", 1)])])
+        iid = session.scalars(select(Alert.integration_id)).one()
+    with db.engine.connect() as conn:
+        conn.execute(text("ANALYZE alerts"))
+        conn.commit()
+    with db.session() as session:
+        record_group(session, [(twins[1], (), [fire(f"k-{n}", "db1", 2)
+                                               for n in range(3000)])])
+    sql = hot_sql._ACTIVE_PG.replace("?", "$1", 1).replace("?", "$2", 1)
+    with db.engine.connect() as conn:
+        conn.execute(text("SET plan_cache_mode = force_generic_plan"))
+        conn.exec_driver_sql(f"PREPARE active(text[], integer) AS {sql}")
+        plan = "\n".join(conn.exec_driver_sql(
+            f"EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF) EXECUTE active('{{k-2999,k-5}}', {iid})")
+            .scalars())
+    assert "Rows Removed by Filter" not in plan, plan
+    assert plan.count("Index Scan") == 1 and "(actual rows=2 loops=1)" in plan, plan
