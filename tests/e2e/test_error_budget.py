@@ -29,11 +29,14 @@ def api(url: str, token: str, method: str, path: str, **kwargs):  # type: ignore
     return response.json() if response.content else None
 
 
-def working_day(days_ahead: int) -> datetime:
-    """10:00 UTC on a weekday at least ``days_ahead`` days from now (no off-hours points)."""
-    day = utcnow().replace(hour=10, minute=0, second=0, microsecond=0) + timedelta(days=days_ahead)
-    while day.weekday() >= 5:
+def working_day(n: int) -> datetime:
+    """10:00 UTC on the ``n``th weekday from today (no off-hours points): each ``n`` its own
+    day, so the changes planned here never overlap (an overlap is a risk factor)."""
+    day = utcnow().replace(hour=10, minute=0, second=0, microsecond=0)
+    while n > 0:
         day += timedelta(days=1)
+        if day.weekday() < 5:
+            n -= 1
     return day
 
 
