@@ -12,13 +12,13 @@ from starlette.datastructures import FormData
 from starlette.responses import RedirectResponse, Response
 
 from steward.api.deps import database
-from steward.api.errors import describe_validation_errors
 from steward.catalog import service as catalog
 from steward.catalog.graph import impact_of, load_graph
 from steward.catalog.impact import ImpactResult
 from steward.catalog.models import LIFECYCLES, SERVICE_KINDS, Dependency, Service
 from steward.catalog.schemas import DependencyCreate, ServiceUpdate
 from steward.errors import NotFound, StewardError, ValidationError
+from steward.web.changes_view import problem
 from steward.web.guard import (
     PageError,
     Viewer,
@@ -134,17 +134,9 @@ def service_page(request: Request, name: str) -> Response:
         return _service_page(request, session, viewer, name)
 
 
-def _problem(exc: Exception) -> tuple[str, int]:
-    if isinstance(exc, PydanticError):
-        summary, _field, _details = describe_validation_errors(list(exc.errors()))  # type: ignore[arg-type]
-        return summary, 422
-    assert isinstance(exc, StewardError)
-    return exc.message, exc.status_code
-
-
 def _after_failure(request: Request, name: str, exc: Exception,
                    form: dict[str, str]) -> Response:
-    message, status = _problem(exc)
+    message, status = problem(exc)
     with database(request).read_session() as session:
         viewer = require_viewer(request, session)
         return _service_page(request, session, viewer, name, error=message, status=status,
