@@ -480,3 +480,31 @@ def test_an_active_alert_lookup_reads_only_its_key(db, twins):
             .scalars())
     assert "Rows Removed by Filter" not in plan, plan
     assert plan.count("Index Scan") == 1 and "(actual rows=2 loops=1)" in plan, plan
+
+
+def test_repeats_and_incident_times_of_a_group_update_every_row_once(db, twins):
+    """A group's repeats of stored alerts and its incidents' last alert times, several rows
+    at once: each row gets its own values; times only move forward; a repeat without a
+    summary or labels keeps the stored ones."""
+    from steward import driver_sql
+    from steward.incidents import hot_sql
+
+    reference(db, twins[1], [fire("a", "db1", 0, summary="first a", labels={"x": "1"})])
+    reference(db, twins[2], [fire("b", "db2", 0, summary="first b")])
+    with db.read_session() as session:
+        ids = dict(session.execute(select(Alert.dedup_key, Alert.id)).all())
+        incidents = dict(session.execute(select(Alert.dedup_key, Alert.incident_id)).all())
+    with db.session() as session:
+        driver = driver_sql.Driver(session)
+        hot_sql.bump_alerts(driver, sorted([
+            (ids["a"], 3, at(-5), None, "critical", None),  # earlier: last seen stays
+            (ids["b"], 2, at(4), "b again", "info", {"y": "2"})]))
+        hot_sql.touch_incidents(driver, {incidents["a"]: at(-5), incidents["b"]: at(4)},
+                                at(10))
+    with db.read_session() as session:
+        stored = {a.dedup_key: (a.count, a.last_seen, a.summary, a.severity, a.labels)
+                  for a in session.scalars(select(Alert))}
+        seen = {i.id: (i.last_alert_at, i.updated_at) for i in session.scalars(select(Incident))}
+    assert stored == {"a": (4, at(0), "first a", "critical", {"x": "1"}),
+                      "b": (3, at(4), "b again", "info", {"y": "2"})}
+    assert seen == {incidents["a"]: (at(0), at(10)), incidents["b"]: (at(4), at(10))}
