@@ -7,6 +7,7 @@ sees, and domain errors shown on the page with a 4xx.
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import UTC, datetime, timedelta
 
@@ -72,8 +73,8 @@ def test_demo_history_is_made_through_the_use_cases(web):  # type: ignore[no-unt
 
 
 def test_pages_need_a_login(web):  # type: ignore[no-untyped-def]
-    for path in ("/changes", "/changes/1", "/changes/calendar", "/deployments",
-                 "/deployments/unauthorised"):
+    for path in ("/changes", "/changes/1", "/changes/calendar", "/changes/policy",
+                 "/deployments", "/deployments/unauthorised"):
         response = web.get(path, follow_redirects=False)
         assert response.status_code == 303, path
         assert response.headers["location"].startswith("/login?next=%2F")
@@ -106,6 +107,24 @@ def test_every_page_and_filter_renders(web):  # type: ignore[no-untyped-def]
     nav = web.get("/catalog").text
     for link in ('href="/changes"', 'href="/deployments"', 'href="/deployments/unauthorised"'):
         assert link in nav
+
+
+def test_policy_page_shows_the_rules_in_effect(web, monkeypatch):  # type: ignore[no-untyped-def]
+    sign_in(web, "viewer")
+    text = web.get("/changes/policy").text
+    assert "These are the default rules." in text and 'aria-current="page">Policy' in text
+    rows = re.findall(r"<th scope=\"row\"><code>([^<]+)</code>", text)
+    assert rows[:2] == ["standard-preapproved", "emergency-owner-approval"]
+    assert "$owner, $dependants (quorum 2)" in text and "error budget" in text
+    monkeypatch.setenv("STEWARD_CHANGE_POLICY", json.dumps([
+        {"name": "freeze-everything", "action": "auto_reject", "environments": ["production"]}]))
+    text = web.get("/changes/policy").text
+    assert "set by <code>STEWARD_CHANGE_POLICY</code>" in text
+    assert re.findall(r"<th scope=\"row\"><code>([^<]+)</code>", text) == ["freeze-everything"]
+    assert "environment production" in text and "auto reject" in text
+    monkeypatch.setenv("STEWARD_CHANGE_POLICY", '[{"name": "x", "action": "allow"}]')
+    refused = web.get("/changes/policy", headers=HTML)
+    assert refused.status_code == 422 and "action: unknown action" in refused.text
 
 
 @pytest.mark.parametrize("path,status,message", [

@@ -150,6 +150,18 @@ def test_calendar_week_with_freeze_and_conflict(page, sign_in, shot):  # type: i
     page.wait_for_url(re.compile(r"/changes/\d+$"))
 
 
+def test_policy_tab_shows_the_rules_in_order(page, sign_in, shot):  # type: ignore[no-untyped-def]
+    sign_in("viewer")
+    page.goto("/changes")
+    page.click("nav.tabs a:has-text('Policy')")
+    page.wait_for_url(re.compile(r"/changes/policy$"))
+    names = page.locator("#policy-rules tbody th").all_inner_texts()
+    assert names[0] == "standard-preapproved" and names[-1] == "very-high-risk-cab"
+    assert "auto approve" in page.locator("#policy-rules tbody tr").nth(2).inner_text()
+    assert "error budget" in page.inner_text("#policy-guards")
+    shot("change-policy")
+
+
 def test_admin_adds_and_removes_a_window(page, sign_in, shot):  # type: ignore[no-untyped-def]
     sign_in("admin")
     page.goto("/changes/calendar?tz=Europe/Berlin")

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import os
+from dataclasses import asdict
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -43,6 +45,25 @@ def policy_rules() -> tuple[policy.Rule, ...]:
         raise ValidationError(f"STEWARD_CHANGE_POLICY: {exc}",
                               field="STEWARD_CHANGE_POLICY") from exc
     return rules
+
+
+def policy_in_effect() -> dict[str, Any]:
+    """The approval policy changes get now: its rules in order (the first that matches
+    decides), the guards above them, and the risk weights and levels the rules read;
+    each with where it comes from (the defaults, or the setting that replaces them)."""
+    rules_set = bool(os.environ.get("STEWARD_CHANGE_POLICY", "").strip())
+    weights_set = bool(os.environ.get("STEWARD_RISK_WEIGHTS", "").strip())
+    bounds = [*risk.LEVEL_THRESHOLDS, None]
+    return {
+        "source": "STEWARD_CHANGE_POLICY" if rules_set else "default",
+        "rules": [policy.rule_out(rule) for rule in policy_rules()],
+        "no_rule": policy.NO_RULE_FALLBACK,
+        "guards": list(policy.GUARDS),
+        "risk": {"source": "STEWARD_RISK_WEIGHTS" if weights_set else "default",
+                 "weights": asdict(risk_weights()),
+                 "levels": [{"level": level, "below": below}
+                            for level, below in zip(risk.LEVELS, bounds, strict=True)]},
+    }
 
 
 def business_timezone() -> str:

@@ -130,6 +130,28 @@ class Decision:
 # low passes, moderate needs the owners, high and very high need the owners
 # and the teams that depend on them - the very high rule plays the part of a
 # change advisory board, kept separate so operators can tighten it alone.
+# What stands above the rules (see the module's docstring), and what applies below them.
+GUARDS = (
+    "A spent error budget: a rule that would auto-approve a non-emergency change of the "
+    "service sends it to the owning team instead.",
+    "Segregation of duties: the author of a change never approves it, not even an admin.",
+)
+NO_RULE_FALLBACK = "No rule matches: the owning team approves (failing closed)."
+
+
+def rule_out(rule: Rule) -> dict[str, Any]:
+    """A rule as people and clients read it: its conditions (only those it sets), what it
+    does, and who approves."""
+    conditions = {key: list(value) for key, value in (
+        ("models", rule.models), ("risk_levels", rule.risk_levels), ("tiers", rule.tiers),
+        ("teams", rule.teams), ("environments", rule.environments)) if value}
+    approving = rule.action == "require_approval"
+    return {"name": rule.name, "action": rule.action, "when": rule.describe(),
+            "conditions": conditions,
+            "approvers": list(rule.approvers or (OWNER,)) if approving else [],
+            "quorum": rule.quorum if approving else 0}
+
+
 DEFAULT_RULES: tuple[Rule, ...] = (
     Rule("standard-preapproved", "auto_approve", models=("standard",)),
     Rule("emergency-owner-approval", "require_approval", models=("emergency",),

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.table import Table
 
 from steward.cli.client import EXIT_ERROR, Client, TokenOption, UrlOption, pipeline_run_id
 from steward.cli.common import console, domain_errors, print_json
@@ -107,3 +108,33 @@ def change_gate(
         for reason in answer["reasons"]:
             console.print(f"  - {reason}", highlight=False)
     raise typer.Exit(GATE_EXIT.get(answer["decision"], EXIT_ERROR))
+
+
+@change_app.command("policy")
+def change_policy(
+    url: UrlOption = None, token: TokenOption = None,
+    json_out: Annotated[bool, typer.Option("--json", help="print the policy as JSON")] = False,
+) -> None:
+    """Show the approval policy in effect: its rules in order, the guards above them and
+    the risk levels they read."""
+    answer = Client(url, token).call("GET", "/api/v1/change-policy")
+    if json_out:
+        print_json(answer)
+        return
+    table = Table(title=f"Approval rules ({answer['source']}): the first that matches decides")
+    for column in ("#", "rule", "when", "action", "approvers"):
+        table.add_column(column, overflow="fold")
+    for number, rule in enumerate(answer["rules"], 1):
+        approvers = (f"{', '.join(rule['approvers'])} (quorum {rule['quorum']})"
+                     if rule["approvers"] else "-")
+        table.add_row(str(number), rule["name"], rule["when"], rule["action"], approvers)
+    console.print(table)
+    console.print(answer["no_rule"], highlight=False)
+    for guard in answer["guards"]:
+        console.print(f"  - {guard}", highlight=False)
+    bounds = [lv["below"] for lv in answer["risk"]["levels"]]
+    levels = ", ".join(f"{lv['level']} below {lv['below']}" if lv["below"] is not None
+                       else f"{lv['level']} from {bounds[n - 1]}"
+                       for n, lv in enumerate(answer["risk"]["levels"]))
+    console.print(f"Risk levels ({answer['risk']['source']} weights): {levels}.",
+                  highlight=False)

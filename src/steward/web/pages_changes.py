@@ -28,7 +28,7 @@ from steward.changes.risk import LEVELS
 from steward.changes.schemas import ChangeCreate
 from steward.errors import NotFound, StewardError, ValidationError
 from steward.timeutil import utcnow
-from steward.web import pages_calendar, pages_deployments
+from steward.web import pages_calendar, pages_deployments, pages_policy
 from steward.web.changes_view import form_values as _form_values
 from steward.web.changes_view import input_time, local_time, names_from, problem
 from steward.web.guard import (
@@ -46,6 +46,7 @@ from steward.web.risk_chart import factor_name, render_risk_chart
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
 router.include_router(pages_calendar.router)
+router.include_router(pages_policy.router)
 router.include_router(pages_deployments.router)
 Form = Annotated[FormData, Depends(read_form)]
 

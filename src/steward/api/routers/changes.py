@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query, Request, Response
 
 from steward.api.deps import CurrentActor, Limit, Offset, database
-from steward.changes import lifecycle, records
+from steward.changes import assessment, lifecycle, records
 from steward.changes.schemas import (
     ChangeCreate,
     Decision,
@@ -53,6 +53,13 @@ def change_success_score(request: Request, _actor: CurrentActor, team: str | Non
     with database(request).read_session() as session:
         items = records.success_scores(session, days=days, team=team)
         return {"days": days, "items": items}
+
+
+@router.get("/change-policy")
+def change_policy(_actor: CurrentActor) -> dict[str, Any]:
+    """The approval policy in effect: ordered rules, the guards above them, risk weights
+    and levels, and whether each is the default or set by configuration."""
+    return assessment.policy_in_effect()
 
 
 @router.post("/changes", status_code=201)
