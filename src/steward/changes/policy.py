@@ -123,13 +123,6 @@ class Decision:
         return asdict(self)
 
 
-# Standard changes are pre-approved by their template, as long as the assessed
-# risk stays within the template's ceiling (otherwise they are handled as
-# normal changes before these rules are tried). Emergencies need a quick yes
-# from the owners rather than a full review. Normal changes scale with risk:
-# low passes, moderate needs the owners, high and very high need the owners
-# and the teams that depend on them - the very high rule plays the part of a
-# change advisory board, kept separate so operators can tighten it alone.
 # What stands above the rules (see the module's docstring), and what applies below them.
 GUARDS = (
     "A spent error budget: a rule that would auto-approve a non-emergency change of the "
@@ -152,6 +145,13 @@ def rule_out(rule: Rule) -> dict[str, Any]:
             "quorum": rule.quorum if approving else 0}
 
 
+# Standard changes are pre-approved by their template, as long as the assessed
+# risk stays within the template's ceiling (otherwise they are handled as
+# normal changes before these rules are tried). Emergencies need a quick yes
+# from the owners rather than a full review. Normal changes scale with risk:
+# low passes, moderate needs the owners, high and very high need the owners
+# and the teams that depend on them - the very high rule plays the part of a
+# change advisory board, kept separate so operators can tighten it alone.
 DEFAULT_RULES: tuple[Rule, ...] = (
     Rule("standard-preapproved", "auto_approve", models=("standard",)),
     Rule("emergency-owner-approval", "require_approval", models=("emergency",),
