@@ -150,19 +150,46 @@ def test_open_incidents_and_what_is_left_out(client):  # type: ignore[no-untyped
 
 
 def test_scrapes_reuse_the_answer_for_the_ttl(db):  # type: ignore[no-untyped-def]
+    """The first scrape computes; within the ttl scrapes get that answer; the first scrape
+    after it still gets it (at once) and starts a newer one, which later scrapes get."""
     make_team(db, "pay")
     make_service(db, "api", owner="pay")
     clock = [100.0]
     collector = KpiCollector(db, ttl=30, clock=lambda: clock[0])
 
-    def deployments() -> float:
-        family = next(f for f in collector.collect() if f.name == "steward_deployments_total")
-        return next(s.value for s in family.samples if s.labels == {"team": "pay"})
+    def scrape() -> tuple[float, float]:
+        families = {f.name: f for f in collector.collect()}
+        deployments = next(s.value for s in families["steward_deployments_total"].samples
+                           if s.labels == {"team": "pay"})
+        return deployments, families["steward_kpi_age_seconds"].samples[0].value
 
-    assert deployments() == 0
+    assert scrape() == (0, 0)
     with db.session() as s:
         ship(s, "api", 1, [3])
     clock[0] += 29
-    assert deployments() == 0  # still the cached answer
+    assert scrape() == (0, 29)  # still the cached answer
     clock[0] += 2
-    assert deployments() == 1
+    assert scrape() == (0, 31)  # at hand, while a newer one is computed
+    assert collector.refresher is not None
+    collector.refresher.join(timeout=30)
+    assert scrape() == (1, 0)
+
+
+def test_a_failed_refresh_keeps_the_answer_at_hand(db, caplog):  # type: ignore[no-untyped-def]
+    make_team(db, "pay")
+    make_service(db, "api", owner="pay")
+    clock = [100.0]
+    collector = KpiCollector(db, ttl=30, clock=lambda: clock[0])
+    first = [f.name for f in collector.collect()]
+    clock[0] += 31
+
+    def broken() -> list[Any]:
+        raise RuntimeError("database away")
+
+    collector._compute = broken  # type: ignore[method-assign]
+    assert [f.name for f in collector.collect()] == first
+    assert collector.refresher is not None
+    collector.refresher.join(timeout=30)
+    families = {f.name: f for f in collector.collect()}
+    assert families["steward_kpi_age_seconds"].samples[0].value == 31
+    assert "computing the KPI metrics failed" in caplog.text

@@ -7,11 +7,15 @@ last ``itsm_days`` (90); ``steward_kpi_window_days`` says which. A metric
 without data (a median of nothing) is left out rather than reported as 0.
 
 The answer is kept for ``ttl`` seconds (30), so frequent scrapes, or many
-Prometheus servers, cost one computation per interval.
+Prometheus servers, cost one computation per interval. Only the first scrape
+waits for it: a scrape after that gets the answer at hand while a newer one is
+computed in the background (over a large history the KPIs take seconds), and
+``steward_kpi_age_seconds`` says how old the answer is.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -28,6 +32,8 @@ from steward.incidents.models import OPEN_STATES, Incident
 from steward.incidents.priority import PRIORITIES
 from steward.kpis.dora_queries import dora_kpis, dora_table
 from steward.kpis.itsm import itsm_kpis, itsm_table
+
+log = logging.getLogger("steward.metrics")
 
 Row = Mapping[str, Any]
 Scoped = list[tuple[dict[str, str], Row]]  # (labels, KPI answer or table row)
@@ -185,7 +191,10 @@ def _open_incidents(session: Session) -> GaugeMetricFamily:
 
 
 class KpiCollector(Collector):
-    """Reads the KPIs at most once per ``ttl`` seconds; scrapes in between get the copy."""
+    """Reads the KPIs at most once per ``ttl`` seconds. The first scrape waits for them;
+    later ones get the answer at hand, and one that finds it ``ttl`` old starts a newer
+    one in the background. If that fails (the database away), the answer at hand stays,
+    growing older, and the next scrape tries again."""
 
     def __init__(self, db: Database, *, ttl: float = 30.0, dora_days: int = 28,
                  itsm_days: int = 90, clock: Callable[[], float] = time.monotonic) -> None:
@@ -194,17 +203,36 @@ class KpiCollector(Collector):
         self._lock = threading.Lock()
         self._cached: list[Metric] | None = None
         self._at = 0.0
+        self.refresher: threading.Thread | None = None  # the background computation
 
     def collect(self) -> Iterator[Metric]:
         with self._lock:
             now = self.clock()
-            if self._cached is None or now - self._at >= self.ttl:
-                with self.db.read_session() as session:
-                    self._cached = build_families(session, dora_days=self.dora_days,
-                                                  itsm_days=self.itsm_days)
-                self._at = now
-            families = self._cached
+            if self._cached is None:
+                self._cached, self._at = self._compute(), now
+            elif now - self._at >= self.ttl and (self.refresher is None
+                                                 or not self.refresher.is_alive()):
+                self.refresher = threading.Thread(target=self._refresh, args=(now,),
+                                                  name="steward-kpi-metrics", daemon=True)
+                self.refresher.start()
+            families, age = self._cached, max(0.0, now - self._at)
         yield from families
+        yield GaugeMetricFamily("steward_kpi_age_seconds",
+                                "Seconds since the KPI metrics were computed", value=age)
+
+    def _compute(self) -> list[Metric]:
+        with self.db.read_session() as session:
+            return build_families(session, dora_days=self.dora_days,
+                                  itsm_days=self.itsm_days)
+
+    def _refresh(self, started: float) -> None:
+        try:
+            families = self._compute()
+        except Exception:  # the answer at hand stays; the next scrape retries
+            log.exception("computing the KPI metrics failed")
+            return
+        with self._lock:
+            self._cached, self._at = families, started
 
 
 def registry_for(db: Database, **options: Any) -> CollectorRegistry:
