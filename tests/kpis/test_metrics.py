@@ -175,6 +175,22 @@ def test_scrapes_reuse_the_answer_for_the_ttl(db):  # type: ignore[no-untyped-de
     assert scrape() == (1, 0)
 
 
+def test_without_a_cache_every_scrape_computes(db):  # type: ignore[no-untyped-def]
+    make_team(db, "pay")
+    make_service(db, "api", owner="pay")
+    collector = KpiCollector(db, ttl=0)
+
+    def deployments() -> float:
+        family = next(f for f in collector.collect() if f.name == "steward_deployments_total")
+        return next(s.value for s in family.samples if s.labels == {"team": "pay"})
+
+    assert deployments() == 0
+    with db.session() as s:
+        ship(s, "api", 1, [3])
+    assert deployments() == 1
+    assert collector.refresher is None
+
+
 def test_a_failed_refresh_keeps_the_answer_at_hand(db, caplog):  # type: ignore[no-untyped-def]
     make_team(db, "pay")
     make_service(db, "api", owner="pay")

@@ -194,7 +194,8 @@ class KpiCollector(Collector):
     """Reads the KPIs at most once per ``ttl`` seconds. The first scrape waits for them;
     later ones get the answer at hand, and one that finds it ``ttl`` old starts a newer
     one in the background. If that fails (the database away), the answer at hand stays,
-    growing older, and the next scrape tries again."""
+    growing older, and the next scrape tries again. With a ``ttl`` of 0 every scrape
+    computes and waits."""
 
     def __init__(self, db: Database, *, ttl: float = 30.0, dora_days: int = 28,
                  itsm_days: int = 90, clock: Callable[[], float] = time.monotonic) -> None:
@@ -208,7 +209,7 @@ class KpiCollector(Collector):
     def collect(self) -> Iterator[Metric]:
         with self._lock:
             now = self.clock()
-            if self._cached is None:
+            if self._cached is None or self.ttl <= 0:  # no cache: every scrape computes
                 self._cached, self._at = self._compute(), now
             elif now - self._at >= self.ttl and (self.refresher is None
                                                  or not self.refresher.is_alive()):
