@@ -376,9 +376,9 @@ class _GroupWriter:
         (``orm``), take the ORM's RETURNING way."""
         if orm:
             return list(self.session.execute(_INSERT_ALERTS_RETURNING, rows).scalars())
-        if not self.driver.sqlite and len(rows) < COPY_FROM:
-            # A few rows on PostgreSQL: their ids come back with the INSERT, in the
-            # flush's one round trip, rather than with a query of their own.
+        if not self.driver.sqlite:
+            # A few rows on PostgreSQL (many are numbered beforehand): their ids come back
+            # with the INSERT, in the flush's one round trip, rather than with a query.
             ids = {(iid, key): alert_id for alert_id, iid, key in self.driver.insert_returning(
                 ALERTS, rows, "id, integration_id, dedup_key")}
             return [ids[(row["integration_id"], row["dedup_key"])] for row in rows]
