@@ -9,6 +9,7 @@ from fastapi import FastAPI
 from steward import __version__
 from steward.api.errors import install_error_handlers
 from steward.api.limits import BodySizeLimit
+from steward.api.openapi import install_openapi
 from steward.api.routers import (
     alerts_ingest,
     audit,
@@ -23,6 +24,7 @@ from steward.api.routers import (
 )
 from steward.config import Settings, load_settings
 from steward.db import Database
+from steward.shapes import HealthOut
 
 
 def create_app(settings: Settings | None = None, database: Database | None = None) -> FastAPI:
@@ -32,12 +34,14 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         title="Steward",
         version=__version__,
         description="IT service management for DevOps product teams.",
+        # Operation ids (and so generated clients' function names) are the routes' names.
+        generate_unique_id_function=lambda route: route.name,
     )
     app.state.db = db
     app.state.settings = settings
     install_error_handlers(app)
 
-    @app.get("/healthz", tags=["health"])
+    @app.get("/healthz", tags=["health"], response_model=HealthOut)
     def healthz() -> dict[str, Any]:
         from sqlalchemy import text
 
@@ -72,4 +76,5 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.include_router(kpi_export.router)
     app.include_router(metrics.router)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    install_openapi(app)
     return app

@@ -6,7 +6,8 @@ import hmac
 from typing import Annotated, Any
 
 import orjson
-from fastapi import Depends, Query, Request
+from fastapi import Depends, Query, Request, Security
+from fastapi.security import APIKeyCookie, APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
 from steward.auth import service as auth
 from steward.auth.actor import Actor
@@ -15,6 +16,24 @@ from steward.errors import AuthenticationFailed, PermissionDenied, ValidationErr
 
 SESSION_COOKIE = "steward_session"
 UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+
+# How callers authenticate, as the OpenAPI document names it. These only describe the
+# credentials (none refuses a request): the checks are the functions below and the
+# ingest routes' own.
+API_TOKEN = HTTPBearer(scheme_name="apiToken", auto_error=False,
+                       description="An API token (`stw_...`): `Authorization: Bearer <token>`. "
+                                   "It acts with its user's role and teams.")
+WEB_SESSION = APIKeyCookie(name=SESSION_COOKIE, scheme_name="webSession", auto_error=False,
+                           description="The web UI's session cookie; its writes also send the "
+                                       "session's CSRF token in `X-CSRF-Token`.")
+INTEGRATION_KEY = HTTPBearer(scheme_name="integrationKey", auto_error=False,
+                             description="An integration's key: `Authorization: Bearer <key>`.")
+GITHUB_SIGNATURE = APIKeyHeader(name="X-Hub-Signature-256", scheme_name="githubSignature",
+                                auto_error=False,
+                                description="`sha256=` HMAC of the body with the GitHub "
+                                            "integration's secret.")
+GITLAB_TOKEN = APIKeyHeader(name="X-Gitlab-Token", scheme_name="gitlabToken", auto_error=False,
+                            description="The GitLab integration's secret token.")
 
 
 def database(request: Request) -> Database:
@@ -64,7 +83,11 @@ def optional_actor(request: Request) -> Actor | None:
     return actor
 
 
-def require_actor(request: Request) -> Actor:
+def require_actor(
+    request: Request,
+    _token: Annotated[HTTPAuthorizationCredentials | None, Security(API_TOKEN)] = None,
+    _session: Annotated[str | None, Security(WEB_SESSION)] = None,
+) -> Actor:
     actor = optional_actor(request)
     if actor is None:
         raise AuthenticationFailed("authentication required: send Authorization: Bearer <token>")
@@ -80,3 +103,7 @@ CurrentActor = Annotated[Actor, Depends(require_actor)]
 AdminActor = Annotated[Actor, Depends(require_admin)]
 Limit = Annotated[int, Query(ge=1, le=1000, description="page size")]
 Offset = Annotated[int, Query(ge=0, le=2**62, description="items to skip")]
+# For route decorators whose checks are their own (ingest, SLI reports).
+BY_INTEGRATION_KEY = Security(INTEGRATION_KEY)
+BY_API_TOKEN = Security(API_TOKEN)
+BY_WEB_SESSION = Security(WEB_SESSION)

@@ -7,9 +7,42 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from steward.errors import AuthenticationFailed, StewardError
+from steward.shapes import Out
+
+
+class ErrorDetail(Out):
+    field: str = Field(description="the field, dotted (``items.0.status``, ``query.limit``)")
+    message: str
+
+
+class ErrorOut(Out):
+    """Every error answer: what went wrong, the field it names, and each problem found."""
+
+    error: str = Field(description="what went wrong, starting with the field it names")
+    field: str | None = Field(default=None, description="the field at fault, when there is one")
+    details: list[ErrorDetail | str] | None = Field(
+        default=None, description="every problem found, when there were several to report")
+
+
+ERROR_MEANINGS = {
+    400: "The body is not valid JSON.",
+    401: "No valid credentials: send `Authorization: Bearer <token>`.",
+    403: "The caller may not do this (role, team, or a missing CSRF header).",
+    404: "A record named in the path or the body does not exist.",
+    409: "The records' state does not allow this (a duplicate name, a transition not "
+         "allowed from the current state).",
+    413: "The body is larger than the server accepts.",
+    422: "The input is invalid; `field` names the first problem, `details` lists them all.",
+}
+
+
+def error_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """The ``responses=`` of a route for the error statuses it can answer."""
+    return {code: {"model": ErrorOut, "description": ERROR_MEANINGS[code]} for code in codes}
 
 
 def _location(loc: tuple[Any, ...] | list[Any]) -> str:

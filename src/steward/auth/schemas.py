@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from steward.shapes import Out
 
 Username = Annotated[
     str,
@@ -34,7 +37,7 @@ class UserUpdate(BaseModel):
     password: str | None = Field(default=None, min_length=8, max_length=1000)
 
 
-class UserOut(BaseModel):
+class UserOut(Out):
     id: int
     username: str
     display_name: str
@@ -47,3 +50,40 @@ class UserOut(BaseModel):
 class TokenCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: str = ""
+
+
+class TokenOut(Out):
+    """An API token as listed: its prefix, never the token."""
+
+    id: int
+    name: str
+    prefix: str
+    created_at: datetime
+    revoked: bool
+
+
+class TokenCreated(Out):
+    token: str = Field(description="the token itself, shown only in this answer")
+
+
+class IntegrationCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    type: str
+    service: str | None = None
+    team: str | None = None
+    name: str = ""
+
+
+class IntegrationOut(Out):
+    id: int
+    type: str
+    name: str
+    service: str | None
+    team: str | None
+    prefix: str
+    created_at: datetime
+    revoked: bool
+
+
+class IntegrationCreated(IntegrationOut):
+    key: str = Field(description="the key (or webhook secret), shown only in this answer")

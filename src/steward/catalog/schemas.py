@@ -7,6 +7,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from steward.shapes import Out
+
 # A pool's "members needed up": far beyond any real pool, within every database's INTEGER.
 MAX_MIN_UP = 100_000
 
@@ -47,7 +49,7 @@ class TeamUpdate(Strict):
     parent: Name | None = None
 
 
-class TeamOut(BaseModel):
+class TeamOut(Out):
     id: int
     name: str
     display_name: str
@@ -83,13 +85,13 @@ class ServiceUpdate(Strict):
     annotations: dict[str, str] | None = None
 
 
-class DependencyRef(BaseModel):
+class DependencyRef(Out):
     service: str
     type: str
     kind: str
 
 
-class ServiceOut(BaseModel):
+class ServiceOut(Out):
     id: int
     name: str
     display_name: str
@@ -119,7 +121,7 @@ class DependencyUpdate(Strict):
     description: str | None = None
 
 
-class DependencyOut(BaseModel):
+class DependencyOut(Out):
     id: int
     service: str
     depends_on: str
@@ -128,8 +130,49 @@ class DependencyOut(BaseModel):
     source: str
 
 
-class Page(BaseModel):
-    total: int
-    limit: int
-    offset: int
-    items: list[Any]
+class AffectedOut(Out):
+    service: str
+    kind: str
+    team: str | None
+    state: Literal["down", "degraded"]
+    path: list[str] = Field(description="from a failing service to this one")
+    reason: str
+
+
+class ImpactOut(Out):
+    """What goes down or degrades when the failing services fail."""
+
+    failing: list[str]
+    down: list[AffectedOut]
+    degraded: list[AffectedOut]
+    business_services: list[AffectedOut]
+    teams: list[str]
+
+
+class ImportCounts(Out):
+    created: int
+    updated: int
+    unchanged: int
+    deleted: int
+
+
+class ImportProblem(Out):
+    file: str
+    document: int = Field(description="1-based; 0 when the problem concerns the whole file")
+    entity: str | None
+    field: str
+    reason: str
+    message: str
+
+
+class CatalogImportOut(Out):
+    """A Backstage import's report; ``stored`` is false when nothing was written."""
+
+    stored: bool
+    teams: ImportCounts
+    users: ImportCounts
+    services: ImportCounts
+    dependencies: ImportCounts
+    skipped_kinds: int
+    left_out: int
+    errors: list[ImportProblem]

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
+from steward.shapes import Number, Out, Timestamp
 from steward.timeutil import parse_timestamp
 
 ChangeModel = Literal["standard", "normal", "emergency"]
@@ -94,3 +95,195 @@ class GateRequest(Strict):
     title: str = ""
     batch_size: int | None = Field(default=None, ge=0)
     links: dict[str, str] = Field(default_factory=dict)
+
+
+# -- answers ----------------------------------------------------------------------------
+
+class RiskFactorOut(Out):
+    key: str
+    points: int
+    sentence: str
+
+
+class RiskOut(Out):
+    score: int = Field(description="0 to 100")
+    level: str
+    factors: list[RiskFactorOut] = Field(description="what added points, largest first")
+
+
+class ChangeOut(Out):
+    id: int
+    number: str = Field(description="CHG-<id>")
+    title: str
+    model: str
+    state: str
+    outcome: str | None
+    environment: str
+    team: str | None
+    services: list[str]
+    template: str | None
+    author: str
+    risk: RiskOut
+    auto_approved: bool
+    planned_start: Timestamp | None
+    planned_end: Timestamp | None
+    actual_start: Timestamp | None
+    actual_end: Timestamp | None
+    links: dict[str, Any]
+    source: str
+    created_at: Timestamp
+    closed_at: Timestamp | None
+
+
+class ApprovalOut(Out):
+    user: str
+    team: str | None
+    decision: str
+    comment: str
+    at: Timestamp
+
+
+class ChangeDeploymentOut(Out):
+    id: int
+    version: str
+    status: str
+    finished_at: Timestamp | None
+
+
+class ChangeDetailOut(ChangeOut):
+    description: str
+    policy: dict[str, Any] = Field(
+        description="the policy's decision: action, rule, approver_teams, quorum, reasons")
+    approvals: list[ApprovalOut]
+    deployments: list[ChangeDeploymentOut]
+
+
+class SuccessScoreOut(Out):
+    team: str
+    days: int
+    closed: int
+    outcomes: dict[str, int]
+    success_rate: Number | None
+    score: int
+
+
+class SuccessScoresOut(Out):
+    days: int
+    items: list[SuccessScoreOut]
+
+
+class PolicyRuleOut(Out):
+    name: str
+    action: str
+    when: str
+    conditions: dict[str, list[Any]]
+    approvers: list[str]
+    quorum: int
+
+
+class RiskLevelOut(Out):
+    level: str
+    below: Number | None = Field(description="scores below this have the level")
+
+
+class RiskPolicyOut(Out):
+    source: str
+    weights: dict[str, Number]
+    levels: list[RiskLevelOut]
+
+
+class ChangePolicyOut(Out):
+    source: str = Field(description="default, or the setting that replaced the rules")
+    rules: list[PolicyRuleOut]
+    no_rule: str
+    guards: list[str]
+    risk: RiskPolicyOut
+
+
+class GateRiskOut(Out):
+    score: int
+    level: str
+
+
+class GateOut(Out):
+    change_id: int
+    decision: Literal["allowed", "denied", "pending"]
+    state: str
+    model: str
+    risk: GateRiskOut
+    reasons: list[str]
+
+
+class TemplateOut(Out):
+    id: int
+    name: str
+    description: str
+    risk_ceiling: str
+    services: list[str]
+    owner: str | None
+    active: bool
+
+
+class WindowOut(Out):
+    id: int
+    name: str
+    kind: str
+    scope: str
+    scope_values: list[str]
+    starts_at: Timestamp | None
+    ends_at: Timestamp | None
+    weekdays: list[int]
+    start_time: str | None
+    duration_minutes: int | None
+    timezone: str
+
+
+class OccurrenceOut(Out):
+    window: WindowOut
+    start: Timestamp
+    end: Timestamp
+
+
+class CalendarOut(Out):
+    start: datetime
+    end: datetime
+    windows: list[OccurrenceOut]
+    changes: list[ChangeOut]
+
+
+class CommitOut(Out):
+    sha: str
+    committed_at: Timestamp | None
+    message: str
+
+
+class DeploymentOut(Out):
+    id: int
+    service: str
+    environment: str
+    version: str
+    status: str
+    started_at: Timestamp | None
+    finished_at: Timestamp | None
+    source: str
+    external_id: str | None
+    url: str
+    description: str
+    change_id: int | None
+    unauthorised: bool
+    batch_size: int
+    rollback_of: int | None
+    fixes_incident: int | None
+
+
+class DeploymentDetailOut(DeploymentOut):
+    commits: list[CommitOut]
+
+
+class DeploymentRecordedOut(DeploymentOut):
+    created: bool = Field(description="false when the deployment was already recorded")
+
+
+class DeploymentBatchOut(Out):
+    items: list[DeploymentRecordedOut]
+    total: int

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
+from steward.shapes import Number, Out, Timestamp
 from steward.timeutil import parse_timestamp
 
 
@@ -64,3 +65,107 @@ class DeploymentRef(Strict):
     at: datetime | None = None
 
     _times = field_validator("at", mode="before")(_time)
+
+
+# -- answers ----------------------------------------------------------------------------
+
+class SlaOut(Out):
+    respond_by: Timestamp | None
+    resolve_by: Timestamp | None
+    respond_breached: bool
+    resolve_breached: bool
+    made_sla: bool | None = Field(description="the verdict imported history brought, if any")
+
+
+class IncidentOut(Out):
+    id: int
+    number: str = Field(description="INC-<id>")
+    title: str
+    status: str
+    priority: str
+    impact: int
+    urgency: int
+    started_at: Timestamp
+    acknowledged_at: Timestamp | None
+    mitigated_at: Timestamp | None
+    resolved_at: Timestamp | None
+    closed_at: Timestamp | None
+    origin_service: str | None
+    team: str | None
+    assignee: str | None
+    commander: str | None
+    services: list[str]
+    business_services: list[str]
+    business_services_down: list[str]
+    business_services_degraded: list[str]
+    manual: bool
+    reopen_count: int
+    source: str
+    external_ref: str | None
+    category: str | None
+    caused_by_deployment: int | None
+    sla: SlaOut
+
+
+class AlertOut(Out):
+    id: int
+    dedup_key: str
+    status: str
+    severity: str
+    summary: str
+    source: str
+    service: str | None
+    labels: dict[str, Any]
+    details: dict[str, Any]
+    url: str
+    first_seen: Timestamp
+    last_seen: Timestamp
+    count: int
+    resolved_at: Timestamp | None
+    incident_id: int | None
+
+
+class TimelineEntryOut(Out):
+    at: Timestamp
+    kind: str
+    actor: str
+    text: str
+    data: dict[str, Any]
+
+
+class SuspectOut(Out):
+    """A deployment that may have caused the incident, scored out of 100."""
+
+    deployment_id: int
+    change_id: int | None
+    service: str
+    version: str
+    finished_at: Timestamp | None
+    status: str
+    score: Number
+    reasons: list[str]
+    confirmed: bool
+
+
+class IncidentDetailOut(IncidentOut):
+    description: str
+    origin_reasoning: str
+    priority_reasons: list[str]
+    alerts: list[AlertOut]
+    timeline: list[TimelineEntryOut]
+    suspects: list[SuspectOut]
+
+
+class AlertResult(Out):
+    alert_id: int | None = Field(description="none for an acknowledge or resolve of no "
+                                             "active alert")
+    created: bool = Field(description="false when the alert updated one already known")
+    incident_id: int | None
+
+
+class AlertsAccepted(Out):
+    """Alerts recorded (committed) before this answer."""
+
+    status: Literal["accepted"]
+    alerts: int
+    results: list[AlertResult]

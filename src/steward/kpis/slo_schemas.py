@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
+from steward.shapes import Number, Out, Timestamp
 from steward.timeutil import parse_timestamp
 
 SliKind = Literal["impact", "counts"]
@@ -47,3 +48,81 @@ class SliReportIn(Strict):
     @classmethod
     def _time(cls, value: object, info: object) -> datetime:
         return parse_timestamp(value, field=getattr(info, "field_name", "start") or "start")
+
+
+# -- answers ----------------------------------------------------------------------------
+
+class BurnAlertOut(Out):
+    """One burn-rate alert rule and whether it fires now."""
+
+    rule: str
+    action: str
+    severity: str
+    long_window: str
+    short_window: str
+    threshold: Number
+    firing: bool
+
+
+class SloStatusOut(Out):
+    at: Timestamp
+    window_start: Timestamp
+    sli: Number | None = Field(description="none when nothing was reported in the window")
+    good: Number | None
+    total: Number | None
+    bad_seconds: Number | None
+    error_budget: Number
+    budget_consumed: Number
+    budget_left: Number
+    exhausted: bool
+    burn_rates: dict[str, Number | None]
+    alerts: list[BurnAlertOut]
+    firing: list[str]
+
+
+class SloOut(Out):
+    id: int
+    service: str
+    team: str | None
+    name: str
+    description: str
+    objective: Number
+    window_days: int
+    sli: str
+    created_at: Timestamp
+    updated_at: Timestamp
+    status: SloStatusOut
+
+
+class BurndownPoint(Out):
+    at: Timestamp
+    budget_left: Number
+
+
+class BurndownOut(Out):
+    id: int
+    name: str
+    objective: Number
+    window_days: int
+    points: list[BurndownPoint]
+
+
+class SliReportOut(Out):
+    id: int
+    start: Timestamp
+    end: Timestamp
+    good: int
+    total: int
+
+
+class SliReportsStored(Out):
+    stored: int
+    reports: list[SliReportOut]
+    slo: SloOut
+
+
+class EvaluationOut(Out):
+    slos: int
+    raised: list[str] = Field(description="dedup keys of the burn alerts raised")
+    cleared: list[str]
+    incidents: list[int]

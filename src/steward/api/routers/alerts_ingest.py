@@ -20,14 +20,18 @@ from pydantic import ValidationError as PydanticValidationError
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from steward.api.deps import bearer_token, database, json_body
+from steward.api.deps import BY_INTEGRATION_KEY, bearer_token, database, json_body
+from steward.api.errors import error_responses
 from steward.api.group_commit import GroupCommitter
+from steward.api.openapi import json_body_schema
 from steward.auth import integrations
 from steward.errors import AuthenticationFailed, StewardError, ValidationError
 from steward.incidents import batch, routing
 from steward.incidents.alerts import Outcome
 from steward.incidents.commands import RecordAlert
+from steward.incidents.schemas import AlertsAccepted
 from steward.ingest import alertmanager, cdevents, generic_alert, grafana, pagerduty_events
+from steward.ingest.schemas import PagerDutyEventAccepted, PagerDutyInvalid
 
 router = APIRouter(tags=["ingest"])
 MAX_BATCH = 10_000
@@ -137,7 +141,14 @@ def _accepted(results: list[dict[str, Any]]) -> Response:
                     status_code=202, media_type="application/json")
 
 
-@router.post("/ingest/alertmanager", status_code=202)
+# The routes answer with their own Response (never through FastAPI's response model
+# checks); ``response_model`` and ``responses`` describe those answers.
+WEBHOOK_ALERTS = {"status_code": 202, "response_model": AlertsAccepted,
+                  "dependencies": [BY_INTEGRATION_KEY],
+                  "responses": error_responses(401, 413, 422)}
+
+
+@router.post("/ingest/alertmanager", **WEBHOOK_ALERTS)
 async def ingest_alertmanager(request: Request) -> Response:
     """Alertmanager webhook (version 4), `Authorization: Bearer <integration key>`."""
     key = bearer_token(request)
@@ -146,7 +157,7 @@ async def ingest_alertmanager(request: Request) -> Response:
                                              commands))
 
 
-@router.post("/ingest/grafana", status_code=202)
+@router.post("/ingest/grafana", **WEBHOOK_ALERTS)
 async def ingest_grafana(request: Request) -> Response:
     """Grafana alerting webhook, `Authorization: Bearer <integration key>`."""
     key = bearer_token(request)
@@ -154,7 +165,11 @@ async def ingest_grafana(request: Request) -> Response:
     return _accepted(await _record_all_async(request, key, ("grafana", "generic"), commands))
 
 
-@router.post("/v2/enqueue", status_code=202)
+@router.post("/v2/enqueue", status_code=202, response_model=PagerDutyEventAccepted,
+             responses={400: {"model": PagerDutyInvalid,
+                              "description": "The event is invalid or its routing key unknown "
+                                             "(PagerDuty's answer)."},
+                        **error_responses(413)})
 async def pagerduty_enqueue(request: Request) -> JSONResponse:
     """PagerDuty Events API v2: trigger, acknowledge, resolve; answered as PagerDuty does."""
     raw = await request.body()
@@ -185,31 +200,17 @@ AlertsBody = (generic_alert.AlertIn
 ALERTS_BODY: TypeAdapter[Any] = TypeAdapter(AlertsBody)
 
 
-def _inline_refs(schema: Any, definitions: dict[str, Any]) -> Any:
-    if isinstance(schema, dict):
-        ref = schema.get("$ref", "")
-        if ref.startswith("#/$defs/"):
-            return _inline_refs(definitions[ref.removeprefix("#/$defs/")], definitions)
-        return {k: _inline_refs(v, definitions) for k, v in schema.items() if k != "$defs"}
-    if isinstance(schema, list):
-        return [_inline_refs(v, definitions) for v in schema]
-    return schema
-
-
-def _alerts_body_schema() -> dict[str, Any]:
-    schema = ALERTS_BODY.json_schema()
-    return {"required": True, "content": {"application/json": {
-        "schema": _inline_refs(schema, schema.get("$defs", {}))}}}
-
-
 def _is_json(content_type: str) -> bool:
     kind = content_type.partition(";")[0].strip().lower()
     return kind == "application/json" or (kind.startswith("application/")
                                           and kind.endswith("+json"))
 
 
-@router.post("/api/v1/alerts", status_code=202, tags=["incidents"],
-             openapi_extra={"requestBody": _alerts_body_schema()})
+@router.post("/api/v1/alerts", tags=["incidents"], status_code=202,
+             response_model=AlertsAccepted, dependencies=[BY_INTEGRATION_KEY],
+             responses=error_responses(400, 401, 413, 422),
+             openapi_extra=json_body_schema(ALERTS_BODY, description=(
+                 f"One alert, or a list of 1 to {MAX_BATCH}")))
 async def post_alerts(request: Request) -> Response:
     """Generic alerts, one or a list, `Authorization: Bearer <integration key>`.
 

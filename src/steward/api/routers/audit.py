@@ -7,12 +7,15 @@ from typing import Any
 from fastapi import APIRouter, Request
 
 from steward.api.deps import AdminActor, Limit, Offset, database
+from steward.api.errors import error_responses
 from steward.audit import service as audit
+from steward.audit.schemas import AuditEntryOut, AuditVerifyOut
+from steward.shapes import Page
 
-router = APIRouter(prefix="/api/v1", tags=["audit"])
+router = APIRouter(prefix="/api/v1", tags=["audit"], responses=error_responses(401, 403))
 
 
-@router.get("/audit")
+@router.get("/audit", response_model=Page[AuditEntryOut], responses=error_responses(422))
 def list_audit(request: Request, _actor: AdminActor, limit: Limit = 100, offset: Offset = 0,
                entity_type: str | None = None, entity_id: str | None = None,
                action: str | None = None, actor: str | None = None) -> dict[str, Any]:
@@ -24,7 +27,7 @@ def list_audit(request: Request, _actor: AdminActor, limit: Limit = 100, offset:
                 "items": [audit.entry_out(e) for e in entries]}
 
 
-@router.get("/audit/verify")
+@router.get("/audit/verify", response_model=AuditVerifyOut)
 def verify_audit(request: Request, _actor: AdminActor) -> dict[str, Any]:
     with database(request).read_session() as session:
         result = audit.verify(session)

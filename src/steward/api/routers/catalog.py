@@ -7,14 +7,17 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query, Request, Response
 
 from steward.api.deps import CurrentActor, Limit, Offset, database
+from steward.api.errors import ErrorOut, error_responses
 from steward.catalog import service as catalog
 from steward.catalog import teams as team_cases
 from steward.catalog.graph import impact_of
 from steward.catalog.impact import result_as_dict
 from steward.catalog.schemas import (
+    CatalogImportOut,
     DependencyCreate,
     DependencyOut,
     DependencyUpdate,
+    ImpactOut,
     ServiceCreate,
     ServiceKind,
     ServiceOut,
@@ -23,8 +26,9 @@ from steward.catalog.schemas import (
     TeamOut,
     TeamUpdate,
 )
+from steward.shapes import Page
 
-router = APIRouter(prefix="/api/v1", tags=["catalog"])
+router = APIRouter(prefix="/api/v1", tags=["catalog"], responses=error_responses(401))
 DependencyId = Annotated[int, Path(ge=1, le=2**62, description="dependency id")]
 
 
@@ -34,7 +38,7 @@ def page(total: int, limit: int, offset: int, items: list[Any]) -> dict[str, Any
 
 # -- teams ----------------------------------------------------------------------
 
-@router.get("/teams")
+@router.get("/teams", response_model=Page[TeamOut], responses=error_responses(422))
 def list_teams(request: Request, _actor: CurrentActor, limit: Limit = 100, offset: Offset = 0,
                q: str | None = None) -> dict[str, Any]:
     with database(request).read_session() as session:
@@ -43,20 +47,22 @@ def list_teams(request: Request, _actor: CurrentActor, limit: Limit = 100, offse
         return page(total, limit, offset, [team_cases.team_out(session, t, counts) for t in teams])
 
 
-@router.post("/teams", status_code=201, response_model=TeamOut)
+@router.post("/teams", status_code=201, response_model=TeamOut,
+             responses=error_responses(400, 403, 409, 413, 422))
 def create_team(body: TeamCreate, request: Request, actor: CurrentActor) -> dict[str, Any]:
     with database(request).session() as session:
         team = team_cases.create_team(session, actor, body)
         return team_cases.team_out(session, team)
 
 
-@router.get("/teams/{name}", response_model=TeamOut)
+@router.get("/teams/{name}", response_model=TeamOut, responses=error_responses(404, 422))
 def get_team(name: str, request: Request, _actor: CurrentActor) -> dict[str, Any]:
     with database(request).read_session() as session:
         return team_cases.team_out(session, team_cases.get_team(session, name))
 
 
-@router.patch("/teams/{name}", response_model=TeamOut)
+@router.patch("/teams/{name}", response_model=TeamOut,
+              responses=error_responses(400, 403, 404, 413, 422))
 def update_team(name: str, body: TeamUpdate, request: Request,
                 actor: CurrentActor) -> dict[str, Any]:
     with database(request).session() as session:
@@ -64,7 +70,8 @@ def update_team(name: str, body: TeamUpdate, request: Request,
         return team_cases.team_out(session, team)
 
 
-@router.delete("/teams/{name}", status_code=204)
+@router.delete("/teams/{name}", status_code=204,
+               responses=error_responses(403, 404, 409, 422))
 def delete_team(name: str, request: Request, actor: CurrentActor) -> Response:
     with database(request).session() as session:
         team_cases.delete_team(session, actor, name)
@@ -73,7 +80,7 @@ def delete_team(name: str, request: Request, actor: CurrentActor) -> Response:
 
 # -- services -------------------------------------------------------------------
 
-@router.get("/services")
+@router.get("/services", response_model=Page[ServiceOut], responses=error_responses(422))
 def list_services(
     request: Request, _actor: CurrentActor, limit: Limit = 100, offset: Offset = 0,
     kind: ServiceKind | None = None,
@@ -89,20 +96,23 @@ def list_services(
                     [catalog.service_out(session, s, teams) for s in services])
 
 
-@router.post("/services", status_code=201, response_model=ServiceOut)
+@router.post("/services", status_code=201, response_model=ServiceOut,
+             responses=error_responses(400, 403, 409, 413, 422))
 def create_service(body: ServiceCreate, request: Request, actor: CurrentActor) -> dict[str, Any]:
     with database(request).session() as session:
         service = catalog.create_service(session, actor, body)
         return catalog.service_out(session, service)
 
 
-@router.get("/services/{name}", response_model=ServiceOut)
+@router.get("/services/{name}", response_model=ServiceOut,
+            responses=error_responses(404, 422))
 def get_service(name: str, request: Request, _actor: CurrentActor) -> dict[str, Any]:
     with database(request).read_session() as session:
         return catalog.service_out(session, catalog.get_service(session, name))
 
 
-@router.patch("/services/{name}", response_model=ServiceOut)
+@router.patch("/services/{name}", response_model=ServiceOut,
+              responses=error_responses(400, 403, 404, 413, 422))
 def update_service(name: str, body: ServiceUpdate, request: Request,
                    actor: CurrentActor) -> dict[str, Any]:
     with database(request).session() as session:
@@ -110,21 +120,24 @@ def update_service(name: str, body: ServiceUpdate, request: Request,
         return catalog.service_out(session, service)
 
 
-@router.delete("/services/{name}", status_code=204)
+@router.delete("/services/{name}", status_code=204,
+               responses=error_responses(403, 404, 409, 422))
 def delete_service(name: str, request: Request, actor: CurrentActor) -> Response:
     with database(request).session() as session:
         catalog.delete_service(session, actor, name)
     return Response(status_code=204)
 
 
-@router.get("/services/{name}/impact")
+@router.get("/services/{name}/impact", response_model=ImpactOut,
+            responses=error_responses(404, 422))
 def service_impact(name: str, request: Request, _actor: CurrentActor) -> dict[str, Any]:
     """What goes down or degrades if this service fails."""
     with database(request).read_session() as session:
         return result_as_dict(impact_of(session, [name], field="service"))
 
 
-@router.get("/impact")
+@router.get("/impact", operation_id="impact_of_failing", response_model=ImpactOut,
+            responses=error_responses(404, 422))
 def impact(request: Request, _actor: CurrentActor,
            failing: Annotated[str, Query(description="comma-separated service names")]
            ) -> dict[str, Any]:
@@ -134,7 +147,8 @@ def impact(request: Request, _actor: CurrentActor,
 
 # -- dependencies ---------------------------------------------------------------
 
-@router.get("/dependencies")
+@router.get("/dependencies", response_model=Page[DependencyOut],
+            responses=error_responses(422))
 def list_dependencies(request: Request, _actor: CurrentActor, limit: Limit = 100,
                       offset: Offset = 0, service: str | None = None,
                       depends_on: str | None = None,
@@ -151,7 +165,8 @@ def _dependency_out(session: Any, dep: Any) -> dict[str, Any]:
     return catalog.dependency_out(dep, names[dep.service_id], names[dep.depends_on_id])
 
 
-@router.post("/dependencies", status_code=201, response_model=DependencyOut)
+@router.post("/dependencies", status_code=201, response_model=DependencyOut,
+             responses=error_responses(400, 403, 404, 409, 413, 422))
 def create_dependency(body: DependencyCreate, request: Request,
                       actor: CurrentActor) -> dict[str, Any]:
     with database(request).session() as session:
@@ -159,14 +174,16 @@ def create_dependency(body: DependencyCreate, request: Request,
         return _dependency_out(session, dep)
 
 
-@router.get("/dependencies/{dependency_id}", response_model=DependencyOut)
+@router.get("/dependencies/{dependency_id}", response_model=DependencyOut,
+            responses=error_responses(404, 422))
 def get_dependency(dependency_id: DependencyId, request: Request,
                    _actor: CurrentActor) -> dict[str, Any]:
     with database(request).read_session() as session:
         return _dependency_out(session, catalog.get_dependency(session, dependency_id))
 
 
-@router.patch("/dependencies/{dependency_id}", response_model=DependencyOut)
+@router.patch("/dependencies/{dependency_id}", response_model=DependencyOut,
+              responses=error_responses(400, 403, 404, 413, 422))
 def update_dependency(dependency_id: DependencyId, body: DependencyUpdate, request: Request,
                       actor: CurrentActor) -> dict[str, Any]:
     with database(request).session() as session:
@@ -174,7 +191,8 @@ def update_dependency(dependency_id: DependencyId, body: DependencyUpdate, reque
         return _dependency_out(session, dep)
 
 
-@router.delete("/dependencies/{dependency_id}", status_code=204)
+@router.delete("/dependencies/{dependency_id}", status_code=204,
+               responses=error_responses(403, 404, 422))
 def delete_dependency(dependency_id: DependencyId, request: Request,
                       actor: CurrentActor) -> Response:
     with database(request).session() as session:
@@ -184,9 +202,14 @@ def delete_dependency(dependency_id: DependencyId, request: Request,
 
 # -- Backstage import -----------------------------------------------------------
 
-@router.post("/catalog/import", openapi_extra={
+@router.post("/catalog/import", response_model=CatalogImportOut, responses={
+    422: {"model": CatalogImportOut | ErrorOut,
+          "description": "Invalid entities (the report lists every one; nothing was stored), "
+                         "or an invalid query parameter."},
+    **error_responses(403, 413)}, openapi_extra={
     "requestBody": {"required": True, "content": {"application/yaml": {"schema": {
-        "type": "string", "description": "Backstage catalog YAML, several documents allowed"}}}}})
+        "type": "string", "format": "binary",
+        "description": "Backstage catalog YAML, several documents allowed"}}}}})
 async def import_backstage(request: Request, actor: CurrentActor,
                            skip_invalid: bool = False) -> Response:
     """Import Backstage catalog YAML sent as the body (admins). 422 lists every bad entity."""

@@ -8,24 +8,36 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query, Request, Response
 
 from steward.api.deps import CurrentActor, Limit, Offset, database
+from steward.api.errors import error_responses
 from steward.changes import assessment, lifecycle, records
 from steward.changes.schemas import (
+    CalendarOut,
     ChangeCreate,
+    ChangeDetailOut,
+    ChangeOut,
+    ChangePolicyOut,
     Decision,
+    GateOut,
     GateRequest,
+    SuccessScoresOut,
     TemplateCreate,
+    TemplateOut,
     Transition,
     WindowCreate,
+    WindowOut,
 )
+from steward.shapes import Listing, Page
 from steward.timeutil import parse_timestamp, utcnow
 
-router = APIRouter(prefix="/api/v1", tags=["changes"])
+router = APIRouter(prefix="/api/v1", tags=["changes"], responses=error_responses(401))
+# Moving a change: its rights, its existence, its state machine, the body.
+TRANSITION = error_responses(400, 403, 404, 409, 413, 422)
 ChangeId = Annotated[int, Path(ge=1, le=2**62, description="change id")]
 STATES = "^(new|assess|authorize|scheduled|implement|review|closed|rejected|canceled)(,(new|" \
          "assess|authorize|scheduled|implement|review|closed|rejected|canceled))*$"
 
 
-@router.get("/changes")
+@router.get("/changes", response_model=Page[ChangeOut], responses=error_responses(422))
 def list_changes(request: Request, _actor: CurrentActor, limit: Limit = 100, offset: Offset = 0,
                  state: Annotated[str | None, Query(pattern=STATES)] = None,
                  model: Annotated[str | None,
@@ -46,7 +58,8 @@ def list_changes(request: Request, _actor: CurrentActor, limit: Limit = 100, off
                 "items": [records.change_out(session, c) for c in rows]}
 
 
-@router.get("/changes/score")
+@router.get("/changes/score", response_model=SuccessScoresOut,
+            responses=error_responses(422))
 def change_success_score(request: Request, _actor: CurrentActor, team: str | None = None,
                          days: Annotated[int, Query(ge=1, le=3650)] = 90) -> dict[str, Any]:
     """Change success score per team: +3 successful, -2 with issues, -5 failed."""
@@ -55,27 +68,32 @@ def change_success_score(request: Request, _actor: CurrentActor, team: str | Non
         return {"days": days, "items": items}
 
 
-@router.get("/change-policy")
+@router.get("/change-policy", response_model=ChangePolicyOut,
+            responses=error_responses(422))
 def change_policy(_actor: CurrentActor) -> dict[str, Any]:
     """The approval policy in effect: ordered rules, the guards above them, risk weights
     and levels, and whether each is the default or set by configuration."""
     return assessment.policy_in_effect()
 
 
-@router.post("/changes", status_code=201)
+@router.post("/changes", status_code=201, response_model=ChangeDetailOut,
+             responses=error_responses(400, 403, 409, 413, 422))
 def create_change(body: ChangeCreate, request: Request, actor: CurrentActor) -> dict[str, Any]:
     with database(request).session() as session:
         change = lifecycle.create_change(session, actor, body)
         return records.change_out(session, change, detail=True)
 
 
-@router.get("/changes/{change_id}")
+@router.get("/changes/{change_id}", response_model=ChangeDetailOut,
+            responses=error_responses(404, 422))
 def get_change(change_id: ChangeId, request: Request, _actor: CurrentActor) -> dict[str, Any]:
     with database(request).read_session() as session:
         return records.change_out(session, lifecycle.get_change(session, change_id), detail=True)
 
 
-@router.post("/changes/{change_id}/approve")
+@router.post("/changes/{change_id}/approve", operation_id="approve_change",
+             response_model=ChangeDetailOut,
+             responses=TRANSITION)
 def approve(change_id: ChangeId, body: Decision, request: Request,
             actor: CurrentActor) -> dict[str, Any]:
     with database(request).session() as session:
@@ -83,7 +101,9 @@ def approve(change_id: ChangeId, body: Decision, request: Request,
         return records.change_out(session, change, detail=True)
 
 
-@router.post("/changes/{change_id}/reject")
+@router.post("/changes/{change_id}/reject", operation_id="reject_change",
+             response_model=ChangeDetailOut,
+             responses=TRANSITION)
 def reject(change_id: ChangeId, body: Decision, request: Request,
            actor: CurrentActor) -> dict[str, Any]:
     with database(request).session() as session:
@@ -91,7 +111,9 @@ def reject(change_id: ChangeId, body: Decision, request: Request,
         return records.change_out(session, change, detail=True)
 
 
-@router.post("/changes/{change_id}/{state}")
+@router.post("/changes/{change_id}/{state}", operation_id="move_change",
+             response_model=ChangeDetailOut,
+             responses=TRANSITION)
 def move(change_id: ChangeId, request: Request, actor: CurrentActor,
          state: Annotated[str, Path(pattern="^(implement|review|closed|canceled)$")],
          body: Transition | None = None) -> dict[str, Any]:
@@ -103,13 +125,15 @@ def move(change_id: ChangeId, request: Request, actor: CurrentActor,
         return records.change_out(session, change, detail=True)
 
 
-@router.get("/changes/{change_id}/gate")
+@router.get("/changes/{change_id}/gate", response_model=GateOut,
+            responses=error_responses(404, 422))
 def change_gate(change_id: ChangeId, request: Request, _actor: CurrentActor) -> dict[str, Any]:
     with database(request).read_session() as session:
         return lifecycle.gate(session, lifecycle.get_change(session, change_id))
 
 
-@router.post("/gate")
+@router.post("/gate", response_model=GateOut, responses=error_responses(
+    400, 403, 404, 409, 413, 422))
 def pipeline_gate(body: GateRequest, request: Request, actor: CurrentActor) -> dict[str, Any]:
     """Open or find the change for this pipeline run, and say whether it may deploy."""
     with database(request).session() as session:
@@ -117,33 +141,36 @@ def pipeline_gate(body: GateRequest, request: Request, actor: CurrentActor) -> d
         return lifecycle.gate(session, change)
 
 
-@router.get("/change-templates")
+@router.get("/change-templates", response_model=Listing[TemplateOut])
 def list_templates(request: Request, _actor: CurrentActor) -> dict[str, Any]:
     with database(request).read_session() as session:
         items = [records.template_out(session, t) for t in records.list_templates(session)]
         return {"total": len(items), "items": items}
 
 
-@router.post("/change-templates", status_code=201)
+@router.post("/change-templates", status_code=201, response_model=TemplateOut,
+             responses=error_responses(400, 403, 409, 413, 422))
 def create_template(body: TemplateCreate, request: Request, actor: CurrentActor) -> dict[str, Any]:
     with database(request).session() as session:
         return records.template_out(session, records.create_template(session, actor, body))
 
 
-@router.get("/calendar/windows")
+@router.get("/calendar/windows", response_model=Listing[WindowOut])
 def list_windows(request: Request, _actor: CurrentActor) -> dict[str, Any]:
     with database(request).read_session() as session:
         items = [records.window_out(w) for w in records.list_windows(session)]
         return {"total": len(items), "items": items}
 
 
-@router.post("/calendar/windows", status_code=201)
+@router.post("/calendar/windows", status_code=201, response_model=WindowOut,
+             responses=error_responses(400, 403, 413, 422))
 def create_window(body: WindowCreate, request: Request, actor: CurrentActor) -> dict[str, Any]:
     with database(request).session() as session:
         return records.window_out(records.create_window(session, actor, body))
 
 
-@router.delete("/calendar/windows/{window_id}", status_code=204)
+@router.delete("/calendar/windows/{window_id}", status_code=204,
+               responses=error_responses(403, 404, 422))
 def delete_window(window_id: Annotated[int, Path(ge=1, le=2**62)], request: Request,
                   actor: CurrentActor) -> Response:
     with database(request).session() as session:
@@ -151,7 +178,7 @@ def delete_window(window_id: Annotated[int, Path(ge=1, le=2**62)], request: Requ
     return Response(status_code=204)
 
 
-@router.get("/calendar")
+@router.get("/calendar", response_model=CalendarOut, responses=error_responses(422))
 def calendar_view(request: Request, _actor: CurrentActor, start: str | None = None,
                   days: Annotated[int, Query(ge=1, le=62)] = 7) -> dict[str, Any]:
     """Window occurrences and changes planned in [start, start + days)."""

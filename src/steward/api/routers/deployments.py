@@ -6,20 +6,34 @@ from typing import Annotated, Any
 
 import orjson
 from fastapi import APIRouter, Path, Query, Request, Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 from sqlalchemy import select
 
 from steward.api.deps import CurrentActor, Limit, Offset, database
+from steward.api.errors import error_responses
 from steward.auth import integrations
+from steward.auth.schemas import IntegrationCreate, IntegrationCreated, IntegrationOut
 from steward.catalog.models import Service
 from steward.changes import deployments
+from steward.changes.schemas import (
+    DeploymentBatchOut,
+    DeploymentDetailOut,
+    DeploymentOut,
+    DeploymentRecordedOut,
+)
 from steward.ingest.generic_deployment import DeploymentIn, to_command
+from steward.shapes import Listing, Page
 
-router = APIRouter(prefix="/api/v1", tags=["deployments"])
+router = APIRouter(prefix="/api/v1", tags=["deployments"], responses=error_responses(401))
 MAX_BATCH = 5000
+# One deployment answers one, a list answers the list (the route writes its own Response).
+Recorded = DeploymentRecordedOut | DeploymentBatchOut
 
 
-@router.post("/deployments", status_code=201)
+@router.post("/deployments", operation_id="record_deployments", status_code=201,
+             response_model=Recorded, responses={
+    200: {"model": Recorded, "description": "Every deployment was already recorded."},
+    **error_responses(400, 403, 413, 422)})
 def record(body: DeploymentIn | Annotated[list[DeploymentIn], Field(min_length=1,
                                                                      max_length=MAX_BATCH)],
            request: Request, actor: CurrentActor) -> Response:
@@ -37,7 +51,8 @@ def record(body: DeploymentIn | Annotated[list[DeploymentIn], Field(min_length=1
     return Response(orjson.dumps(answer), status_code=status, media_type="application/json")
 
 
-@router.get("/deployments")
+@router.get("/deployments", response_model=Page[DeploymentOut],
+            responses=error_responses(422))
 def list_deployments(request: Request, _actor: CurrentActor, limit: Limit = 100,
                      offset: Offset = 0, service: str | None = None,
                      environment: str | None = None,
@@ -52,7 +67,8 @@ def list_deployments(request: Request, _actor: CurrentActor, limit: Limit = 100,
                 "items": [deployments.deployment_out(session, d) for d in rows]}
 
 
-@router.get("/deployments/{deployment_id}")
+@router.get("/deployments/{deployment_id}", response_model=DeploymentDetailOut,
+            responses=error_responses(404, 422))
 def get_deployment(deployment_id: Annotated[int, Path(ge=1, le=2**62)], request: Request,
                    _actor: CurrentActor) -> dict[str, Any]:
     with database(request).read_session() as session:
@@ -60,15 +76,8 @@ def get_deployment(deployment_id: Annotated[int, Path(ge=1, le=2**62)], request:
             session, deployments.get_deployment(session, deployment_id), with_commits=True)
 
 
-class IntegrationCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    type: str
-    service: str | None = None
-    team: str | None = None
-    name: str = ""
-
-
-@router.post("/integrations", status_code=201)
+@router.post("/integrations", status_code=201, response_model=IntegrationCreated,
+             responses=error_responses(400, 403, 413, 422))
 def create_integration(body: IntegrationCreate, request: Request,
                        actor: CurrentActor) -> dict[str, Any]:
     """The key (or webhook secret) is in this answer only."""
@@ -79,7 +88,7 @@ def create_integration(body: IntegrationCreate, request: Request,
         return {**integrations.integration_out(session, row), "key": key}
 
 
-@router.get("/integrations")
+@router.get("/integrations", response_model=Listing[IntegrationOut])
 def list_integrations(request: Request, _actor: CurrentActor) -> dict[str, Any]:
     from sqlalchemy import select
 
@@ -91,7 +100,9 @@ def list_integrations(request: Request, _actor: CurrentActor) -> dict[str, Any]:
         return {"total": len(items), "items": items}
 
 
-@router.delete("/integrations/{integration_id}", status_code=204)
+@router.delete("/integrations/{integration_id}", operation_id="revoke_integration",
+               status_code=204,
+               responses=error_responses(403, 404, 422))
 def revoke(integration_id: Annotated[int, Path(ge=1, le=2**62)], request: Request,
            actor: CurrentActor) -> Response:
     with database(request).session() as session:

@@ -7,21 +7,27 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query, Request, Response
 
 from steward.api.deps import AdminActor, CurrentActor, database
+from steward.api.errors import error_responses
 from steward.kpis import goals
 from steward.kpis.goal_metrics import METRICS
+from steward.kpis.schemas import GoalMetricOut, GoalOut, GoalProgressOut
+from steward.shapes import Items, Listing
 from steward.timeutil import parse_timestamp
 
-router = APIRouter(prefix="/api/v1", tags=["goals"])
+router = APIRouter(prefix="/api/v1", tags=["goals"], responses=error_responses(401))
+# A goal's progress leaves out what a period not yet started cannot say.
+PROGRESS = {"response_model_exclude_unset": True}
 GoalId = Annotated[int, Path(ge=1, le=2**62, description="goal id")]
 
 
-@router.get("/goals/metrics")
+@router.get("/goals/metrics", response_model=Items[GoalMetricOut])
 def goal_metrics(_actor: CurrentActor) -> dict[str, Any]:
     """The KPIs a goal can be set on, with their unit and better direction."""
     return {"items": [m.out() for m in METRICS.values()]}
 
 
-@router.get("/goals")
+@router.get("/goals", response_model=Listing[GoalProgressOut | GoalOut],
+            responses=error_responses(422), **PROGRESS)
 def list_goals(request: Request, _actor: CurrentActor,
                progress: Annotated[bool, Query(
                    description="add the organisation's and every team's value so far")] = False,
@@ -33,13 +39,15 @@ def list_goals(request: Request, _actor: CurrentActor,
         return {"total": len(items), "items": items}
 
 
-@router.post("/goals", status_code=201)
+@router.post("/goals", status_code=201, response_model=GoalOut,
+             responses=error_responses(400, 403, 409, 413, 422))
 def create_goal(body: goals.GoalCreate, request: Request, actor: AdminActor) -> dict[str, Any]:
     with database(request).session() as session:
         return goals.goal_out(goals.create_goal(session, actor, body))
 
 
-@router.get("/goals/{goal_id}")
+@router.get("/goals/{goal_id}", response_model=GoalProgressOut,
+            responses=error_responses(404, 422), **PROGRESS)
 def goal_progress(goal_id: GoalId, request: Request, _actor: CurrentActor,
                   now: Annotated[str | None, Query(
                       description="judge the goal as of this time (default: now)")] = None,
@@ -51,14 +59,16 @@ def goal_progress(goal_id: GoalId, request: Request, _actor: CurrentActor,
         return goals.goal_progress(session, goals.get_goal(session, goal_id), now=at)
 
 
-@router.patch("/goals/{goal_id}")
+@router.patch("/goals/{goal_id}", response_model=GoalOut,
+              responses=error_responses(400, 403, 404, 409, 413, 422))
 def update_goal(goal_id: GoalId, body: goals.GoalUpdate, request: Request,
                 actor: AdminActor) -> dict[str, Any]:
     with database(request).session() as session:
         return goals.goal_out(goals.update_goal(session, actor, goal_id, body))
 
 
-@router.delete("/goals/{goal_id}", status_code=204)
+@router.delete("/goals/{goal_id}", status_code=204,
+               responses=error_responses(403, 404, 422))
 def delete_goal(goal_id: GoalId, request: Request, actor: AdminActor) -> Response:
     with database(request).session() as session:
         goals.delete_goal(session, actor, goal_id)

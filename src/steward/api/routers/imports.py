@@ -9,7 +9,9 @@ from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
 
 from steward.api.deps import AdminActor, database
+from steward.api.errors import error_responses
 from steward.errors import ValidationError
+from steward.migration.schemas import ImportSummaryOut
 from steward.migration.servicenow_import import Source, import_servicenow
 
 router = APIRouter(prefix="/api/v1", tags=["imports"])
@@ -20,14 +22,16 @@ EXPORT_BODY = {
     "description": "A ServiceNow incident export: CSV, or CSV compressed with gzip "
                    "(at most 100 MB).",
     "content": {
-        "text/csv": {"schema": {"type": "string"}},
+        "text/csv": {"schema": {"type": "string", "format": "binary"}},
         "application/gzip": {"schema": {"type": "string", "format": "binary"}},
         "application/octet-stream": {"schema": {"type": "string", "format": "binary"}},
     },
 }
 
 
-@router.post("/imports/servicenow", openapi_extra={"requestBody": EXPORT_BODY})
+@router.post("/imports/servicenow", response_model=ImportSummaryOut,
+             responses=error_responses(401, 403, 413, 422),
+             openapi_extra={"requestBody": EXPORT_BODY})
 async def import_servicenow_export(
     request: Request, actor: AdminActor,
     timezone: Annotated[str, Query(max_length=64, description="IANA time zone of the "

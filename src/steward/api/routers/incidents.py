@@ -7,24 +7,33 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query, Request
 
 from steward.api.deps import CurrentActor, Limit, Offset, database
+from steward.api.errors import error_responses
 from steward.incidents import lifecycle, views
 from steward.incidents.schemas import (
     ActionBody,
+    AlertOut,
     AssignBody,
     DeploymentRef,
     IncidentCreate,
+    IncidentDetailOut,
+    IncidentOut,
     NoteBody,
     PriorityBody,
+    SuspectOut,
 )
+from steward.shapes import Listing, Page
 from steward.timeutil import parse_timestamp
 
-router = APIRouter(prefix="/api/v1", tags=["incidents"])
+router = APIRouter(prefix="/api/v1", tags=["incidents"], responses=error_responses(401))
+# A responder's change to an incident: rights, existence, the state machine, the body.
+RESPOND = {"response_model": IncidentDetailOut,
+           "responses": error_responses(400, 403, 404, 409, 413, 422)}
 IncidentId = Annotated[int, Path(ge=1, le=2**62, description="incident id")]
 STATUS = ("^(triggered|acknowledged|mitigated|resolved|closed)"
           "(,(triggered|acknowledged|mitigated|resolved|closed))*$")
 
 
-@router.get("/incidents")
+@router.get("/incidents", response_model=Page[IncidentOut], responses=error_responses(422))
 def list_incidents(request: Request, _actor: CurrentActor, limit: Limit = 100,
                    offset: Offset = 0,
                    status: Annotated[str | None, Query(pattern=STATUS)] = None,
@@ -40,7 +49,9 @@ def list_incidents(request: Request, _actor: CurrentActor, limit: Limit = 100,
                 "items": [views.incident_out(session, i) for i in rows]}
 
 
-@router.post("/incidents", status_code=201)
+@router.post("/incidents", operation_id="declare_incident", status_code=201,
+             response_model=IncidentDetailOut,
+             responses=error_responses(400, 403, 413, 422))
 def declare(body: IncidentCreate, request: Request, actor: CurrentActor) -> dict[str, Any]:
     with database(request).session() as session:
         incident = lifecycle.declare(session, actor, body.title, body.service, body.impact,
@@ -48,7 +59,8 @@ def declare(body: IncidentCreate, request: Request, actor: CurrentActor) -> dict
         return views.incident_out(session, incident, detail=True)
 
 
-@router.get("/incidents/{incident_id}")
+@router.get("/incidents/{incident_id}", response_model=IncidentDetailOut,
+            responses=error_responses(404, 422))
 def get_incident(incident_id: IncidentId, request: Request,
                  _actor: CurrentActor) -> dict[str, Any]:
     with database(request).read_session() as session:
@@ -56,14 +68,16 @@ def get_incident(incident_id: IncidentId, request: Request,
                                   detail=True)
 
 
-@router.get("/incidents/{incident_id}/suspects")
+@router.get("/incidents/{incident_id}/suspects", operation_id="incident_suspects",
+            response_model=Listing[SuspectOut],
+            responses=error_responses(404, 422))
 def suspects(incident_id: IncidentId, request: Request, _actor: CurrentActor) -> dict[str, Any]:
     with database(request).read_session() as session:
         items = views.suspects_for(session, lifecycle.get_incident(session, incident_id))
         return {"total": len(items), "items": items}
 
 
-@router.post("/incidents/{incident_id}/notes")
+@router.post("/incidents/{incident_id}/notes", operation_id="add_incident_note", **RESPOND)
 def note(incident_id: IncidentId, body: NoteBody, request: Request,
          actor: CurrentActor) -> dict[str, Any]:
     with database(request).session() as session:
@@ -71,7 +85,7 @@ def note(incident_id: IncidentId, body: NoteBody, request: Request,
         return views.incident_out(session, incident, detail=True)
 
 
-@router.post("/incidents/{incident_id}/assign")
+@router.post("/incidents/{incident_id}/assign", operation_id="assign_incident", **RESPOND)
 def assign(incident_id: IncidentId, body: AssignBody, request: Request,
            actor: CurrentActor) -> dict[str, Any]:
     with database(request).session() as session:
@@ -80,7 +94,8 @@ def assign(incident_id: IncidentId, body: AssignBody, request: Request,
         return views.incident_out(session, incident, detail=True)
 
 
-@router.post("/incidents/{incident_id}/priority")
+@router.post("/incidents/{incident_id}/priority", operation_id="set_incident_priority",
+             **RESPOND)
 def set_priority(incident_id: IncidentId, body: PriorityBody, request: Request,
                  actor: CurrentActor) -> dict[str, Any]:
     with database(request).session() as session:
@@ -89,7 +104,7 @@ def set_priority(incident_id: IncidentId, body: PriorityBody, request: Request,
         return views.incident_out(session, incident, detail=True)
 
 
-@router.post("/incidents/{incident_id}/cause")
+@router.post("/incidents/{incident_id}/cause", **RESPOND)
 def confirm_cause(incident_id: IncidentId, body: DeploymentRef, request: Request,
                   actor: CurrentActor) -> dict[str, Any]:
     """Confirm the deployment that caused the incident (it counts as failed)."""
@@ -99,7 +114,7 @@ def confirm_cause(incident_id: IncidentId, body: DeploymentRef, request: Request
         return views.incident_out(session, incident, detail=True)
 
 
-@router.post("/incidents/{incident_id}/fix")
+@router.post("/incidents/{incident_id}/fix", **RESPOND)
 def mark_fix(incident_id: IncidentId, body: DeploymentRef, request: Request,
              actor: CurrentActor) -> dict[str, Any]:
     """Record the deployment that fixed the incident (rework)."""
@@ -108,7 +123,7 @@ def mark_fix(incident_id: IncidentId, body: DeploymentRef, request: Request,
         return views.incident_out(session, incident, detail=True)
 
 
-@router.post("/incidents/{incident_id}/{action}")
+@router.post("/incidents/{incident_id}/{action}", operation_id="act_on_incident", **RESPOND)
 def act(incident_id: IncidentId, request: Request, actor: CurrentActor,
         action: Annotated[str, Path(pattern="^(acknowledge|mitigate|resolve|close|reopen)$")],
         body: ActionBody | None = None) -> dict[str, Any]:
@@ -118,7 +133,7 @@ def act(incident_id: IncidentId, request: Request, actor: CurrentActor,
         return views.incident_out(session, incident, detail=True)
 
 
-@router.get("/alerts")
+@router.get("/alerts", response_model=Page[AlertOut], responses=error_responses(422))
 def list_alerts(request: Request, _actor: CurrentActor, limit: Limit = 100, offset: Offset = 0,
                 status: Annotated[str | None,
                                   Query(pattern="^(firing|acknowledged|resolved)$")] = None,

@@ -11,14 +11,22 @@ from __future__ import annotations
 from typing import Any
 
 import orjson
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Request, Response, Security
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from steward.api.deps import bearer_token, database, json_body
+from steward.api.deps import (
+    BY_INTEGRATION_KEY,
+    GITHUB_SIGNATURE,
+    GITLAB_TOKEN,
+    bearer_token,
+    database,
+    json_body,
+)
+from steward.api.errors import error_responses
 from steward.auth import integrations
 from steward.auth.models import Integration
 from steward.catalog.models import Service
@@ -26,9 +34,22 @@ from steward.changes.commands import RecordDeployment
 from steward.changes.deployments import deployment_out, record_deployment
 from steward.changes.models import WebhookDelivery
 from steward.errors import AuthenticationFailed, ValidationError
+from steward.incidents.schemas import AlertsAccepted
 from steward.ingest import cdevents, github, gitlab, pagerduty_change
+from steward.ingest.schemas import (
+    DeploymentWebhookOut,
+    IgnoredOut,
+    PagerDutyChangeAccepted,
+    PagerDutyInvalid,
+)
 
 router = APIRouter(tags=["ingest"])
+
+# The routes answer with their own Response; these describe the answers.
+RECORDED: dict[int | str, dict[str, Any]] = {
+    200: {"model": DeploymentWebhookOut | IgnoredOut,
+          "description": "Recorded before (a redelivery: the first answer), or ignored."},
+    **error_responses(401, 413, 422)}
 
 
 
@@ -88,7 +109,8 @@ def _answer(result: dict[str, Any] | None) -> JSONResponse:
     return JSONResponse(orjson.loads(orjson.dumps(result)), status_code=status)
 
 
-@router.post("/ingest/github")
+@router.post("/ingest/github", status_code=201, response_model=DeploymentWebhookOut,
+             responses=RECORDED, dependencies=[Security(GITHUB_SIGNATURE)])
 async def ingest_github(request: Request) -> JSONResponse:
     """GitHub ``deployment`` and ``deployment_status`` webhooks (X-Hub-Signature-256)."""
     body = await request.body()
@@ -110,7 +132,8 @@ async def ingest_github(request: Request) -> JSONResponse:
     return _answer(await run_in_threadpool(_store, request, work))
 
 
-@router.post("/ingest/gitlab")
+@router.post("/ingest/gitlab", status_code=201, response_model=DeploymentWebhookOut,
+             responses=RECORDED, dependencies=[Security(GITLAB_TOKEN)])
 async def ingest_gitlab(request: Request) -> JSONResponse:
     """GitLab Deployment Hook (X-Gitlab-Token)."""
     body = await request.body()
@@ -132,7 +155,10 @@ async def ingest_gitlab(request: Request) -> JSONResponse:
     return _answer(await run_in_threadpool(_store, request, work))
 
 
-@router.post("/ingest/cdevents")
+@router.post("/ingest/cdevents", status_code=201, response_model=DeploymentWebhookOut,
+             dependencies=[BY_INTEGRATION_KEY], responses={
+                 **RECORDED, 202: {"model": AlertsAccepted,
+                                   "description": "An incident event, recorded as an alert."}})
 async def ingest_cdevents(request: Request) -> Response:
     """CDEvents service.deployed / upgraded / rolledback, CloudEvents binary or structured."""
     body = await request.body()
@@ -158,7 +184,11 @@ async def ingest_cdevents(request: Request) -> Response:
     return _answer(await run_in_threadpool(_store, request, work))
 
 
-@router.post("/v2/change/enqueue")
+@router.post("/v2/change/enqueue", status_code=202, response_model=PagerDutyChangeAccepted,
+             responses={400: {"model": PagerDutyInvalid,
+                              "description": "The event is invalid or its routing key unknown "
+                                             "(PagerDuty's answer)."},
+                        **error_responses(413)})
 async def pagerduty_change_event(request: Request) -> JSONResponse:
     """PagerDuty Events API v2 change events, answered as PagerDuty answers."""
     body = await request.body()

@@ -8,14 +8,18 @@ import orjson
 from fastapi import APIRouter, Query, Request, Response
 
 from steward.api.deps import CurrentActor, database
+from steward.api.errors import error_responses
 from steward.kpis import export
+from steward.kpis.schemas import KpiExportOut
 from steward.timeutil import parse_timestamp
 
 router = APIRouter(prefix="/api/v1", tags=["kpis"])
 
 
-@router.get("/kpis/export", responses={200: {"content": {"text/csv": {}, "application/json": {}},
-                                              "description": "the table as a download"}})
+@router.get("/kpis/export", response_model=KpiExportOut, responses={
+    200: {"content": {"text/csv": {"schema": {"type": "string"}}},
+          "description": "The table as a download: CSV (`format=csv`) or JSON."},
+    **error_responses(401, 422)})
 def export_kpis(
     request: Request, _actor: CurrentActor,
     table: Annotated[Literal["dora", "itsm", "goals"], Query(

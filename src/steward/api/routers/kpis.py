@@ -7,18 +7,21 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 
 from steward.api.deps import CurrentActor, database
+from steward.api.errors import error_responses
 from steward.kpis import dora_queries as dora
 from steward.kpis import itsm
+from steward.kpis.schemas import DoraOut, ItsmOut
 from steward.kpis.sql import MAX_DAYS
 from steward.timeutil import parse_timestamp
 
-router = APIRouter(prefix="/api/v1/kpis", tags=["kpis"])
+router = APIRouter(prefix="/api/v1/kpis", tags=["kpis"],
+                   responses=error_responses(401, 404, 422))
 Days = Annotated[int, Query(ge=1, le=MAX_DAYS, description="window length in days")]
 End = Annotated[str | None, Query(description="window end, ISO-8601 (default: now)")]
 Name = Annotated[str | None, Query(max_length=200)]
 
 
-@router.get("/dora")
+@router.get("/dora", response_model=DoraOut)
 def get_dora(request: Request, _actor: CurrentActor, team: Name = None, service: Name = None,
              days: Days = 28, end: End = None) -> dict[str, Any]:
     """Deployment frequency, lead time, change failure rate, recovery time, rework, tiers."""
@@ -27,7 +30,7 @@ def get_dora(request: Request, _actor: CurrentActor, team: Name = None, service:
                               end=parse_timestamp(end, field="end") if end else None)
 
 
-@router.get("/itsm")
+@router.get("/itsm", response_model=ItsmOut)
 def get_itsm(request: Request, _actor: CurrentActor, team: Name = None, service: Name = None,
              days: Days = 90, end: End = None) -> dict[str, Any]:
     """MTTA, MTTR and SLA compliance by priority, reopen rate, change and problem figures."""

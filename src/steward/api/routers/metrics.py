@@ -37,7 +37,7 @@ def cache_seconds() -> float:
 
 
 @router.get("/metrics", response_class=Response,
-            responses={200: {"content": {"text/plain": {}},
+            responses={200: {"content": {"text/plain": {"schema": {"type": "string"}}},
                              "description": "Prometheus text exposition format"}})
 def metrics(request: Request) -> Response:
     """Team, service and organisation KPIs (never per person); computed at most every 30 s

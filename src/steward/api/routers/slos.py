@@ -10,18 +10,37 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, FastAPI, Path, Query, Request, Response
 
-from steward.api.deps import AdminActor, CurrentActor, bearer_token, database, require_actor
+from steward.api.deps import (
+    BY_API_TOKEN,
+    BY_INTEGRATION_KEY,
+    BY_WEB_SESSION,
+    AdminActor,
+    CurrentActor,
+    bearer_token,
+    database,
+    require_actor,
+)
+from steward.api.errors import error_responses
 from steward.auth import integrations
 from steward.auth import service as auth
 from steward.auth.actor import Actor
 from steward.errors import AuthenticationFailed
 from steward.kpis import slo as slos
 from steward.kpis import slo_alerts
-from steward.kpis.slo_schemas import SliReportIn, SloCreate, SloUpdate
+from steward.kpis.slo_schemas import (
+    BurndownOut,
+    EvaluationOut,
+    SliReportIn,
+    SliReportsStored,
+    SloCreate,
+    SloOut,
+    SloUpdate,
+)
 from steward.kpis.slo_status import burndown, status_of
+from steward.shapes import Listing
 from steward.timeutil import isoformat_z, parse_timestamp
 
-router = APIRouter(prefix="/api/v1", tags=["slos"])
+router = APIRouter(prefix="/api/v1", tags=["slos"], responses=error_responses(401))
 SloId = Annotated[int, Path(ge=1, le=2**62, description="SLO id")]
 At = Annotated[str | None, Query(description="status at this time (ISO-8601); default now")]
 log = logging.getLogger("steward.slo")
@@ -31,7 +50,8 @@ def _at(value: str | None) -> Any:
     return parse_timestamp(value, field="at") if value else None
 
 
-@router.post("/services/{name}/slos", status_code=201)
+@router.post("/services/{name}/slos", status_code=201, response_model=SloOut,
+             responses=error_responses(400, 403, 404, 409, 413, 422))
 def create_slo(name: str, body: SloCreate, request: Request,
                actor: CurrentActor) -> dict[str, Any]:
     """Define an SLO for a service (admin or a member of the owning team)."""
@@ -40,7 +60,8 @@ def create_slo(name: str, body: SloCreate, request: Request,
         return slos.slo_out(session, slo)
 
 
-@router.get("/services/{name}/slos")
+@router.get("/services/{name}/slos", response_model=Listing[SloOut],
+            responses=error_responses(404, 422))
 def service_slos(name: str, request: Request, _actor: CurrentActor,
                  at: At = None) -> dict[str, Any]:
     with database(request).read_session() as session:
@@ -48,7 +69,7 @@ def service_slos(name: str, request: Request, _actor: CurrentActor,
         return _listing(session, slos.list_slos(session, service=name), _at(at))
 
 
-@router.get("/slos")
+@router.get("/slos", response_model=Listing[SloOut], responses=error_responses(422))
 def list_slos(request: Request, _actor: CurrentActor, team: str | None = None,
               service: str | None = None, at: At = None) -> dict[str, Any]:
     """Every SLO (or a team's, or a service's) with its status."""
@@ -62,7 +83,7 @@ def _listing(session: Any, rows: list[Any], at: Any) -> dict[str, Any]:
     return {"total": len(items), "items": items}
 
 
-@router.get("/slos/{slo_id}")
+@router.get("/slos/{slo_id}", response_model=SloOut, responses=error_responses(404, 422))
 def get_slo(slo_id: SloId, request: Request, _actor: CurrentActor,
             at: At = None) -> dict[str, Any]:
     """One SLO with its status: SLI, budget consumed and left, burn rates, firing rules."""
@@ -71,7 +92,8 @@ def get_slo(slo_id: SloId, request: Request, _actor: CurrentActor,
         return slos.slo_out(session, slo, status_of(session, slo, _at(at)))
 
 
-@router.patch("/slos/{slo_id}")
+@router.patch("/slos/{slo_id}", response_model=SloOut,
+              responses=error_responses(400, 403, 404, 409, 413, 422))
 def update_slo(slo_id: SloId, body: SloUpdate, request: Request,
                actor: CurrentActor) -> dict[str, Any]:
     with database(request).session() as session:
@@ -79,14 +101,16 @@ def update_slo(slo_id: SloId, body: SloUpdate, request: Request,
         return slos.slo_out(session, slo)
 
 
-@router.delete("/slos/{slo_id}", status_code=204)
+@router.delete("/slos/{slo_id}", status_code=204,
+               responses=error_responses(403, 404, 422))
 def delete_slo(slo_id: SloId, request: Request, actor: CurrentActor) -> Response:
     with database(request).session() as session:
         slos.delete_slo(session, actor, slo_id)
     return Response(status_code=204)
 
 
-@router.get("/slos/{slo_id}/burndown")
+@router.get("/slos/{slo_id}/burndown", response_model=BurndownOut,
+            responses=error_responses(404, 422))
 def slo_burndown(slo_id: SloId, request: Request, _actor: CurrentActor,
                  at: At = None) -> dict[str, Any]:
     """Budget left at the window's start and at the end of each day since (for charts)."""
@@ -115,7 +139,10 @@ def _reporter(request: Request) -> tuple[Actor, int | None]:
         return integrations.integration_actor(session, integration), integration.service_id
 
 
-@router.post("/slos/{slo_id}/reports", status_code=201)
+@router.post("/slos/{slo_id}/reports", operation_id="report_sli", status_code=201,
+             response_model=SliReportsStored,
+             dependencies=[BY_API_TOKEN, BY_INTEGRATION_KEY, BY_WEB_SESSION],
+             responses=error_responses(400, 403, 404, 409, 413, 422))
 def post_reports(slo_id: SloId, body: SliReportIn | list[SliReportIn],
                  request: Request) -> dict[str, Any]:
     """Good/total counts over [start, end), one report or a list.
@@ -136,7 +163,8 @@ def post_reports(slo_id: SloId, body: SliReportIn | list[SliReportIn],
                 "slo": slos.slo_out(session, slo)}
 
 
-@router.post("/slos/evaluate")
+@router.post("/slos/evaluate", operation_id="evaluate_slos", response_model=EvaluationOut,
+             responses=error_responses(403))
 def evaluate(request: Request, _actor: AdminActor) -> dict[str, Any]:
     """Evaluate every SLO's burn alerts now (admin); the server also does it periodically."""
     result = slo_alerts.run_evaluation(database(request), wait=True)

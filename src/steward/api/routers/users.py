@@ -7,13 +7,23 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Request, Response
 
 from steward.api.deps import CurrentActor, Limit, Offset, database
+from steward.api.errors import error_responses
 from steward.auth import service as auth
-from steward.auth.schemas import Role, TokenCreate, UserCreate, UserOut, UserUpdate
+from steward.auth.schemas import (
+    Role,
+    TokenCreate,
+    TokenCreated,
+    TokenOut,
+    UserCreate,
+    UserOut,
+    UserUpdate,
+)
+from steward.shapes import Listing, Page
 
-router = APIRouter(prefix="/api/v1", tags=["users"])
+router = APIRouter(prefix="/api/v1", tags=["users"], responses=error_responses(401))
 
 
-@router.get("/users")
+@router.get("/users", response_model=Page[UserOut], responses=error_responses(422))
 def list_users(request: Request, _actor: CurrentActor, limit: Limit = 100, offset: Offset = 0,
                team: str | None = None, role: Role | None = None,
                q: str | None = None) -> dict[str, Any]:
@@ -24,39 +34,44 @@ def list_users(request: Request, _actor: CurrentActor, limit: Limit = 100, offse
                 "items": [auth.user_out(session, u) for u in users]}
 
 
-@router.post("/users", status_code=201, response_model=UserOut)
+@router.post("/users", status_code=201, response_model=UserOut,
+             responses=error_responses(400, 403, 409, 413, 422))
 def create_user(body: UserCreate, request: Request, actor: CurrentActor) -> dict[str, Any]:
     with database(request).session() as session:
         return auth.user_out(session, auth.create_user(session, actor, body))
 
 
-@router.get("/users/me", response_model=UserOut)
+@router.get("/users/me", response_model=UserOut, operation_id="get_me")
 def me(request: Request, actor: CurrentActor) -> dict[str, Any]:
     with database(request).read_session() as session:
         return auth.user_out(session, auth.get_user(session, actor.name))
 
 
-@router.get("/users/{username}", response_model=UserOut)
+@router.get("/users/{username}", response_model=UserOut,
+            responses=error_responses(404, 422))
 def get_user(username: str, request: Request, _actor: CurrentActor) -> dict[str, Any]:
     with database(request).read_session() as session:
         return auth.user_out(session, auth.get_user(session, username))
 
 
-@router.patch("/users/{username}", response_model=UserOut)
+@router.patch("/users/{username}", response_model=UserOut,
+              responses=error_responses(400, 403, 404, 413, 422))
 def update_user(username: str, body: UserUpdate, request: Request,
                 actor: CurrentActor) -> dict[str, Any]:
     with database(request).session() as session:
         return auth.user_out(session, auth.update_user(session, actor, username, body))
 
 
-@router.delete("/users/{username}", status_code=204)
+@router.delete("/users/{username}", status_code=204,
+               responses=error_responses(403, 404, 409, 422))
 def delete_user(username: str, request: Request, actor: CurrentActor) -> Response:
     with database(request).session() as session:
         auth.delete_user(session, actor, username)
     return Response(status_code=204)
 
 
-@router.get("/users/{username}/tokens")
+@router.get("/users/{username}/tokens", response_model=Listing[TokenOut],
+            responses=error_responses(403, 404, 422))
 def list_tokens(username: str, request: Request, actor: CurrentActor) -> dict[str, Any]:
     """Your own tokens (or anyone's, as admin): prefixes only, never the tokens."""
     with database(request).read_session() as session:
@@ -64,7 +79,8 @@ def list_tokens(username: str, request: Request, actor: CurrentActor) -> dict[st
         return {"total": len(items), "items": items}
 
 
-@router.delete("/tokens/{token_id}", status_code=204)
+@router.delete("/tokens/{token_id}", status_code=204,
+               responses=error_responses(403, 404, 422))
 def revoke_token(token_id: Annotated[int, Path(ge=1, le=2**62)], request: Request,
                  actor: CurrentActor) -> Response:
     """Revoke one of your tokens (or anyone's, as admin)."""
@@ -73,7 +89,8 @@ def revoke_token(token_id: Annotated[int, Path(ge=1, le=2**62)], request: Reques
     return Response(status_code=204)
 
 
-@router.post("/users/{username}/tokens", status_code=201)
+@router.post("/users/{username}/tokens", status_code=201, response_model=TokenCreated,
+             responses=error_responses(400, 403, 404, 413, 422))
 def create_token(username: str, body: TokenCreate, request: Request,
                  actor: CurrentActor) -> dict[str, str]:
     """The token is in this answer only; Steward keeps its hash."""

@@ -1,0 +1,202 @@
+"""API shapes of the KPIs: DORA and ITSM figures, shared goals, exports.
+
+Figures are ``None`` when the window holds nothing to compute them from.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import Field
+
+from steward.shapes import Number, Out, Timestamp
+
+
+class KpiScope(Out):
+    team: str | None
+    service: str | None
+
+
+class KpiWindow(Out):
+    start: Timestamp
+    end: Timestamp
+    days: int
+
+
+class HoursSummary(Out):
+    median: Number | None
+    p90: Number | None
+    mean: Number | None
+
+
+# -- DORA ---------------------------------------------------------------------------
+
+class DeploymentFrequency(Out):
+    per_day: Number
+    deploy_days_per_week: Number | None = Field(description="median over the window's weeks")
+    deploy_days: int
+    tier: str | None
+
+
+class LeadTime(Out):
+    median: Number | None
+    p90: Number | None
+    commits: int
+    tier: str | None
+
+
+class ChangeFailureRate(Out):
+    value: Number | None
+    failed_deployments: int
+    tier: str | None
+
+
+class RecoveryTime(Out):
+    median: Number | None
+    incidents: int
+    tier: str | None
+
+
+class ReworkRate(Out):
+    value: Number | None
+    rework_deployments: int
+
+
+class Mttr(HoursSummary):
+    incidents: int
+
+
+class DoraWeek(Out):
+    week_start: Timestamp
+    deployments: int
+    deploy_days: int
+    lead_time_hours_median: Number | None
+    change_failure_rate: Number | None
+    failed_deployments: int
+
+
+class DoraOut(Out):
+    """Deployment frequency, lead time, change failure rate, recovery time, rework, tiers."""
+
+    scope: KpiScope
+    window: KpiWindow
+    deployments: int
+    deployment_frequency: DeploymentFrequency
+    lead_time_hours: LeadTime
+    change_failure_rate: ChangeFailureRate
+    recovery_time_hours: RecoveryTime
+    rework_rate: ReworkRate
+    mttr_hours: Mttr
+    tier: str | None
+    weekly: list[DoraWeek]
+
+
+# -- ITSM ---------------------------------------------------------------------------
+
+class PriorityFigures(Out):
+    incidents: int
+    mtta_hours: HoursSummary
+    mttr_hours: HoursSummary
+    sla_compliance: Number | None
+
+
+class ChangeFigures(Out):
+    total: int
+    closed: int
+    success_rate: Number | None
+    score: int
+    auto_approval_rate: Number | None
+    approval_wait_hours: HoursSummary
+    emergency_share: Number | None
+    unauthorised: int
+
+
+class ProblemFigures(Out):
+    backlog: int
+    median_age_days: Number | None
+
+
+class ItsmOut(Out):
+    """MTTA, MTTR and SLA compliance by priority, reopen rate, change and problem figures."""
+
+    scope: KpiScope
+    window: KpiWindow
+    incidents: int
+    mtta_hours: HoursSummary
+    mttr_hours: HoursSummary
+    sla_compliance: Number | None
+    reopen_rate: Number | None
+    by_priority: dict[str, PriorityFigures]
+    by_status: dict[str, int]
+    changes: ChangeFigures
+    problems: ProblemFigures
+
+
+class KpiExportOut(Out):
+    table: Literal["dora", "itsm", "goals"]
+    group_by: Literal["team", "service"]
+    items: list[dict[str, Any]] = Field(
+        description="one row per team, service or goal; the columns of GET /kpis/dora, "
+                    "/kpis/itsm or /goals/{id}")
+
+
+# -- goals --------------------------------------------------------------------------
+
+class GoalMetricOut(Out):
+    key: str
+    label: str
+    unit: str
+    better: Literal["higher", "lower"]
+    source: str
+
+
+class GoalOut(Out):
+    id: int
+    name: str
+    description: str
+    metric: str
+    metric_label: str
+    unit: str | None
+    comparator: str
+    target: Number
+    period_start: Timestamp
+    period_end: Timestamp
+    created_at: Timestamp
+    updated_at: Timestamp
+
+
+class GoalJudgement(Out):
+    value: Number | None
+    display: str
+    meets: bool | None
+    progress: Number | None
+
+
+class TeamGoalProgress(Out):
+    team: str
+    value: Number | None
+    display: str
+    meets: bool | None
+    progress: Number | None
+    weeks: list[Number | None] = Field(description="the team's value per week")
+    trend: str | None
+
+
+class GoalWeek(Out):
+    week_start: Timestamp
+    value: Number | None
+    meets: bool | None
+
+
+class GoalProgressOut(GoalOut):
+    """A goal with the organisation's and every team's value over its period so far."""
+
+    metric_info: GoalMetricOut
+    status: Literal["upcoming", "running", "finished"]
+    window: KpiWindow | None
+    organisation: GoalJudgement
+    weeks: list[GoalWeek]
+    trend: str | None
+    teams: list[TeamGoalProgress]
+    teams_meeting: int | None = Field(default=None, description="absent before the period")
+    teams_with_data: int | None = Field(default=None, description="absent before the period")
