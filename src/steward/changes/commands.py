@@ -46,3 +46,6 @@ class RecordDeployment:
     fixes_incident: int | None = None
     change_id: int | None = None
     links: dict[str, str] = field(default_factory=dict)  # {"pipeline": url, "pr": url}
+    # A CI workflow run (name, file path) reported as finished: it is a deployment only
+    # when it deploys (``steward.changes.deployments.workflow_ignored`` decides).
+    workflow: tuple[str, str] | None = None

@@ -14,6 +14,7 @@ from steward.auth.service import user_team_names
 from steward.catalog.models import Service
 from steward.changes import assessment, calendar, policy, risk
 from steward.changes.models import (
+    AWAITING_APPROVAL,
     Approval,
     Change,
     ChangeService,
@@ -237,7 +238,15 @@ def decide(session: Session, actor: Actor, change_id: int, decision: str,
 
 def follow_deployment(session: Session, actor: Actor, change: Change,
                       deployment: Deployment) -> None:
-    """A deployment moves its change: implementing, then closed with its outcome."""
+    """A deployment moves its change: implementing, then closed with its outcome.
+
+    A deployment is a fact, so it is never refused for its change's state: one
+    that ran while its change still waited for approval, or after the change was
+    rejected or canceled, is recorded and judged (see :func:`_deployed_unapproved`).
+    """
+    if change.state in AWAITING_APPROVAL or change.state in ("rejected", "canceled"):
+        _deployed_unapproved(session, actor, change, deployment)
+        return
     if change.state in FINAL_STATES:
         return
     # The deployment's own times are when the change really happened.
@@ -253,7 +262,46 @@ def follow_deployment(session: Session, actor: Actor, change: Change,
     elif deployment.status in ("failed", "rolled_back") and change.state == "implement":
         change.actual_end = deployment.finished_at
         _move(session, actor, change, "closed", at=deployment.finished_at,
-              outcome="failed" if deployment.status == "failed" else "rolled_back")
+              outcome=DEPLOYMENT_OUTCOMES[deployment.status])
+
+
+DEPLOYMENT_OUTCOMES = {"succeeded": "successful", "failed": "failed",
+                       "rolled_back": "rolled_back"}
+
+
+def _deployed_unapproved(session: Session, actor: Actor, change: Change,
+                         deployment: Deployment) -> None:
+    """A deployment ran on a change nobody approved: record what happened, flag it.
+
+    While the deployment is only in progress on a change that waits for approval,
+    the pipeline may be waiting at the gate, so nothing moves yet. Once it has
+    finished, the change was implemented without approval: its approval is moot,
+    and it goes to review with the deployment's outcome, where a person looks at it
+    (post-implementation review) and closes it. A rejected or canceled change keeps
+    its state; the audit log records the deployment that ran anyway. Only
+    production deployments are flagged (``deployment.unauthorised``); another
+    environment's deployment leaves the change as it was.
+    """
+    if not deployment.unauthorised:
+        return
+    waiting = change.state in AWAITING_APPROVAL
+    if waiting and deployment.status == "in_progress":
+        return
+    audit.record(session, actor, "change.unauthorised_deployment", "change", change.id,
+                 after={"deployment_id": deployment.id, "deployment_status": deployment.status,
+                        "change_state": change.state})
+    if not waiting:
+        return
+    before = {"state": change.state, "outcome": change.outcome}
+    change.state = "review"
+    change.outcome = DEPLOYMENT_OUTCOMES.get(deployment.status, change.outcome)
+    change.actual_start = change.actual_start or deployment.started_at or deployment.finished_at
+    change.actual_end = deployment.finished_at
+    session.flush()
+    audit.record(session, actor, "change.transition", "change", change.id, before=before,
+                 after={"state": change.state, "outcome": change.outcome,
+                        "comment": f"deployment {deployment.id} {deployment.status} in "
+                                   f"{deployment.environment} without approval"})
 
 
 # -- the gate -------------------------------------------------------------------------
