@@ -182,7 +182,7 @@ def _authorize(session: Session, actor: Actor, change: Change) -> None:
 
 def transition(session: Session, actor: Actor, change_id: int, state: str,
                *, outcome: str | None = None, comment: str = "") -> Change:
-    change = get_change(session, change_id)
+    change = locked_change(session, change_id)
     actor.require_team_write(change.owner_team_id, "move this change")
     if state in ("scheduled",) and change.state in ("assess", "authorize"):
         raise Conflict("state: a change is scheduled by its approval policy or approvers, "
@@ -207,20 +207,59 @@ def stored_decision(change: Change) -> policy.Decision:
                            reasons=tuple(data.get("reasons", ())))
 
 
+def locked_change(session: Session, change_id: int) -> Change:
+    """The change, its row locked until the transaction ends (PostgreSQL; SQLite
+    serialises writers anyway), read afresh: a decision or a move made meanwhile
+    by another request is seen before this one is judged."""
+    change = session.scalar(select(Change).where(Change.id == change_id).with_for_update()
+                            .execution_options(populate_existing=True))
+    if change is None:
+        raise NotFound(f"change {change_id} does not exist", field="change_id")
+    return change
+
+
+def approval_rights(session: Session, actor: Actor, change: Change,
+                    approvals: list[Approval] | None = None) -> tuple[bool, str]:
+    """Whether ``actor`` may approve or reject ``change`` now, with the reason either way.
+
+    The one rule for the API, the CLI and the change page: the change waits for
+    approval; approvals come from people, members or admins (a viewer only
+    reads), who have not voted on it yet, are not its author and belong to an
+    approver team (segregation of duties, see :func:`policy.can_approve`).
+    """
+    if change.state != "authorize":
+        return False, f"CHG-{change.id} is {change.state}, not waiting for approval"
+    if actor.user_id is None:
+        return False, "approvals come from people, not integrations"
+    if actor.role not in ("member", "admin"):
+        return False, f"a {actor.role} may not approve or reject changes"
+    votes = approvals if approvals is not None else approvals_of(session, change.id)
+    mine = next((a for a in votes if a.user_id == actor.user_id
+                 or a.username.casefold() == actor.name.casefold()), None)
+    if mine is not None:
+        done = "approved" if mine.decision == "approve" else "rejected"
+        return False, f"you have already {done} CHG-{change.id}"
+    teams = set(user_team_names(session, actor.user_id))
+    return policy.can_approve(actor.name, teams, change.author, stored_decision(change))
+
+
 def decide(session: Session, actor: Actor, change_id: int, decision: str,
            comment: str = "") -> Change:
-    """An approver approves or rejects; segregation of duties holds."""
-    change = get_change(session, change_id)
-    if change.state != "authorize":
-        raise Conflict(f"state: CHG-{change.id} is {change.state}, not waiting for approval",
-                       field="state")
-    if actor.user_id is None:
-        raise PermissionDenied("approvals come from people, not integrations")
+    """An approver approves or rejects; segregation of duties holds.
+
+    The change's row is locked first, so of two final approvals (or an approval
+    and a rejection) racing, the second sees the first's outcome and is refused.
+    """
+    change = locked_change(session, change_id)
+    approvals = approvals_of(session, change.id)
+    allowed, reason = approval_rights(session, actor, change, approvals)
+    if not allowed:
+        if change.state != "authorize":
+            raise Conflict(f"state: {reason}", field="state")
+        raise PermissionDenied(reason)
+    assert actor.user_id is not None  # approval_rights refuses integrations
     teams = set(user_team_names(session, actor.user_id))
     pending = stored_decision(change)
-    allowed, reason = policy.can_approve(actor.name, teams, change.author, pending)
-    if not allowed:
-        raise PermissionDenied(reason)
     team = next((t for t in pending.approver_teams if t in teams), None)
     session.add(Approval(change_id=change.id, user_id=actor.user_id, username=actor.name,
                          team=team, decision=decision, comment=comment))
@@ -244,6 +283,7 @@ def follow_deployment(session: Session, actor: Actor, change: Change,
     that ran while its change still waited for approval, or after the change was
     rejected or canceled, is recorded and judged (see :func:`_deployed_unapproved`).
     """
+    session.refresh(change, with_for_update=True)  # an approval racing it is seen first
     if change.state in AWAITING_APPROVAL or change.state in ("rejected", "canceled"):
         _deployed_unapproved(session, actor, change, deployment)
         return
