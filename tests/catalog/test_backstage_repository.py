@@ -174,6 +174,12 @@ def test_the_api_refuses_what_is_no_readable_archive(db):
     headers = {**bearer(admin), "content-type": "application/zip"}
     broken = client.post("/api/v1/catalog/import", content=zipped()[:300], headers=headers)
     assert broken.status_code == 422 and "not a readable zip archive" in broken.text
+    damaged = bytearray(zipped())
+    damaged[80:90] = bytes(10)  # inside the first member's compressed data
+    answer = client.post("/api/v1/catalog/import?filename=repo.zip", content=bytes(damaged),
+                         headers=headers)
+    assert answer.status_code == 422, answer.text
+    assert "repo.zip is not a readable zip archive" in answer.text
     assert count(db, Service) == 0
 
 

@@ -11,11 +11,12 @@ never outside the folder, within the limits below.
 from __future__ import annotations
 
 import io
+import lzma
 import tarfile
 import tempfile
 import zipfile
 import zlib
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
@@ -87,12 +88,11 @@ def _unique(name: str, taken: set[str]) -> str:
 def _unpack(upload: Upload, kind: str, folder: Path) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     total = count = 0
-    for member_path, read in _members(upload, kind):
+    for member_path, data in _members(upload, kind):
         count += 1
         if count > MAX_YAML_FILES:
             raise ValidationError(f"body: {upload.name} holds more than {MAX_YAML_FILES:,} "
                                   "YAML files", field="body")
-        data = read()
         total += len(data)
         if total > MAX_TOTAL_BYTES:
             raise ValidationError(f"body: the YAML files of {upload.name} are larger than "
@@ -102,7 +102,8 @@ def _unpack(upload: Upload, kind: str, folder: Path) -> None:
         target.write_bytes(data)
 
 
-def _members(upload: Upload, kind: str) -> Iterator[tuple[PurePosixPath, Callable[[], bytes]]]:
+def _members(upload: Upload, kind: str) -> Iterator[tuple[PurePosixPath, bytes]]:
+    """The archive's YAML files, path and content; a damaged archive is the sender's error."""
     scanned = 0
     try:
         if kind == "zip":
@@ -110,10 +111,10 @@ def _members(upload: Upload, kind: str) -> Iterator[tuple[PurePosixPath, Callabl
                 for info in archive.infolist():
                     path = _member_path(info.filename)
                     if path is not None and not info.is_dir() and info.file_size <= MAX_FILE_BYTES:
-                        yield path, lambda info=info: archive.read(info)
+                        yield path, archive.read(info)
             return
-        with tarfile.open(fileobj=io.BytesIO(upload.data), mode="r:*") as archive:
-            for member in archive:
+        with tarfile.open(fileobj=io.BytesIO(upload.data), mode="r:*") as tar:
+            for member in tar:
                 scanned += member.size
                 if scanned > MAX_SCANNED_BYTES:
                     raise ValidationError(f"body: {upload.name} is larger than "
@@ -121,8 +122,10 @@ def _members(upload: Upload, kind: str) -> Iterator[tuple[PurePosixPath, Callabl
                                           field="body")
                 path = _member_path(member.name)
                 if path is not None and member.isfile() and member.size <= MAX_FILE_BYTES:
-                    yield path, lambda member=member: _read_tar(archive, member)
-    except (zipfile.BadZipFile, tarfile.TarError, EOFError, OSError, zlib.error) as exc:
+                    yield path, _read_tar(tar, member)
+    except (zipfile.BadZipFile, tarfile.TarError, EOFError, OSError, zlib.error,
+            lzma.LZMAError, NotImplementedError, RuntimeError) as exc:
+        # RuntimeError: an encrypted zip; NotImplementedError: a compression zipfile lacks
         raise ValidationError(f"body: {upload.name} is not a readable {kind} archive: {exc}",
                               field="body") from exc
 
