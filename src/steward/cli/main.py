@@ -205,8 +205,14 @@ def catalog_import(
     skip_invalid: Annotated[bool, typer.Option("--skip-invalid",
                                                help="import the valid entities anyway")] = False,
     json_out: Annotated[bool, typer.Option("--json", help="print the result as JSON")] = False,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v",
+                                          help="list every skipped file and document")] = False,
 ) -> None:
-    """Import Backstage catalog YAML (files or folders). Safe to repeat."""
+    """Import Backstage catalog YAML (files or folders, such as a repository). Safe to repeat.
+
+    Scaffolder skeletons, YAML files that are no catalog files and kinds Steward does not model
+    are skipped and counted; relations to entities outside the files are listed as unresolved.
+    """
     from steward.auth.actor import cli_actor
     from steward.catalog.backstage_import import import_catalog
 
@@ -221,6 +227,10 @@ def catalog_import(
     else:
         for error in report.errors:
             console.print(f"[red]invalid[/] {error}", highlight=False, soft_wrap=True)
+        for skip in report.skips if verbose else []:
+            console.print(f"[dim]skipped[/] {skip}", highlight=False, soft_wrap=True)
+        for ref in report.unresolved:
+            console.print(f"[yellow]unresolved[/] {ref}", highlight=False, soft_wrap=True)
         if report.stored:
             console.print(report.summary(), highlight=False)
         else:
