@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import ssl
 import subprocess
@@ -12,9 +13,11 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import httpx
+import pytest
+import yaml
 
 T = TypeVar("T")
 
@@ -177,6 +180,52 @@ def listening_pids(port: int) -> list[int]:
         except OSError:  # gone, or not ours to look into
             continue
     return sorted(pid for pid, count in held.items() if count)
+
+
+ALERTMANAGER = "/usr/bin/prometheus-alertmanager"
+
+
+@contextmanager
+def alertmanager(tmp_path: Path, config: dict[str, Any]) -> Iterator[tuple[str, Path]]:
+    """Alertmanager on 127.0.0.1 without gossip; yields its URL and its log file."""
+    if not shutil.which(ALERTMANAGER):
+        pytest.skip(f"{ALERTMANAGER} is not installed (apt install prometheus-alertmanager)")
+    (tmp_path / "am.yml").write_text(yaml.safe_dump(config, sort_keys=False))
+    storage = tmp_path / "am-data"
+    storage.mkdir()
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    log = tmp_path / "alertmanager.log"
+    with log.open("w") as out:
+        process = subprocess.Popen(
+            [ALERTMANAGER, f"--config.file={tmp_path / 'am.yml'}",
+             f"--storage.path={storage}", f"--web.listen-address=127.0.0.1:{port}",
+             f"--web.external-url={url}", "--cluster.listen-address=", "--log.level=debug"],
+            stdout=out, stderr=subprocess.STDOUT)
+    try:
+        def ready() -> bool:
+            if process.poll() is not None:
+                raise AssertionError(f"alertmanager exited:\n{log.read_text()}")
+            try:
+                return httpx.get(f"{url}/-/ready", timeout=1).status_code == 200
+            except httpx.HTTPError:
+                return False
+
+        wait_until(ready, timeout=20, interval=0.1, what="alertmanager to be ready")
+        yield url, log
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def post_alerts(am: str, alerts: list[dict[str, Any]]) -> None:
+    """Alerts as Prometheus posts them to Alertmanager's API."""
+    response = httpx.post(f"{am}/api/v2/alerts", json=alerts, timeout=10)
+    assert response.status_code == 200, response.text
 
 
 def wait_until(check: Callable[[], T | None], *, timeout: float = 30, interval: float = 0.3,

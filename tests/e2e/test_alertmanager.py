@@ -10,22 +10,23 @@ topology; resolving the alerts in Alertmanager mitigates the incident.
 from __future__ import annotations
 
 import hashlib
-import shutil
-import subprocess
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-import yaml
-from serving import admin_token, database_env, free_port, served, steward, wait_until
+from serving import (
+    admin_token,
+    alertmanager,
+    database_env,
+    post_alerts,
+    served,
+    steward,
+    wait_until,
+)
 
 pytestmark = pytest.mark.e2e
-
-ALERTMANAGER = "/usr/bin/prometheus-alertmanager"
 
 CATALOG = """\
 apiVersion: backstage.io/v1alpha1
@@ -80,43 +81,6 @@ def _config(steward_url: str, webhook_key: str, routing_key: str) -> dict[str, A
     }
 
 
-@contextmanager
-def alertmanager(tmp_path: Path, config: dict[str, Any]) -> Iterator[tuple[str, Path]]:
-    """Alertmanager on 127.0.0.1 without gossip; yields its URL and its log file."""
-    if not shutil.which(ALERTMANAGER):
-        pytest.skip(f"{ALERTMANAGER} is not installed (apt install prometheus-alertmanager)")
-    (tmp_path / "am.yml").write_text(yaml.safe_dump(config, sort_keys=False))
-    storage = tmp_path / "am-data"
-    storage.mkdir()
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    log = tmp_path / "alertmanager.log"
-    with log.open("w") as out:
-        process = subprocess.Popen(
-            [ALERTMANAGER, f"--config.file={tmp_path / 'am.yml'}",
-             f"--storage.path={storage}", f"--web.listen-address=127.0.0.1:{port}",
-             f"--web.external-url={url}", "--cluster.listen-address=", "--log.level=debug"],
-            stdout=out, stderr=subprocess.STDOUT)
-    try:
-        def ready() -> bool:
-            if process.poll() is not None:
-                raise AssertionError(f"alertmanager exited:\n{log.read_text()}")
-            try:
-                return httpx.get(f"{url}/-/ready", timeout=1).status_code == 200
-            except httpx.HTTPError:
-                return False
-
-        wait_until(ready, timeout=20, interval=0.1, what="alertmanager to be ready")
-        yield url, log
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-
-
 def _z(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
@@ -165,7 +129,7 @@ def _scenario(url: str, am: str, admin: str) -> None:
     started = datetime.now(UTC) - timedelta(seconds=5)
     later = started + timedelta(hours=1)
     db_down = _alert("DatabaseDown", "core-db", started, later)
-    _post_alerts(am, [db_down])
+    post_alerts(am, [db_down])
 
     # 1. Both receivers' notifications of the group land in one incident.
     def first_incident() -> dict[str, Any] | None:
@@ -197,7 +161,7 @@ def _scenario(url: str, am: str, admin: str) -> None:
 
     # 2. Another alert name on a service that depends on core-db joins by topology.
     orders_slow = _alert("OrdersLatencyHigh", "orders-service", started, later)
-    _post_alerts(am, [orders_slow])
+    post_alerts(am, [orders_slow])
 
     def joined() -> dict[str, Any] | None:
         detail = api.get(f"/api/v1/incidents/{incident['id']}").json()
@@ -215,7 +179,7 @@ def _scenario(url: str, am: str, admin: str) -> None:
 
     # 3. Resolving both alerts in Alertmanager resolves every alert and mitigates.
     now = datetime.now(UTC)
-    _post_alerts(am, [{**db_down, "endsAt": _z(now)}, {**orders_slow, "endsAt": _z(now)}])
+    post_alerts(am, [{**db_down, "endsAt": _z(now)}, {**orders_slow, "endsAt": _z(now)}])
 
     def mitigated() -> dict[str, Any] | None:
         detail = api.get(f"/api/v1/incidents/{incident['id']}").json()
@@ -229,8 +193,3 @@ def _scenario(url: str, am: str, admin: str) -> None:
                for e in incident["timeline"])
     assert api.get("/api/v1/incidents").json()["total"] == 1
     assert api.get("/api/v1/alerts?status=resolved").json()["total"] == 4
-
-
-def _post_alerts(am: str, alerts: list[dict[str, Any]]) -> None:
-    response = httpx.post(f"{am}/api/v2/alerts", json=alerts, timeout=10)
-    assert response.status_code == 200, response.text
