@@ -44,6 +44,17 @@ def test_serve_over_tls_answers_healthz_to_clients_trusting_its_ca(tmp_path: Pat
     assert f"Steward on {url}" in log.read_text()
 
 
+def test_behind_a_proxy_x_forwarded_proto_makes_cookies_secure(tmp_path: Path):
+    """A proxy on 127.0.0.1 terminating TLS says so with X-Forwarded-Proto: https."""
+    env = database_env(tmp_path / "steward.db")
+    with served(env, tmp_path / "serve.log") as url:
+        proxied = httpx.get(f"{url}/login", headers={"X-Forwarded-Proto": "https"}, timeout=5)
+        plain = httpx.get(f"{url}/login", timeout=5)
+    assert proxied.status_code == plain.status_code == 200
+    assert "secure" in proxied.headers["set-cookie"].lower()
+    assert "secure" not in plain.headers["set-cookie"].lower()
+
+
 def test_workers_serve_tls_from_the_environment(tmp_path: Path):
     tls = make_tls(tmp_path / "tls")
     env = database_env(tmp_path / "steward.db")
