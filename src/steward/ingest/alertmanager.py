@@ -115,12 +115,14 @@ def alert_command(alert: Any, where: str, group: Mapping[str, Any], *, source: s
     group_key = group.get("groupKey")
     if isinstance(group_key, str) and group_key:
         details["groupKey"] = group_key
+    service, service_field = named_service(labels, annotations)
     return RecordAlert(
         dedup_key=_dedup_key(alert.get("fingerprint"), labels, f"{where}.fingerprint"),
         status=status,
         summary=_summary(annotations, labels),
         severity=severity_of(labels.get("severity")),
-        service=labels.get("service", "").strip() or None,
+        service=service,
+        service_field=service_field,
         occurred_at=occurred_at,
         ended_at=ended_at if status == "resolved" else None,
         source=source,
@@ -130,6 +132,19 @@ def alert_command(alert: Any, where: str, group: Mapping[str, Any], *, source: s
         group_key=group_key_hash(group_key) if isinstance(group_key, str) and group_key
         else None,
     )
+
+
+def named_service(labels: Mapping[str, str],
+                  annotations: Mapping[str, Any]) -> tuple[str | None, str]:
+    """The service an alert names, and the field that names it: its ``service`` label,
+    else a ``service`` annotation."""
+    label = labels.get("service", "").strip()
+    if label:
+        return label, "labels.service"
+    annotation = annotations.get("service")
+    if isinstance(annotation, str) and annotation.strip():
+        return annotation.strip(), "annotations.service"
+    return None, "labels.service"
 
 
 def severity_of(value: Any) -> str:
