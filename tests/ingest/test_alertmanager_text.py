@@ -34,9 +34,20 @@ def details(name: str) -> dict[str, str]:
     return capture(name)["body"]["payload"]["custom_details"]
 
 
+@pytest.mark.parametrize("name", sorted(p.name for p in PAYLOADS.glob(
+    "am-pagerduty-default-*.json")))
+def test_the_captures_are_what_alertmanager_wrote(name: str) -> None:
+    """Rebuilt as Go's json.Encoder writes (compact, <>& escaped, a newline), each body
+    has the length Alertmanager announced."""
+    record = capture(name)
+    assert record["headers"]["User-Agent"] == "Alertmanager/0.25.0"
+    text = json.dumps(record["body"], separators=(",", ":"), ensure_ascii=False)
+    text = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    assert len((text + "\n").encode()) == int(record["headers"]["Content-Length"])
+
+
 def test_the_captures_are_alertmanagers_defaults() -> None:
     record = capture("am-pagerduty-default-trigger.json")
-    assert record["headers"]["User-Agent"] == "Alertmanager/0.25.0"
     payload = record["body"]["payload"]
     assert set(payload["custom_details"]) == {"firing", "resolved", "num_firing",
                                               "num_resolved"}
