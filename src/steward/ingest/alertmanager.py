@@ -16,6 +16,9 @@ own ``status``, and that is the one that counts: the group's ``status`` stays
   ``details``.
 - Firing alerts carry ``endsAt = "0001-01-01T00:00:00Z"`` (Go's zero time),
   which means "no end".
+- The service an alert names is its ``service`` label, else a ``service``
+  annotation (which service it lands on is the domain's rule,
+  ``catalog.event_routing``).
 
 Unknown top-level and per-alert fields are ignored; Grafana's webhook
 (:mod:`steward.ingest.grafana`) is this shape with a few more fields.
