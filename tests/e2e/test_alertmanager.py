@@ -193,3 +193,60 @@ def _scenario(url: str, am: str, admin: str) -> None:
                for e in incident["timeline"])
     assert api.get("/api/v1/incidents").json()["total"] == 1
     assert api.get("/api/v1/alerts?status=resolved").json()["total"] == 4
+
+
+def test_alertmanager_default_pagerduty_receiver_with_a_team_key(tmp_path: Path):
+    """``pagerduty_configs`` as documented (routing key and url, nothing else) with a
+    team's key that has no service: the alerts' ``service`` label, in Alertmanager's
+    default details text, routes every notification, and the severity label counts."""
+    env = database_env(tmp_path / "steward.db")
+    assert steward(env, "init").returncode == 0
+    (tmp_path / "catalog.yaml").write_text(CATALOG)
+    assert steward(env, "catalog", "import", str(tmp_path / "catalog.yaml")).returncode == 0
+    admin = admin_token(env)
+    created = steward(env, "integration", "create", "--type", "pagerduty", "--team", "platform")
+    assert created.returncode == 0, created.stderr
+    config = {
+        "route": {"receiver": "steward-pagerduty", "group_by": ["alertname", "service"],
+                  "group_wait": "1s", "group_interval": "1s", "repeat_interval": "1h"},
+        "receivers": [{"name": "steward-pagerduty", "pagerduty_configs": [{
+            "routing_key": created.stdout.strip(), "send_resolved": True}]}],
+    }
+    serve_log = tmp_path / "serve.log"
+    am_log = tmp_path / "alertmanager.log"
+    try:
+        with served(env, serve_log) as url:
+            config["receivers"][0]["pagerduty_configs"][0]["url"] = f"{url}/v2/enqueue"
+            with alertmanager(tmp_path, config) as (am, _):
+                api = httpx.Client(base_url=url, headers={"Authorization": f"Bearer {admin}"},
+                                   timeout=10)
+                started = datetime.now(UTC) - timedelta(seconds=5)
+                db_down = _alert("DatabaseDown", "core-db", started, started + timedelta(hours=1))
+                post_alerts(am, [db_down])
+
+                def firing() -> list[dict[str, Any]] | None:
+                    items = api.get("/api/v1/alerts").json()["items"]
+                    return items or None
+
+                [alert] = wait_until(firing, timeout=30, what="the PagerDuty event's alert")
+                assert alert["service"] == "core-db" and alert["source"] == "pagerduty"
+                assert alert["severity"] == "critical"  # the label, not payload.severity
+                assert alert["labels"]["alertname"] == "DatabaseDown"
+                post_alerts(am, [{**db_down, "endsAt": _z(datetime.now(UTC))}])
+
+                def resolved() -> list[dict[str, Any]] | None:
+                    items = api.get("/api/v1/alerts?status=resolved").json()["items"]
+                    return items or None
+
+                wait_until(resolved, timeout=30, what="the alert to be resolved")
+        log = am_log.read_text()
+        failures = [line for line in log.splitlines()
+                    if "level=error" in line or "level=warn" in line]
+        assert not failures, "\n".join(failures)
+        assert log.count('msg="Notify success"') == 2
+    except BaseException:
+        for name, path in (("steward serve", serve_log), ("alertmanager", am_log)):
+            if path.exists():
+                print(f"----- {name} log -----\n{path.read_text()}")
+        raise
+
