@@ -27,6 +27,9 @@ class RecordDeployment:
     status: str  # one of DEPLOYMENT_STATUSES
     service: str | None = None  # a Steward service name, when the source names one
     repository: str | None = None  # "owner/repo" slug, mapped through service annotations
+    # The wire field naming the service or repository ("repository.full_name"), for
+    # messages; empty: "service" or "repository".
+    named_field: str = ""
     version: str | None = None
     started_at: datetime | None = None
     finished_at: datetime | None = None

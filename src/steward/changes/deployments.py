@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Any
 
@@ -12,6 +12,8 @@ from sqlalchemy.orm import Session
 
 from steward.audit import service as audit
 from steward.auth.actor import Actor
+from steward.auth.models import Integration
+from steward.catalog.event_routing import Refused, catalog_service, route_event
 from steward.catalog.models import Service
 from steward.changes.commands import DEPLOYMENT_STATUSES, RecordDeployment
 from steward.changes.models import (
@@ -44,6 +46,41 @@ class Recorded:
     deployment: Deployment
     created: bool
     change: Change | None
+
+
+def route_deployment(session: Session, integration: Integration | None,
+                     cmd: RecordDeployment) -> tuple[Service, RecordDeployment]:
+    """The service a deployment is for, and the command as recorded.
+
+    Sent with an integration key, by the rule every event source shares
+    (``catalog.event_routing``): the service the event names (or its repository
+    maps to) when the key may send for it, a refusal when it may not, else the
+    key's own service, with a name the catalog does not know kept in the
+    description. Without a key (a person's API token): :func:`service_for`.
+    """
+    if integration is None:
+        return service_for(session, cmd), cmd
+    named, noun, found = None, "service", None
+    if cmd.service:
+        named = cmd.service.strip()
+        found = session.scalar(select(Service).where(Service.name == named))
+    elif cmd.repository:
+        named, noun = cmd.repository.strip(), "repository"
+        found = service_for_repository(session, named)
+    own = session.get(Service, integration.service_id) if integration.service_id else None
+    route = route_event(named=named, found=catalog_service(found), noun=noun,
+                        key_team_id=integration.team_id, key_service=catalog_service(own))
+    if isinstance(route, Refused):
+        raise route.error(cmd.named_field or noun)
+    service = found if found is not None and found.id == route.service.id else own
+    assert service is not None
+    if route.unknown:
+        note = (f"sent for service {route.unknown!r}, which is not in the catalog"
+                if noun == "service" else
+                f"sent for repository {route.unknown!r}, which maps to no service")
+        cmd = replace(cmd, description=f"{cmd.description} ({note})" if cmd.description
+                      else note[0].upper() + note[1:])
+    return service, cmd
 
 
 def service_for(session: Session, cmd: RecordDeployment) -> Service:
@@ -121,9 +158,13 @@ def deployment_snapshot(dep: Deployment) -> dict[str, Any]:
             "fixes_incident_id": dep.fixes_incident_id}
 
 
-def record_deployment(session: Session, actor: Actor, cmd: RecordDeployment) -> Recorded:
-    """Create or update (same source and external id) a deployment; link and move its change."""
-    service = service_for(session, cmd)
+def record_deployment(session: Session, actor: Actor, cmd: RecordDeployment, *,
+                      integration: Integration | None = None) -> Recorded:
+    """Create or update (same source and external id) a deployment; link and move its change.
+
+    ``integration``: the key the event came with, which routes it (see
+    :func:`route_deployment`)."""
+    service, cmd = route_deployment(session, integration, cmd)
     _check(actor, service, cmd)
     environment = cmd.environment.strip()
 

@@ -123,6 +123,7 @@ def translate(event: str | None, payload: dict[str, Any]) -> RecordDeployment | 
         environment=environment,
         status=status,
         repository=repository,
+        named_field="repository.full_name",
         version=_version(deployment),
         started_at=started_at,
         finished_at=finished_at,

@@ -86,6 +86,7 @@ def translate(payload: dict[str, Any], event: str = "") -> RecordDeployment | Ig
         environment=environment,
         status=status,
         repository=path,
+        named_field="project.path_with_namespace",
         version=_version(payload),
         started_at=changed_at if status == "in_progress" else None,
         finished_at=changed_at if status != "in_progress" else None,

@@ -21,21 +21,14 @@ from sqlalchemy.orm import Session
 from steward.api.deps import bearer_token, database, json_body
 from steward.auth import integrations
 from steward.auth.models import Integration
-from steward.catalog.models import Service
 from steward.changes.commands import RecordDeployment
 from steward.changes.deployments import deployment_out, record_deployment, workflow_ignored
 from steward.changes.models import WebhookDelivery
-from steward.errors import AuthenticationFailed
+from steward.errors import AuthenticationFailed, PermissionDenied, ValidationError
 from steward.ingest import cdevents, github, gitlab, pagerduty_change
 from steward.ingest.wire import Ignored
 
 router = APIRouter(tags=["ingest"])
-
-
-def _service_name(session: Session, integration: Integration) -> str | None:
-    if integration.service_id is None:
-        return None
-    return session.scalar(select(Service.name).where(Service.id == integration.service_id))
 
 
 def _record(session: Session, integration: Integration, cmd: RecordDeployment | Ignored,
@@ -48,15 +41,11 @@ def _record(session: Session, integration: Integration, cmd: RecordDeployment | 
             WebhookDelivery.source == source, WebhookDelivery.delivery_id == delivery))
         if seen is not None:
             return {**seen.result, "duplicate": True}
-    if cmd.service is None and cmd.repository is None:
-        cmd = _with_service(cmd, _service_name(session, integration))
-    elif cmd.repository and integration.service_id is not None:
-        cmd = _with_service(cmd, _service_name(session, integration))
     not_deployed = workflow_ignored(session, cmd)
     if not_deployed is not None:
         return Ignored(not_deployed)
     actor = integrations.integration_actor(session, integration)
-    recorded = record_deployment(session, actor, cmd)
+    recorded = record_deployment(session, actor, cmd, integration=integration)
     result = {"status": "recorded", "deployment": deployment_out(session, recorded.deployment),
               "created": recorded.created}
     if delivery:
@@ -64,12 +53,6 @@ def _record(session: Session, integration: Integration, cmd: RecordDeployment | 
                                     result=orjson.loads(orjson.dumps(result))))
         session.flush()
     return result
-
-
-def _with_service(cmd: RecordDeployment, name: str | None) -> RecordDeployment:
-    from dataclasses import replace
-
-    return replace(cmd, service=name) if name else cmd
 
 
 def _store(request: Request, work: Any) -> Any:
@@ -180,14 +163,14 @@ async def pagerduty_change_event(request: Request) -> JSONResponse:
                                               types=("pagerduty",))
         except AuthenticationFailed:
             return {"invalid": ["Invalid routing key"]}
-        name = _service_name(session, integration)
-        if name is None:
-            return {"invalid": ["This routing key is not attached to a service"]}
-        cmd = pagerduty_change.translate(payload, name)
+        cmd = pagerduty_change.translate(payload)
         _record(session, integration, cmd, "pagerduty", cmd.external_id)
         return {}
 
-    result = await run_in_threadpool(_store, request, work)
+    try:
+        result = await run_in_threadpool(_store, request, work)
+    except (ValidationError, PermissionDenied) as exc:  # a refused service, as PagerDuty answers
+        result = {"invalid": [exc.message]}
     if result.get("invalid"):
         return JSONResponse(pagerduty_change.invalid_response(result["invalid"]),
                             status_code=400)
