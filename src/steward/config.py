@@ -29,6 +29,8 @@ class Settings:
     session_hours: int = 12
     max_body_bytes: int = 5 * 1024 * 1024
     secure_cookies: bool = False
+    tls_cert: str = ""
+    tls_key: str = ""
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -54,6 +56,8 @@ def load_settings() -> Settings:
         session_hours=_env_int("STEWARD_SESSION_HOURS", 12),
         max_body_bytes=_env_int("STEWARD_MAX_BODY_BYTES", 5 * 1024 * 1024),
         secure_cookies=os.environ.get("STEWARD_SECURE_COOKIES", "") in {"1", "true", "yes"},
+        tls_cert=os.environ.get("STEWARD_TLS_CERT", "").strip(),
+        tls_key=os.environ.get("STEWARD_TLS_KEY", "").strip(),
     )
 
 

@@ -49,7 +49,7 @@ def service_labels(body: dict, service: str) -> dict:
 
 def test_alertmanager_webhook_opens_then_resolves(setup, db):
     client = setup
-    token = key(db, "alertmanager", "core-db")
+    token = key(db, "alertmanager", "checkout")
     firing = client.post("/ingest/alertmanager", headers=bearer(token),
                          json=capture("am-webhook-v4-firing-2alerts.json"))
     assert firing.status_code == 202, firing.text
@@ -61,7 +61,7 @@ def test_alertmanager_webhook_opens_then_resolves(setup, db):
     incident_id = firing.json()["results"][0]["incident_id"]
     admin = make_user(db, "root", role="admin")
     detail = client.get(f"/api/v1/incidents/{incident_id}", headers=bearer(admin)).json()
-    assert detail["origin_service"] == "core-db" and detail["status"] == "triggered"
+    assert detail["origin_service"] == "checkout" and detail["status"] == "triggered"
     assert {a["count"] for a in detail["alerts"]} == {2}
     resolved = capture("am-webhook-v4-firing-2alerts.json")
     resolved["status"] = "resolved"
@@ -127,7 +127,7 @@ def test_pagerduty_events_trigger_ack_resolve_and_retrigger(setup, db):
 
 def test_alertmanager_pagerduty_receiver_capture(setup, db):
     client = setup
-    routing = key(db, "pagerduty", "core-db")
+    routing = key(db, "pagerduty", "checkout")
     body = json.loads((PAYLOADS / "alertmanager" / "am-pagerduty-v2-trigger.json").read_text())[
         "body"]
     body["routing_key"] = routing
@@ -144,7 +144,8 @@ def test_generic_alerts_single_batch_and_topology(setup, db):
         "severity": "critical", "summary": "Connections exhausted",
         "occurred_at": "2026-11-26T05:40:00Z", "labels": {}, "details": {}})
     assert one.status_code == 202, one.text
-    batch = client.post("/api/v1/alerts", headers=bearer(token), json=[
+    shop = key(db, "generic", "checkout")  # checkout is another team's
+    batch = client.post("/api/v1/alerts", headers=bearer(shop), json=[
         {"service": "checkout", "dedup_key": f"checkout-{i}", "status": "firing",
          "severity": "error", "summary": "5xx", "occurred_at": "2026-11-26T05:41:00Z"}
         for i in range(3)])

@@ -87,7 +87,7 @@ def test_github_bad_signature_stores_nothing(setup, db, signature):
     assert count(db) == 0
 
 
-def test_github_ping_and_unknown_event(setup, db):
+def test_github_ping_and_events_steward_does_not_record(setup, db):
     client = setup
     secret = integration(db, "github")
     body = b'{"zen": "Keep it logically awesome."}'
@@ -96,7 +96,13 @@ def test_github_ping_and_unknown_event(setup, db):
     assert ping.status_code == 200 and ping.json()["status"] == "ignored"
     push = client.post("/ingest/github", content=body, headers={
         "X-GitHub-Event": "push", "X-Hub-Signature-256": signed(secret, body)})
-    assert push.status_code == 422 and push.json()["field"] == "X-GitHub-Event"
+    assert push.status_code == 200 and "'push'" in push.json()["ignored"]
+    unsigned = client.post("/ingest/github", content=body, headers={"X-GitHub-Event": "push"})
+    assert unsigned.status_code == 401
+    nameless = client.post("/ingest/github", content=body, headers={
+        "X-Hub-Signature-256": signed(secret, body)})
+    assert nameless.status_code == 422 and nameless.json()["field"] == "X-GitHub-Event"
+    assert count(db) == 0
 
 
 def test_gitlab_deployment_hook(setup, db):

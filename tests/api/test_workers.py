@@ -2,46 +2,21 @@
 
 from __future__ import annotations
 
-import os
 import signal
 import socket
 import subprocess
 import sys
 from pathlib import Path
 
-from serving import database_env, free_port, steward, wait_until
-
-
-def _sockets_on(port: int, state: str) -> set[int]:
-    """Inodes of the TCP sockets on local ``port`` in ``state`` (0A listening, 01
-    established), from /proc/net/tcp."""
-    found = set()
-    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
-        fields = line.split()
-        if int(fields[1].split(":")[1], 16) == port and fields[3] == state:
-            found.add(int(fields[9]))
-    return found
-
-
-def _owners(pids: list[int], inodes: set[int]) -> dict[int, int]:
-    """How many of those sockets each process holds."""
-    held = {}
-    for pid in pids:
-        count = 0
-        for fd in Path(f"/proc/{pid}/fd").iterdir():
-            try:
-                target = os.readlink(fd)
-            except OSError:
-                continue
-            if target.startswith("socket:[") and int(target[8:-1]) in inodes:
-                count += 1
-        held[pid] = count
-    return held
-
-
-def _children(pid: int) -> list[int]:
-    text = Path(f"/proc/{pid}/task/{pid}/children").read_text()
-    return [int(c) for c in text.split()]
+from serving import (
+    child_pids,
+    database_env,
+    free_port,
+    socket_owners,
+    sockets_on,
+    steward,
+    wait_until,
+)
 
 
 def _serve(env: dict[str, str], port: int, log: Path) -> subprocess.Popen[bytes]:
@@ -61,10 +36,10 @@ def test_each_worker_has_its_own_socket_connections_reach_both_and_sigterm_stops
     try:
         wait_until(lambda: log.read_text().count("Application startup complete") == 2,
                    timeout=90, interval=0.2, what="two server processes to start")
-        workers = [p for p in _children(server.pid)
-                   if _owners([p], _sockets_on(port, "0A"))[p]]
+        workers = [p for p in child_pids(server.pid)
+                   if socket_owners([p], sockets_on(port, "0A"))[p]]
         assert len(workers) == 2
-        assert _owners(workers, _sockets_on(port, "0A")) == {p: 1 for p in workers}
+        assert socket_owners(workers, sockets_on(port, "0A")) == {p: 1 for p in workers}
 
         # Keep-alive clients connecting together are spread over both processes (by the
         # kernel, per connection: forty all landing on one would be a 1 in 2^39 chance).
@@ -74,7 +49,7 @@ def test_each_worker_has_its_own_socket_connections_reach_both_and_sigterm_stops
                 client.sendall(b"GET /healthz HTTP/1.1\r\nHost: steward\r\n\r\n")
             for client in clients:
                 assert client.recv(65536).startswith(b"HTTP/1.1 200")
-            held = _owners(workers, _sockets_on(port, "01"))
+            held = socket_owners(workers, sockets_on(port, "01"))
             assert sum(held.values()) == 40
             assert all(count > 0 for count in held.values()), held
         finally:
@@ -85,7 +60,7 @@ def test_each_worker_has_its_own_socket_connections_reach_both_and_sigterm_stops
         assert server.wait(timeout=60) == 0
         for pid in workers:
             assert not Path(f"/proc/{pid}").exists()
-        assert not _sockets_on(port, "0A")
+        assert not sockets_on(port, "0A")
     finally:
         if server.poll() is None:
             server.kill()

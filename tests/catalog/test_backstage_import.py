@@ -105,29 +105,65 @@ def test_changed_file_updates_and_removes_what_it_no_longer_says(db, tmp_path):
         assert verify(session).ok
 
 
-def test_invalid_input_lists_every_bad_entity_and_stores_nothing(db):
+def test_references_outside_the_files_are_listed_and_the_entities_imported(db):
+    # Backstage's examples point at groups, APIs and components they do not include.
     report = import_catalog(db, SYSTEM, [FIXTURES])
-    assert not report.stored
-    messages = [str(e) for e in report.errors]
-    assert any("petstore-component.yaml doc 1 component:default/petstore spec.owner" in m
-               and "group:default/sre" in m for m in messages)
-    assert any("petstore-api.yaml doc 1 api:default/petstore spec.owner" in m for m in messages)
-    assert any("backstage-group.yaml doc 1 group:default/backstage spec.parent" in m
-               for m in messages)
-    assert count(db, Service) == 0 and count(db, Team) == 0 and count(db, AuditEntry) == 0
-
-
-def test_skip_invalid_imports_the_rest(db):
-    report = import_catalog(db, SYSTEM, [FIXTURES], skip_invalid=True)
-    assert report.stored and report.errors and report.left_out == 4
+    assert report.errors == [] and report.stored
+    unresolved = {(u.entity, u.field, u.ref) for u in report.unresolved}
+    assert ("component:default/petstore", "spec.owner", "group:default/sre") in unresolved
+    assert ("api:default/petstore", "spec.owner", "group:default/team-c") in unresolved
+    assert ("group:default/backstage", "spec.parent", "group:default/infrastructure") \
+        in unresolved
+    assert not any(u.ref == "group:default/team-a" for u in report.unresolved)
     with db.read_session() as session:
         owners = dict(session.execute(
-            select(Service.name, Team.name).join(Team, Team.id == Service.owner_team_id)).all())
-    assert "petstore" not in owners and "petstore-api" not in owners
-    # "example" is owned by user:guest, so by guest's team; the other namespace's
-    # component names its owner default/team-a.
-    assert owners["example"] == "team-a" and owners["different-namespace"] == "team-a"
-    assert owners["artist-lookup"] == "team-a"
+            select(Service.name, Service.owner_team_id)).all())
+        team_names = dict(session.execute(select(Team.id, Team.name)).all())
+        backstage = session.scalar(select(Team).where(Team.name == "backstage"))
+        assert backstage.parent_id is None
+    # stored without the owner it names; "example" is owned by user:guest, so by guest's team
+    assert owners["petstore"] is None and owners["petstore-api"] is None
+    assert team_names[owners["example"]] == "team-a"
+    assert team_names[owners["different-namespace"]] == "team-a"
+    # a reference that resolves once its target is stored is no longer listed
+    make_team(db, "sre")
+    again = import_catalog(db, SYSTEM, [FIXTURES])
+    assert not any(u.ref == "group:default/sre" for u in again.unresolved)
+    with db.read_session() as session:
+        petstore = session.scalar(select(Service).where(Service.name == "petstore"))
+        assert petstore.owner_team_id == session.scalar(
+            select(Team.id).where(Team.name == "sre"))
+
+
+def invalid_catalog(folder: Path) -> Path:
+    folder.mkdir()
+    for path in ARTISTS:
+        shutil.copy(path, folder / path.name)
+    (folder / "billing.yaml").write_text(
+        "apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata: {name: billing}\n"
+        "spec: {type: service}\n")
+    return folder
+
+
+def test_invalid_input_lists_every_bad_entity_and_stores_nothing(db, tmp_path):
+    make_team(db, "backstage")
+    entries = count(db, AuditEntry)
+    report = import_catalog(db, SYSTEM, [invalid_catalog(tmp_path / "catalog")])
+    assert not report.stored
+    assert {(e.entity, e.field, e.reason) for e in report.errors} == {
+        ("component:default/billing", "spec.lifecycle", "is required"),
+        ("component:default/billing", "spec.owner", "is required")}
+    assert count(db, Service) == 0 and count(db, Team) == 1 and count(db, AuditEntry) == entries
+
+
+def test_skip_invalid_imports_the_rest(db, tmp_path):
+    make_team(db, "backstage")
+    report = import_catalog(db, SYSTEM, [invalid_catalog(tmp_path / "catalog")],
+                            skip_invalid=True)
+    assert report.stored and len(report.errors) == 2 and report.left_out == 1
+    assert report.services.created == 5
+    with db.read_session() as session:
+        assert session.scalar(select(Service).where(Service.name == "billing")) is None
 
 
 def test_malformed_yaml_is_reported_with_file_and_nothing_stored(db, tmp_path):
@@ -194,3 +230,5 @@ def test_import_through_the_api(db):
                          content="kind: Component\nmetadata: {name: x}\n")
     assert broken.status_code == 422
     assert broken.json()["errors"][0]["file"] == "body"
+    empty = client.post("/api/v1/catalog/import", content=b"  ", headers=headers)
+    assert empty.status_code == 422 and "body" in empty.text

@@ -105,7 +105,9 @@ def test_examples_parse_without_errors_and_count_each_kind(examples: ParsedCatal
         "system": 1,
         "domain": 1,
     }
-    assert examples.skipped == 1  # the Location in acme/org.yaml
+    # the Location in acme/org.yaml
+    assert [(rel(s.file), s.document, s.entity, s.reason, s.kind) for s in examples.skips] == [
+        ("acme/org.yaml", 2, "location:default/example-groups", "kind not modelled", "Location")]
 
 
 def test_folders_are_walked_recursively_in_sorted_order(examples: ParsedCatalog) -> None:
@@ -606,7 +608,7 @@ def test_duplicate_entities_across_files(tmp_path: Path) -> None:
     assert load_catalog([first, tmp_path]).errors == parsed.errors
 
 
-def test_unknown_kind_is_an_error_and_location_template_are_skipped(tmp_path: Path) -> None:
+def test_kinds_steward_does_not_model_are_skipped_not_errors(tmp_path: Path) -> None:
     write(
         tmp_path,
         "a.yaml",
@@ -615,18 +617,30 @@ def test_unknown_kind_is_an_error_and_location_template_are_skipped(tmp_path: Pa
             "apiVersion: backstage.io/v1alpha1\nkind: Location\n"
             "metadata: {name: x}\nspec: {targets: []}\n",
             "apiVersion: scaffolder.backstage.io/v1beta3\nkind: Template\n"
-            "metadata: {name: t}\nspec: {}\n",
+            "metadata: {name: t, namespace: tools}\nspec: {}\n",
             "",
             component("ok"),
+            "apiVersion: backstage.io/v1alpha1\nkind: Environment\nmetadata: {name: prod}\n",
+            "apiVersion: backstage.io/v1alpha1\nkind: environment\nmetadata: {name: dev}\n",
+            "apiVersion: backstage.io/v1alpha1\nkind: 7\nmetadata: {name: seven}\n",
         ),
     )
     parsed = load_catalog([tmp_path])
-    assert parsed.skipped == 2
+    assert [(s.document, s.entity, s.reason, s.kind) for s in parsed.skips] == [
+        (1, "deployment:default/web", "kind not modelled", "Deployment"),
+        (2, "location:default/x", "kind not modelled", "Location"),
+        (3, "template:tools/t", "kind not modelled", "Template"),
+        (6, "environment:default/prod", "kind not modelled", "Environment"),
+        (7, "environment:default/dev", "kind not modelled", "environment"),
+    ]
+    assert str(parsed.skips[0]) == (f"{tmp_path / 'a.yaml'} doc 1 deployment:default/web: "
+                                    "kind not modelled (Steward does not model the kind "
+                                    "Deployment)")
     assert [e.ref for e in parsed.entities] == ["component:default/ok"]
     assert [e.document for e in parsed.entities] == [5]  # empty documents keep their number
-    assert {(e.document, e.field) for e in parsed.errors} == {(1, "apiVersion"), (1, "kind")}
-    kind_error = next(e for e in parsed.errors if e.field == "kind")
-    assert kind_error.reason.startswith("unsupported kind 'Deployment'")
+    # a kind that is no text at all is still an error
+    assert [(e.document, e.field, e.reason) for e in parsed.errors] == [
+        (8, "kind", "must be a string, not int")]
 
 
 def test_missing_path_is_an_error(tmp_path: Path) -> None:

@@ -10,22 +10,23 @@ topology; resolving the alerts in Alertmanager mitigates the incident.
 from __future__ import annotations
 
 import hashlib
-import shutil
-import subprocess
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-import yaml
-from serving import admin_token, database_env, free_port, served, steward, wait_until
+from serving import (
+    admin_token,
+    alertmanager,
+    database_env,
+    post_alerts,
+    served,
+    steward,
+    wait_until,
+)
 
 pytestmark = pytest.mark.e2e
-
-ALERTMANAGER = "/usr/bin/prometheus-alertmanager"
 
 CATALOG = """\
 apiVersion: backstage.io/v1alpha1
@@ -80,43 +81,6 @@ def _config(steward_url: str, webhook_key: str, routing_key: str) -> dict[str, A
     }
 
 
-@contextmanager
-def alertmanager(tmp_path: Path, config: dict[str, Any]) -> Iterator[tuple[str, Path]]:
-    """Alertmanager on 127.0.0.1 without gossip; yields its URL and its log file."""
-    if not shutil.which(ALERTMANAGER):
-        pytest.skip(f"{ALERTMANAGER} is not installed (apt install prometheus-alertmanager)")
-    (tmp_path / "am.yml").write_text(yaml.safe_dump(config, sort_keys=False))
-    storage = tmp_path / "am-data"
-    storage.mkdir()
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    log = tmp_path / "alertmanager.log"
-    with log.open("w") as out:
-        process = subprocess.Popen(
-            [ALERTMANAGER, f"--config.file={tmp_path / 'am.yml'}",
-             f"--storage.path={storage}", f"--web.listen-address=127.0.0.1:{port}",
-             f"--web.external-url={url}", "--cluster.listen-address=", "--log.level=debug"],
-            stdout=out, stderr=subprocess.STDOUT)
-    try:
-        def ready() -> bool:
-            if process.poll() is not None:
-                raise AssertionError(f"alertmanager exited:\n{log.read_text()}")
-            try:
-                return httpx.get(f"{url}/-/ready", timeout=1).status_code == 200
-            except httpx.HTTPError:
-                return False
-
-        wait_until(ready, timeout=20, interval=0.1, what="alertmanager to be ready")
-        yield url, log
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-
-
 def _z(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
@@ -165,7 +129,7 @@ def _scenario(url: str, am: str, admin: str) -> None:
     started = datetime.now(UTC) - timedelta(seconds=5)
     later = started + timedelta(hours=1)
     db_down = _alert("DatabaseDown", "core-db", started, later)
-    _post_alerts(am, [db_down])
+    post_alerts(am, [db_down])
 
     # 1. Both receivers' notifications of the group land in one incident.
     def first_incident() -> dict[str, Any] | None:
@@ -197,7 +161,7 @@ def _scenario(url: str, am: str, admin: str) -> None:
 
     # 2. Another alert name on a service that depends on core-db joins by topology.
     orders_slow = _alert("OrdersLatencyHigh", "orders-service", started, later)
-    _post_alerts(am, [orders_slow])
+    post_alerts(am, [orders_slow])
 
     def joined() -> dict[str, Any] | None:
         detail = api.get(f"/api/v1/incidents/{incident['id']}").json()
@@ -215,7 +179,7 @@ def _scenario(url: str, am: str, admin: str) -> None:
 
     # 3. Resolving both alerts in Alertmanager resolves every alert and mitigates.
     now = datetime.now(UTC)
-    _post_alerts(am, [{**db_down, "endsAt": _z(now)}, {**orders_slow, "endsAt": _z(now)}])
+    post_alerts(am, [{**db_down, "endsAt": _z(now)}, {**orders_slow, "endsAt": _z(now)}])
 
     def mitigated() -> dict[str, Any] | None:
         detail = api.get(f"/api/v1/incidents/{incident['id']}").json()
@@ -231,6 +195,58 @@ def _scenario(url: str, am: str, admin: str) -> None:
     assert api.get("/api/v1/alerts?status=resolved").json()["total"] == 4
 
 
-def _post_alerts(am: str, alerts: list[dict[str, Any]]) -> None:
-    response = httpx.post(f"{am}/api/v2/alerts", json=alerts, timeout=10)
-    assert response.status_code == 200, response.text
+def test_alertmanager_default_pagerduty_receiver_with_a_team_key(tmp_path: Path):
+    """``pagerduty_configs`` as documented (routing key and url, nothing else) with a
+    team's key that has no service: the alerts' ``service`` label, in Alertmanager's
+    default details text, routes every notification, and the severity label counts."""
+    env = database_env(tmp_path / "steward.db")
+    assert steward(env, "init").returncode == 0
+    (tmp_path / "catalog.yaml").write_text(CATALOG)
+    assert steward(env, "catalog", "import", str(tmp_path / "catalog.yaml")).returncode == 0
+    admin = admin_token(env)
+    created = steward(env, "integration", "create", "--type", "pagerduty", "--team", "platform")
+    assert created.returncode == 0, created.stderr
+    config = {
+        "route": {"receiver": "steward-pagerduty", "group_by": ["alertname", "service"],
+                  "group_wait": "1s", "group_interval": "1s", "repeat_interval": "1h"},
+        "receivers": [{"name": "steward-pagerduty", "pagerduty_configs": [{
+            "routing_key": created.stdout.strip(), "send_resolved": True}]}],
+    }
+    serve_log = tmp_path / "serve.log"
+    am_log = tmp_path / "alertmanager.log"
+    try:
+        with served(env, serve_log) as url:
+            config["receivers"][0]["pagerduty_configs"][0]["url"] = f"{url}/v2/enqueue"
+            with alertmanager(tmp_path, config) as (am, _):
+                api = httpx.Client(base_url=url, headers={"Authorization": f"Bearer {admin}"},
+                                   timeout=10)
+                started = datetime.now(UTC) - timedelta(seconds=5)
+                db_down = _alert("DatabaseDown", "core-db", started, started + timedelta(hours=1))
+                post_alerts(am, [db_down])
+
+                def firing() -> list[dict[str, Any]] | None:
+                    items = api.get("/api/v1/alerts").json()["items"]
+                    return items or None
+
+                [alert] = wait_until(firing, timeout=30, what="the PagerDuty event's alert")
+                assert alert["service"] == "core-db" and alert["source"] == "pagerduty"
+                assert alert["severity"] == "critical"  # the label, not payload.severity
+                assert alert["labels"]["alertname"] == "DatabaseDown"
+                post_alerts(am, [{**db_down, "endsAt": _z(datetime.now(UTC))}])
+
+                def resolved() -> list[dict[str, Any]] | None:
+                    items = api.get("/api/v1/alerts?status=resolved").json()["items"]
+                    return items or None
+
+                wait_until(resolved, timeout=30, what="the alert to be resolved")
+        log = am_log.read_text()
+        failures = [line for line in log.splitlines()
+                    if "level=error" in line or "level=warn" in line]
+        assert not failures, "\n".join(failures)
+        assert log.count('msg="Notify success"') == 2
+    except BaseException:
+        for name, path in (("steward serve", serve_log), ("alertmanager", am_log)):
+            if path.exists():
+                print(f"----- {name} log -----\n{path.read_text()}")
+        raise
+

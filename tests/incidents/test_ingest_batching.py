@@ -24,7 +24,7 @@ from steward.auth.actor import SYSTEM
 from steward.auth.integrations import create_integration
 from steward.catalog import graph
 from steward.catalog.models import Service
-from steward.errors import AuthenticationFailed, ValidationError
+from steward.errors import AuthenticationFailed, PermissionDenied, ValidationError
 from steward.incidents import routing
 from steward.incidents.alerts import record_alert
 from steward.incidents.commands import RecordAlert
@@ -238,25 +238,55 @@ def test_a_refused_request_fails_alone_and_writes_nothing(db, twins):
 
 
 def test_routing_matches_the_reference(db, twins):
-    with db.session() as session:
-        service_key = create_integration(session, SYSTEM, "generic", service="api1")[1]
-    # A name the key's team has wins; an unknown name falls back to the key's service.
-    results = grouped(db, service_key, [fire("p", "db1", 0), fire("q", "ghost", 0),
-                                        RecordAlert(dedup_key="r", status="firing")])
-    with db.read_session() as session:
-        placed = dict(session.execute(select(Alert.dedup_key, Service.name).join(
-            Service, Service.id == Alert.service_id)).all())
-    assert placed == {"p": "db1", "q": "api1", "r": "api1"}
-    assert all(r["incident_id"] for r in results)
-    with db.session() as session:
-        from steward.auth import integrations
+    """Both paths route by ``catalog.event_routing``: a name of the key's team wins, an
+    unknown name goes to the key's service and is kept, another team's is refused."""
+    from steward.auth import integrations
 
+    keys = {}
+    with db.session() as session:
+        for n in (1, 2):
+            keys[n] = create_integration(session, SYSTEM, "generic", service=f"api{n}")[1]
+
+    def events(n: int) -> list[RecordAlert]:
+        return [fire("p", f"db{n}", 0), fire("q", "ghost", 0),
+                RecordAlert(dedup_key="r", status="firing"), settle("q", "ghost", 1),
+                fire("q", "ghost", 2)]
+
+    reference(db, keys[1], events(1))
+    results = grouped(db, keys[2], events(2))
+    assert all(r["incident_id"] for r in results)
+
+    def placed(n: int) -> list[tuple[str, str, str, str | None]]:
+        with db.read_session() as session:
+            rows = session.execute(select(Alert.dedup_key, Service.name, Alert.status,
+                                          Alert.details).join(
+                Service, Service.id == Alert.service_id).where(Service.name.like(f"%{n}"))
+                .order_by(Alert.id)).all()
+        return [(key, name.rstrip("12"), status, details.get("service_not_in_catalog"))
+                for key, name, status, details in rows]
+
+    assert placed(1) == placed(2) == [
+        ("p", "db", "firing", None), ("q", "api", "resolved", "ghost"),
+        ("r", "api", "firing", None), ("q", "api", "firing", "ghost")]
+    with db.session() as session:
+        holder = integrations.by_key(session, keys[1])
+        refusals = []
+        for path in (lambda cmd: routing.prepare(session, holder, [cmd]),
+                     lambda cmd: record_alert(session, holder, cmd)):
+            with pytest.raises(PermissionDenied) as refused:
+                path(fire("t", "db2", 0))
+            refusals.append((refused.value.field, refused.value.message))
+        assert refusals[0] == refusals[1]
+        assert refusals[0][0] == "service" and "'db2' belongs to another team" in refusals[0][1]
+        team_key = integrations.by_key(session, twins[1])
         with pytest.raises(ValidationError, match="routes to no service"):
-            routing.prepare(session, integrations.by_key(session, twins[1]),
-                            [RecordAlert(dedup_key="s", status="firing")])
+            routing.prepare(session, team_key, [RecordAlert(dedup_key="s", status="firing")])
         with pytest.raises(ValidationError, match="ghost"):
-            routing.prepare(session, integrations.by_key(session, twins[1]),
-                            [fire("s", "ghost", 0)])
+            routing.prepare(session, team_key, [fire("s", "ghost", 0)])
+        # An acknowledge or resolve needs no service: it settles by dedup key.
+        unplaced = routing.prepare(session, team_key, [settle("s", "ghost", 1)])
+        assert unplaced.services == [None]
+        assert record_alert(session, team_key, settle("s", "ghost", 1)).alert is None
 
 
 def test_alerts_of_no_integration_are_recorded_in_a_group_too(db, twins):

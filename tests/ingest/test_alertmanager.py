@@ -177,6 +177,18 @@ def test_no_service_label_means_no_service() -> None:
     assert command.service is None
 
 
+def test_the_service_label_else_a_service_annotation() -> None:
+    [labelled] = alertmanager.translate(body("am-webhook-v4-firing.json"))
+    assert (labelled.service, labelled.service_field) == ("checkout", "labels.service")
+    [annotated] = alertmanager.translate(one_alert(
+        labels={"alertname": "X"}, annotations={"service": " payments-db ", "summary": "s"}))
+    assert annotated.service == "payments-db"
+    assert annotated.service_field == "annotations.service"
+    [both] = alertmanager.translate(one_alert(
+        labels={"alertname": "X", "service": "checkout"}, annotations={"service": "other"}))
+    assert both.service == "checkout"
+
+
 def test_unknown_fields_are_ignored() -> None:
     payload = one_alert(somethingNew=1)
     payload["futureField"] = {"x": 1}

@@ -14,6 +14,7 @@ import pytest
 
 from steward.errors import ValidationError
 from steward.ingest import github
+from steward.ingest.wire import Ignored
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "payloads" / "github"
 
@@ -79,7 +80,7 @@ def test_deployment_status_success() -> None:
     assert command is not None
     assert command.status == "succeeded"
     assert command.external_id == "Codertocat/Hello-World#145988746"
-    assert command.started_at == datetime(2019, 5, 15, 15, 20, 53, tzinfo=UTC)
+    assert command.started_at is None  # the deployment event or an in_progress status says
     assert command.finished_at == datetime(2019, 5, 15, 15, 20, 55, tzinfo=UTC)
     assert command.url is None  # target_url is "" in this payload
     assert command.version == "f95f852bd8fc"
@@ -116,6 +117,8 @@ def test_every_deployment_state(state: str, status: str, finished: bool) -> None
     payload["deployment_status"]["updated_at"] = "2019-05-15T15:25:00Z"
     command = github.translate("deployment_status", payload)
     assert command is not None and command.status == status
+    began = payload["deployment_status"]["created_at"] if state == "in_progress" else None
+    assert command.started_at == (began and datetime(2019, 5, 15, 15, 20, 55, tzinfo=UTC))
     expected = datetime(2019, 5, 15, 15, 25, tzinfo=UTC) if finished else None
     assert command.finished_at == expected
 
@@ -123,11 +126,15 @@ def test_every_deployment_state(state: str, status: str, finished: bool) -> None
 def test_inactive_is_acknowledged_without_a_command() -> None:
     payload = load("deployment_status/payload.json")
     payload["deployment_status"]["state"] = "inactive"
-    assert github.translate("deployment_status", payload) is None
+    ignored = github.translate("deployment_status", payload)
+    assert isinstance(ignored, Ignored) and "inactive" in ignored.reason
 
 
-def test_ping_is_acknowledged() -> None:
-    assert github.translate("ping", {"zen": "Keep it logically awesome.", "hook_id": 1}) is None
+@pytest.mark.parametrize("event", ["ping", "push", "check_run", "meta", "PUSH"])
+def test_events_steward_does_not_record_are_acknowledged_with_the_reason(event: str) -> None:
+    ignored = github.translate(event, {"zen": "Keep it logically awesome.", "hook_id": 1})
+    assert isinstance(ignored, Ignored)
+    assert event.lower() in ignored.reason and "workflow_run" in ignored.reason
 
 
 def test_url_prefers_target_then_log_then_environment_url() -> None:
@@ -160,11 +167,7 @@ def test_author_falls_back_to_sender() -> None:
 
 # -- bad input names the field ------------------------------------------------
 
-def test_unsupported_event_names_the_header() -> None:
-    with pytest.raises(ValidationError) as caught:
-        github.translate("push", load("deployment/payload.json"))
-    assert caught.value.field == "X-GitHub-Event"
-    assert "deployment_status" in caught.value.message
+def test_a_missing_event_names_the_header() -> None:
     with pytest.raises(ValidationError) as caught:
         github.translate(None, load("deployment/payload.json"))
     assert caught.value.field == "X-GitHub-Event"

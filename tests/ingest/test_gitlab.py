@@ -11,6 +11,7 @@ import pytest
 
 from steward.errors import ValidationError
 from steward.ingest import gitlab
+from steward.ingest.wire import Ignored
 
 FIXTURE = (Path(__file__).resolve().parents[1] / "fixtures" / "payloads" / "gitlab"
            / "deployment-hook.json")
@@ -76,7 +77,18 @@ def test_running_then_failed_update_one_deployment() -> None:
 
 @pytest.mark.parametrize("status", ["canceled", "skipped", "blocked", "created", "CANCELED"])
 def test_deployments_that_never_ran_are_acknowledged_only(status: str) -> None:
-    assert gitlab.translate(hook(status=status)) is None
+    ignored = gitlab.translate(hook(status=status))
+    assert isinstance(ignored, Ignored) and status.lower() in ignored.reason
+
+
+@pytest.mark.parametrize(("event", "kind"), [("Push Hook", "push"),
+                                             ("Pipeline Hook", "pipeline"),
+                                             ("", "push"), ("", "pipeline"),
+                                             ("Merge Request Hook", "merge_request")])
+def test_events_steward_does_not_record_are_acknowledged_with_the_reason(event: str,
+                                                                          kind: str) -> None:
+    ignored = gitlab.translate({"object_kind": kind, "ref": "refs/heads/main"}, event)
+    assert isinstance(ignored, Ignored) and repr(event or kind) in ignored.reason
 
 
 def test_version_falls_back_to_short_sha_and_id_to_the_job() -> None:
@@ -100,8 +112,6 @@ def test_unknown_fields_are_ignored() -> None:
 
 
 @pytest.mark.parametrize(("changes", "field"), [
-    ({"object_kind": "push"}, "object_kind"),
-    ({"object_kind": KeyError}, "object_kind"),
     ({"status": "exploded"}, "status"),
     ({"status": KeyError}, "status"),
     ({"environment": ""}, "environment"),

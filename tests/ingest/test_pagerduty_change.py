@@ -43,9 +43,9 @@ def test_the_docs_sample_key_is_refused_like_pagerduty_does() -> None:
 def test_documented_change_event() -> None:
     body = docs_example()
     assert pd.validate(body) == []
-    command = pd.translate(body, "payments-api")
+    command = pd.translate(body)
     assert command.status == "succeeded"
-    assert command.service == "payments-api"
+    assert command.service is None  # the routing key's own service, decided by the domain
     assert command.environment == "production"
     assert command.version is None
     assert command.description == \
@@ -59,7 +59,7 @@ def test_documented_change_event() -> None:
 
 
 def test_ansible_style_custom_details() -> None:
-    command = pd.translate(load("change-event-ansible-shape.json"), "payments-api")
+    command = pd.translate(load("change-event-ansible-shape.json"))
     assert command.environment == "staging"
     assert command.version == "9f1c2ab34d5e"
     assert command.author == "deploy-bot"
@@ -70,26 +70,26 @@ def test_ansible_style_custom_details() -> None:
 
 def test_version_detail_wins_over_revision() -> None:
     body = docs_example(custom_details={"version": "1.4.2", "revision": "abc"})
-    assert pd.translate(body, "svc").version == "1.4.2"
+    assert pd.translate(body).version == "1.4.2"
 
 
 def test_missing_timestamp_means_now() -> None:
     now = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
-    command = pd.translate(docs_example(timestamp=KeyError), "svc", now=now)
+    command = pd.translate(docs_example(timestamp=KeyError), now=now)
     assert command.finished_at == now
 
 
 def test_identity_is_stable_and_never_contains_the_key() -> None:
-    first = pd.translate(docs_example(), "svc").external_id
+    first = pd.translate(docs_example()).external_id
     other_key = docs_example()
     other_key["routing_key"] = "0" * 32
-    assert pd.translate(other_key, "svc").external_id == first
+    assert pd.translate(other_key).external_id == first
     assert KEY not in (first or "")
-    changed = pd.translate(docs_example(summary="Another change"), "svc").external_id
+    changed = pd.translate(docs_example(summary="Another change")).external_id
     assert changed != first
     with_dedup = docs_example()
     with_dedup["dedup_key"] = "deploy-77"
-    assert pd.translate(with_dedup, "svc").external_id == "deploy-77"
+    assert pd.translate(with_dedup).external_id == "deploy-77"
 
 
 def test_unknown_fields_are_ignored() -> None:
@@ -122,7 +122,7 @@ def test_invalid_events(mutate: Any, error: str) -> None:
     mutate(body)
     assert error in pd.validate(body)
     with pytest.raises(ValidationError) as caught:
-        pd.translate(body, "svc")
+        pd.translate(body)
     assert error in caught.value.details
     assert caught.value.field is not None
     assert caught.value.field.split("[")[0].split(".")[0] in error
@@ -144,7 +144,27 @@ def test_short_non_alphanumeric_key_reports_both_problems_like_pagerduty() -> No
         "'routing_key' cannot contain non-alphanumeric characters."]
 
 
-def test_service_is_required() -> None:
-    with pytest.raises(ValidationError) as caught:
-        pd.translate(docs_example(), " ")
-    assert caught.value.field == "service"
+def test_the_service_or_repository_an_event_names() -> None:
+    """custom_details.service, else the repository of custom_details.repo; else none
+    (the routing key's own service, decided by the domain)."""
+    plain = pd.translate(docs_example())
+    assert (plain.service, plain.repository, plain.named_field) == (None, None, "")
+    named = docs_example()
+    named["payload"]["custom_details"] = {"service": " payments-api ", "repo": "acme/x"}
+    command = pd.translate(named)
+    assert (command.service, command.repository) == ("payments-api", None)
+    assert command.named_field == "payload.custom_details.service"
+    ansible = pd.translate(load("change-event-ansible-shape.json"))
+    assert (ansible.service, ansible.repository) == (None, "acme/payments-api")
+    assert ansible.named_field == "payload.custom_details.repo"
+
+
+@pytest.mark.parametrize(("repo", "slug"), [
+    ("acme/payments-api", "acme/payments-api"),
+    ("https://github.com/acme/payments-api", "acme/payments-api"),
+    ("https://gitlab.example.com/group/sub/project.git/", "group/sub/project"),
+    ("git@github.com:acme/payments-api.git", "acme/payments-api"),
+    ("https://github.com/", None),
+])
+def test_repository_slug(repo: str, slug: str | None) -> None:
+    assert pd.repository_slug(repo) == slug

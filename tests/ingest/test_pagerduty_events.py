@@ -71,11 +71,18 @@ def test_alertmanager_pagerduty_receiver_events(name: str) -> None:
     assert command.status == ("resolved" if name.endswith("resolve.json") else "firing")
     assert command.severity == "critical"
     assert command.source == "pagerduty"
-    assert command.service is None  # the routing key's service
+    # The service label of the alerts Alertmanager lists (firing, else resolved).
+    assert command.service == "checkout"
+    listed = "resolved" if name.endswith("resolve.json") else "firing"
+    assert command.service_field == f"payload.custom_details.{listed}"
     assert command.occurred_at is None  # Alertmanager sends no payload.timestamp
     assert command.url == "http://127.0.0.1:9093/#/alerts?receiver=itsm-pagerduty"
-    assert command.labels == {"source": "alertmanager-test", "component": "checkout",
-                              "group": "payments", "class": "HighErrorRate"}
+    # The payload's fields, and the labels the listed alerts share.
+    assert {k: command.labels[k] for k in ("source", "component", "group", "class")} == {
+        "source": "alertmanager-test", "component": "checkout", "group": "payments",
+        "class": "HighErrorRate"}
+    assert {k: command.labels[k] for k in ("alertname", "service", "team")} == {
+        "alertname": "HighErrorRate", "service": "checkout", "team": "payments"}
     assert command.details["custom_details"] == body["payload"]["custom_details"]
     assert command.details["client"] == "Alertmanager"
     assert command.details["links"] == [{"href": "http://127.0.0.1:9999/runbook",

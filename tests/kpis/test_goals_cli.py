@@ -78,4 +78,4 @@ def test_goal_and_export_commands(tmp_path: Path) -> None:
         metrics = httpx.get(f"{url}/metrics")
         assert metrics.status_code == 200
         names = {f.name for f in text_string_to_metric_families(metrics.text)}
-        assert {"steward_deployments_total", "steward_open_incidents"} <= names
+        assert {"steward_deployments", "steward_open_incidents"} <= names

@@ -105,7 +105,7 @@ def test_metrics_equal_the_api_per_team_service_and_organisation(client):  # typ
         dora = client.get("/api/v1/kpis/dora", params=params).json()
         itsm = client.get("/api/v1/kpis/itsm", params=params).json()
         expect = {
-            "steward_deployments_total": dora["deployments"],
+            "steward_deployments": dora["deployments"],
             "steward_deployment_frequency_per_day": dora["deployment_frequency"]["per_day"],
             "steward_change_failure_rate": dora["change_failure_rate"]["value"],
             "steward_rework_rate": dora["rework_rate"]["value"],
@@ -138,7 +138,7 @@ def test_open_incidents_and_what_is_left_out(client):  # type: ignore[no-untyped
     assert value(metrics, "steward_open_incidents", team="pay", priority="P2") == 0
     assert value(metrics, "steward_open_incidents", team="idle", priority="P5") == 0
     # idle has deployed nothing: its counts are there, medians and rates are not (not 0)
-    assert value(metrics, "steward_deployments_total", team="idle") == 0
+    assert value(metrics, "steward_deployments", team="idle") == 0
     assert value(metrics, "steward_change_failure_rate", team="idle") is None
     assert value(metrics, "steward_lead_time_hours", team="idle", quantile="0.5") is None
     assert value(metrics, "steward_recovery_time_hours", team="web", quantile="0.5") is None
@@ -159,7 +159,7 @@ def test_scrapes_reuse_the_answer_for_the_ttl(db):  # type: ignore[no-untyped-de
 
     def scrape() -> tuple[float, float]:
         families = {f.name: f for f in collector.collect()}
-        deployments = next(s.value for s in families["steward_deployments_total"].samples
+        deployments = next(s.value for s in families["steward_deployments"].samples
                            if s.labels == {"team": "pay"})
         return deployments, families["steward_kpi_age_seconds"].samples[0].value
 
@@ -181,7 +181,7 @@ def test_without_a_cache_every_scrape_computes(db):  # type: ignore[no-untyped-d
     collector = KpiCollector(db, ttl=0)
 
     def deployments() -> float:
-        family = next(f for f in collector.collect() if f.name == "steward_deployments_total")
+        family = next(f for f in collector.collect() if f.name == "steward_deployments")
         return next(s.value for s in family.samples if s.labels == {"team": "pay"})
 
     assert deployments() == 0
@@ -209,3 +209,13 @@ def test_a_failed_refresh_keeps_the_answer_at_hand(db, caplog):  # type: ignore[
     families = {f.name: f for f in collector.collect()}
     assert families["steward_kpi_age_seconds"].samples[0].value == 31
     assert "computing the KPI metrics failed" in caplog.text
+
+
+def test_only_counters_end_in_total(db):  # type: ignore[no-untyped-def]
+    """Prometheus reserves ``_total`` for counters; windowed counts are gauges."""
+    make_team(db, "pay")
+    make_service(db, "api", owner="pay")
+    families = list(KpiCollector(db, ttl=0).collect())
+    assert families
+    misnamed = [f.name for f in families if f.type != "counter" and f.name.endswith("_total")]
+    assert misnamed == []

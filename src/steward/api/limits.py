@@ -10,6 +10,8 @@ import orjson
 ROUTE_LIMITS = {
     "/api/v1/imports/servicenow": 100 * 1024 * 1024,
     "/imports/servicenow": 100 * 1024 * 1024,
+    "/api/v1/catalog/import": 100 * 1024 * 1024,  # a repository archive
+    "/imports/backstage": 100 * 1024 * 1024,
 }
 
 

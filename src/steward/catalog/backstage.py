@@ -1,12 +1,14 @@
-"""Read Backstage catalog YAML files and plan their import into Steward's catalog.
+"""Read Backstage catalog YAML files into entities, ready to plan their import into Steward.
 
 Pure code (PyYAML only; no database, no web framework). :func:`load_catalog` parses and validates
 files and folders into a :class:`ParsedCatalog`, collecting every problem as an
 :class:`EntityError`. Entities with problems are still listed (bad fields left empty) so that other
 entities' references to them resolve; a caller should import nothing while ``errors`` is non-empty.
-:func:`plan_import` translates the entities into team, user, service and dependency records
-(:class:`ImportPlan`); references not found in the files are listed in ``ImportPlan.unresolved``
-for the caller to look up in the database.
+What Backstage would not read as an entity (scaffolder skeletons, YAML files that are no catalog
+files, see :mod:`steward.catalog.backstage_files`) and documents of kinds Steward does not model
+(Template, Location, Environment, ...) are listed in ``ParsedCatalog.skips``, not as errors.
+:func:`plan_import` (:mod:`steward.catalog.backstage_plan`) translates the entities into team,
+user, service and dependency records.
 
 Reference defaults follow Backstage's ``BuiltinKindsEntityProcessor``: every relation field
 defaults to the namespace of the entity holding it (not ``default``); the default kinds are Group
@@ -14,19 +16,34 @@ for ``spec.owner``, ``spec.parent``, ``spec.children`` and ``spec.memberOf``, Us
 ``spec.members``, API for ``spec.providesApis``/``spec.consumesApis``, System for ``spec.system``
 and Domain for ``spec.domain``. ``spec.dependsOn``/``spec.dependencyOf`` have no default kind
 (Backstage rejects such a reference); here the kind is left open (``None``) and resolved by name.
+Backstage lets ``dependsOn`` name any kind: a kind Steward does not model is kept, and the planner
+reports it as unresolved.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from steward.catalog.backstage_files import (
+    TEMPLATE_EXPRESSION,
+    CatalogFile,
+    find_files,
+    has_template_expression,
+    read_file,
+    skeleton_paths,
+    whole_file_skip,
+)
+from steward.catalog.backstage_plan import plan_import
 from steward.catalog.backstage_refs import (
+    ANN_SOFT,
     DEFAULT_NAMESPACE,
+    DEFAULT_STEWARD_KIND,
+    KIND_NAMES,
+    SERVICE_ENTITY_KINDS,
+    SKIP_KIND,
+    SKIP_SKELETON,
     DependencySpec,
     Entity,
     EntityError,
@@ -35,6 +52,7 @@ from steward.catalog.backstage_refs import (
     ParsedCatalog,
     RefError,
     ServiceSpec,
+    SkippedEntry,
     TeamSpec,
     UnresolvedRef,
     UserSpec,
@@ -48,23 +66,15 @@ from steward.catalog.schemas import MAX_MIN_UP
 
 __all__ = [
     "DependencySpec", "Entity", "EntityError", "EntityRef", "ImportPlan", "ParsedCatalog",
-    "ServiceSpec", "TeamSpec", "UnresolvedRef", "UserSpec", "format_ref", "load_catalog",
-    "parse_ref", "plan_import",
+    "ServiceSpec", "SkippedEntry", "TeamSpec", "UnresolvedRef", "UserSpec", "format_ref",
+    "load_catalog", "parse_ref", "plan_import",
 ]
 
-# libyaml's safe loader when PyYAML was built with it: same safety, far faster.
-SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 API_VERSIONS = ("backstage.io/v1alpha1", "backstage.io/v1beta1")
-KIND_NAMES = {"component": "Component", "api": "API", "resource": "Resource", "system": "System",
-              "domain": "Domain", "group": "Group", "user": "User"}
-SKIPPED_KINDS = ("location", "template")
-SERVICE_ENTITY_KINDS = ("component", "resource", "api", "system", "domain")  # resolution order
 STEWARD_KINDS = ("business_service", "system", "service", "api", "resource", "pool")
-DEFAULT_STEWARD_KIND = {"component": "service", "api": "api", "resource": "resource",
-                        "system": "system", "domain": "business_service"}
 LIFECYCLES = ("experimental", "production", "deprecated", "retired")
 ANN_KIND, ANN_TIER, ANN_MIN_UP = "steward.dev/kind", "steward.dev/tier", "steward.dev/min-up"
-ANN_SOFT, ANN_SOURCE = "steward.dev/soft-dependencies", "backstage.io/source-location"
+ANN_SOURCE = "backstage.io/source-location"
 
 _REQUIRED = {"component": ("type", "lifecycle", "owner"),
              "api": ("type", "lifecycle", "owner", "definition"), "resource": ("type", "owner"),
@@ -94,61 +104,45 @@ _KIND_REF_FIELDS = {"component": ("owner", "system", "providesApis", "consumesAp
 # Loading and validation
 
 
-def _catalog_files(paths: Sequence[str | Path], errors: list[EntityError]) -> list[Path]:
-    files: list[Path] = []
-    for raw in paths:
-        path = Path(raw)
-        if path.is_dir():
-            found = [p for p in path.rglob("*") if p.suffix.lower() in (".yaml", ".yml")]
-            files += sorted((p for p in found if p.is_file()),
-                            key=lambda p: p.relative_to(path).as_posix())
-        elif path.is_file():
-            files.append(path)
-        else:
-            errors.append(EntityError(str(path), 0, None, "", "no such file or folder"))
-    unique: dict[Path, Path] = {}
-    for f in files:
-        unique.setdefault(f.resolve(), f)
-    return list(unique.values())
+def load_catalog(paths: Sequence[str | Path], *, relative_to: Path | None = None
+                 ) -> ParsedCatalog:
+    """Parse Backstage catalog files; folders are walked for ``*.yaml``/``*.yml``, sorted.
 
-
-def load_catalog(paths: Sequence[str | Path]) -> ParsedCatalog:
-    """Parse Backstage catalog files; folders are walked for ``*.yaml``/``*.yml``, sorted."""
+    Files are named by their path as given, or relative to ``relative_to`` when under it.
+    """
     parsed = ParsedCatalog()
+    files = [f for f in find_files(paths, parsed.errors, relative_to)
+             if read_file(f, parsed.errors)]
+    skeletons = skeleton_paths(files)
     seen: dict[str, Entity] = {}
-    for path in _catalog_files(paths, parsed.errors):
-        label = str(path)
-        try:
-            text = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            parsed.errors.append(EntityError(label, 0, None, "", f"cannot read the file: {exc}"))
+    for file in files:
+        skip = whole_file_skip(file, skeletons)
+        if skip is not None:
+            parsed.skips.append(skip)
             continue
-        number = 0
-        try:
-            for number, doc in enumerate(yaml.load_all(text, Loader=SAFE_LOADER), 1):
-                if doc is None:
-                    continue
-                skipped, entity = _Document(label, number, doc, parsed.errors).parse()
-                parsed.skipped += skipped
-                if entity is not None and entity.ref in seen:
-                    first = seen[entity.ref]
-                    parsed.errors.append(EntityError(
-                        label, number, entity.ref, "metadata.name",
-                        f"duplicate entity: already defined in {first.file} doc {first.document}"))
-                elif entity is not None:
-                    seen[entity.ref] = entity
-                    parsed.entities.append(entity)
-        except yaml.YAMLError as exc:  # PyYAML cannot go on: the file's later documents are lost
-            parsed.errors.append(EntityError(label, number + 1, None, "", _yaml_reason(exc)))
+        expressions = TEMPLATE_EXPRESSION.search(file.text) is not None
+        for number, doc in enumerate(file.documents, 1):
+            if doc is not None:
+                _read_document(parsed, seen, file, number, doc, expressions)
+        if file.yaml_error is not None:
+            parsed.errors.append(file.yaml_error)
     return parsed
 
 
-def _yaml_reason(exc: yaml.YAMLError) -> str:
-    mark = getattr(exc, "problem_mark", None)
-    problem = getattr(exc, "problem", None) or str(exc)
-    where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
-    context = getattr(exc, "context", None)
-    return f"invalid YAML{where}: {problem}" + (f" ({context})" if context else "")
+def _read_document(parsed: ParsedCatalog, seen: dict[str, Entity], file: CatalogFile,
+                   number: int, doc: Any, expressions: bool) -> None:
+    skip, entity = _Document(file.label, number, doc, parsed.errors).parse(
+        expressions=expressions)
+    if skip is not None:
+        parsed.skips.append(skip)
+    elif entity is not None and entity.ref in seen:
+        first = seen[entity.ref]
+        parsed.errors.append(EntityError(
+            file.label, number, entity.ref, "metadata.name",
+            f"duplicate entity: already defined in {first.file} doc {first.document}"))
+    elif entity is not None:
+        seen[entity.ref] = entity
+        parsed.entities.append(entity)
 
 
 class _Document:
@@ -161,16 +155,26 @@ class _Document:
     def error(self, field_name: str, reason: str) -> None:
         self.errors.append(EntityError(self.file, self.number, self.ref, field_name, reason))
 
-    def parse(self) -> tuple[int, Entity | None]:
-        """``(1, None)`` for a skipped kind, else ``(0, the entity or None if unidentifiable)``."""
+    def parse(self, *, expressions: bool = False) -> tuple[SkippedEntry | None, Entity | None]:
+        """``(why it is skipped, None)``, or ``(None, the entity or None if unidentifiable)``.
+
+        ``expressions``: the file holds template expressions somewhere, so each document is
+        searched for them (a search saved for the files that hold none).
+        """
         doc = self.doc
         if not isinstance(doc, dict):
             self.error("", f"a catalog entity must be a mapping, not {type(doc).__name__}")
-            return 0, None
+            return None, None
         raw_kind = doc.get("kind")
         kind = raw_kind.strip().lower() if isinstance(raw_kind, str) else None
-        if kind in SKIPPED_KINDS:
-            return 1, None
+        if kind and kind not in KIND_NAMES:
+            return self.skipped(SKIP_KIND, raw_kind.strip(),
+                                f"Steward does not model the kind {raw_kind.strip()}"), None
+        if expressions and has_template_expression(doc):
+            return self.skipped(SKIP_SKELETON, None, "template expressions: a file to render, "
+                                                     "not an entity"), None
+        if isinstance(raw_kind, str) and not kind:
+            raw_kind = None  # an empty kind is a missing one
         meta = doc.get("metadata") if isinstance(doc.get("metadata"), dict) else {}
         name, namespace = meta.get("name"), meta.get("namespace", DEFAULT_NAMESPACE)
         if kind in KIND_NAMES and isinstance(name, str) and name and isinstance(namespace, str):
@@ -181,7 +185,7 @@ class _Document:
         annotations = self.annotations(meta.get("annotations"))
         links = make_links(meta.get("links"), annotations.get(ANN_SOURCE), self.error)
         if self.ref is None or not is_valid_name(name) or not is_valid_namespace(namespace):
-            return 0, None
+            return None, None
         assert kind is not None
         entity = Entity(kind=kind, namespace=namespace, name=name, ref=self.ref, title=title,
                         description=description, annotations=annotations, links=links,
@@ -195,7 +199,15 @@ class _Document:
             entity.profile = self.profile(spec.get("profile"))
         else:
             self.steward_annotations(entity)
-        return 0, entity
+        return None, entity
+
+    def skipped(self, reason: str, kind: str | None, detail: str) -> SkippedEntry:
+        meta = self.doc.get("metadata") if isinstance(self.doc.get("metadata"), dict) else {}
+        name, namespace = meta.get("name"), meta.get("namespace") or DEFAULT_NAMESPACE
+        entity = None
+        if kind and isinstance(name, str) and name and isinstance(namespace, str):
+            entity = f"{kind}:{namespace}/{name}".lower()
+        return SkippedEntry(self.file, self.number, entity, reason, kind, detail)
 
     def envelope(self, doc: dict[str, Any], raw_kind: Any, kind: str | None, name: Any,
                  namespace: Any) -> None:
@@ -206,9 +218,8 @@ class _Document:
                        f"{doc['apiVersion']!r} is not one of {', '.join(API_VERSIONS)}")
         if raw_kind is None:
             self.error("kind", "is required")
-        elif kind not in KIND_NAMES:
-            self.error("kind", f"unsupported kind {raw_kind!r}: expected one of "
-                               f"{', '.join(KIND_NAMES.values())} (or Location/Template, skipped)")
+        elif not isinstance(raw_kind, str):
+            self.error("kind", f"must be a string, not {type(raw_kind).__name__}")
         if "metadata" not in doc:
             self.error("metadata", "is required")
         elif not isinstance(doc["metadata"], dict):
@@ -278,7 +289,9 @@ class _Document:
             except RefError as exc:
                 self.error(where, str(exc))
                 continue
-            if ref.kind is not None and ref.kind not in allowed:
+            if key in _DEPS and ref.kind is not None and ref.kind not in KIND_NAMES:
+                out.append(ref)  # Backstage allows any kind here: the planner reports it
+            elif ref.kind is not None and ref.kind not in allowed:
                 expected = " or ".join(KIND_NAMES.get(k, k) for k in allowed)
                 self.error(where, f"{format_ref(ref)} is not a {expected}")
             elif ref not in out:
@@ -328,149 +341,3 @@ def _integer(text: str) -> int | None:
         return int(text.strip())
     except ValueError:
         return None
-
-
-# ---------------------------------------------------------------------------------------------
-# Import planning
-
-
-class _Planner:
-    def __init__(self, parsed: ParsedCatalog) -> None:
-        self.entities = parsed.entities
-        self.by_ref = {e.ref: e for e in parsed.entities}
-        self.by_name: dict[tuple[str, str], list[Entity]] = defaultdict(list)
-        for e in parsed.entities:
-            if e.kind in SERVICE_ENTITY_KINDS:
-                self.by_name[(e.namespace.lower(), e.name.lower())].append(e)
-        self.plan = ImportPlan()
-        self.edges: dict[tuple[str, str], DependencySpec] = {}
-        self.soft_used: set[tuple[str, EntityRef]] = set()
-
-    def resolve(self, ref: EntityRef, origin: Entity, field_name: str) -> str:
-        """The full ref of a parsed entity, or the ref as given (recorded as unresolved)."""
-        if ref.kind is not None and format_ref(ref) in self.by_ref:
-            return format_ref(ref)
-        if ref.kind is None:
-            candidates = self.by_name.get((ref.namespace, ref.name), [])
-            if candidates:
-                return min(candidates, key=lambda e: SERVICE_ENTITY_KINDS.index(e.kind)).ref
-        unresolved = UnresolvedRef(format_ref(ref), origin.file, origin.document, origin.ref,
-                                   field_name)
-        if unresolved not in self.plan.unresolved:
-            self.plan.unresolved.append(unresolved)
-        return format_ref(ref)
-
-    def edge(self, dependant: str, target: str, type_: str, origin: Entity, field_name: str,
-             via: EntityRef | None = None) -> None:
-        if dependant == target:
-            return
-        source = self.by_ref.get(dependant)
-        if source is not None:
-            for soft in source.soft_dependencies:
-                if soft.matches(parse_ref(target)) or (via is not None and soft.matches(via)):
-                    self.soft_used.add((source.ref, soft))
-                    type_ = "soft"
-        key = (dependant, target)
-        if key not in self.edges or (type_ == "hard" and self.edges[key].type == "soft"):
-            self.edges[key] = DependencySpec(dependant, target, type_, origin.file,
-                                             origin.document, field_name)
-
-    def run(self) -> ImportPlan:
-        self.teams_and_users()
-        services = [e for e in self.entities if e.kind in SERVICE_ENTITY_KINDS]
-        names = _service_names(services)
-        providers: dict[str, list[str]] = defaultdict(list)
-        for e in services:
-            for api in e.provides_apis:
-                providers[format_ref(api)].append(e.ref)
-        for e in services:
-            kind = e.steward_kind or DEFAULT_STEWARD_KIND[e.kind]
-            owner = self.resolve(e.owner, e, "spec.owner") if e.owner else None
-            self.plan.services.append(ServiceSpec(
-                e.ref, names[e.ref], e.title or e.name, e.description or "", kind,
-                e.tier or (2 if kind == "business_service" else 3), e.lifecycle or "production",
-                owner, e.min_up, list(e.links), dict(e.annotations), e.file, e.document))
-            self.dependencies_of(e, providers)
-        self.plan.dependencies = list(self.edges.values())
-        for e in services:
-            for soft in e.soft_dependencies:
-                if (e.ref, soft) not in self.soft_used:
-                    self.plan.errors.append(EntityError(
-                        e.file, e.document, e.ref, f"metadata.annotations.{ANN_SOFT}",
-                        f"{format_ref(soft)} is not one of this entity's dependencies"))
-        return self.plan
-
-    def teams_and_users(self) -> None:
-        groups = [e for e in self.entities if e.kind == "group"]
-        parent_of: dict[str, str] = {}
-        members: dict[str, list[str]] = {}
-        teams_of: dict[str, list[str]] = defaultdict(list)
-        for g in groups:
-            for child in g.children:
-                parent_of.setdefault(self.resolve(child, g, "spec.children"), g.ref)
-            members[g.ref] = [self.resolve(m, g, "spec.members") for m in g.members]
-            for member in members[g.ref]:
-                teams_of[member].append(g.ref)
-        for g in groups:
-            parent = self.resolve(g.parent, g, "spec.parent") if g.parent else parent_of.get(g.ref)
-            email = g.profile.get("email")
-            self.plan.teams.append(TeamSpec(
-                g.ref, g.name, g.profile.get("displayName") or g.title or g.name,
-                g.description or "", {"email": email} if email else {}, parent, members[g.ref],
-                g.file, g.document))
-        for u in (e for e in self.entities if e.kind == "user"):
-            team_refs = [self.resolve(m, u, "spec.memberOf") for m in u.member_of]
-            team_refs += [t for t in teams_of.get(u.ref, []) if t not in team_refs]
-            display_name = u.profile.get("displayName") or u.title or u.name
-            self.plan.users.append(UserSpec(u.ref, u.name, display_name, u.profile.get("email"),
-                                            team_refs, u.file, u.document))
-
-    def dependencies_of(self, e: Entity, providers: dict[str, list[str]]) -> None:
-        for target in e.depends_on:
-            self.edge(e.ref, self.resolve(target, e, "spec.dependsOn"), "hard", e, "spec.dependsOn")
-        for dependant in e.dependency_of:
-            source = self.resolve(dependant, e, "spec.dependencyOf")
-            self.edge(source, e.ref, "hard", e, "spec.dependencyOf")
-        for api in e.consumes_apis:
-            found = [p for p in providers.get(format_ref(api), []) if p != e.ref]
-            for provider in found or [self.resolve(api, e, "spec.consumesApis")]:
-                self.edge(e.ref, provider, "hard", e, "spec.consumesApis", via=api)
-        for api in e.provides_apis:
-            source = self.resolve(api, e, "spec.providesApis")
-            self.edge(source, e.ref, "hard", e, "spec.providesApis")
-        if e.system is not None:
-            self.edge(self.resolve(e.system, e, "spec.system"), e.ref, "soft", e, "spec.system")
-        if e.domain is not None:
-            self.edge(self.resolve(e.domain, e, "spec.domain"), e.ref, "soft", e, "spec.domain")
-
-
-def _service_names(services: list[Entity]) -> dict[str, str]:
-    """Steward names: ``metadata.name``; when names collide (case-insensitively), a Component in
-    the default namespace keeps it, others get ``{namespace}-{name}`` outside the default namespace
-    and/or a ``-{kind}`` suffix (``petstore-api``), then a number if still taken."""
-    def rank(e: Entity) -> tuple[bool, int, str, str]:
-        outside = e.namespace.lower() != DEFAULT_NAMESPACE
-        return (outside, SERVICE_ENTITY_KINDS.index(e.kind), e.namespace, e.ref)
-
-    by_name: dict[str, list[Entity]] = defaultdict(list)
-    for e in services:
-        by_name[e.name.lower()].append(e)
-    taken = set(by_name)
-    names: dict[str, str] = {}
-    for _, group in sorted(by_name.items()):
-        first, *others = sorted(group, key=rank)
-        names[first.ref] = first.name
-        for e in others:
-            base = e.name if e.namespace.lower() == DEFAULT_NAMESPACE else f"{e.namespace}-{e.name}"
-            candidate = base if base.lower() not in taken else f"{base}-{e.kind}"
-            n = 2
-            while candidate.lower() in taken:
-                candidate, n = f"{base}-{e.kind}-{n}", n + 1
-            taken.add(candidate.lower())
-            names[e.ref] = candidate
-    return names
-
-
-def plan_import(parsed: ParsedCatalog) -> ImportPlan:
-    """Translate parsed entities into Steward teams, users, services and dependencies (pure)."""
-    return _Planner(parsed).run()

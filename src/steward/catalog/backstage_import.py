@@ -7,12 +7,16 @@ invalid (unless asked to skip invalid entities), and then creates, updates or
 leaves alone each team, user, service and dependency, writing the audit
 entries in the same transaction. Entities are matched by their Backstage ref;
 a record created by hand with the same name is adopted.
+
+A reference found neither in the files nor in the catalog (a Group's parent in
+another repository, an owner not imported yet) does not make the entity
+invalid: the entity is stored without that relation and the reference is
+listed in the report; importing again once the target exists adds it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -26,10 +30,12 @@ from steward.catalog.backstage import (
     EntityError,
     ImportPlan,
     ServiceSpec,
+    UnresolvedRef,
     load_catalog,
     parse_ref,
     plan_import,
 )
+from steward.catalog.backstage_report import Counts, ImportReport
 from steward.catalog.models import Dependency, Service, Team
 from steward.catalog.service import bump_revision
 from steward.db import Database
@@ -38,57 +44,17 @@ SOURCE = "backstage"
 # Core tables for the bulk inserts: much faster than ORM objects for thousands of rows.
 SERVICES = Service.__table__
 DEPENDENCIES = Dependency.__table__
-
-
-@dataclass
-class Counts:
-    created: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    deleted: int = 0
-
-
-@dataclass
-class ImportReport:
-    teams: Counts = field(default_factory=Counts)
-    users: Counts = field(default_factory=Counts)
-    services: Counts = field(default_factory=Counts)
-    dependencies: Counts = field(default_factory=Counts)
-    errors: list[EntityError] = field(default_factory=list)
-    skipped_kinds: int = 0
-    left_out: int = 0
-    stored: bool = False
-
-    def summary(self) -> str:
-        parts = []
-        for label in ("teams", "users", "services", "dependencies"):
-            c: Counts = getattr(self, label)
-            text = f"{label}: {c.created} created, {c.updated} updated, {c.unchanged} unchanged"
-            if c.deleted:
-                text += f", {c.deleted} removed"
-            parts.append(text)
-        if self.left_out:
-            parts.append(f"{self.left_out} invalid entities left out")
-        return "\n".join(parts)
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "stored": self.stored,
-            **{label: asdict(getattr(self, label))
-               for label in ("teams", "users", "services", "dependencies")},
-            "skipped_kinds": self.skipped_kinds,
-            "left_out": self.left_out,
-            "errors": [asdict(e) | {"message": str(e)} for e in self.errors],
-        }
+__all__ = ["Counts", "ImportReport", "import_catalog"]
 
 
 def import_catalog(db: Database, actor: Actor, paths: Sequence[str | Path],
-                   *, skip_invalid: bool = False) -> ImportReport:
+                   *, skip_invalid: bool = False, relative_to: Path | None = None
+                   ) -> ImportReport:
+    """Import catalog files and folders; ``relative_to`` names files relative to that folder."""
     actor.require_admin("import catalog files")
-    parsed = load_catalog(paths)
+    parsed = load_catalog(paths, relative_to=relative_to)
     plan = plan_import(parsed)
-    report = ImportReport(errors=list(parsed.errors) + list(plan.errors),
-                          skipped_kinds=parsed.skipped)
+    report = ImportReport(errors=list(parsed.errors) + list(plan.errors), skips=parsed.skips)
     with db.session() as session:
         importer = _Importer(session, actor, plan, report)
         report.errors.extend(importer.resolve_open_refs())
@@ -169,21 +135,23 @@ class _Importer:
         return self.users_by_ref.get(ref) or self.users_by_name.get(
             _local_name(ref, parsed.name))
 
+    def _is_stored(self, open_ref: UnresolvedRef) -> bool:
+        if not open_ref.modelled:
+            return False
+        kind = parse_ref(open_ref.ref).kind
+        if kind == "group":
+            return self._stored_team(open_ref.ref) is not None
+        if kind == "user":
+            return self._stored_user(open_ref.ref) is not None
+        service = self._stored_service(open_ref.ref)
+        if service is not None:
+            self.resolved_services[open_ref.ref] = service.id
+        return service is not None
+
     def resolve_open_refs(self) -> list[EntityError]:
+        """Look up what the files leave open; the names that clash with stored records."""
+        self.report.unresolved = [r for r in self.plan.unresolved if not self._is_stored(r)]
         errors = []
-        for open_ref in self.plan.unresolved:
-            kind = parse_ref(open_ref.ref).kind
-            if kind == "group":
-                found = self._stored_team(open_ref.ref) is not None
-            elif kind == "user":
-                found = self._stored_user(open_ref.ref) is not None
-            else:
-                service = self._stored_service(open_ref.ref)
-                found = service is not None
-                if service is not None:
-                    self.resolved_services[open_ref.ref] = service.id
-            if not found:
-                errors.append(open_ref.error())
         for team_spec in self.plan.teams:
             team = self.teams_by_name.get(_local_name(team_spec.ref, team_spec.name))
             if team is not None and team.backstage_ref not in (None, team_spec.ref):

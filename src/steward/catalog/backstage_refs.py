@@ -18,6 +18,13 @@ from typing import Any
 from urllib.parse import urlsplit
 
 DEFAULT_NAMESPACE = "default"
+# The kinds Steward models; any other kind is skipped on import
+KIND_NAMES = {"component": "Component", "api": "API", "resource": "Resource", "system": "System",
+              "domain": "Domain", "group": "Group", "user": "User"}
+SERVICE_ENTITY_KINDS = ("component", "resource", "api", "system", "domain")  # resolution order
+DEFAULT_STEWARD_KIND = {"component": "service", "api": "api", "resource": "resource",
+                        "system": "system", "domain": "business_service"}
+ANN_SOFT = "steward.dev/soft-dependencies"
 
 # Backstage's KubernetesValidatorFunctions.isValidObjectName and .isValidNamespace (a DNS label)
 _NAME_RE = re.compile(r"^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$")
@@ -232,7 +239,7 @@ class Entity:
 class ParsedCatalog:
     entities: list[Entity] = field(default_factory=list)
     errors: list[EntityError] = field(default_factory=list)
-    skipped: int = 0
+    skips: list[SkippedEntry] = field(default_factory=list)
 
 
 @dataclass
@@ -288,18 +295,52 @@ class DependencySpec:
 
 @dataclass(frozen=True)
 class UnresolvedRef:
-    """A reference to something not in the parsed files: the caller looks it up in the catalog."""
+    """A reference to something not in the parsed files: the caller looks it up in the catalog,
+    unless ``modelled`` is false (a kind Steward does not model: nothing to look up)."""
 
     ref: str  # ``namespace/name`` when its kind is unknown
     file: str
     document: int
     entity: str
     field: str
+    modelled: bool = True
+
+    @property
+    def reason(self) -> str:
+        if not self.modelled:
+            return f"refers to {self.ref}, of a kind Steward does not model"
+        return f"refers to {self.ref}, which is neither in these files nor in the catalog"
 
     def error(self) -> EntityError:
-        return EntityError(self.file, self.document, self.entity, self.field,
-                           f"refers to {self.ref}, which is neither in these files "
-                           "nor in the catalog")
+        return EntityError(self.file, self.document, self.entity, self.field, self.reason)
+
+    def __str__(self) -> str:
+        return str(self.error())
+
+
+# Why a file or document is left out (SkippedEntry.reason)
+SKIP_KIND = "kind not modelled"
+SKIP_SKELETON = "scaffolder skeleton"
+SKIP_NOT_CATALOG = "not a catalog file"
+
+
+@dataclass(frozen=True)
+class SkippedEntry:
+    """A file (``document`` 0) or document left out: Backstage would not read it as an entity
+    (a scaffolder skeleton, a YAML file that is no catalog file) or Steward does not model its
+    kind (Template, Location, Environment, ...)."""
+
+    file: str
+    document: int
+    entity: str | None
+    reason: str  # SKIP_KIND, SKIP_SKELETON or SKIP_NOT_CATALOG
+    kind: str | None = None  # as written in the file, for SKIP_KIND
+    detail: str = ""
+
+    def __str__(self) -> str:
+        doc = f"doc {self.document}" if self.document else ""
+        where = " ".join(p for p in (self.file, doc, self.entity or "") if p)
+        return f"{where}: {self.reason}" + (f" ({self.detail})" if self.detail else "")
 
 
 @dataclass

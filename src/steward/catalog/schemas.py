@@ -165,6 +165,38 @@ class ImportProblem(Out):
     message: str
 
 
+class SkippedOut(Out):
+    """A file (``document`` 0) or document left out without being an error."""
+
+    file: str
+    document: int
+    entity: str | None
+    reason: str = Field(description="kind not modelled, scaffolder skeleton or not a catalog file")
+    kind: str | None = Field(description="the kind as written, for a kind Steward does not model")
+    detail: str
+    message: str
+
+
+class SkippedSummary(Out):
+    total: int
+    by_reason: dict[str, int]
+    by_kind: dict[str, int]
+    items: list[SkippedOut]
+
+
+class UnresolvedOut(Out):
+    """A relation to an entity neither in the files nor in the catalog: imported without it."""
+
+    ref: str
+    file: str
+    document: int
+    entity: str
+    field: str
+    modelled: bool = Field(description="false for a kind Steward does not model")
+    reason: str
+    message: str
+
+
 class CatalogImportOut(Out):
     """A Backstage import's report; ``stored`` is false when nothing was written."""
 
@@ -174,5 +206,7 @@ class CatalogImportOut(Out):
     services: ImportCounts
     dependencies: ImportCounts
     skipped_kinds: int
+    skipped: SkippedSummary
+    unresolved: list[UnresolvedOut]
     left_out: int
     errors: list[ImportProblem]

@@ -27,6 +27,9 @@ class RecordDeployment:
     status: str  # one of DEPLOYMENT_STATUSES
     service: str | None = None  # a Steward service name, when the source names one
     repository: str | None = None  # "owner/repo" slug, mapped through service annotations
+    # The wire field naming the service or repository ("repository.full_name"), for
+    # messages; empty: "service" or "repository".
+    named_field: str = ""
     version: str | None = None
     started_at: datetime | None = None
     finished_at: datetime | None = None
@@ -46,3 +49,6 @@ class RecordDeployment:
     fixes_incident: int | None = None
     change_id: int | None = None
     links: dict[str, str] = field(default_factory=dict)  # {"pipeline": url, "pr": url}
+    # A CI workflow run (name, file path) reported as finished: it is a deployment only
+    # when it deploys (``steward.changes.deployments.workflow_ignored`` decides).
+    workflow: tuple[str, str] | None = None

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Any
 
@@ -12,14 +12,24 @@ from sqlalchemy.orm import Session
 
 from steward.audit import service as audit
 from steward.auth.actor import Actor
+from steward.auth.models import Integration
+from steward.catalog.event_routing import Refused, catalog_service, route_event
 from steward.catalog.models import Service
 from steward.changes.commands import DEPLOYMENT_STATUSES, RecordDeployment
-from steward.changes.models import Change, ChangeService, Deployment, DeploymentCommit
+from steward.changes.models import (
+    AWAITING_APPROVAL,
+    Change,
+    ChangeService,
+    Deployment,
+    DeploymentCommit,
+)
 from steward.errors import NotFound, ValidationError
 from steward.timeutil import isoformat_z, utcnow
 
 AUTHORIZED_STATES = ("scheduled", "implement")
 SLUG_ANNOTATIONS = ("github.com/project-slug", "gitlab.com/project-slug")
+# A service's CI workflows that deploy it (names or file paths, comma separated).
+DEPLOY_WORKFLOWS_ANNOTATION = "steward.dev/deploy-workflows"
 
 
 def production_environments() -> frozenset[str]:
@@ -36,6 +46,41 @@ class Recorded:
     deployment: Deployment
     created: bool
     change: Change | None
+
+
+def route_deployment(session: Session, integration: Integration | None,
+                     cmd: RecordDeployment) -> tuple[Service, RecordDeployment]:
+    """The service a deployment is for, and the command as recorded.
+
+    Sent with an integration key, by the rule every event source shares
+    (``catalog.event_routing``): the service the event names (or its repository
+    maps to) when the key may send for it, a refusal when it may not, else the
+    key's own service, with a name the catalog does not know kept in the
+    description. Without a key (a person's API token): :func:`service_for`.
+    """
+    if integration is None:
+        return service_for(session, cmd), cmd
+    named, noun, found = None, "service", None
+    if cmd.service:
+        named = cmd.service.strip()
+        found = session.scalar(select(Service).where(Service.name == named))
+    elif cmd.repository:
+        named, noun = cmd.repository.strip(), "repository"
+        found = service_for_repository(session, named)
+    own = session.get(Service, integration.service_id) if integration.service_id else None
+    route = route_event(named=named, found=catalog_service(found), noun=noun,
+                        key_team_id=integration.team_id, key_service=catalog_service(own))
+    if isinstance(route, Refused):
+        raise route.error(cmd.named_field or noun)
+    service = found if found is not None and found.id == route.service.id else own
+    assert service is not None
+    if route.unknown:
+        note = (f"sent for service {route.unknown!r}, which is not in the catalog"
+                if noun == "service" else
+                f"sent for repository {route.unknown!r}, which maps to no service")
+        cmd = replace(cmd, description=f"{cmd.description} ({note})" if cmd.description
+                      else note[0].upper() + note[1:])
+    return service, cmd
 
 
 def service_for(session: Session, cmd: RecordDeployment) -> Service:
@@ -55,6 +100,37 @@ def service_for(session: Session, cmd: RecordDeployment) -> Service:
                 field="repository")
         return found
     raise ValidationError("service: name the service (or the repository)", field="service")
+
+
+def workflow_ignored(session: Session, cmd: RecordDeployment) -> str | None:
+    """Why a finished CI workflow run is not a deployment, or None when it is one.
+
+    A service that lists its deploying workflows in the ``steward.dev/deploy-workflows``
+    annotation (names or file paths, comma separated) is deployed by those alone.
+    Otherwise a workflow says it deploys by its name or file name starting with
+    "deploy" (``Deploy``, ``deploy-production.yml``).
+    """
+    if cmd.workflow is None:
+        return None
+    name, path = (part.strip() for part in cmd.workflow)
+    service = None
+    if cmd.service:
+        service = session.scalar(select(Service).where(Service.name == cmd.service))
+    elif cmd.repository:
+        service = service_for_repository(session, cmd.repository)
+    listed = str(((service.annotations or {}) if service else {}).get(
+        DEPLOY_WORKFLOWS_ANNOTATION, ""))
+    wanted = {w.strip().lower() for w in listed.split(",") if w.strip()}
+    file_name = path.rsplit("/", 1)[-1]
+    if wanted:
+        if wanted & {name.lower(), path.lower(), file_name.lower()}:
+            return None
+        return (f"workflow {name or path!r} is not one of {service.name if service else ''}'s "
+                f"deploying workflows ({DEPLOY_WORKFLOWS_ANNOTATION}: {listed})")
+    if name.lower().startswith("deploy") or file_name.lower().startswith("deploy"):
+        return None
+    return (f"workflow {name or path!r} does not deploy (its name or file name does not "
+            f"start with 'deploy', and no service lists it in {DEPLOY_WORKFLOWS_ANNOTATION})")
 
 
 def service_for_repository(session: Session, slug: str) -> Service | None:
@@ -82,19 +158,21 @@ def deployment_snapshot(dep: Deployment) -> dict[str, Any]:
             "fixes_incident_id": dep.fixes_incident_id}
 
 
-def record_deployment(session: Session, actor: Actor, cmd: RecordDeployment) -> Recorded:
-    """Create or update (same source and external id) a deployment; link and move its change."""
-    service = service_for(session, cmd)
+def record_deployment(session: Session, actor: Actor, cmd: RecordDeployment, *,
+                      integration: Integration | None = None) -> Recorded:
+    """Create or update (same source and external id) a deployment; link and move its change.
+
+    ``integration``: the key the event came with, which routes it (see
+    :func:`route_deployment`)."""
+    service, cmd = route_deployment(session, integration, cmd)
     _check(actor, service, cmd)
     environment = cmd.environment.strip()
 
-    existing = None
-    if cmd.external_id:
-        existing = session.scalar(select(Deployment).where(
-            Deployment.source == cmd.source, Deployment.external_id == cmd.external_id))
+    existing = _existing(session, cmd, environment)
     before = deployment_snapshot(existing) if existing else None
     deployment = existing or Deployment(service_id=service.id, environment=environment,
-                                        source=cmd.source, external_id=cmd.external_id)
+                                        source=cmd.source,
+                                        external_id=_external_id(session, cmd, environment))
     if existing is not None and existing.service_id != service.id:
         raise ValidationError("service: this deployment was recorded for another service",
                               field="service")
@@ -126,14 +204,9 @@ def record_deployment(session: Session, actor: Actor, cmd: RecordDeployment) -> 
     if change is None and existing is None and cmd.status == "in_progress" \
             and is_production(environment):
         change, opened_now = _open_change_for(session, actor, deployment, service, cmd), True
-    if opened_now or (change is not None and change.external_key and cmd.external_id
-                      and change.external_key == f"{cmd.source}:{cmd.external_id}"):
-        # A change opened for this very deployment must have been approved before it began.
-        deployment.unauthorised = is_production(environment) and not _authorised_before(
-            change, deployment)
-    else:
-        deployment.unauthorised = is_production(environment) and (
-            change is None or change.authorized_at is None)
+    deployment.unauthorised = _unauthorised(deployment, change, opened_for_it=opened_now or (
+        change is not None and change.external_key is not None and cmd.external_id is not None
+        and change.external_key == f"{cmd.source}:{cmd.external_id}"))
     session.flush()
     after = deployment_snapshot(deployment)
     if after != before:
@@ -165,6 +238,55 @@ def _open_change_for(session: Session, actor: Actor, deployment: Deployment,
         source=cmd.source)
     deployment.change_id = change.id
     return change
+
+
+def _unauthorised(deployment: Deployment, change: Change | None, *, opened_for_it: bool) -> bool:
+    """Whether a production deployment ran without an approved change.
+
+    One still in progress on a change that waits for approval is not judged yet
+    (its pipeline may be waiting at the gate); a change opened for this very
+    deployment must have been approved before the deployment began.
+    """
+    if not is_production(deployment.environment):
+        return False
+    if change is None:
+        return True
+    if deployment.status == "in_progress" and change.state in AWAITING_APPROVAL:
+        return False
+    if opened_for_it:
+        return not _authorised_before(change, deployment)
+    return change.authorized_at is None
+
+
+def _existing(session: Session, cmd: RecordDeployment, environment: str) -> Deployment | None:
+    """The deployment an event updates: same source and external id, same environment.
+
+    A source that reuses one id for several environments (a job deploying to
+    staging, then production) gets one record per environment, so an event of one
+    never rewrites the other's facts (its environment, its unauthorised flag).
+    """
+    if not cmd.external_id:
+        return None
+    found = session.scalar(select(Deployment).where(
+        Deployment.source == cmd.source, Deployment.external_id == cmd.external_id))
+    if found is None or found.environment.lower() == environment.lower():
+        return found
+    return session.scalar(select(Deployment).where(
+        Deployment.source == cmd.source,
+        Deployment.external_id == _per_environment(cmd.external_id, environment)))
+
+
+def _external_id(session: Session, cmd: RecordDeployment, environment: str) -> str | None:
+    """A new deployment's external id; qualified by environment when another has the id."""
+    if not cmd.external_id:
+        return None
+    taken = session.scalar(select(Deployment.id).where(
+        Deployment.source == cmd.source, Deployment.external_id == cmd.external_id))
+    return cmd.external_id if taken is None else _per_environment(cmd.external_id, environment)
+
+
+def _per_environment(external_id: str, environment: str) -> str:
+    return f"{external_id}@{environment.lower()}"[:300]
 
 
 def _authorised_before(change: Change | None, deployment: Deployment) -> bool:

@@ -14,6 +14,7 @@ from steward.auth.service import user_team_names
 from steward.catalog.models import Service
 from steward.changes import assessment, calendar, policy, risk
 from steward.changes.models import (
+    AWAITING_APPROVAL,
     Approval,
     Change,
     ChangeService,
@@ -181,7 +182,7 @@ def _authorize(session: Session, actor: Actor, change: Change) -> None:
 
 def transition(session: Session, actor: Actor, change_id: int, state: str,
                *, outcome: str | None = None, comment: str = "") -> Change:
-    change = get_change(session, change_id)
+    change = locked_change(session, change_id)
     actor.require_team_write(change.owner_team_id, "move this change")
     if state in ("scheduled",) and change.state in ("assess", "authorize"):
         raise Conflict("state: a change is scheduled by its approval policy or approvers, "
@@ -206,20 +207,59 @@ def stored_decision(change: Change) -> policy.Decision:
                            reasons=tuple(data.get("reasons", ())))
 
 
+def locked_change(session: Session, change_id: int) -> Change:
+    """The change, its row locked until the transaction ends (PostgreSQL; SQLite
+    serialises writers anyway), read afresh: a decision or a move made meanwhile
+    by another request is seen before this one is judged."""
+    change = session.scalar(select(Change).where(Change.id == change_id).with_for_update()
+                            .execution_options(populate_existing=True))
+    if change is None:
+        raise NotFound(f"change {change_id} does not exist", field="change_id")
+    return change
+
+
+def approval_rights(session: Session, actor: Actor, change: Change,
+                    approvals: list[Approval] | None = None) -> tuple[bool, str]:
+    """Whether ``actor`` may approve or reject ``change`` now, with the reason either way.
+
+    The one rule for the API, the CLI and the change page: the change waits for
+    approval; approvals come from people, members or admins (a viewer only
+    reads), who have not voted on it yet, are not its author and belong to an
+    approver team (segregation of duties, see :func:`policy.can_approve`).
+    """
+    if change.state != "authorize":
+        return False, f"CHG-{change.id} is {change.state}, not waiting for approval"
+    if actor.user_id is None:
+        return False, "approvals come from people, not integrations"
+    if actor.role not in ("member", "admin"):
+        return False, f"a {actor.role} may not approve or reject changes"
+    votes = approvals if approvals is not None else approvals_of(session, change.id)
+    mine = next((a for a in votes if a.user_id == actor.user_id
+                 or a.username.casefold() == actor.name.casefold()), None)
+    if mine is not None:
+        done = "approved" if mine.decision == "approve" else "rejected"
+        return False, f"you have already {done} CHG-{change.id}"
+    teams = set(user_team_names(session, actor.user_id))
+    return policy.can_approve(actor.name, teams, change.author, stored_decision(change))
+
+
 def decide(session: Session, actor: Actor, change_id: int, decision: str,
            comment: str = "") -> Change:
-    """An approver approves or rejects; segregation of duties holds."""
-    change = get_change(session, change_id)
-    if change.state != "authorize":
-        raise Conflict(f"state: CHG-{change.id} is {change.state}, not waiting for approval",
-                       field="state")
-    if actor.user_id is None:
-        raise PermissionDenied("approvals come from people, not integrations")
+    """An approver approves or rejects; segregation of duties holds.
+
+    The change's row is locked first, so of two final approvals (or an approval
+    and a rejection) racing, the second sees the first's outcome and is refused.
+    """
+    change = locked_change(session, change_id)
+    approvals = approvals_of(session, change.id)
+    allowed, reason = approval_rights(session, actor, change, approvals)
+    if not allowed:
+        if change.state != "authorize":
+            raise Conflict(f"state: {reason}", field="state")
+        raise PermissionDenied(reason)
+    assert actor.user_id is not None  # approval_rights refuses integrations
     teams = set(user_team_names(session, actor.user_id))
     pending = stored_decision(change)
-    allowed, reason = policy.can_approve(actor.name, teams, change.author, pending)
-    if not allowed:
-        raise PermissionDenied(reason)
     team = next((t for t in pending.approver_teams if t in teams), None)
     session.add(Approval(change_id=change.id, user_id=actor.user_id, username=actor.name,
                          team=team, decision=decision, comment=comment))
@@ -237,7 +277,16 @@ def decide(session: Session, actor: Actor, change_id: int, decision: str,
 
 def follow_deployment(session: Session, actor: Actor, change: Change,
                       deployment: Deployment) -> None:
-    """A deployment moves its change: implementing, then closed with its outcome."""
+    """A deployment moves its change: implementing, then closed with its outcome.
+
+    A deployment is a fact, so it is never refused for its change's state: one
+    that ran while its change still waited for approval, or after the change was
+    rejected or canceled, is recorded and judged (see :func:`_deployed_unapproved`).
+    """
+    session.refresh(change, with_for_update=True)  # an approval racing it is seen first
+    if change.state in AWAITING_APPROVAL or change.state in ("rejected", "canceled"):
+        _deployed_unapproved(session, actor, change, deployment)
+        return
     if change.state in FINAL_STATES:
         return
     # The deployment's own times are when the change really happened.
@@ -253,7 +302,46 @@ def follow_deployment(session: Session, actor: Actor, change: Change,
     elif deployment.status in ("failed", "rolled_back") and change.state == "implement":
         change.actual_end = deployment.finished_at
         _move(session, actor, change, "closed", at=deployment.finished_at,
-              outcome="failed" if deployment.status == "failed" else "rolled_back")
+              outcome=DEPLOYMENT_OUTCOMES[deployment.status])
+
+
+DEPLOYMENT_OUTCOMES = {"succeeded": "successful", "failed": "failed",
+                       "rolled_back": "rolled_back"}
+
+
+def _deployed_unapproved(session: Session, actor: Actor, change: Change,
+                         deployment: Deployment) -> None:
+    """A deployment ran on a change nobody approved: record what happened, flag it.
+
+    While the deployment is only in progress on a change that waits for approval,
+    the pipeline may be waiting at the gate, so nothing moves yet. Once it has
+    finished, the change was implemented without approval: its approval is moot,
+    and it goes to review with the deployment's outcome, where a person looks at it
+    (post-implementation review) and closes it. A rejected or canceled change keeps
+    its state; the audit log records the deployment that ran anyway. Only
+    production deployments are flagged (``deployment.unauthorised``); another
+    environment's deployment leaves the change as it was.
+    """
+    if not deployment.unauthorised:
+        return
+    waiting = change.state in AWAITING_APPROVAL
+    if waiting and deployment.status == "in_progress":
+        return
+    audit.record(session, actor, "change.unauthorised_deployment", "change", change.id,
+                 after={"deployment_id": deployment.id, "deployment_status": deployment.status,
+                        "change_state": change.state})
+    if not waiting:
+        return
+    before = {"state": change.state, "outcome": change.outcome}
+    change.state = "review"
+    change.outcome = DEPLOYMENT_OUTCOMES.get(deployment.status, change.outcome)
+    change.actual_start = change.actual_start or deployment.started_at or deployment.finished_at
+    change.actual_end = deployment.finished_at
+    session.flush()
+    audit.record(session, actor, "change.transition", "change", change.id, before=before,
+                 after={"state": change.state, "outcome": change.outcome,
+                        "comment": f"deployment {deployment.id} {deployment.status} in "
+                                   f"{deployment.environment} without approval"})
 
 
 # -- the gate -------------------------------------------------------------------------

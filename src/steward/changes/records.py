@@ -188,6 +188,10 @@ def change_out(session: Session, change: Change, *, detail: bool = False) -> dic
         "risk": {"score": change.risk_score, "level": change.risk_level,
                  "factors": change.risk_factors or []},
         "auto_approved": change.auto_approved,
+        # a production deployment of this change ran without its approval
+        "unauthorised": session.scalar(select(Deployment.id).where(
+            Deployment.change_id == change.id, Deployment.unauthorised.is_(True))
+            .limit(1)) is not None,
         "planned_start": isoformat_z(change.planned_start),
         "planned_end": isoformat_z(change.planned_end),
         "actual_start": isoformat_z(change.actual_start),
@@ -206,6 +210,7 @@ def change_out(session: Session, change: Change, *, detail: bool = False) -> dic
                                      .order_by(Approval.at))]
         out["deployments"] = [
             {"id": d.id, "version": d.version, "status": d.status,
+             "environment": d.environment, "unauthorised": d.unauthorised,
              "finished_at": isoformat_z(d.finished_at)}
             for d in session.scalars(select(Deployment).where(Deployment.change_id == change.id)
                                      .order_by(Deployment.id))]

@@ -125,6 +125,8 @@ class ChangeOut(Out):
     author: str
     risk: RiskOut
     auto_approved: bool
+    unauthorised: bool = Field(description="a production deployment of this change ran "
+                                           "without its approval")
     planned_start: Timestamp | None
     planned_end: Timestamp | None
     actual_start: Timestamp | None
@@ -147,6 +149,8 @@ class ChangeDeploymentOut(Out):
     id: int
     version: str
     status: str
+    environment: str
+    unauthorised: bool
     finished_at: Timestamp | None
 
 

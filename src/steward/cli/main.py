@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from steward.cli.common import console, domain_errors, fail, open_database, print_json
+
+if TYPE_CHECKING:
+    from steward.api.tls import TlsFiles
 
 app = typer.Typer(help="Steward: IT service management for DevOps product teams.",
                   no_args_is_help=True, pretty_exceptions_enable=False)
@@ -104,19 +107,44 @@ def serve(
     host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="port to listen on")] = 8000,
     workers: Annotated[int, typer.Option(help="server processes")] = 1,
+    tls_cert: Annotated[str | None, typer.Option(
+        "--tls-cert", help="serve HTTPS with this certificate (PEM, the chain after it); "
+                           "default $STEWARD_TLS_CERT")] = None,
+    tls_key: Annotated[str | None, typer.Option(
+        "--tls-key", help="the certificate's private key (PEM, unencrypted); "
+                          "default $STEWARD_TLS_KEY")] = None,
 ) -> None:
-    """Serve the web UI, the API and the ingest endpoints."""
+    """Serve the web UI, the API and the ingest endpoints (HTTPS with --tls-cert/--tls-key)."""
+    tls = _tls(tls_cert, tls_key)
     db = open_database(migrate_if_new=True)
-    _serve(db.describe(), host, port, workers)
+    _serve(db.describe(), host, port, workers, tls)
 
 
-def _serve(where: str, host: str, port: int, workers: int) -> None:
+def _tls(cert: str | None, key: str | None) -> TlsFiles | None:
+    """The options' files, else the settings'; checked, or the command stops naming why."""
+    from steward.api.tls import TlsProblem, tls_files
+    from steward.config import load_settings
+
+    if cert is None and key is None:
+        settings = load_settings()
+        cert, key = settings.tls_cert, settings.tls_key
+    try:
+        return tls_files(cert, key)
+    except TlsProblem as exc:
+        fail(exc.message)
+    return None
+
+
+def _serve(where: str, host: str, port: int, workers: int, tls: TlsFiles | None) -> None:
     import uvicorn
 
     from steward.api import workers as server_processes
 
-    console.print(f"Steward on http://{host}:{port}  (database: {where})")
-    options = {"log_level": "info", "access_log": False}
+    scheme = "https" if tls else "http"
+    console.print(f"Steward on {scheme}://{host}:{port}  (database: {where})")
+    options: dict[str, Any] = {"log_level": "info", "access_log": False}
+    if tls:
+        options.update(tls.uvicorn_options())
     if workers > 1 and server_processes.reuse_port_supported():
         try:
             status = server_processes.serve(host, port, workers, **options)
@@ -133,9 +161,10 @@ def demo(
     port: Annotated[int, typer.Option(help="port to listen on")] = 8000,
     no_serve: Annotated[bool, typer.Option("--no-serve", help="seed only")] = False,
 ) -> None:
-    """Seed the demo organisation (once) and serve it."""
+    """Seed the demo organisation (once) and serve it ($STEWARD_TLS_CERT/_KEY for HTTPS)."""
     from steward.demo.seed import DEMO_PASSWORD, seed_demo
 
+    tls = None if no_serve else _tls(None, None)
     db = open_database(migrate_if_new=True)
     with domain_errors():
         created = seed_demo(db, kpi_history=True)
@@ -146,7 +175,7 @@ def demo(
     console.print(f"Sign in as [bold]admin[/] (or alice, bob, viewer) with password "
                   f"[bold]{DEMO_PASSWORD}[/].")
     if not no_serve:
-        _serve(db.describe(), host, port, 1)
+        _serve(db.describe(), host, port, 1, tls)
 
 
 @user_app.command("create")
@@ -205,8 +234,14 @@ def catalog_import(
     skip_invalid: Annotated[bool, typer.Option("--skip-invalid",
                                                help="import the valid entities anyway")] = False,
     json_out: Annotated[bool, typer.Option("--json", help="print the result as JSON")] = False,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v",
+                                          help="list every skipped file and document")] = False,
 ) -> None:
-    """Import Backstage catalog YAML (files or folders). Safe to repeat."""
+    """Import Backstage catalog YAML (files or folders, such as a repository). Safe to repeat.
+
+    Scaffolder skeletons, YAML files that are no catalog files and kinds Steward does not model
+    are skipped and counted; relations to entities outside the files are listed as unresolved.
+    """
     from steward.auth.actor import cli_actor
     from steward.catalog.backstage_import import import_catalog
 
@@ -221,6 +256,10 @@ def catalog_import(
     else:
         for error in report.errors:
             console.print(f"[red]invalid[/] {error}", highlight=False, soft_wrap=True)
+        for skip in report.skips if verbose else []:
+            console.print(f"[dim]skipped[/] {skip}", highlight=False, soft_wrap=True)
+        for ref in report.unresolved:
+            console.print(f"[yellow]unresolved[/] {ref}", highlight=False, soft_wrap=True)
         if report.stored:
             console.print(report.summary(), highlight=False)
         else:

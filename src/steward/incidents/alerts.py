@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from sqlalchemy import select, text
@@ -10,6 +10,14 @@ from sqlalchemy.orm import Session
 
 import steward.models  # noqa: F401 - every table registered, so foreign keys resolve in a server
 from steward.auth.models import Integration
+from steward.catalog.event_routing import (
+    INVALID,
+    CatalogService,
+    Refused,
+    Routed,
+    catalog_service,
+    route_event,
+)
 from steward.catalog.graph import load_graph
 from steward.catalog.impact import Graph
 from steward.catalog.models import Service
@@ -47,36 +55,45 @@ def record_alerts(session: Session, integration: Integration | None,
     return batch.record_prepared(session, [prepared])[0]
 
 
-def route(session: Session, integration: Integration | None, cmd: RecordAlert) -> Service:
-    """The service an alert is about: the one it names (within the key's team), else the key's."""
+def route(session: Session, integration: Integration | None, cmd: RecordAlert,
+          ) -> Routed | Refused:
+    """Where an alert goes (``catalog.event_routing``): the service it names when the
+    integration key may send for it, else the key's own service; or why it is refused."""
     cache = session.info.setdefault("steward.routes", {})
     key = (integration.id if integration else None, cmd.service)
     if key not in cache:
-        cache[key] = _route(session, integration, cmd)
+        cache[key] = _route(session, integration, cmd.service)
     return cache[key]  # type: ignore[no-any-return]
 
 
-def _route(session: Session, integration: Integration | None, cmd: RecordAlert) -> Service:
-    if cmd.service:
-        query = select(Service).where(Service.name == cmd.service)
-        if integration is not None and integration.team_id is not None:
-            query = query.where(Service.owner_team_id == integration.team_id)
-        named = session.scalar(query)
-        if named is not None:
-            return named
-    if integration is not None and integration.service_id is not None:
-        service = session.get(Service, integration.service_id)
-        if service is not None:
-            return service
-    raise ValidationError(no_route(cmd.service), field="service")
+def _route(session: Session, integration: Integration | None,
+           name: str | None) -> Routed | Refused:
+    named = session.scalar(select(Service).where(Service.name == name)) if name else None
+    own = (session.get(Service, integration.service_id)
+           if integration is not None and integration.service_id is not None else None)
+    return route_event(named=name, found=catalog_service(named),
+                       key_team_id=integration.team_id if integration is not None else None,
+                       key_service=catalog_service(own))
 
 
-def no_route(name: str | None) -> str:
-    """Why an alert naming ``name`` (or none) has no service for its integration key."""
-    if name:
-        return f"service: no service {name!r} for this integration key"
-    return ("service: this integration key routes to no service; name one "
-            "(the `service` label or field)")
+UNKNOWN_SERVICE = "service_not_in_catalog"
+
+
+def apply_route(cmd: RecordAlert, route: Routed | Refused,
+                ) -> tuple[RecordAlert, CatalogService | None]:
+    """The command as it is recorded, and its service; raises the refusal.
+
+    A name the catalog does not know is kept in the alert's ``details``
+    (``service_not_in_catalog``). An acknowledge or resolve that routes to no
+    service is not refused: it settles its alert by dedup key alone (PagerDuty's
+    carry no payload at all)."""
+    if isinstance(route, Refused):
+        if route.kind == INVALID and cmd.status != "firing":
+            return cmd, None
+        raise route.error(cmd.service_field)
+    if route.unknown:
+        cmd = replace(cmd, details={**cmd.details, UNKNOWN_SERVICE: route.unknown})
+    return cmd, route.service
 
 
 def check(cmd: RecordAlert) -> None:
@@ -96,7 +113,7 @@ def check(cmd: RecordAlert) -> None:
 def record_alert(session: Session, integration: Integration | None,
                  cmd: RecordAlert) -> Recorded:
     check(cmd)
-    service = route(session, integration, cmd)
+    cmd, routed = apply_route(cmd, route(session, integration, cmd))
     integration_id = integration.id if integration is not None else None
     active = session.scalar(select(Alert).where(
         Alert.integration_id.is_(None) if integration_id is None
@@ -117,6 +134,9 @@ def record_alert(session: Session, integration: Integration | None,
         session.flush()
         incident = session.get(Incident, active.incident_id) if active.incident_id else None
         return Recorded(active, False, incident)
+    assert routed is not None  # a firing alert has a service, or was refused
+    service = session.get(Service, routed.id)
+    assert service is not None
     alert = Alert(integration_id=integration_id, service_id=service.id,
                   dedup_key=cmd.dedup_key, status="firing", severity=cmd.severity,
                   summary=cmd.summary[:1024], source=cmd.source, labels=dict(cmd.labels),

@@ -175,7 +175,7 @@ class _GroupWriter:
     # -- one event ------------------------------------------------------------------------
 
     def record(self, integration: Integration | KeyHolder | None, cmd: RecordAlert,
-               service: tuple[int, str]) -> _Result:
+               service: tuple[int, str] | None) -> _Result:
         iid = integration.id if integration is not None else None
         key = (iid, cmd.dedup_key)
         if key not in self.active:
@@ -184,7 +184,7 @@ class _GroupWriter:
         if cmd.status == "firing" and active is not None:
             self._repeat(active, cmd)
             return _Result(active, False, active.incident_id)
-        if cmd.status == "firing":
+        if cmd.status == "firing" and service is not None:
             placed = self._fast_new(iid, cmd, service)
             if placed is not None:
                 self.active[key] = placed
@@ -308,10 +308,9 @@ class _GroupWriter:
         for prepared in submissions:
             iid = prepared.integration.id if prepared.integration is not None else None
             wanted.setdefault(iid, set()).update(c.dedup_key for c in prepared.commands)
-            for cmd, (service_id, _name) in zip(prepared.commands, prepared.services,
-                                                strict=True):
-                if cmd.status == "firing":
-                    self.scope.add(service_id, cmd)
+            for cmd, service in zip(prepared.commands, prepared.services, strict=True):
+                if cmd.status == "firing" and service is not None:
+                    self.scope.add(service[0], cmd)
         for iid, keys in wanted.items():
             ordered = sorted(keys)
             for start in range(0, len(ordered), 500):

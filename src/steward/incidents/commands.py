@@ -23,6 +23,9 @@ class RecordAlert:
     summary: str = ""
     severity: str = "error"  # one of SEVERITIES
     service: str | None = None  # a service name the event names (label, payload field)
+    # The wire field that named it, for messages ("labels.service", "payload.custom_details.
+    # service"); routing itself is ``catalog.event_routing``.
+    service_field: str = "service"
     occurred_at: datetime | None = None  # when the source saw it (UTC); None = now
     ended_at: datetime | None = None  # for resolved: when it stopped
     source: str = "generic"  # alertmanager, pagerduty, grafana, cdevents, generic

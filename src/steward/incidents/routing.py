@@ -1,8 +1,9 @@
 """Routing many alerts at once: the service each is about, checked before anything is written.
 
-The same answers as ``alerts.route`` (the service an alert names, within the
-integration key's team, else the key's own service), for a whole group of
-alerts with one query.
+The same answers as ``alerts.route`` (both decide with
+``catalog.event_routing.route_event``: the service an alert names when the
+integration key may send for it, else the key's own service), for a whole
+group of alerts with one query.
 """
 
 from __future__ import annotations
@@ -16,9 +17,9 @@ from sqlalchemy.orm import Session
 
 from steward.auth.integrations import KeyHolder
 from steward.auth.models import Integration
+from steward.catalog.event_routing import CatalogService, Refused, Routed, route_event
 from steward.catalog.impact import Graph
 from steward.driver_sql import Driver
-from steward.errors import ValidationError
 from steward.incidents import alerts, hot_sql
 from steward.incidents.commands import RecordAlert
 
@@ -31,7 +32,9 @@ class Prepared:
 
     integration: Integration | KeyHolder | None
     commands: list[RecordAlert]
-    services: list[tuple[int, str]]  # (service id, name) of each command
+    # (service id, name) of each command; None for an acknowledge or resolve that has
+    # no service (it settles its alert by dedup key alone)
+    services: list[tuple[int, str] | None]
 
 
 def prepare(session: Session, integration: Integration | KeyHolder | None,
@@ -41,20 +44,17 @@ def prepare(session: Session, integration: Integration | KeyHolder | None,
         alerts.check(cmd)
     routes = route_all(session, [(integration, commands)])
     iid = integration.id if integration is not None else None
-    services = []
+    routed, services = [], []
     for cmd in commands:
-        route = routes[(iid, cmd.service)]
-        if isinstance(route, ValidationError):
-            raise route
-        services.append(route)
-    return Prepared(integration, list(commands), services)
+        command, service = alerts.apply_route(cmd, routes[(iid, cmd.service)])
+        routed.append(command)
+        services.append((service.id, service.name) if service is not None else None)
+    return Prepared(integration, routed, services)
 
 
-Route = tuple[int, str] | ValidationError
-# A route as kept between transactions: the service, or the problem's message.
-Found = tuple[int, str] | str
+Route = Routed | Refused
 # Routes by (key's team, key's service, name), for one catalog revision (one graph).
-_SHARED: weakref.WeakKeyDictionary[Graph, dict[tuple[int | None, int | None, str | None], Found]]
+_SHARED: weakref.WeakKeyDictionary[Graph, dict[tuple[int | None, int | None, str | None], Route]]
 _SHARED = weakref.WeakKeyDictionary()
 _SHARED_LOCK = threading.Lock()
 
@@ -62,7 +62,7 @@ _SHARED_LOCK = threading.Lock()
 def route_all(session: Session, wanted: Sequence[tuple[Integration | KeyHolder | None,
                                                        Sequence[RecordAlert]]],
               ) -> dict[tuple[int | None, str | None], Route]:
-    """The service of every (integration, service name) pair. Same answers as
+    """The route of every (integration, service name) pair. Same answers as
     ``alerts.route``; what this catalog revision has answered before is not read again,
     the rest with one query."""
     routes: dict[tuple[int | None, str | None], Route] = session.info.setdefault(ROUTES, {})
@@ -83,12 +83,11 @@ def route_all(session: Session, wanted: Sequence[tuple[Integration | KeyHolder |
         if found is None:
             unknown[(iid, name)] = integration
         else:
-            routes[(iid, name)] = _route(found)
+            routes[(iid, name)] = found
     if unknown:
         resolved = _resolve(session, unknown)
         for (iid, name), integration in unknown.items():
-            found = shared[_shared_key(integration, name)] = resolved[(iid, name)]
-            routes[(iid, name)] = _route(found)
+            routes[(iid, name)] = shared[_shared_key(integration, name)] = resolved[(iid, name)]
     return routes
 
 
@@ -99,28 +98,19 @@ def _shared_key(integration: Integration | KeyHolder | None,
     return (integration.team_id, integration.service_id, name)
 
 
-def _route(found: Found) -> Route:
-    if isinstance(found, str):
-        return ValidationError(found, field="service")
-    return found
-
-
 def _resolve(session: Session, missing: dict[tuple[int | None, str | None],
                                              Integration | KeyHolder | None],
-             ) -> dict[tuple[int | None, str | None], Found]:
+             ) -> dict[tuple[int | None, str | None], Route]:
     names = {name for _iid, name in missing if name}
     own = {i.service_id for i in missing.values() if i is not None and i.service_id}
     rows = hot_sql.services_named(Driver(session), sorted(names), sorted(own))
-    by_name = {name: (sid, name, team) for sid, name, team in rows}
-    by_id = {sid: (sid, name) for sid, name, _team in rows}
-    resolved: dict[tuple[int | None, str | None], Found] = {}
+    by_name = {name: CatalogService(sid, name, team) for sid, name, team in rows}
+    by_id = {sid: CatalogService(sid, name, team) for sid, name, team in rows}
+    resolved: dict[tuple[int | None, str | None], Route] = {}
     for (iid, name), integration in missing.items():
-        named = by_name.get(name) if name else None
-        team_id = integration.team_id if integration is not None else None
-        if named is not None and (team_id is None or named[2] == team_id):
-            resolved[(iid, name)] = named[:2]
-        elif integration is not None and integration.service_id in by_id:
-            resolved[(iid, name)] = by_id[integration.service_id]
-        else:
-            resolved[(iid, name)] = alerts.no_route(name)
+        resolved[(iid, name)] = route_event(
+            named=name, found=by_name.get(name) if name else None,
+            key_team_id=integration.team_id if integration is not None else None,
+            key_service=by_id.get(integration.service_id)
+            if integration is not None and integration.service_id else None)
     return resolved

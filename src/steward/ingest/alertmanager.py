@@ -16,6 +16,9 @@ own ``status``, and that is the one that counts: the group's ``status`` stays
   ``details``.
 - Firing alerts carry ``endsAt = "0001-01-01T00:00:00Z"`` (Go's zero time),
   which means "no end".
+- The service an alert names is its ``service`` label, else a ``service``
+  annotation (which service it lands on is the domain's rule,
+  ``catalog.event_routing``).
 
 Unknown top-level and per-alert fields are ignored; Grafana's webhook
 (:mod:`steward.ingest.grafana`) is this shape with a few more fields.
@@ -115,12 +118,14 @@ def alert_command(alert: Any, where: str, group: Mapping[str, Any], *, source: s
     group_key = group.get("groupKey")
     if isinstance(group_key, str) and group_key:
         details["groupKey"] = group_key
+    service, service_field = named_service(labels, annotations)
     return RecordAlert(
         dedup_key=_dedup_key(alert.get("fingerprint"), labels, f"{where}.fingerprint"),
         status=status,
         summary=_summary(annotations, labels),
         severity=severity_of(labels.get("severity")),
-        service=labels.get("service", "").strip() or None,
+        service=service,
+        service_field=service_field,
         occurred_at=occurred_at,
         ended_at=ended_at if status == "resolved" else None,
         source=source,
@@ -130,6 +135,19 @@ def alert_command(alert: Any, where: str, group: Mapping[str, Any], *, source: s
         group_key=group_key_hash(group_key) if isinstance(group_key, str) and group_key
         else None,
     )
+
+
+def named_service(labels: Mapping[str, str],
+                  annotations: Mapping[str, Any]) -> tuple[str | None, str]:
+    """The service an alert names, and the field that names it: its ``service`` label,
+    else a ``service`` annotation."""
+    label = labels.get("service", "").strip()
+    if label:
+        return label, "labels.service"
+    annotation = annotations.get("service")
+    if isinstance(annotation, str) and annotation.strip():
+        return annotation.strip(), "annotations.service"
+    return None, "labels.service"
 
 
 def severity_of(value: Any) -> str:

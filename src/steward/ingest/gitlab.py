@@ -16,6 +16,7 @@ from typing import Any
 
 from steward.changes.commands import RecordDeployment
 from steward.errors import ValidationError
+from steward.ingest.wire import Ignored
 from steward.timeutil import parse_timestamp
 
 EVENT_HEADER_VALUE = "Deployment Hook"
@@ -43,15 +44,22 @@ def verify_token(expected: str, header: str | None) -> bool:
     return hmac.compare_digest(expected.encode("utf-8"), header.encode("utf-8"))
 
 
-def translate(payload: dict[str, Any]) -> RecordDeployment | None:
-    """Translate one Deployment Hook body; ``None`` means acknowledged, nothing recorded."""
+def translate(payload: dict[str, Any], event: str = "") -> RecordDeployment | Ignored:
+    """Translate one hook delivery: a Deployment Hook, or another event to acknowledge.
+
+    GitLab disables a hook that keeps failing, and its Test button sends a Push
+    Hook, so events Steward does not record (push, pipeline, merge request...)
+    are :class:`Ignored`, never refused.
+    """
+    if event and event != EVENT_HEADER_VALUE:
+        return Ignored(f"GitLab {event!r} events record nothing; Steward records "
+                       f"{EVENT_HEADER_VALUE} events")
     if not isinstance(payload, dict):
         raise ValidationError("body: expected a JSON object", field="body")
     kind = payload.get("object_kind")
     if kind != "deployment":
-        raise ValidationError(
-            f"object_kind: {kind!r} is not supported; only Deployment Hook events "
-            "(object_kind \"deployment\") are", field="object_kind")
+        return Ignored(f"GitLab object_kind {kind!r} records nothing; Steward records "
+                       "deployment events")
     raw_status = _required_str(payload, "status").lower()
     if raw_status not in STATUS_MAP:
         raise ValidationError(
@@ -59,7 +67,7 @@ def translate(payload: dict[str, Any]) -> RecordDeployment | None:
             f"(expected one of {', '.join(STATUS_MAP)})", field="status")
     status = STATUS_MAP[raw_status]
     if status is None:
-        return None
+        return Ignored(f"deployment {raw_status!r}: nothing reached the environment")
 
     environment = _required_str(payload, "environment")
     project = payload.get("project")
@@ -78,6 +86,7 @@ def translate(payload: dict[str, Any]) -> RecordDeployment | None:
         environment=environment,
         status=status,
         repository=path,
+        named_field="project.path_with_namespace",
         version=_version(payload),
         started_at=changed_at if status == "in_progress" else None,
         finished_at=changed_at if status != "in_progress" else None,

@@ -14,6 +14,11 @@ Ansible ``community.general.pagerduty_change`` module, among others) puts them
 in ``custom_details``: ``environment``, ``revision`` (or ``version``), ``user``,
 ``repo``. Change events have no dedup key, so a hash of the event identifies a
 retried delivery.
+
+The service: ``custom_details.service`` when given, else the repository
+``custom_details.repo`` names (a slug, or the path of its URL), mapped through
+the catalog like GitHub's and GitLab's; else the routing key's own service
+(decided in the domain, ``changes.deployments.route_deployment``).
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ import hashlib
 import json
 from datetime import datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 from steward.changes.commands import RecordDeployment
 from steward.errors import ValidationError
@@ -43,14 +49,12 @@ def invalid_response(errors: list[str]) -> dict[str, Any]:
     return {**INVALID_RESPONSE, "errors": list(errors)}
 
 
-def translate(body: Any, service_name: str, *, now: datetime | None = None) -> RecordDeployment:
-    """A valid change event for the integration's service as a succeeded deployment."""
+def translate(body: Any, *, now: datetime | None = None) -> RecordDeployment:
+    """A valid change event as a succeeded deployment."""
     problems = _problems(body)
     if problems:
         field, message = problems[0]
         raise ValidationError(message, field=field, details=[m for _, m in problems])
-    if not isinstance(service_name, str) or not service_name.strip():
-        raise ValidationError("service: the integration names no service", field="service")
     payload = body["payload"]
     details = payload.get("custom_details")
     details = details if isinstance(details, dict) else {}
@@ -62,10 +66,15 @@ def translate(body: Any, service_name: str, *, now: datetime | None = None) -> R
     if repo and repo.startswith(("http://", "https://")):
         links.setdefault("repo", repo)
     dedup = _text(body.get("dedup_key"))
+    service = _text(details.get("service"))
+    repository = None if service or not repo else repository_slug(repo)
     return RecordDeployment(
         environment=_text(details.get("environment")) or "production",
         status="succeeded",
-        service=service_name.strip(),
+        service=service,
+        repository=repository,
+        named_field="payload.custom_details.service" if service
+        else "payload.custom_details.repo" if repository else "",
         version=_text(details.get("version")) or _text(details.get("revision")),
         finished_at=finished_at,
         source="pagerduty",
@@ -75,6 +84,17 @@ def translate(body: Any, service_name: str, *, now: datetime | None = None) -> R
         author=_text(details.get("user")),
         links=links,
     )
+
+
+def repository_slug(repo: str) -> str | None:
+    """``owner/name`` of a repository given as a slug, an https URL or an scp-like
+    ``git@host:owner/name.git``."""
+    text = repo.strip()
+    if "://" in text:
+        text = urlsplit(text).path
+    elif "@" in text.split(":", 1)[0] and ":" in text:
+        text = text.split(":", 1)[1]
+    return text.strip("/").removesuffix(".git").strip("/") or None
 
 
 def event_hash(body: dict[str, Any]) -> str:

@@ -19,6 +19,16 @@ incorrect (should be 32 characters)", "'payload.source' is missing or blank",
 "'payload.severity' is invalid (must be one of the following: 'critical',
 'warning', 'error' or 'info')"); the rest follows the same pattern.
 
+The service an event names is ``payload.custom_details.service``. Alertmanager's
+``pagerduty_configs`` receiver sends none with its default ``details``: it
+sends its alerts as text in ``custom_details.firing`` and ``resolved``
+(:mod:`steward.ingest.alertmanager_text`), so the ``service`` label of the
+firing alerts (else the resolved ones) names it. Alerts of one notification
+naming different services are refused (group them by ``service`` in
+Alertmanager). Alertmanager sends ``payload.severity: error`` unless told
+otherwise, so the alerts' own ``severity`` labels set the severity when they
+have one (the most severe), and the labels all of them share are kept.
+
 A trigger without ``dedup_key`` gets a new random key (PagerDuty uses a UUID),
 returned in ``RecordAlert.dedup_key`` for the answer. ``group_key`` is the
 ``dedup_key``: for Alertmanager's and Grafana's PagerDuty receivers that is the
@@ -33,6 +43,8 @@ from typing import Any
 
 from steward.errors import ValidationError
 from steward.incidents.commands import RecordAlert
+from steward.ingest import alertmanager_text
+from steward.ingest.alertmanager import severity_of
 from steward.ingest.wire import list_problems
 from steward.timeutil import parse_timestamp
 
@@ -41,6 +53,7 @@ DEDUP_KEY_MAX = 255
 SUMMARY_MAX = 1024
 EVENT_ACTIONS = {"trigger": "firing", "acknowledge": "acknowledged", "resolve": "resolved"}
 SEVERITIES = ("critical", "warning", "error", "info")  # PagerDuty's order, in its message
+MOST_SEVERE_FIRST = ("critical", "error", "warning", "info")
 SUCCESS_MESSAGE = "Event processed"
 INVALID_RESPONSE = {"status": "invalid event", "message": "Event object is invalid"}
 PAYLOAD_STRINGS = ("component", "group", "class")
@@ -77,6 +90,14 @@ def translate(body: Any) -> RecordAlert:
     severity = payload.get("severity")
     labels = {key: payload[key].strip() for key in ("source", *PAYLOAD_STRINGS)
               if _text(payload.get(key))}
+    service, service_field = named_service(custom)
+    listed = alertmanager_text.listed_alerts(custom)
+    if listed is not None:
+        alerts = listed[1]
+        named = [severity_of(a.labels["severity"]) for a in alerts if "severity" in a.labels]
+        if named:
+            severity = min(named, key=MOST_SEVERE_FIRST.index)
+        labels = {**alertmanager_text.common_labels(alerts), **labels}
     details: dict[str, Any] = {"event_action": action}
     if custom is not None:
         details["custom_details"] = custom
@@ -88,7 +109,8 @@ def translate(body: Any) -> RecordAlert:
         status=EVENT_ACTIONS[action],
         summary=_text(payload.get("summary")) or "",
         severity=severity if severity in SEVERITIES else "error",
-        service=_text(custom.get("service")) if isinstance(custom, dict) else None,
+        service=service,
+        service_field=service_field,
         occurred_at=occurred_at,
         ended_at=occurred_at if action == "resolve" else None,
         source="pagerduty",
@@ -97,6 +119,29 @@ def translate(body: Any) -> RecordAlert:
         url=_text(body.get("client_url")),
         group_key=dedup_key,
     )
+
+
+def named_service(custom_details: Any) -> tuple[str | None, str]:
+    """The service an event names and the field naming it: ``custom_details.service``,
+    else the ``service`` label of the alerts Alertmanager lists (see :func:`_problems`
+    for alerts naming several)."""
+    field = "payload.custom_details.service"
+    if not isinstance(custom_details, dict):
+        return None, field
+    given = custom_details.get("service")
+    if _text(given):
+        return given.strip(), field
+    listed = alertmanager_text.listed_alerts(custom_details)
+    if listed is None:
+        return None, field
+    key, alerts = listed
+    names = _listed_services(alerts)
+    return (names[0] if len(names) == 1 else None), f"payload.custom_details.{key}"
+
+
+def _listed_services(alerts: list[alertmanager_text.ListedAlert]) -> list[str]:
+    return sorted({a.labels["service"].strip() for a in alerts
+                   if a.labels.get("service", "").strip()})
 
 
 def _problems(body: Any) -> list[tuple[str, str]]:
@@ -175,7 +220,22 @@ def _payload_problems(payload: dict[str, Any]) -> list[tuple[str, str]]:
     for key in PAYLOAD_STRINGS:
         if payload.get(key) is not None and not isinstance(payload[key], str):
             problems.append((f"payload.{key}", f"'payload.{key}' must be a string"))
-    return problems
+    return problems + _service_problems(payload.get("custom_details"))
+
+
+def _service_problems(custom: Any) -> list[tuple[str, str]]:
+    """Alertmanager alerts of one notification naming different services: which one the
+    event is about cannot be told, so it is refused rather than put on either."""
+    if not isinstance(custom, dict) or _text(custom.get("service")):
+        return []
+    listed = alertmanager_text.listed_alerts(custom)
+    names = _listed_services(listed[1]) if listed is not None else []
+    if len(names) < 2:
+        return []
+    where = f"payload.custom_details.{listed[0]}"  # type: ignore[index]
+    return [(where, f"'{where}' lists alerts of different services ({', '.join(names)}); "
+                    "group the alerts by service in Alertmanager (add service to the "
+                    "route's group_by) so that each notification is about one service")]
 
 
 

@@ -25,6 +25,7 @@ class IgnoredOut(Out):
     """An event of a kind Steward does not record (200, nothing written)."""
 
     status: Literal["ignored"]
+    ignored: str = Field(description="why the event records nothing")
 
 
 class PagerDutyEventAccepted(Out):

@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from steward.errors import ValidationError
+
+
+@dataclass(frozen=True)
+class Ignored:
+    """A delivery a source sent that records nothing; answered 2xx with the reason,
+    so the sender never counts it as a failure (GitLab disables hooks that fail)."""
+
+    reason: str
 
 
 def object_at(parent: dict[str, Any], path: str) -> dict[str, Any]:

@@ -121,7 +121,7 @@ def build_families(session: Session, *, dora_days: int = 28,
     window.add_metric(["dora"], dora_days)
     window.add_metric(["itsm"], itsm_days)
     f.out.append(window)
-    f.gauge("steward_deployments_total",
+    f.gauge("steward_deployments",
             f"Successful production deployments in the last {dora_days} days", dora,
             ("deployments",))
     f.gauge("steward_deployment_frequency_per_day",

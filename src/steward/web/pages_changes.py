@@ -18,7 +18,6 @@ from starlette.datastructures import FormData
 from starlette.responses import RedirectResponse, Response
 
 from steward.api.deps import database
-from steward.auth.service import user_team_names
 from steward.catalog import service as catalog
 from steward.catalog.models import Service
 from steward.changes import assessment, lifecycle, policy, records
@@ -197,13 +196,9 @@ def _approval_box(session: Session, viewer: Viewer, change: Change,
         return {"open": False, "can": False, "reason": ""}
     mine = next((a for a in approvals if a.username.casefold() == viewer.username.casefold()),
                 None)
+    allowed, reason = lifecycle.approval_rights(session, viewer.actor, change, approvals)
     if mine is not None:
-        done = "approved" if mine.decision == "approve" else "rejected"
-        return {"open": True, "can": False, "voted": mine,
-                "reason": f"you have already {done} it"}
-    teams = set(user_team_names(session, viewer.actor.user_id)) if viewer.actor.user_id else set()
-    allowed, reason = policy.can_approve(viewer.username, teams, change.author,
-                                         lifecycle.stored_decision(change))
+        return {"open": True, "can": False, "voted": mine, "reason": reason}
     return {"open": True, "can": allowed, "reason": reason}
 
 

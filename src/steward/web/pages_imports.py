@@ -1,4 +1,5 @@
-"""The admin page that imports a ServiceNow incident export and shows the summary."""
+"""The admin pages that import a ServiceNow incident export or a Backstage catalog, and show
+what the import did."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from starlette.datastructures import FormData, UploadFile
 from starlette.responses import Response
 
 from steward.api.deps import database
+from steward.catalog.backstage_upload import Upload, import_uploads
 from steward.errors import StewardError
 from steward.migration.servicenow_import import Source, import_servicenow
 from steward.web.guard import (
@@ -25,6 +27,7 @@ from steward.web.render import render
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
 Form = Annotated[FormData, Depends(read_form)]
 PATH = "/imports/servicenow"
+BACKSTAGE_PATH = "/imports/backstage"
 
 
 def _page(request: Request, *, summary: dict[str, Any] | None = None, error: str = "",
@@ -68,3 +71,40 @@ def import_submit(request: Request, form: Form) -> Response:
     except StewardError as exc:
         return _page(request, error=exc.message, form=values, status=exc.status_code)
     return _page(request, summary=summary.as_dict(), form=values)
+
+
+def _backstage_page(request: Request, *, report: dict[str, Any] | None = None, error: str = "",
+                    skip_invalid: bool = False, status: int = 200) -> Response:
+    return render(request, "imports_backstage.html", {
+        "report": report, "error": error, "skip_invalid": skip_invalid,
+    }, status=status, nav="imports")
+
+
+@router.get(BACKSTAGE_PATH)
+def backstage_page(request: Request) -> Response:
+    with database(request).read_session() as session:
+        viewer = require_viewer(request, session)
+    require_admin(viewer, "import catalog files")
+    return _backstage_page(request)
+
+
+@router.post(BACKSTAGE_PATH)
+def backstage_submit(request: Request, form: Form) -> Response:
+    with database(request).read_session() as session:
+        viewer = require_viewer(request, session)
+    require_admin(viewer, "import catalog files")
+    check_csrf(viewer, form)
+    skip_invalid = bool(form_text(form, "skip_invalid"))
+    uploads = [Upload(f.filename or "upload.yaml", f.file.read())
+               for f in form.getlist("files") if isinstance(f, UploadFile) and f.filename]
+    if not uploads:
+        return _backstage_page(request, error="files: choose catalog files or a repository "
+                               "archive", skip_invalid=skip_invalid, status=422)
+    try:
+        report = import_uploads(database(request), viewer.actor, uploads,
+                                skip_invalid=skip_invalid)
+    except StewardError as exc:
+        return _backstage_page(request, error=exc.message, skip_invalid=skip_invalid,
+                               status=exc.status_code)
+    return _backstage_page(request, report=report.as_dict(), skip_invalid=skip_invalid,
+                           status=200 if report.stored else 422)

@@ -42,6 +42,12 @@ def _settings(request: Request) -> Settings:
     return settings
 
 
+def _secure_cookies(request: Request) -> bool:
+    """Cookies only over HTTPS: when configured, or when the request came over HTTPS (the
+    server's own TLS, or a trusted proxy's X-Forwarded-Proto: https)."""
+    return _settings(request).secure_cookies or request.url.scheme == "https"
+
+
 def _login_page(request: Request, *, next_url: str, username: str = "", error: str = "",
                 status: int = 200, token: str = "") -> Response:
     token = token or request.cookies.get(LOGIN_CSRF_COOKIE) or new_login_token()
@@ -49,7 +55,7 @@ def _login_page(request: Request, *, next_url: str, username: str = "", error: s
                                               "username": username, "error": error},
                       status=status)
     response.set_cookie(LOGIN_CSRF_COOKIE, token, httponly=True, samesite="strict",
-                        secure=_settings(request).secure_cookies, path="/login", max_age=3600)
+                        secure=_secure_cookies(request), path="/login", max_age=3600)
     return response
 
 
@@ -92,7 +98,7 @@ def login_submit(request: Request, form: Form) -> Response:
                            error=message)
     response = RedirectResponse(next_url, status_code=303)
     response.set_cookie(SESSION_COOKIE, cookie, httponly=True, samesite="lax",
-                        secure=settings.secure_cookies, path="/",
+                        secure=_secure_cookies(request), path="/",
                         max_age=settings.session_hours * 3600)
     response.delete_cookie(LOGIN_CSRF_COOKIE, path="/login")
     return response

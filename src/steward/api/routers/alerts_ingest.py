@@ -25,7 +25,7 @@ from steward.api.errors import error_responses
 from steward.api.group_commit import GroupCommitter
 from steward.api.openapi import json_body_schema
 from steward.auth import integrations
-from steward.errors import AuthenticationFailed, StewardError, ValidationError
+from steward.errors import AuthenticationFailed, StewardError
 from steward.incidents import batch, routing
 from steward.incidents.alerts import Outcome
 from steward.incidents.commands import RecordAlert
@@ -186,10 +186,10 @@ async def pagerduty_enqueue(request: Request) -> JSONResponse:
     problem = None
     try:
         await _record_all_async(request, body["routing_key"], ("pagerduty",), [cmd])
-    except ValidationError as exc:
-        problem = exc.message
     except AuthenticationFailed:
         problem = "Invalid routing key"
+    except StewardError as exc:  # a refused service (422 or 403), as PagerDuty answers
+        problem = exc.message
     if problem:
         return JSONResponse(pagerduty_events.invalid_response([problem]), status_code=400)
     return JSONResponse(pagerduty_events.success_response(cmd.dedup_key), status_code=202)

@@ -202,33 +202,45 @@ def delete_dependency(dependency_id: DependencyId, request: Request,
 
 # -- Backstage import -----------------------------------------------------------
 
+CATALOG_BODY = {
+    "required": True,
+    "description": "Backstage catalog YAML (several documents allowed), or a repository as a "
+                   "zip or tar.gz archive (at most 100 MB): its YAML files are read as a folder "
+                   "given to `steward catalog import`.",
+    "content": {
+        "application/yaml": {"schema": {"type": "string", "format": "binary"}},
+        "application/zip": {"schema": {"type": "string", "format": "binary"}},
+        "application/gzip": {"schema": {"type": "string", "format": "binary"}},
+        "application/octet-stream": {"schema": {"type": "string", "format": "binary"}},
+    },
+}
+
+
 @router.post("/catalog/import", response_model=CatalogImportOut, responses={
     422: {"model": CatalogImportOut | ErrorOut,
           "description": "Invalid entities (the report lists every one; nothing was stored), "
                          "or an invalid query parameter."},
-    **error_responses(403, 413)}, openapi_extra={
-    "requestBody": {"required": True, "content": {"application/yaml": {"schema": {
-        "type": "string", "format": "binary",
-        "description": "Backstage catalog YAML, several documents allowed"}}}}})
-async def import_backstage(request: Request, actor: CurrentActor,
-                           skip_invalid: bool = False) -> Response:
-    """Import Backstage catalog YAML sent as the body (admins). 422 lists every bad entity."""
-    import dataclasses
-    import tempfile
-    from pathlib import Path
+    **error_responses(403, 413)}, openapi_extra={"requestBody": CATALOG_BODY})
+async def import_backstage(
+    request: Request, actor: CurrentActor,
+    skip_invalid: Annotated[bool, Query(description="import the valid entities anyway")] = False,
+    filename: Annotated[str, Query(max_length=200, description="the body's name in the "
+                                   "report")] = "body",
+) -> Response:
+    """Import Backstage catalog files (admins). 422 lists every bad entity.
 
+    The answer counts what was created, updated and unchanged, the files and documents skipped
+    (scaffolder skeletons, YAML that is no catalog file, kinds Steward does not model) by reason
+    and kind, and the unresolved references: relations to entities neither in the files nor in
+    the catalog, imported without that relation.
+    """
     from fastapi.concurrency import run_in_threadpool
     from fastapi.responses import JSONResponse
 
-    from steward.catalog.backstage_import import import_catalog
+    from steward.catalog.backstage_upload import Upload, import_uploads
 
     actor.require_admin("import catalog files")
     body = await request.body()
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "body.yaml"
-        path.write_bytes(body)
-        report = await run_in_threadpool(import_catalog, database(request), actor, [path],
-                                         skip_invalid=skip_invalid)
-    report.errors = [dataclasses.replace(e, file="body") if e.file == str(path) else e
-                     for e in report.errors]
+    report = await run_in_threadpool(import_uploads, database(request), actor,
+                                     [Upload(filename, body)], skip_invalid=skip_invalid)
     return JSONResponse(report.as_dict(), status_code=200 if report.stored else 422)

@@ -29,11 +29,10 @@ from steward.api.deps import (
 from steward.api.errors import error_responses
 from steward.auth import integrations
 from steward.auth.models import Integration
-from steward.catalog.models import Service
 from steward.changes.commands import RecordDeployment
-from steward.changes.deployments import deployment_out, record_deployment
+from steward.changes.deployments import deployment_out, record_deployment, workflow_ignored
 from steward.changes.models import WebhookDelivery
-from steward.errors import AuthenticationFailed, ValidationError
+from steward.errors import AuthenticationFailed, PermissionDenied, ValidationError
 from steward.incidents.schemas import AlertsAccepted
 from steward.ingest import cdevents, github, gitlab, pagerduty_change
 from steward.ingest.schemas import (
@@ -42,6 +41,7 @@ from steward.ingest.schemas import (
     PagerDutyChangeAccepted,
     PagerDutyInvalid,
 )
+from steward.ingest.wire import Ignored
 
 router = APIRouter(tags=["ingest"])
 
@@ -52,30 +52,21 @@ RECORDED: dict[int | str, dict[str, Any]] = {
     **error_responses(401, 413, 422)}
 
 
-
-
-
-
-def _service_name(session: Session, integration: Integration) -> str | None:
-    if integration.service_id is None:
-        return None
-    return session.scalar(select(Service.name).where(Service.id == integration.service_id))
-
-
-def _record(session: Session, integration: Integration, cmd: RecordDeployment,
-            source: str, delivery: str | None) -> dict[str, Any]:
+def _record(session: Session, integration: Integration, cmd: RecordDeployment | Ignored,
+            source: str, delivery: str | None) -> dict[str, Any] | Ignored:
     """Record once per delivery; a redelivery answers what the first one did."""
+    if isinstance(cmd, Ignored):
+        return cmd
     if delivery:
         seen = session.scalar(select(WebhookDelivery).where(
             WebhookDelivery.source == source, WebhookDelivery.delivery_id == delivery))
         if seen is not None:
             return {**seen.result, "duplicate": True}
-    if cmd.service is None and cmd.repository is None:
-        cmd = _with_service(cmd, _service_name(session, integration))
-    elif cmd.repository and integration.service_id is not None:
-        cmd = _with_service(cmd, _service_name(session, integration))
+    not_deployed = workflow_ignored(session, cmd)
+    if not_deployed is not None:
+        return Ignored(not_deployed)
     actor = integrations.integration_actor(session, integration)
-    recorded = record_deployment(session, actor, cmd)
+    recorded = record_deployment(session, actor, cmd, integration=integration)
     result = {"status": "recorded", "deployment": deployment_out(session, recorded.deployment),
               "created": recorded.created}
     if delivery:
@@ -83,12 +74,6 @@ def _record(session: Session, integration: Integration, cmd: RecordDeployment,
                                     result=orjson.loads(orjson.dumps(result))))
         session.flush()
     return result
-
-
-def _with_service(cmd: RecordDeployment, name: str | None) -> RecordDeployment:
-    from dataclasses import replace
-
-    return replace(cmd, service=name) if name else cmd
 
 
 def _store(request: Request, work: Any) -> Any:
@@ -102,9 +87,11 @@ def _store(request: Request, work: Any) -> Any:
             return work(session)
 
 
-def _answer(result: dict[str, Any] | None) -> JSONResponse:
+def _answer(result: dict[str, Any] | Ignored | None) -> JSONResponse:
     if result is None:
-        return JSONResponse({"status": "ignored"}, status_code=200)
+        result = Ignored("this event records nothing")
+    if isinstance(result, Ignored):
+        return JSONResponse({"status": "ignored", "ignored": result.reason}, status_code=200)
     status = 201 if result.get("created") and not result.get("duplicate") else 200
     return JSONResponse(orjson.loads(orjson.dumps(result)), status_code=status)
 
@@ -118,7 +105,7 @@ async def ingest_github(request: Request) -> JSONResponse:
     event = request.headers.get("x-github-event")
     delivery = request.headers.get("x-github-delivery")
 
-    def work(session: Session) -> dict[str, Any] | None:
+    def work(session: Session) -> dict[str, Any] | Ignored:
         integration = next((row for row in integrations.active_of_type(session, "github")
                             if github.verify_signature(
                                 integrations.derive_key(session, row).encode(), body, signature)),
@@ -126,8 +113,8 @@ async def ingest_github(request: Request) -> JSONResponse:
         if integration is None:
             raise AuthenticationFailed("X-Hub-Signature-256: missing or does not match any "
                                        "GitHub integration's secret")
-        cmd = github.translate(event, json_body(body))
-        return None if cmd is None else _record(session, integration, cmd, "github", delivery)
+        return _record(session, integration, github.translate(event, json_body(body)),
+                       "github", delivery)
 
     return _answer(await run_in_threadpool(_store, request, work))
 
@@ -142,15 +129,12 @@ async def ingest_gitlab(request: Request) -> JSONResponse:
     delivery = request.headers.get("x-gitlab-event-uuid") or request.headers.get(
         "idempotency-key")
 
-    def work(session: Session) -> dict[str, Any] | None:
+    def work(session: Session) -> dict[str, Any] | Ignored:
         integration = integrations.by_key(session, token, types=("gitlab",))
         if not gitlab.verify_token(integrations.derive_key(session, integration), token):
             raise AuthenticationFailed("X-Gitlab-Token: does not match")
-        if event and event != "Deployment Hook":
-            raise ValidationError(f"X-Gitlab-Event: {event!r} is not handled; send "
-                                  "Deployment Hook events", field="X-Gitlab-Event")
-        cmd = gitlab.translate(json_body(body))
-        return None if cmd is None else _record(session, integration, cmd, "gitlab", delivery)
+        return _record(session, integration, gitlab.translate(json_body(body), event),
+                       "gitlab", delivery)
 
     return _answer(await run_in_threadpool(_store, request, work))
 
@@ -174,11 +158,13 @@ async def ingest_cdevents(request: Request) -> Response:
 
         return await run_in_threadpool(cdevents_incident, request, key, headers, payload)
 
-    def work(session: Session) -> dict[str, Any] | None:
+    def work(session: Session) -> dict[str, Any] | Ignored:
         integration = integrations.by_key(session, key, types=("cdevents", "generic"))
         cmd = cdevents.translate(headers, payload)
         if cmd is None:
-            return None
+            return Ignored(f"CDEvents {kind!r} records nothing; Steward records "
+                           "service.deployed, service.upgraded, service.rolledback and "
+                           "incident events")
         return _record(session, integration, cmd, "cdevents", cmd.external_id)
 
     return _answer(await run_in_threadpool(_store, request, work))
@@ -207,14 +193,14 @@ async def pagerduty_change_event(request: Request) -> JSONResponse:
                                               types=("pagerduty",))
         except AuthenticationFailed:
             return {"invalid": ["Invalid routing key"]}
-        name = _service_name(session, integration)
-        if name is None:
-            return {"invalid": ["This routing key is not attached to a service"]}
-        cmd = pagerduty_change.translate(payload, name)
+        cmd = pagerduty_change.translate(payload)
         _record(session, integration, cmd, "pagerduty", cmd.external_id)
         return {}
 
-    result = await run_in_threadpool(_store, request, work)
+    try:
+        result = await run_in_threadpool(_store, request, work)
+    except (ValidationError, PermissionDenied) as exc:  # a refused service, as PagerDuty answers
+        result = {"invalid": [exc.message]}
     if result.get("invalid"):
         return JSONResponse(pagerduty_change.invalid_response(result["invalid"]),
                             status_code=400)
