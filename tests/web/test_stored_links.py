@@ -131,7 +131,8 @@ def ingest_everywhere(client: Any, keys: dict[str, str], admin: str, probe: str,
     sent.append(("generic-deployment", client.post(
         "/api/v1/deployments", headers=bearer(admin),
         json={"service": "api", "environment": "production", "version": f"1.{n}",
-              "status": "in_progress", "external_id": f"run-{n}", "url": probe, "links": {"pipeline": probe, "pr": "https://git.example/pr/1"}})))
+              "status": "in_progress", "external_id": f"run-{n}", "url": probe,
+              "links": {"pipeline": probe, "pr": "https://git.example/pr/1"}})))
     return sent
 
 
