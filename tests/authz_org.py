@@ -24,9 +24,8 @@ from steward.auth.actor import SYSTEM
 from steward.auth.integrations import create_integration
 from steward.auth.models import ApiToken, User
 from steward.auth.schemas import UserCreate
-from steward.catalog import graph
+from steward.catalog import graph, teams
 from steward.catalog import service as catalog
-from steward.catalog import teams
 from steward.catalog.models import Dependency
 from steward.catalog.schemas import DependencyCreate, ServiceCreate, TeamCreate
 from steward.changes import records

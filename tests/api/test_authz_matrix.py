@@ -19,10 +19,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from authz_org import OWNER, ROLES, Copies
-from conftest import OUTPUT, POSTGRES_URL
 from fastapi.testclient import TestClient
 
+from authz_org import OWNER, ROLES, Copies
+from conftest import OUTPUT, POSTGRES_URL
 from steward.api.app import create_app
 from steward.timeutil import isoformat_z, utcnow
 
