@@ -256,15 +256,16 @@ def test_every_operation_answers_each_role_by_the_rules(copies, request):  # typ
     per_role: dict[str, Counter[str]] = {role: Counter() for role in ROLES}
     per_class: dict[str, Counter[str]] = {}
     table: dict[str, str] = {}
-    for method, path in ops:
-        kind = classify(method, path)
-        assert kind is not None
-        table[f"{method} {path}"] = kind
-        expected = EXPECTED[kind]
-        # A success that may have changed the organisation is followed by a fresh copy;
-        # refusals change nothing, so they share one.
-        with ExitStack() as stack:
-            client, dirty = None, True
+    # Every call runs on a copy of the organisation as built. A success of a write may
+    # have changed it, so the next call gets a fresh copy; refusals change nothing (nor do
+    # reads), so the calls after them share the copy.
+    with ExitStack() as stack:
+        client, dirty = None, True
+        for method, path in ops:
+            kind = classify(method, path)
+            assert kind is not None
+            table[f"{method} {path}"] = kind
+            expected = EXPECTED[kind]
             for role in ROLES:
                 if dirty:
                     stack.close()
@@ -291,6 +292,7 @@ def test_every_operation_answers_each_role_by_the_rules(copies, request):  # typ
     calls = sum(sum(c.values()) for c in per_role.values())
     report = {
         "operations": len(ops), "roles": list(ROLES), "calls": calls,
+        "organisation_copies": copies.count,
         "per_role": {role: dict(sorted(c.items())) for role, c in per_role.items()},
         "per_class": {kind: dict(sorted(c.items())) for kind, c in sorted(per_class.items())},
         "operations_per_class": dict(sorted(Counter(table.values()).items())),
