@@ -309,3 +309,13 @@ def test_every_operation_answers_each_role_by_the_rules(copies, request):  # typ
           + "; ".join(f"{r} {dict(per_role[r])}" for r in ROLES))
     assert calls == len(ops) * len(ROLES)
     assert not wrong, "\n".join(wrong)
+
+
+def test_ingest_without_a_key_is_refused_before_its_body_is_read(sqlite_db):  # type: ignore[no-untyped-def]
+    client = TestClient(create_app(sqlite_db.settings, database=sqlite_db))
+    keyed = [path for method, path in operations(client) if classify(method, path) == INGEST]
+    assert len(keyed) >= 6
+    for body in (b"{}", b"[]", b"not json", b""):
+        for path in keyed:
+            answer = client.post(path, content=body, headers={"content-type": "application/json"})
+            assert answer.status_code == 401, (path, body, answer.text)

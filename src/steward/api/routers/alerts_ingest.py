@@ -140,7 +140,7 @@ def _accepted(results: list[dict[str, Any]]) -> Response:
 @router.post("/ingest/alertmanager", status_code=202)
 async def ingest_alertmanager(request: Request) -> Response:
     """Alertmanager webhook (version 4), `Authorization: Bearer <integration key>`."""
-    key = bearer_token(request)
+    key = integrations.presented_key(bearer_token(request))
     commands = alertmanager.translate(json_body(await request.body()))
     return _accepted(await _record_all_async(request, key, ("alertmanager", "generic"),
                                              commands))
@@ -149,7 +149,7 @@ async def ingest_alertmanager(request: Request) -> Response:
 @router.post("/ingest/grafana", status_code=202)
 async def ingest_grafana(request: Request) -> Response:
     """Grafana alerting webhook, `Authorization: Bearer <integration key>`."""
-    key = bearer_token(request)
+    key = integrations.presented_key(bearer_token(request))
     commands = grafana.translate(json_body(await request.body()))
     return _accepted(await _record_all_async(request, key, ("grafana", "generic"), commands))
 
@@ -215,6 +215,7 @@ async def post_alerts(request: Request) -> Response:
 
     The body is validated here rather than by FastAPI's body machinery (the same
     models, the same 422 answers): this is the hottest route of the server."""
+    key = integrations.presented_key(bearer_token(request))
     raw = await request.body()
     if not raw:
         raise RequestValidationError([{"type": "missing", "loc": ("body",),
@@ -228,7 +229,7 @@ async def post_alerts(request: Request) -> Response:
         raise RequestValidationError([{**e, "loc": ("body", *e["loc"])}
                                       for e in exc.errors()]) from None
     items = body if isinstance(body, list) else [body]
-    return _accepted(await _record_all_async(request, bearer_token(request), (), [
+    return _accepted(await _record_all_async(request, key, (), [
         generic_alert.to_command(item) for item in items]))
 
 
