@@ -104,8 +104,7 @@ def integration_out(session: Session, integration: Integration) -> dict[str, Any
 
 def by_key(session: Session, key: str | None, *, types: tuple[str, ...] = ()) -> Integration:
     """The active integration a bearer key, routing key or token belongs to."""
-    if not key:
-        raise AuthenticationFailed("missing integration key")
+    key = presented_key(key)
     row = session.scalar(select(Integration).where(Integration.key_hash == _hash(key)))
     if row is None or row.revoked_at is not None or (types and row.type not in types):
         raise AuthenticationFailed("unknown or revoked integration key")
@@ -122,11 +121,18 @@ class KeyHolder:
     type: str
 
 
+def presented_key(key: str | None) -> str:
+    """The key a request presents; none at all is refused at once (401), before
+    anything else about the request is read."""
+    if not key:
+        raise AuthenticationFailed("missing integration key")
+    return key
+
+
 def key_holder(session: Session, key: str | None, *, types: tuple[str, ...] = ()) -> KeyHolder:
     """:func:`by_key` for the ingestion hot path: the same checks and errors, one
     driver-level query, no ORM object."""
-    if not key:
-        raise AuthenticationFailed("missing integration key")
+    key = presented_key(key)
     rows = Driver(session).rows(_KEY_HOLDER, (_hash(key),))
     if not rows or rows[0][4] is not None or (types and rows[0][3] not in types):
         raise AuthenticationFailed("unknown or revoked integration key")

@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
+from steward.weburl import NOT_WEB, web_href
+
 DEFAULT_NAMESPACE = "default"
 # The kinds Steward models; any other kind is skipped on import
 KIND_NAMES = {"component": "Component", "api": "API", "resource": "Resource", "system": "System",
@@ -170,11 +172,16 @@ def make_links(raw: Any, source_location: str | None,
             if "url" not in bad:
                 error(f"metadata.links[{i}].url", "is required")
             continue
+        href = web_href(url)
+        if href is None:
+            error(f"metadata.links[{i}].url", NOT_WEB)
+            continue
+        url = href
         title, type_, icon = (None if k in bad else item.get(k) for k in ("title", "type", "icon"))
         links.append({"title": title or url, "url": url,
                       "type": link_type(url, title, type_, icon)})
     if isinstance(source_location, str) and source_location.startswith("url:"):
-        url = source_location[len("url:"):].strip()
+        url = web_href(source_location[len("url:"):]) or ""
         if url and all(link["url"] != url for link in links):
             links.append({"title": "Source", "url": url, "type": "repo"})
     return links

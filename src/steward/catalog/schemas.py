@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from steward.shapes import Out
+from steward.weburl import WebUrl
 
 # A pool's "members needed up": far beyond any real pool, within every database's INTEGER.
 MAX_MIN_UP = 100_000
@@ -28,8 +29,7 @@ class Strict(BaseModel):
 
 
 class LinkIn(Strict):
-    url: Annotated[str, StringConstraints(min_length=1, max_length=2000,
-                                          pattern=r"^(https?|mailto|ssh|git)://?\S+$")]
+    url: WebUrl
     title: str = ""
     type: LinkType = "other"
 

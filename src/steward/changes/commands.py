@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from steward.weburl import screen_links, screen_url
+
 DEPLOYMENT_STATUSES = ("in_progress", "succeeded", "failed", "rolled_back")
 
 
@@ -52,3 +54,18 @@ class RecordDeployment:
     # A CI workflow run (name, file path) reported as finished: it is a deployment only
     # when it deploys (``steward.changes.deployments.workflow_ignored`` decides).
     workflow: tuple[str, str] | None = None
+
+    def __post_init__(self) -> None:
+        # A deployment is never refused for a bad link: a url or link that is not
+        # http(s) is dropped, and its text kept in the description (steward.weburl).
+        url, bad_url = screen_url(self.url)
+        links, bad_links = screen_links(dict(self.links))
+        refused = ([f"url {bad_url!r}"] if bad_url else []) + [
+            f"links.{name} {value!r}" for name, value in bad_links.items()]
+        object.__setattr__(self, "url", url)
+        object.__setattr__(self, "links", links)
+        if refused:
+            note = f"not linked, not http(s): {', '.join(refused)}"
+            object.__setattr__(self, "description",
+                               f"{self.description} ({note})" if self.description
+                               else note[0].upper() + note[1:])

@@ -9,10 +9,13 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_vali
 
 from steward.shapes import Number, Out, Timestamp
 from steward.timeutil import parse_timestamp
+from steward.weburl import WebUrl
 
 ChangeModel = Literal["standard", "normal", "emergency"]
 RiskLevel = Literal["low", "moderate", "high", "very high"]
 Text200 = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+# Named links of a change ({"pipeline": url, "pr": url}): http(s) only.
+Links = dict[str, WebUrl]
 
 
 class Strict(BaseModel):
@@ -35,7 +38,7 @@ class ChangeCreate(Strict):
     planned_start: datetime | None = None
     planned_end: datetime | None = None
     batch_size: int | None = Field(default=None, ge=0, description="commits in the change")
-    links: dict[str, str] = Field(default_factory=dict)
+    links: Links = Field(default_factory=dict)
     external_key: Annotated[str, StringConstraints(max_length=300)] | None = None
 
     _times = field_validator("planned_start", "planned_end", mode="before")(_time)
@@ -47,7 +50,7 @@ class ChangeUpdate(Strict):
     description: str | None = None
     planned_start: datetime | None = None
     planned_end: datetime | None = None
-    links: dict[str, str] | None = None
+    links: Links | None = None
 
     _times = field_validator("planned_start", "planned_end", mode="before")(_time)
 
@@ -94,7 +97,7 @@ class GateRequest(Strict):
     model: ChangeModel = "normal"
     title: str = ""
     batch_size: int | None = Field(default=None, ge=0)
-    links: dict[str, str] = Field(default_factory=dict)
+    links: Links = Field(default_factory=dict)
 
 
 # -- answers ----------------------------------------------------------------------------

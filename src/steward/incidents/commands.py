@@ -12,6 +12,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from steward.weburl import screen_url
+
+# Where an alert keeps, as text, a url that is not http(s) (it is never a link).
+URL_NOT_LINKED = "url_not_linked"
+
 ALERT_STATUSES = ("firing", "acknowledged", "resolved")
 SEVERITIES = ("critical", "error", "warning", "info")
 
@@ -35,3 +40,11 @@ class RecordAlert:
     # Several alerts of one Alertmanager group share it: lets the PagerDuty receiver's
     # one event per group and the webhook receiver's alerts land in one incident.
     group_key: str | None = None
+
+    def __post_init__(self) -> None:
+        # An alert is never refused for a bad link: a url that is not http(s) is
+        # dropped and its text kept in the details (steward.weburl).
+        url, refused = screen_url(self.url)
+        object.__setattr__(self, "url", url)
+        if refused is not None:
+            object.__setattr__(self, "details", {**self.details, URL_NOT_LINKED: refused})

@@ -16,6 +16,7 @@ from starlette.responses import Response
 from steward import __version__
 from steward.timeutil import isoformat_z
 from steward.web.guard import PageError
+from steward.weburl import web_href
 
 HERE = Path(__file__).resolve().parent
 TEMPLATES = Jinja2Templates(directory=str(HERE / "templates"))
@@ -51,6 +52,8 @@ TEMPLATES.env.filters["when"] = _when
 TEMPLATES.env.filters["iso"] = _iso
 TEMPLATES.env.filters["humanise"] = _humanise
 TEMPLATES.env.filters["tojson_text"] = _json
+# Every stored URL becomes a link only through this filter (the web_link macro).
+TEMPLATES.env.filters["web_href"] = web_href
 TEMPLATES.env.globals["state_label"] = lambda s: STATE_LABELS.get(s, s)
 TEMPLATES.env.globals["version"] = __version__
 

@@ -151,7 +151,7 @@ WEBHOOK_ALERTS = {"status_code": 202, "response_model": AlertsAccepted,
 @router.post("/ingest/alertmanager", **WEBHOOK_ALERTS)
 async def ingest_alertmanager(request: Request) -> Response:
     """Alertmanager webhook (version 4), `Authorization: Bearer <integration key>`."""
-    key = bearer_token(request)
+    key = integrations.presented_key(bearer_token(request))
     commands = alertmanager.translate(json_body(await request.body()))
     return _accepted(await _record_all_async(request, key, ("alertmanager", "generic"),
                                              commands))
@@ -160,7 +160,7 @@ async def ingest_alertmanager(request: Request) -> Response:
 @router.post("/ingest/grafana", **WEBHOOK_ALERTS)
 async def ingest_grafana(request: Request) -> Response:
     """Grafana alerting webhook, `Authorization: Bearer <integration key>`."""
-    key = bearer_token(request)
+    key = integrations.presented_key(bearer_token(request))
     commands = grafana.translate(json_body(await request.body()))
     return _accepted(await _record_all_async(request, key, ("grafana", "generic"), commands))
 
@@ -216,6 +216,7 @@ async def post_alerts(request: Request) -> Response:
 
     The body is validated here rather than by FastAPI's body machinery (the same
     models, the same 422 answers): this is the hottest route of the server."""
+    key = integrations.presented_key(bearer_token(request))
     raw = await request.body()
     if not raw:
         raise RequestValidationError([{"type": "missing", "loc": ("body",),
@@ -229,7 +230,7 @@ async def post_alerts(request: Request) -> Response:
         raise RequestValidationError([{**e, "loc": ("body", *e["loc"])}
                                       for e in exc.errors()]) from None
     items = body if isinstance(body, list) else [body]
-    return _accepted(await _record_all_async(request, bearer_token(request), (), [
+    return _accepted(await _record_all_async(request, key, (), [
         generic_alert.to_command(item) for item in items]))
 
 

@@ -1,0 +1,172 @@
+"""A small organisation for the authorisation matrix, copied fresh for each call.
+
+Two teams (``payments`` owns ``api`` and ``db``; ``shop`` owns ``checkout``),
+one user per role, and one record of each kind a path can name: a change
+waiting for the payments team's approval, a deployment, an incident, an
+integration, an SLO, a goal, a calendar window, a dependency and a token.
+"""
+
+from __future__ import annotations
+
+import shutil
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+
+from sqlalchemy import create_engine, select, text
+from sqlalchemy.engine import make_url
+
+from steward.auth import service as auth
+from steward.auth.actor import SYSTEM
+from steward.auth.integrations import create_integration
+from steward.auth.models import ApiToken, User
+from steward.auth.schemas import UserCreate
+from steward.catalog import graph, teams
+from steward.catalog import service as catalog
+from steward.catalog.models import Dependency
+from steward.catalog.schemas import DependencyCreate, ServiceCreate, TeamCreate
+from steward.changes import records
+from steward.changes.commands import RecordDeployment
+from steward.changes.deployments import record_deployment
+from steward.changes.lifecycle import create_change
+from steward.changes.schemas import ChangeCreate, WindowCreate
+from steward.config import Settings, normalise_database_url
+from steward.db import Database
+from steward.incidents import lifecycle as incidents
+from steward.kpis import goals, slo
+from steward.kpis.slo_schemas import SloCreate
+from steward.timeutil import utcnow
+
+# The matrix's callers, in the order each operation is called: those expected to be
+# refused first, so a write that succeeds comes after every refusal was checked.
+ROLES = ("anonymous", "viewer", "viewer_in_team", "other_team", "owning_team", "admin")
+OWNER = "payments"
+USERS = {  # role -> (username, role, teams)
+    "viewer": ("vera", "viewer", []),
+    "viewer_in_team": ("vic", "viewer", [OWNER]),
+    "other_team": ("olga", "member", ["shop"]),
+    "owning_team": ("owen", "member", [OWNER]),
+    "admin": ("ada", "admin", []),
+}
+
+
+@dataclass(frozen=True)
+class Org:
+    tokens: dict[str, str]  # role -> API token
+    ids: dict[str, object]  # path parameter -> value
+
+
+def build(db: Database) -> Org:
+    now = utcnow()
+    with db.session() as session:
+        for name in (OWNER, "shop", "spare"):
+            teams.create_team(session, SYSTEM, TeamCreate(name=name))
+        catalog.create_service(session, SYSTEM, ServiceCreate(
+            name="api", owner=OWNER, tier=1,
+            annotations={"github.com/project-slug": "acme/api"}))
+        catalog.create_service(session, SYSTEM, ServiceCreate(name="db", owner=OWNER,
+                                                              kind="resource"))
+        catalog.create_service(session, SYSTEM, ServiceCreate(name="checkout", owner="shop"))
+        catalog.create_dependency(session, SYSTEM, DependencyCreate(service="api",
+                                                                    depends_on="db"))
+        tokens = {}
+        for role, (username, user_role, member_of) in USERS.items():
+            auth.create_user(session, SYSTEM, UserCreate(username=username, role=user_role,
+                                                         teams=member_of))
+            tokens[role] = auth.create_token(session, SYSTEM, username)
+    with db.session() as session:
+        recorded = record_deployment(session, SYSTEM, RecordDeployment(
+            environment="production", status="succeeded", service="api", version="1.0",
+            started_at=now - timedelta(hours=3), finished_at=now - timedelta(hours=2)))
+        deployment_id = recorded.deployment.id
+        # An emergency change needs its owning team's approval: it waits in authorize.
+        change = create_change(session, SYSTEM, ChangeCreate(
+            title="Rotate the payments keys", services=["api"], model="emergency"))
+        assert change.state == "authorize", change.state
+        incident = incidents.declare(session, SYSTEM, "Payments failing", "api",
+                                     started_at=now - timedelta(hours=1))
+        integration, _key = create_integration(session, SYSTEM, "generic", service="api")
+        objective = slo.create_slo(session, SYSTEM, "api", SloCreate(
+            name="availability", objective=0.99, sli="counts"))
+        goal = goals.create_goal(session, SYSTEM, goals.GoalCreate(
+            name="fewer-failures", metric="change_failure_rate", target=0.1,
+            period_start=now - timedelta(days=30), period_end=now + timedelta(days=60)))
+        window = records.create_window(session, SYSTEM, WindowCreate(
+            name="payments-freeze", kind="freeze", scope="team", scope_values=[OWNER],
+            starts_at=now + timedelta(days=10), ends_at=now + timedelta(days=11)))
+        ids: dict[str, object] = {
+            "change_id": change.id, "deployment_id": deployment_id, "incident_id": incident.id,
+            "integration_id": integration.id, "slo_id": objective.id,
+            "goal_id": goal.id, "window_id": window.id,
+        }
+        ids["dependency_id"] = session.scalar(select(Dependency.id))
+        owner = USERS["owning_team"][0]
+        ids["token_id"] = session.scalar(select(ApiToken.id).join(
+            User, User.id == ApiToken.user_id).where(User.username == owner))
+    return Org(tokens=tokens, ids=ids)
+
+
+class Copies:
+    """Fresh copies of one built organisation (a file copy, or a PostgreSQL template)."""
+
+    def __init__(self, backend: str, folder: Path, sqlite_template: Path | None,
+                 postgres_url: str | None) -> None:
+        self.backend, self.folder = backend, folder
+        self.count = 0
+        if backend == "sqlite":
+            assert sqlite_template is not None
+            self.template_path = folder / "org.db"
+            shutil.copy(sqlite_template, self.template_path)
+            db = Database(Settings(database_url=f"sqlite:///{self.template_path}"))
+        else:
+            assert postgres_url is not None
+            self.admin_url = make_url(normalise_database_url(postgres_url))
+            self.source = make_url(postgres_url).database
+            self.template_name = f"authz_org_{uuid.uuid4().hex[:8]}"
+            self._admin(f'CREATE DATABASE "{self.template_name}" TEMPLATE "{self.source}"')
+            db = Database(Settings(database_url=self._url(self.template_name)))
+        try:
+            self.org = build(db)
+        finally:
+            db.dispose()
+
+    def _url(self, name: str) -> str:
+        return self.admin_url.set(database=name).render_as_string(hide_password=False)
+
+    def _admin(self, statement: str) -> None:
+        engine = create_engine(self.admin_url, isolation_level="AUTOCOMMIT")
+        try:
+            with engine.connect() as conn:
+                conn.execute(text(statement))
+        finally:
+            engine.dispose()
+
+    @contextmanager
+    def fresh(self) -> Iterator[Database]:
+        self.count += 1
+        graph.clear_cache()
+        if self.backend == "sqlite":
+            path = self.folder / f"copy-{self.count}.db"
+            shutil.copy(self.template_path, path)
+            db = Database(Settings(database_url=f"sqlite:///{path}"))
+            try:
+                yield db
+            finally:
+                db.dispose()
+                path.unlink()
+            return
+        name = f"{self.template_name}_{self.count}"
+        self._admin(f'CREATE DATABASE "{name}" TEMPLATE "{self.template_name}"')
+        db = Database(Settings(database_url=self._url(name)))
+        try:
+            yield db
+        finally:
+            db.dispose()
+            self._admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+    def close(self) -> None:
+        if self.backend == "postgres":
+            self._admin(f'DROP DATABASE IF EXISTS "{self.template_name}" WITH (FORCE)')
