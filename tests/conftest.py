@@ -39,6 +39,25 @@ def pytest_runtest_makereport(item, call):  # type: ignore[no-untyped-def]
         report.longrepr = f"skipped under STEWARD_REQUIRE_ALL=1: {reason}"
 
 
+@pytest.fixture(scope="session", autouse=True)
+def server_secret_key(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """One key file for the whole run, as every server of one PostgreSQL database shares
+    one (on PostgreSQL Steward needs a key it is given); subprocesses inherit it."""
+    from steward.auth.secret_key import create_key_file, generate_key
+
+    configured = os.environ.get("STEWARD_SECRET_KEY_FILE")
+    if configured:
+        yield Path(configured)
+        return
+    path = tmp_path_factory.mktemp("secret") / "secret.key"
+    create_key_file(path, generate_key())
+    os.environ["STEWARD_SECRET_KEY_FILE"] = str(path)
+    try:
+        yield path
+    finally:
+        os.environ.pop("STEWARD_SECRET_KEY_FILE", None)
+
+
 def shared_data(*parts: str) -> Path:
     path = SHARED_DATA.joinpath(*parts)
     if not path.exists():
