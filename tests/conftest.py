@@ -132,6 +132,33 @@ def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
 
 
 @pytest.fixture
+def empty_db(db: Database, tmp_path: Path) -> Iterator[Database]:
+    """A second database on ``db``'s backend with no schema at all (to upgrade, to restore
+    into); on PostgreSQL a scratch database of its own, dropped afterwards."""
+    if db.settings.is_sqlite:
+        database = Database(Settings(database_url=f"sqlite:///{tmp_path / 'empty' / 'steward.db'}"))
+        try:
+            yield database
+        finally:
+            database.dispose()
+        return
+    admin_url = make_url(normalise_database_url(POSTGRES_URL))
+    name = f"steward_scratch_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    database = Database(Settings(
+        database_url=admin_url.set(database=name).render_as_string(hide_password=False)))
+    try:
+        yield database
+    finally:
+        database.dispose()
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture
 def sqlite_db(tmp_path: Path, sqlite_template: Path) -> Iterator[Database]:
     """SQLite only, for tests whose subject is not the storage."""
     path = tmp_path / "steward.db"
