@@ -6,7 +6,6 @@ database, creating it (SQLite) the first time one is needed, and rotating it.
 
 from __future__ import annotations
 
-import logging
 from collections import Counter
 from dataclasses import dataclass, replace
 from typing import Any
@@ -14,6 +13,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+import steward.catalog.models  # noqa: F401  (the tables Integration's foreign keys name)
 from steward.audit import service as audit
 from steward.auth.actor import Actor
 from steward.auth.models import Integration
@@ -32,8 +32,6 @@ from steward.auth.secret_key import (
 )
 from steward.config import Settings, load_settings
 from steward.errors import ValidationError
-
-logger = logging.getLogger("steward.secrets")
 
 NO_KEY_ON_POSTGRESQL = (
     f"no secret key: on PostgreSQL set {ENV_FILE} to a file holding the key (the same "
@@ -87,8 +85,6 @@ def current_key(session: Session, *, create: bool = True) -> ServerKey:
     create_key_file(source.file, generate_key())
     key = read_key(source)
     assert key is not None
-    logger.warning("created the secret key file %s; keep a copy apart from the database's "
-                   "backups", source.file)
     return key
 
 

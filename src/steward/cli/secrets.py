@@ -22,7 +22,8 @@ def require_secret_key(db: Database) -> None:
     from steward.auth.keyring import require_usable_key
 
     with domain_errors(), db.read_session() as session:
-        require_usable_key(session)
+        key = require_usable_key(session)
+    console.print(f"Secret key: {key.origin} (key {key.key_id})", highlight=False)
 
 
 def secret_key_note(db: Database) -> str:
