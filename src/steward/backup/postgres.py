@@ -84,9 +84,10 @@ def _run(command: list[str], env: dict[str, str], what: str) -> str:
 def backup(connection: Connection, url: URL, target: Path,
            inspect: Callable[[Connection], T]) -> T:
     """Dump the database into ``target`` (a new file, owner-only); returns what ``inspect``
-    found in the very snapshot dumped. ``connection`` must not be in a transaction yet."""
+    found in the very snapshot dumped."""
     pg_dump = tool("pg_dump")
     check_versions(pg_dump, connection)
+    connection.rollback()  # the snapshot's transaction must be the connection's first
     dsn, env = libpq(url)
     fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     os.close(fd)

@@ -43,10 +43,10 @@ def backup(
         source = source_of(session)
     if json_out:
         print_json(summary.as_dict())
-        return
-    console.print(f"Backed up {summary.database} (schema {summary.schema}) to {summary.file} "
-                  f"({summary.size} bytes).", highlight=False)
-    _print(summary)
+    else:
+        console.print(f"Backed up {summary.database} (schema {summary.schema}) to "
+                      f"{summary.file} ({summary.size} bytes).", highlight=False)
+        _print(summary)
     err_console.print(f"The secret key ({source.origin}) is not in the backup: keep a copy "
                       "of it apart from the backups.", highlight=False)
 
