@@ -146,7 +146,8 @@ def webhook_secrets(session: Session, type: str) -> Iterator[tuple[Integration, 
         key = keyring.current_key(session, create=False)
     except SecretKeyProblem as exc:
         logger.error("cannot check %s webhook signatures: %s", type, exc.message)
-        raise SecretKeyProblem("the server's secret key is missing; its log says more") from None
+        raise SecretKeyProblem("the server's secret key is missing or unreadable; its log "
+                               "says more") from None
     opened = 0
     for row in rows:
         assert row.secret_sealed is not None
