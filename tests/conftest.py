@@ -39,6 +39,25 @@ def pytest_runtest_makereport(item, call):  # type: ignore[no-untyped-def]
         report.longrepr = f"skipped under STEWARD_REQUIRE_ALL=1: {reason}"
 
 
+@pytest.fixture(scope="session", autouse=True)
+def server_secret_key(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """One key file for the whole run, as every server of one PostgreSQL database shares
+    one (on PostgreSQL Steward needs a key it is given); subprocesses inherit it."""
+    from steward.auth.secret_key import create_key_file, generate_key
+
+    configured = os.environ.get("STEWARD_SECRET_KEY_FILE")
+    if configured:
+        yield Path(configured)
+        return
+    path = tmp_path_factory.mktemp("secret") / "secret.key"
+    create_key_file(path, generate_key())
+    os.environ["STEWARD_SECRET_KEY_FILE"] = str(path)
+    try:
+        yield path
+    finally:
+        os.environ.pop("STEWARD_SECRET_KEY_FILE", None)
+
+
 def shared_data(*parts: str) -> Path:
     path = SHARED_DATA.joinpath(*parts)
     if not path.exists():
@@ -110,6 +129,33 @@ def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
         yield database
     finally:
         database.dispose()
+
+
+@pytest.fixture
+def empty_db(db: Database, tmp_path: Path) -> Iterator[Database]:
+    """A second database on ``db``'s backend with no schema at all (to upgrade, to restore
+    into); on PostgreSQL a scratch database of its own, dropped afterwards."""
+    if db.settings.is_sqlite:
+        database = Database(Settings(database_url=f"sqlite:///{tmp_path / 'empty' / 'steward.db'}"))
+        try:
+            yield database
+        finally:
+            database.dispose()
+        return
+    admin_url = make_url(normalise_database_url(POSTGRES_URL))
+    name = f"steward_scratch_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    database = Database(Settings(
+        database_url=admin_url.set(database=name).render_as_string(hide_password=False)))
+    try:
+        yield database
+    finally:
+        database.dispose()
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
 
 
 @pytest.fixture

@@ -26,6 +26,7 @@ def _env_int(name: str, default: int) -> int:
 class Settings:
     database_url: str
     secret_key: str = ""
+    secret_key_file: str = ""
     session_hours: int = 12
     max_body_bytes: int = 5 * 1024 * 1024
     secure_cookies: bool = False
@@ -53,6 +54,7 @@ def load_settings() -> Settings:
     return Settings(
         database_url=url,
         secret_key=os.environ.get("STEWARD_SECRET_KEY", ""),
+        secret_key_file=os.environ.get("STEWARD_SECRET_KEY_FILE", "").strip(),
         session_hours=_env_int("STEWARD_SESSION_HOURS", 12),
         max_body_bytes=_env_int("STEWARD_MAX_BODY_BYTES", 5 * 1024 * 1024),
         secure_cookies=os.environ.get("STEWARD_SECURE_COOKIES", "") in {"1", "true", "yes"},

@@ -31,6 +31,18 @@ def head_revision(database: Database) -> str | None:
     return ScriptDirectory.from_config(alembic_config(database)).get_current_head()
 
 
+def knows_revision(database: Database, revision: str) -> bool:
+    """Whether this version's migrations include ``revision`` (a database from a newer
+    version has one they do not)."""
+    from alembic.util import CommandError
+
+    try:
+        return ScriptDirectory.from_config(alembic_config(database)).get_revision(
+            revision) is not None
+    except CommandError:
+        return False
+
+
 def upgrade(database: Database, target: str = "head") -> tuple[str | None, str | None]:
     """Bring the schema to ``target``; returns (before, after) revisions."""
     before = current_revision(database)
@@ -39,7 +51,19 @@ def upgrade(database: Database, target: str = "head") -> tuple[str | None, str |
         config.attributes["connection"] = conn
         command.upgrade(config, target)
         conn.commit()
+    if database.settings.is_sqlite:
+        checkpoint(database)
     return before, current_revision(database)
+
+
+def checkpoint(database: Database) -> None:
+    """Copy SQLite's write-ahead log into the database file and empty it, so that what a
+    migration erased is gone from both files."""
+    raw = database.engine.raw_connection()
+    try:
+        raw.cursor().execute("PRAGMA wal_checkpoint(TRUNCATE)").close()
+    finally:
+        raw.close()
 
 
 def ensure_seed_rows(database: Database) -> None:

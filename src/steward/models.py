@@ -4,7 +4,6 @@ from steward.audit.models import AuditEntry, AuditHead
 from steward.auth.models import (
     ApiToken,
     Integration,
-    ServerSecret,
     TeamMembership,
     User,
     WebSession,
@@ -47,7 +46,6 @@ __all__ = [
     "IncidentService",
     "Integration",
     "Problem",
-    "ServerSecret",
     "Service",
     "SliReport",
     "Slo",

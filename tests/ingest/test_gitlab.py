@@ -27,16 +27,6 @@ def hook(**changes: Any) -> dict[str, Any]:
     return payload
 
 
-def test_token_is_compared_exactly() -> None:
-    assert gitlab.verify_token("s3cret-token", "s3cret-token")
-    assert not gitlab.verify_token("s3cret-token", "s3cret-token ")
-    assert not gitlab.verify_token("s3cret-token", "S3CRET-TOKEN")
-    assert not gitlab.verify_token("s3cret-token", None)
-    assert not gitlab.verify_token("s3cret-token", "")
-    assert not gitlab.verify_token("", "")
-    assert gitlab.verify_token("tøken-ünicode", "tøken-ünicode")
-
-
 def test_documented_success_event() -> None:
     command = gitlab.translate(hook())
     assert command is not None

@@ -1,18 +1,17 @@
 """Integration credentials: keys that route events and webhook secrets.
 
-A credential is derived, never stored: ``HMAC(server secret, id:salt)``.
-Steward keeps the salt and the credential's SHA-256, so a bearer key or a
-GitLab token is found by its hash, and a GitHub HMAC secret can be derived
-again to check a signature. The server secret comes from
-``STEWARD_SECRET_KEY``, or is generated once and kept in the database.
+Every credential is random. Steward keeps its SHA-256, so a bearer key, a
+routing key or a GitLab token is found by its hash. A GitHub webhook secret
+must also be used, to check signatures: it is kept sealed as well, with the
+server's secret key, which is never stored in the database
+(:mod:`steward.auth.secret_key`). The database alone therefore holds nothing
+that reproduces or uses a credential.
 """
 
 from __future__ import annotations
 
-import base64
 import hashlib
-import hmac
-import os
+import logging
 import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -22,8 +21,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from steward.audit import service as audit
+from steward.auth import keyring
 from steward.auth.actor import Actor
-from steward.auth.models import Integration, ServerSecret
+from steward.auth.models import Integration
+from steward.auth.secret_key import SecretKeyProblem, sealed_key_id
 from steward.catalog.models import Service, Team
 from steward.driver_sql import Driver
 from steward.errors import AuthenticationFailed, NotFound, ValidationError
@@ -32,27 +33,17 @@ from steward.timeutil import utcnow
 INTEGRATION_TYPES = ("github", "gitlab", "cdevents", "pagerduty", "alertmanager", "grafana",
                      "generic")
 KEY_PREFIX = "stk_"
+# Types whose secret Steward must use itself (to check a signature), not just recognise.
+SEALED_TYPES = ("github",)
+
+logger = logging.getLogger("steward.secrets")
 
 
-def server_secret(session: Session) -> bytes:
-    configured = os.environ.get("STEWARD_SECRET_KEY", "")
-    if configured:
-        return configured.encode()
-    row = session.get(ServerSecret, 1)
-    if row is None:
-        row = ServerSecret(id=1, value=secrets.token_hex(32))
-        session.add(row)
-        session.flush()
-    return row.value.encode()
-
-
-def derive_key(session: Session, integration: Integration) -> str:
-    digest = hmac.new(server_secret(session), f"{integration.id}:{integration.salt}".encode(),
-                      hashlib.sha256).digest()
-    if integration.type == "pagerduty":
+def new_key(type: str) -> str:
+    if type == "pagerduty":
         # PagerDuty routing keys are 32 alphanumeric characters; senders check that.
-        return digest.hex()[:32]
-    return KEY_PREFIX + base64.urlsafe_b64encode(digest).decode().rstrip("=")
+        return secrets.token_hex(16)
+    return KEY_PREFIX + secrets.token_urlsafe(32)
 
 
 def _hash(key: str) -> str:
@@ -79,15 +70,16 @@ def create_integration(session: Session, actor: Actor, type: str, *, service: st
         actor.require_admin("create integrations for no particular team")
     else:
         actor.require_team_write(team_id, "create integrations for this team")
+    key = new_key(type)
     integration = Integration(type=type, name=name or type, service_id=service_row.id
                               if service_row else None, team_id=team_id,
-                              salt=secrets.token_hex(16), key_hash=secrets.token_hex(32))
+                              key_hash=_hash(key), prefix=key[:10])
     session.add(integration)
     session.flush()
-    key = derive_key(session, integration)
-    integration.key_hash = _hash(key)
-    integration.prefix = key[:10]
-    session.flush()
+    if type in SEALED_TYPES:
+        integration.secret_sealed = keyring.current_key(session).seal(
+            key, keyring.sealing_context(integration.id))
+        session.flush()
     audit.record(session, actor, "integration.create", "integration", integration.id,
                  after=integration_out(session, integration))
     return integration, key
@@ -146,6 +138,35 @@ _KEY_HOLDER = ("SELECT id, team_id, service_id, type, revoked_at FROM integratio
 def active_of_type(session: Session, type: str) -> Iterator[Integration]:
     yield from session.scalars(select(Integration).where(
         Integration.type == type, Integration.revoked_at.is_(None)).order_by(Integration.id))
+
+
+def webhook_secrets(session: Session, type: str) -> Iterator[tuple[Integration, str]]:
+    """The active integrations of a sealed type with their secrets, to check a signature.
+
+    A secret the server's key cannot open is skipped and logged; when nothing could be
+    opened, the set-up problem is raised (503) rather than every sender told 401."""
+    rows = [row for row in active_of_type(session, type) if row.secret_sealed]
+    if not rows:
+        return
+    try:
+        key = keyring.current_key(session, create=False)
+    except SecretKeyProblem as exc:
+        logger.error("cannot check %s webhook signatures: %s", type, exc.message)
+        raise SecretKeyProblem("the server's secret key is missing or unreadable; its log "
+                               "says more") from None
+    opened = 0
+    for row in rows:
+        assert row.secret_sealed is not None
+        if sealed_key_id(row.secret_sealed) != key.key_id:
+            logger.error("integration %s: its secret is sealed with key %s, this server has "
+                         "key %s from %s", row.id, sealed_key_id(row.secret_sealed),
+                         key.key_id, key.origin)
+            continue
+        opened += 1
+        yield row, key.unseal(row.secret_sealed, keyring.sealing_context(row.id))
+    if not opened:
+        raise SecretKeyProblem("the server's secret key does not open the webhook secrets; "
+                               "its log says more")
 
 
 def revoke_integration(session: Session, actor: Actor, integration_id: int) -> None:

@@ -65,9 +65,11 @@ class WebSession(Base):
 class Integration(Base):
     """A source of events (webhooks, alerts) and its credential.
 
-    Bearer keys are stored as SHA-256 only. Webhook secrets that must be used
-    to check signatures (GitHub's HMAC) are never stored: they are derived
-    from the server secret and this row's salt whenever needed.
+    Keys are random. A key the sender presents (a bearer key, a routing key, a
+    GitLab token) is kept as its SHA-256 only. A secret Steward itself must use
+    (the GitHub webhook secret, to check signatures) is also kept sealed with
+    the server's secret key, which is never stored in the database
+    (``steward.auth.secret_key``).
     """
 
     __tablename__ = "integrations"
@@ -79,15 +81,9 @@ class Integration(Base):
     team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id", ondelete="CASCADE"))
     prefix: Mapped[str] = mapped_column(String(20), default="")
     key_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    salt: Mapped[str] = mapped_column(String(64))
+    # Set only on integrations made before keys were random: their key was derived from
+    # a server secret then kept in the database (see docs/security.md).
+    salt: Mapped[str] = mapped_column(String(64), default="")
+    secret_sealed: Mapped[str | None] = mapped_column(String(255))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-
-
-class ServerSecret(Base):
-    """The server secret when STEWARD_SECRET_KEY is not set (generated once)."""
-
-    __tablename__ = "server_secrets"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    value: Mapped[str] = mapped_column(String(128))

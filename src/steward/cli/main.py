@@ -71,15 +71,29 @@ def _kpi_client_commands() -> None:
 _kpi_client_commands()
 
 
+def _operations_commands() -> None:
+    from steward.cli.backup import backup, restore
+    from steward.cli.secrets import secret_app
+
+    app.add_typer(secret_app, name="secret")
+    app.command()(backup)
+    app.command()(restore)
+
+
+_operations_commands()
+
+
 @app.command()
 def init() -> None:
     """Create the database, or upgrade it to this version's schema. Safe to run twice."""
     from steward import migrate
+    from steward.cli.secrets import secret_key_note
     from steward.config import load_settings
     from steward.db import Database
 
     db = Database(load_settings())
-    before, after = migrate.upgrade(db)
+    with domain_errors():
+        before, after = migrate.upgrade(db)
     migrate.ensure_seed_rows(db)
     if before is None:
         console.print(f"Created the Steward database ({db.describe()}) at schema {after}.")
@@ -87,6 +101,7 @@ def init() -> None:
         console.print(f"The database ({db.describe()}) is already at schema {after}.")
     else:
         console.print(f"Upgraded the database ({db.describe()}) from {before} to {after}.")
+    console.print(secret_key_note(db), highlight=False)
 
 
 @app.command()
@@ -97,7 +112,8 @@ def migrate(revision: Annotated[str, typer.Option(help="target schema revision")
     from steward.db import Database
 
     db = Database(load_settings())
-    before, after = migrations.upgrade(db, revision)
+    with domain_errors():
+        before, after = migrations.upgrade(db, revision)
     migrations.ensure_seed_rows(db)
     console.print(f"Schema {before or 'empty'} -> {after} ({db.describe()}).")
 
@@ -115,8 +131,11 @@ def serve(
                           "default $STEWARD_TLS_KEY")] = None,
 ) -> None:
     """Serve the web UI, the API and the ingest endpoints (HTTPS with --tls-cert/--tls-key)."""
+    from steward.cli.secrets import require_secret_key
+
     tls = _tls(tls_cert, tls_key)
     db = open_database(migrate_if_new=True)
+    require_secret_key(db)
     _serve(db.describe(), host, port, workers, tls)
 
 
@@ -162,10 +181,12 @@ def demo(
     no_serve: Annotated[bool, typer.Option("--no-serve", help="seed only")] = False,
 ) -> None:
     """Seed the demo organisation (once) and serve it ($STEWARD_TLS_CERT/_KEY for HTTPS)."""
+    from steward.cli.secrets import require_secret_key
     from steward.demo.seed import DEMO_PASSWORD, seed_demo
 
     tls = None if no_serve else _tls(None, None)
     db = open_database(migrate_if_new=True)
+    require_secret_key(db)
     with domain_errors():
         created = seed_demo(db, kpi_history=True)
     if created:

@@ -1,7 +1,8 @@
 """GitLab Deployment Hook (``X-Gitlab-Event: Deployment Hook``) -> ``RecordDeployment``.
 
 GitLab authenticates a webhook with the secret token it was configured with,
-sent verbatim in ``X-Gitlab-Token``. One deployment sends an event when it
+sent verbatim in ``X-Gitlab-Token``; Steward recognises it by its hash, as it
+does a bearer key. One deployment sends an event when it
 starts (``running``) and when it ends (``success``, ``failed``, ``canceled``);
 the events share ``deployment_id``, so ``external_id`` is
 ``"<project path>#<deployment_id>"`` and later events update the same record.
@@ -9,7 +10,6 @@ the events share ``deployment_id``, so ``external_id`` is
 
 from __future__ import annotations
 
-import hmac
 import re
 from datetime import datetime
 from typing import Any
@@ -35,13 +35,6 @@ STATUS_MAP: dict[str, str | None] = {
     "skipped": None,
 }
 _FULL_SHA = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
-
-
-def verify_token(expected: str, header: str | None) -> bool:
-    """Compare ``X-Gitlab-Token`` with the configured secret in constant time."""
-    if not expected or header is None:
-        return False
-    return hmac.compare_digest(expected.encode("utf-8"), header.encode("utf-8"))
 
 
 def translate(payload: dict[str, Any], event: str = "") -> RecordDeployment | Ignored:
