@@ -162,12 +162,14 @@ def test_error_answers_fit_the_declared_error_model(sqlite_db):  # type: ignore[
         client.post("/api/v1/teams", json={"name": "", "x": 1}, headers=headers),  # 422
         client.post("/api/v1/teams", content=b"{", headers={
             **headers, "content-type": "application/json"}),  # 400
-        client.post("/api/v1/alerts", json={"dedup_key": "k"}),  # 422, the hot route
+        client.post("/api/v1/alerts", json={"dedup_key": "k"}),  # 401: no key, body unread
+        client.post("/api/v1/alerts", json={"dedup_key": "k"},
+                    headers={"Authorization": "Bearer stk_k"}),  # 422, the hot route
         client.post("/api/v1/teams", content=b"x" * 6_000_000, headers=headers),  # 413
     ]
     client.post("/api/v1/teams", json={"name": "ops"}, headers=headers)
     answers.append(client.post("/api/v1/teams", json={"name": "ops"}, headers=headers))  # 409
-    assert [a.status_code for a in answers] == [401, 404, 422, 400, 422, 413, 409]
+    assert [a.status_code for a in answers] == [401, 404, 422, 400, 401, 422, 413, 409]
     for answer in answers:
         error = ErrorOut.model_validate(answer.json())  # refuses keys it does not know
         assert error.error
