@@ -9,7 +9,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from steward.errors import AuthenticationFailed, StewardError
+from steward.errors import AuthenticationFailed, StewardError, Throttled
 
 
 def _location(loc: tuple[Any, ...] | list[Any]) -> str:
@@ -74,6 +74,8 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(StewardError)
     async def steward_error(_request: Request, exc: StewardError) -> JSONResponse:
         headers = {"WWW-Authenticate": "Bearer"} if isinstance(exc, AuthenticationFailed) else None
+        if isinstance(exc, Throttled):
+            headers = {"Retry-After": str(exc.retry_after)}
         return JSONResponse(exc.to_dict(), status_code=exc.status_code, headers=headers)
 
     @app.exception_handler(RequestValidationError)

@@ -6,6 +6,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from steward.auth.password_policy import MAX_LENGTH, MIN_LENGTH
+
 Username = Annotated[
     str,
     StringConstraints(strip_whitespace=True, min_length=1, max_length=100,
@@ -21,7 +23,9 @@ class UserCreate(BaseModel):
     email: str = ""
     role: Role = "member"
     teams: list[str] = Field(default_factory=list)
-    password: str | None = Field(default=None, min_length=8, max_length=1000)
+    password: str | None = Field(default=None, min_length=MIN_LENGTH, max_length=MAX_LENGTH,
+                                 description="at least 12 characters, not the username, not "
+                                             "a common password")
 
 
 class UserUpdate(BaseModel):
@@ -31,7 +35,9 @@ class UserUpdate(BaseModel):
     role: Role | None = None
     teams: list[str] | None = None
     active: bool | None = None
-    password: str | None = Field(default=None, min_length=8, max_length=1000)
+    password: str | None = Field(default=None, min_length=MIN_LENGTH, max_length=MAX_LENGTH,
+                                 description="at least 12 characters, not the username, not "
+                                             "a common password")
 
 
 class UserOut(BaseModel):
@@ -46,4 +52,8 @@ class UserOut(BaseModel):
 
 class TokenCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    name: str = ""
+    name: str = Field(default="", max_length=200)
+    expires_in: str | None = Field(
+        default=None, max_length=20,
+        description="lifetime such as 90d, 12h, 2w or 30m; none: the token never expires",
+        examples=["90d"])

@@ -19,13 +19,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from steward.api.deps import bearer_token, database, json_body
+from steward.api.throttle import ingest_wait, ingest_wait_sync, too_many_response
 from steward.auth import integrations
 from steward.auth.models import Integration
 from steward.changes.commands import RecordDeployment
 from steward.changes.deployments import deployment_out, record_deployment, workflow_ignored
 from steward.changes.models import WebhookDelivery
-from steward.errors import AuthenticationFailed, PermissionDenied, ValidationError
-from steward.ingest import cdevents, github, gitlab, pagerduty_change
+from steward.errors import AuthenticationFailed, PermissionDenied, Throttled, ValidationError
+from steward.ingest import cdevents, github, gitlab, pagerduty_change, pagerduty_events
 from steward.ingest.wire import Ignored
 
 router = APIRouter(tags=["ingest"])
@@ -75,6 +76,23 @@ def _answer(result: dict[str, Any] | Ignored | None) -> JSONResponse:
     return JSONResponse(orjson.loads(orjson.dumps(result)), status_code=status)
 
 
+def _count(request: Request, key: str) -> None:
+    """Count one request for its integration key; raises 429 past the ingest rate."""
+    wait = ingest_wait_sync(request.scope, key)
+    if wait is not None:
+        raise Throttled(f"too many requests with this integration key: retry in {wait} s",
+                        retry_after=wait)
+
+
+def _known_key(request: Request, key: str, types: tuple[str, ...]) -> bool:
+    with database(request).read_session() as session:
+        try:
+            integrations.by_key(session, key, types=types)
+        except AuthenticationFailed:
+            return False
+    return True
+
+
 @router.post("/ingest/github")
 async def ingest_github(request: Request) -> JSONResponse:
     """GitHub ``deployment`` and ``deployment_status`` webhooks (X-Hub-Signature-256)."""
@@ -91,6 +109,7 @@ async def ingest_github(request: Request) -> JSONResponse:
         if integration is None:
             raise AuthenticationFailed("X-Hub-Signature-256: missing or does not match any "
                                        "GitHub integration's secret")
+        _count(request, f"integration:{integration.id}")
         return _record(session, integration, github.translate(event, json_body(body)),
                        "github", delivery)
 
@@ -105,6 +124,10 @@ async def ingest_gitlab(request: Request) -> JSONResponse:
     event = request.headers.get("x-gitlab-event", "")
     delivery = request.headers.get("x-gitlab-event-uuid") or request.headers.get(
         "idempotency-key")
+
+    if not token:
+        raise AuthenticationFailed("X-Gitlab-Token: missing")
+    _count(request, token)
 
     def work(session: Session) -> dict[str, Any] | Ignored:
         integration = integrations.by_key(session, token, types=("gitlab",))
@@ -122,7 +145,9 @@ async def ingest_cdevents(request: Request) -> Response:
     body = await request.body()
     headers = dict(request.headers)
     key = bearer_token(request)
-
+    if not key:
+        raise AuthenticationFailed("missing integration key: send Authorization: Bearer <key>")
+    _count(request, key)
     with database(request).read_session() as session:
         integrations.by_key(session, key, types=("cdevents", "generic"))
     payload = json_body(body)
@@ -153,8 +178,16 @@ async def pagerduty_change_event(request: Request) -> JSONResponse:
     except orjson.JSONDecodeError:
         return JSONResponse(pagerduty_change.invalid_response(["Event object is not valid JSON"]),
                             status_code=400)
+    key = payload.get("routing_key") if isinstance(payload, dict) else None
+    if isinstance(key, str) and key:
+        wait = await ingest_wait(request.scope, key)
+        if wait is not None:
+            return too_many_response(wait, "", body=pagerduty_events.throttled_response(wait))
     errors = pagerduty_change.validate(payload)
     if errors:
+        if isinstance(key, str) and key and not await run_in_threadpool(
+                _known_key, request, key, ("pagerduty",)):
+            errors = ["Invalid routing key"]  # an unknown key is the first thing said
         return JSONResponse(pagerduty_change.invalid_response(errors), status_code=400)
 
     def work(session: Session) -> dict[str, Any]:
