@@ -22,9 +22,9 @@ import math
 import time
 from typing import Any
 
+import anyio.to_thread
 import orjson
 from limits import RateLimitItem, parse_many, storage, strategies
-from limits.aio import strategies as async_strategies
 from limits.errors import StorageError
 from starlette.responses import Response
 
@@ -60,17 +60,10 @@ class RateLimit:
         self.storage_uri = storage_uri
         self._ids: dict[str, str] = {}
         self._failed_at = 0.0
-        options: dict[str, Any] = {"wrap_exceptions": True}
-        if storage_uri.startswith("memory"):
-            self._storage = storage.storage_from_string(storage_uri)
-            self._async: Any = None
-        else:
-            options["key_prefix"] = key_prefix
-            self._storage = storage.storage_from_string(storage_uri, **options)
-            # Coroutines do not wait on the network with a blocking client: the ingest
-            # endpoints run on the event loop.
-            self._async = async_strategies.FixedWindowRateLimiter(storage.storage_from_string(
-                "async+" + storage_uri, implementation="redispy", **options))
+        self.in_memory = storage_uri.startswith("memory")
+        options: dict[str, Any] = {} if self.in_memory else {
+            "wrap_exceptions": True, "key_prefix": key_prefix}
+        self._storage = storage.storage_from_string(storage_uri, **options)
         self._limiter = strategies.FixedWindowRateLimiter(self._storage)
 
     @property
@@ -95,25 +88,17 @@ class RateLimit:
                 if not self._limiter.hit(item, self.name, ident):
                     stats = self._limiter.get_window_stats(item, self.name, ident)
                     return _seconds_until(stats.reset_time)
-        except StorageError as exc:
+        except (StorageError, OSError) as exc:
             self._storage_failed(exc)
         return None
 
     async def hit_async(self, credential: str) -> int | None:
-        """:meth:`hit` for coroutines (the same counters)."""
-        if self._async is None:
-            return self.hit(credential)  # memory: no waiting, no need for a thread
-        if not self.items:
-            return None
-        ident = self._id(credential)
-        try:
-            for item in self.items:
-                if not await self._async.hit(item, self.name, ident):
-                    stats = await self._async.get_window_stats(item, self.name, ident)
-                    return _seconds_until(stats.reset_time)
-        except StorageError as exc:
-            self._storage_failed(exc)
-        return None
+        """:meth:`hit` for coroutines: in memory at once, with Redis in a worker thread
+        (the event loop never waits on the network, and a blocking client is bound to no
+        event loop)."""
+        if self.in_memory or not self.items:
+            return self.hit(credential)
+        return await anyio.to_thread.run_sync(self.hit, credential)
 
     def clear(self, credential: str) -> None:
         ident = self._id(credential)
