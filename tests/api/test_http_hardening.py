@@ -13,7 +13,6 @@ from sqlalchemy import event, insert
 from sqlalchemy.exc import IntegrityError
 
 from steward.api.app import create_app
-from steward.api.headers import HstsSettingError
 from steward.auth import service as auth
 from steward.auth.actor import SYSTEM
 from steward.auth.models import User
@@ -56,6 +55,8 @@ def test_hsts_only_over_https_and_only_when_set(shop):
 
 
 def test_an_hsts_setting_that_is_no_hsts_value_is_refused(shop):
+    from steward.api.headers import HstsSettingError
+
     with pytest.raises(HstsSettingError, match="STEWARD_HSTS"):
         create_app(dataclasses.replace(shop.settings, hsts="forever"), database=shop)
 

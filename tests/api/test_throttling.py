@@ -15,7 +15,6 @@ from helpers import bearer, make_service, make_team, make_user
 from sqlalchemy import func, select
 
 from steward.api.app import create_app
-from steward.api.throttle import RateLimit, RateLimitSpecError, Throttles
 from steward.auth.actor import SYSTEM
 from steward.auth.integrations import create_integration
 from steward.incidents.models import Alert
@@ -138,12 +137,16 @@ def test_pages_are_counted_per_web_session(sqlite_db):
 
 
 def test_a_rate_setting_that_is_no_rate_is_refused_by_name(sqlite_db):
+    from steward.api.throttle import RateLimit, RateLimitSpecError, Throttles
+
     with pytest.raises(RateLimitSpecError, match="ingest"):
         Throttles(ingest="lots", api="")
     assert not RateLimit("api", "off").enabled
 
 
 def test_memory_counts_reset_when_the_window_ends():
+    from steward.api.throttle import RateLimit, RateLimitSpecError, Throttles  # noqa: F401
+
     limit = RateLimit("api", "2/second")
     assert [limit.hit("t") for _ in range(3)][:2] == [None, None]
     limit.clear("t")
@@ -169,6 +172,8 @@ def redis_prefix():
 
 
 def test_two_servers_share_their_counts_in_redis(redis_prefix):
+    from steward.api.throttle import RateLimit, RateLimitSpecError, Throttles  # noqa: F401
+
     one = RateLimit("ingest", "3/minute", REDIS_URL, key_prefix=redis_prefix)
     two = RateLimit("ingest", "3/minute", REDIS_URL, key_prefix=redis_prefix)
     assert [one.hit("key-a"), two.hit("key-a"), one.hit("key-a")] == [None, None, None]
@@ -178,6 +183,8 @@ def test_two_servers_share_their_counts_in_redis(redis_prefix):
 
 
 def test_coroutines_count_in_redis_too(redis_prefix):
+    from steward.api.throttle import RateLimit, RateLimitSpecError, Throttles  # noqa: F401
+
     limit = RateLimit("ingest", "2/minute", REDIS_URL, key_prefix=redis_prefix)
 
     async def three() -> list[int | None]:
@@ -188,6 +195,8 @@ def test_coroutines_count_in_redis_too(redis_prefix):
 
 
 def test_the_server_throttles_ingest_through_redis(shop, redis_prefix):
+    from steward.api.throttle import RateLimit, RateLimitSpecError, Throttles  # noqa: F401
+
     settings = dataclasses.replace(shop.settings, rate_limit_ingest="2/minute",
                                    rate_limit_api="", rate_limit_storage=REDIS_URL)
     first = TestClient(create_app(settings, database=shop))
@@ -205,5 +214,7 @@ def test_the_server_throttles_ingest_through_redis(shop, redis_prefix):
 
 
 def test_an_unreachable_redis_lets_requests_through():
+    from steward.api.throttle import RateLimit, RateLimitSpecError, Throttles  # noqa: F401
+
     limit = RateLimit("ingest", "1/minute", "redis://127.0.0.1:1/0")
     assert limit.hit("k") is None and limit.hit("k") is None
