@@ -24,7 +24,7 @@ from typing import Any
 
 import anyio.to_thread
 import orjson
-from limits import RateLimitItem, parse_many, storage, strategies
+from limits import RateLimitItem, parse_many, storage
 from limits.errors import StorageError
 from starlette.responses import Response
 
@@ -58,36 +58,40 @@ class RateLimit:
         self.name = name
         self.items = parse_rates(name, spec)
         self.storage_uri = storage_uri
-        self._ids: dict[str, str] = {}
+        self._keys: dict[str, list[tuple[RateLimitItem, str, int]]] = {}
         self._failed_at = 0.0
         self.in_memory = storage_uri.startswith("memory")
         options: dict[str, Any] = {} if self.in_memory else {
             "wrap_exceptions": True, "key_prefix": key_prefix}
         self._storage = storage.storage_from_string(storage_uri, **options)
-        self._limiter = strategies.FixedWindowRateLimiter(self._storage)
 
     @property
     def enabled(self) -> bool:
         return bool(self.items)
 
-    def _id(self, credential: str) -> str:
-        ident = self._ids.get(credential)
-        if ident is None:
-            if len(self._ids) >= _CACHE_SIZE:
-                self._ids.clear()
-            ident = self._ids[credential] = hashlib.sha256(credential.encode()).hexdigest()[:32]
-        return ident
+    def _windows(self, credential: str) -> list[tuple[RateLimitItem, str, int]]:
+        """The credential's counter keys, one a window: built once (the credential's
+        SHA-256 names them), then only looked up."""
+        windows = self._keys.get(credential)
+        if windows is None:
+            if len(self._keys) >= _CACHE_SIZE:
+                self._keys.clear()
+            ident = hashlib.sha256(credential.encode()).hexdigest()[:32]
+            windows = self._keys[credential] = [
+                (item, item.key_for(self.name, ident), item.get_expiry()) for item in self.items]
+        return windows
 
     def hit(self, credential: str) -> int | None:
-        """Count one request; None when it may go on, else the seconds to wait."""
+        """Count one request; None when it may go on, else the seconds to wait.
+
+        A fixed window per item, as ``limits``' FixedWindowRateLimiter counts it, with
+        the keys it would build kept rather than rebuilt on every request."""
         if not self.items:
             return None
-        ident = self._id(credential)
         try:
-            for item in self.items:
-                if not self._limiter.hit(item, self.name, ident):
-                    stats = self._limiter.get_window_stats(item, self.name, ident)
-                    return _seconds_until(stats.reset_time)
+            for item, key, expiry in self._windows(credential):
+                if self._storage.incr(key, expiry) > item.amount:
+                    return _seconds_until(self._storage.get_expiry(key))
         except (StorageError, OSError) as exc:
             self._storage_failed(exc)
         return None
@@ -101,9 +105,8 @@ class RateLimit:
         return await anyio.to_thread.run_sync(self.hit, credential)
 
     def clear(self, credential: str) -> None:
-        ident = self._id(credential)
-        for item in self.items:
-            self._limiter.clear(item, self.name, ident)
+        for _, key, _ in self._windows(credential):
+            self._storage.clear(key)
 
     def _storage_failed(self, exc: Exception) -> None:
         now = time.monotonic()
