@@ -65,6 +65,11 @@ def shared_data(*parts: str) -> Path:
     return path
 
 
+# Tests of other subjects send many requests a second with one token or key; request
+# rates are tested on their own (tests/api/test_throttling.py) with the limits set there.
+UNTHROTTLED = {"rate_limit_api": "", "rate_limit_ingest": ""}
+
+
 def _migrated(url: str) -> Database:
     db = Database(Settings(database_url=url))
     migrate.upgrade(db)
@@ -120,10 +125,10 @@ def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
     if request.param == "sqlite":
         path = tmp_path / "steward.db"
         shutil.copy(request.getfixturevalue("sqlite_template"), path)
-        database = Database(Settings(database_url=f"sqlite:///{path}"))
+        database = Database(Settings(database_url=f"sqlite:///{path}", **UNTHROTTLED))
     else:
         url = request.getfixturevalue("postgres_database")
-        database = Database(Settings(database_url=url))
+        database = Database(Settings(database_url=url, **UNTHROTTLED))
         _reset_postgres(database)
     try:
         yield database
@@ -163,6 +168,6 @@ def sqlite_db(tmp_path: Path, sqlite_template: Path) -> Iterator[Database]:
     """SQLite only, for tests whose subject is not the storage."""
     path = tmp_path / "steward.db"
     shutil.copy(sqlite_template, path)
-    database = Database(Settings(database_url=f"sqlite:///{path}"))
+    database = Database(Settings(database_url=f"sqlite:///{path}", **UNTHROTTLED))
     yield database
     database.dispose()

@@ -22,6 +22,12 @@ def _env_int(name: str, default: int) -> int:
         raise SystemExit(f"{name} must be a whole number, got {raw!r}") from exc
 
 
+def _env_text(name: str, default: str) -> str:
+    """The variable's value; unset means the default, an empty value stays empty (off)."""
+    raw = os.environ.get(name)
+    return default if raw is None else raw.strip()
+
+
 @dataclass(frozen=True)
 class Settings:
     database_url: str
@@ -32,6 +38,20 @@ class Settings:
     secure_cookies: bool = False
     tls_cert: str = ""
     tls_key: str = ""
+    # Throttling (docs/operations.md): rates in the ``limits`` notation, several joined by
+    # ";", counted per integration key (ingest) and per API token or web session (API);
+    # empty turns one off. The storage is process memory, or Redis shared by servers.
+    rate_limit_storage: str = "memory://"
+    rate_limit_ingest: str = "100/second;3000/minute"
+    rate_limit_api: str = "50/second;3000/minute"
+    # Sign-in: after this many failures in a row an account (or a client address) is
+    # locked, first for login_lockout_seconds, twice as long after each further failure,
+    # never longer than login_lockout_max_seconds.
+    login_max_failures: int = 5
+    login_max_failures_per_address: int = 20
+    login_lockout_seconds: int = 60
+    login_lockout_max_seconds: int = 3600
+    hsts: str = ""  # Strict-Transport-Security on HTTPS answers, e.g. "max-age=31536000"
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -60,6 +80,14 @@ def load_settings() -> Settings:
         secure_cookies=os.environ.get("STEWARD_SECURE_COOKIES", "") in {"1", "true", "yes"},
         tls_cert=os.environ.get("STEWARD_TLS_CERT", "").strip(),
         tls_key=os.environ.get("STEWARD_TLS_KEY", "").strip(),
+        rate_limit_storage=_env_text("STEWARD_RATE_LIMIT_STORAGE", "memory://"),
+        rate_limit_ingest=_env_text("STEWARD_RATE_LIMIT_INGEST", Settings.rate_limit_ingest),
+        rate_limit_api=_env_text("STEWARD_RATE_LIMIT_API", Settings.rate_limit_api),
+        login_max_failures=_env_int("STEWARD_LOGIN_MAX_FAILURES", 5),
+        login_max_failures_per_address=_env_int("STEWARD_LOGIN_MAX_FAILURES_PER_ADDRESS", 20),
+        login_lockout_seconds=_env_int("STEWARD_LOGIN_LOCKOUT_SECONDS", 60),
+        login_lockout_max_seconds=_env_int("STEWARD_LOGIN_LOCKOUT_MAX_SECONDS", 3600),
+        hsts=_env_text("STEWARD_HSTS", ""),
     )
 
 

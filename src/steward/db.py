@@ -4,6 +4,9 @@ SQLite runs in WAL mode with foreign keys on. Write transactions on SQLite
 start with ``BEGIN IMMEDIATE`` so two writers never read the same audit chain
 head and then fail to upgrade their lock; reads use a separate engine with
 ordinary deferred transactions so they never wait for writers.
+
+Engines hide statement parameters: an error's message (and so the server's log)
+names the statement, never the values (password hashes, secrets, alert text).
 """
 
 from __future__ import annotations
@@ -65,7 +68,8 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 
 def _sqlite_engine(url: str, *, immediate: bool) -> Engine:
-    engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+    engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30},
+                           hide_parameters=True)
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -134,7 +138,8 @@ class Database:
             self.engine = _sqlite_engine(url, immediate=True)
             self.read_engine = _sqlite_engine(url, immediate=False)
         else:
-            self.engine = create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+            self.engine = create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True,
+                                        hide_parameters=True)
             self.read_engine = self.engine
         self._write = sessionmaker(self.engine, expire_on_commit=False)
         # SQLite has one writer at a time: queue writers on a lock instead of letting

@@ -41,3 +41,16 @@ class PermissionDenied(StewardError):
 
 class AuthenticationFailed(StewardError):
     status_code = 401
+
+
+class Throttled(StewardError):
+    """Too many requests or attempts: answered 429 with ``Retry-After``."""
+
+    status_code = 429
+
+    def __init__(self, message: str, *, retry_after: int, field: str | None = None):
+        super().__init__(message, field=field)
+        self.retry_after = retry_after
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**super().to_dict(), "retry_after": self.retry_after}

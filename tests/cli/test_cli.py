@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 
 from steward.audit.models import AuditEntry
 from steward.auth import service as auth
+from steward.auth.login import LoginPolicy, sign_in
 from steward.cli.main import app
 from steward.config import Settings
 from steward.db import Database
@@ -53,8 +54,9 @@ def test_user_and_token_create(env):
     with env.read_session() as session:
         actor = auth.authenticate_token(session, token)
         assert actor.name == "pat" and len(actor.team_ids) == 1
-        cookie, _ = auth.login(session, "pat", "correct horse battery", hours=1)
-        assert cookie
+    cookie, _ = sign_in(env, "pat", "correct horse battery", address=None, hours=1,
+                        policy=LoginPolicy())
+    assert cookie
 
 
 @pytest.mark.parametrize("args, message", [

@@ -7,7 +7,9 @@ from typing import Any
 from fastapi import FastAPI
 
 from steward import __version__
+from steward.api.deps import SESSION_COOKIE
 from steward.api.errors import install_error_handlers
+from steward.api.headers import SecurityHeaders, check_hsts
 from steward.api.limits import BodySizeLimit
 from steward.api.openapi import install_openapi
 from steward.api.routers import (
@@ -22,6 +24,7 @@ from steward.api.routers import (
     slos,
     users,
 )
+from steward.api.throttle import CredentialThrottle, Throttles
 from steward.config import Settings, load_settings
 from steward.db import Database
 from steward.shapes import HealthOut
@@ -37,8 +40,12 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         # Operation ids (and so generated clients' function names) are the routes' names.
         generate_unique_id_function=lambda route: route.name,
     )
+    check_hsts(settings.hsts)
     app.state.db = db
     app.state.settings = settings
+    app.state.throttles = Throttles(ingest=settings.rate_limit_ingest,
+                                    api=settings.rate_limit_api,
+                                    storage_uri=settings.rate_limit_storage)
     install_error_handlers(app)
 
     @app.get("/healthz", tags=["health"], response_model=HealthOut)
@@ -49,6 +56,9 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
             session.execute(text("SELECT 1"))
         return {"status": "ok", "version": __version__}
 
+    # Requests per API token or web session, counted before routing (not ingest: the
+    # ingest endpoints count per integration key themselves).
+    app.add_middleware(CredentialThrottle, session_cookie=SESSION_COOKIE)
     # First: routes are matched in order, and alert ingestion is the hot path
     # (thousands of requests a second); no other router shares its paths and methods.
     app.include_router(alerts_ingest.router)
@@ -77,4 +87,5 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.include_router(metrics.router)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     install_openapi(app)
+    app.add_middleware(SecurityHeaders, hsts=settings.hsts)  # outermost: on every answer
     return app

@@ -66,9 +66,11 @@ def optional_actor(request: Request) -> Actor | None:
     db = database(request)
     token = bearer_token(request)
     actor: Actor | None = None
+    used: auth.TokenUse | None = None
     with db.read_session() as session:
         if token:
-            actor = auth.authenticate_token(session, token)
+            used = auth.use_token(session, token)
+            actor = used.actor
         else:
             cookie = request.cookies.get(SESSION_COOKIE)
             found = auth.session_user(session, cookie) if cookie else None
@@ -79,6 +81,9 @@ def optional_actor(request: Request) -> Actor | None:
                     if not hmac.compare_digest(sent, web_session.csrf_token):
                         raise PermissionDenied("missing or wrong X-CSRF-Token header")
                 actor = auth.actor_for_user(session, user)
+    if used is not None and used.last_use_due:
+        with db.session() as session:
+            auth.record_token_use(session, used.token_id)
     request.state.actor = actor
     return actor
 

@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse
 from pydantic import Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from steward.errors import AuthenticationFailed, StewardError
+from steward.errors import AuthenticationFailed, StewardError, Throttled
 from steward.shapes import Out
 
 
@@ -36,6 +36,8 @@ ERROR_MEANINGS = {
     409: "The records' state does not allow this (a duplicate name, a transition not "
          "allowed from the current state).",
     413: "The body is larger than the server accepts.",
+    429: "Too many requests for this token, session or integration key; retry after "
+         "`Retry-After` seconds.",
     422: "The input is invalid; `field` names the first problem, `details` lists them all.",
 }
 
@@ -107,6 +109,8 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(StewardError)
     async def steward_error(_request: Request, exc: StewardError) -> JSONResponse:
         headers = {"WWW-Authenticate": "Bearer"} if isinstance(exc, AuthenticationFailed) else None
+        if isinstance(exc, Throttled):
+            headers = {"Retry-After": str(exc.retry_after)}
         return JSONResponse(exc.to_dict(), status_code=exc.status_code, headers=headers)
 
     @app.exception_handler(RequestValidationError)

@@ -39,28 +39,36 @@ class BodySizeLimit:
                     await self._refuse(send, max_bytes)
                     return
         seen = 0
-        started = False
+        started = refused = False
 
         async def limited_receive() -> dict[str, Any]:
-            nonlocal seen
+            nonlocal seen, refused
             message: dict[str, Any] = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > max_bytes:
+                    # A body sent without Content-Length (chunked) is refused the moment it
+                    # passes the limit, before the application can turn the error into
+                    # an answer of its own (a 400 for a body it could not parse).
+                    if not started and not refused:
+                        refused = True
+                        await self._refuse(send, max_bytes)
                     raise BodyTooLarge()
             return message
 
         async def tracking_send(message: dict[str, Any]) -> None:
             nonlocal started
+            if refused:
+                return  # the 413 has been sent
             if message["type"] == "http.response.start":
                 started = True
             await send(message)
 
         try:
             await self.app(scope, limited_receive, tracking_send)
-        except BodyTooLarge:
-            if not started:
-                await self._refuse(send, max_bytes)
+        except Exception:
+            if not refused:
+                raise
 
     async def _refuse(self, send: Any, max_bytes: int) -> None:
         body = orjson.dumps({"error": f"request body is larger than {max_bytes} bytes"})

@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from steward.auth.password_policy import MAX_LENGTH, MIN_LENGTH
 from steward.shapes import Out
 
 Username = Annotated[
@@ -24,7 +25,9 @@ class UserCreate(BaseModel):
     email: str = ""
     role: Role = "member"
     teams: list[str] = Field(default_factory=list)
-    password: str | None = Field(default=None, min_length=8, max_length=1000)
+    password: str | None = Field(default=None, min_length=MIN_LENGTH, max_length=MAX_LENGTH,
+                                 description="at least 12 characters, not the username, not "
+                                             "a common password")
 
 
 class UserUpdate(BaseModel):
@@ -34,7 +37,9 @@ class UserUpdate(BaseModel):
     role: Role | None = None
     teams: list[str] | None = None
     active: bool | None = None
-    password: str | None = Field(default=None, min_length=8, max_length=1000)
+    password: str | None = Field(default=None, min_length=MIN_LENGTH, max_length=MAX_LENGTH,
+                                 description="at least 12 characters, not the username, not "
+                                             "a common password")
 
 
 class UserOut(Out):
@@ -49,20 +54,29 @@ class UserOut(Out):
 
 class TokenCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    name: str = ""
+    name: str = Field(default="", max_length=200)
+    expires_in: str | None = Field(
+        default=None, max_length=20,
+        description="lifetime such as 90d, 12h, 2w or 30m; none: the token never expires",
+        examples=["90d"])
 
 
 class TokenOut(Out):
     """An API token as listed: its prefix, never the token."""
 
     id: int
+    user: str
     name: str
     prefix: str
     created_at: datetime
+    expires_at: datetime | None = Field(description="none: the token never expires")
+    last_used_at: datetime | None = Field(
+        description="when it was last used (updated at most once a minute)")
     revoked: bool
+    expired: bool
 
 
-class TokenCreated(Out):
+class TokenCreated(TokenOut):
     token: str = Field(description="the token itself, shown only in this answer")
 
 

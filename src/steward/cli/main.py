@@ -219,8 +219,6 @@ def user_create(
     password = None
     if password_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
-        if len(password) < 8:
-            fail("the password must have at least 8 characters")
     try:
         data = UserCreate(username=name, role=role, teams=list(team or []),
                           display_name=display_name, email=email, password=password)
@@ -238,6 +236,9 @@ def user_create(
 def token_create(
     user: Annotated[str, typer.Argument(help="username")],
     name: Annotated[str, typer.Option(help="what the token is for")] = "",
+    expires_in: Annotated[str | None, typer.Option(
+        "--expires-in", help="lifetime such as 90d, 12h, 2w or 30m (default: never expires)")
+    ] = None,
 ) -> None:
     """Create an API token for a user and print it (only now: Steward keeps its hash)."""
     from steward.auth import service as auth
@@ -245,8 +246,49 @@ def token_create(
 
     db = open_database()
     with domain_errors(), db.session() as session:
-        token = auth.create_token(session, cli_actor(), user, name)
+        token = auth.create_token(session, cli_actor(), user, name, expires_in=expires_in)
     sys.stdout.write(token + "\n")
+
+
+@token_app.command("list")
+def token_list(
+    user: Annotated[str | None, typer.Argument(help="username (default: every user)")] = None,
+    json_out: Annotated[bool, typer.Option("--json", help="print as JSON")] = False,
+) -> None:
+    """API tokens: prefix, owner, expiry, last use (never the tokens themselves)."""
+    from steward.auth import service as auth
+    from steward.auth.actor import cli_actor
+
+    db = open_database()
+    with domain_errors(), db.read_session() as session:
+        items = auth.list_tokens(session, cli_actor(), user)
+    if json_out:
+        print_json(items)
+        return
+    from steward.cli.render import token_table
+
+    token_table(items)
+
+
+@token_app.command("revoke")
+def token_revoke(
+    token_id: Annotated[int, typer.Argument(help="the token's id (steward token list)",
+                                            min=1, max=2**62)],
+    json_out: Annotated[bool, typer.Option("--json", help="print the token as JSON")] = False,
+) -> None:
+    """Revoke an API token: it is refused from now on."""
+    from steward.auth import service as auth
+    from steward.auth.actor import cli_actor
+
+    db = open_database()
+    with domain_errors(), db.session() as session:
+        auth.revoke_token(session, cli_actor(), token_id)
+        item = next(t for t in auth.list_tokens(session, cli_actor()) if t["id"] == token_id)
+    if json_out:
+        print_json(item)
+        return
+    console.print(f"Revoked token {item['id']} ({item['prefix']}…) of {item['user']}.",
+                  highlight=False)
 
 
 @catalog_app.command("import")

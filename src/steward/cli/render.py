@@ -39,3 +39,23 @@ def audit_table(items: list[dict[str, Any]]) -> None:
         table.add_row(str(item["seq"]), item["at"], item["actor"]["name"], item["action"],
                       f"{item['entity_type']} {item['entity_id']}")
     console.print(table)
+
+
+def _when(value: Any) -> str:
+    return value.strftime("%Y-%m-%d %H:%M") if value is not None else "-"
+
+
+def token_table(items: list[dict[str, Any]]) -> None:
+    if not items:
+        console.print("No API tokens.")
+        return
+    table = Table(title="API tokens")
+    for column in ("id", "user", "name", "prefix", "created", "expires", "last used", "state"):
+        table.add_column(column, overflow="fold")
+    for item in items:
+        state = ("revoked" if item["revoked"] else "expired" if item["expired"]
+                 else "active")
+        table.add_row(str(item["id"]), item["user"], item["name"] or "-", item["prefix"],
+                      _when(item["created_at"]), _when(item["expires_at"]),
+                      _when(item["last_used_at"]), state)
+    console.print(table)

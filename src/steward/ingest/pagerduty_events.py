@@ -74,6 +74,14 @@ def invalid_response(errors: list[str]) -> dict[str, Any]:
     return {**INVALID_RESPONSE, "errors": list(errors)}
 
 
+def throttled_response(retry_after: int) -> dict[str, Any]:
+    """The 429 body of an event sent faster than its routing key may send: PagerDuty's
+    status text, which its clients recognise, and when to retry."""
+    return {"status": "throttle exceeded",
+            "message": f"Events for this routing key are arriving too quickly; retry in "
+                       f"{retry_after} s."}
+
+
 def translate(body: Any) -> RecordAlert:
     """A valid event as a command; raises ``ValidationError`` (all errors in ``details``)."""
     problems = _problems(body)

@@ -62,7 +62,7 @@ class PageError(Exception):
 
 
 TITLES = {400: "Bad request", 401: "Sign-in needed", 403: "Not allowed", 404: "Not found",
-          409: "Conflict", 422: "Invalid input"}
+          409: "Conflict", 422: "Invalid input", 429: "Too many requests"}
 
 
 def page_error_from(exc: StewardError) -> PageError:

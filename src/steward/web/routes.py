@@ -13,8 +13,9 @@ from starlette.responses import RedirectResponse, Response
 
 from steward.api.deps import SESSION_COOKIE, database
 from steward.auth import service as auth
+from steward.auth.login import WRONG, LoginPolicy, sign_in
 from steward.config import Settings
-from steward.errors import AuthenticationFailed
+from steward.errors import AuthenticationFailed, Throttled
 from steward.web.guard import (
     LOGIN_CSRF_COOKIE,
     TITLES,
@@ -89,13 +90,18 @@ def login_submit(request: Request, form: Form) -> Response:
                            error="Enter your username and password.")
     settings = _settings(request)
     try:
-        with database(request).session() as session:
-            cookie, _user = auth.login(session, username, password, hours=settings.session_hours)
-    except AuthenticationFailed as exc:
-        message = "Wrong username or password." if "wrong" in exc.message else (
+        cookie, _user = sign_in(database(request), username, password,
+                                address=request.client.host if request.client else None,
+                                hours=settings.session_hours,
+                                policy=LoginPolicy.from_settings(settings))
+    except (AuthenticationFailed, Throttled) as exc:
+        message = "Wrong username or password." if exc.message == WRONG else (
             exc.message[:1].upper() + exc.message[1:] + ".")
-        return _login_page(request, next_url=next_url, username=username, status=401,
-                           error=message)
+        page = _login_page(request, next_url=next_url, username=username,
+                           status=exc.status_code, error=message)
+        if isinstance(exc, Throttled):
+            page.headers["Retry-After"] = str(exc.retry_after)
+        return page
     response = RedirectResponse(next_url, status_code=303)
     response.set_cookie(SESSION_COOKIE, cookie, httponly=True, samesite="lax",
                         secure=_secure_cookies(request), path="/",

@@ -8,11 +8,12 @@ records them in one transaction that commits before the answer is sent.
 from __future__ import annotations
 
 import gc
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Annotated, Any
 
 import orjson
 from fastapi import APIRouter, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from pydantic import Field, TypeAdapter
@@ -24,6 +25,7 @@ from steward.api.deps import BY_INTEGRATION_KEY, bearer_token, database, json_bo
 from steward.api.errors import error_responses
 from steward.api.group_commit import GroupCommitter
 from steward.api.openapi import json_body_schema
+from steward.api.throttle import ingest_wait, send_answer, too_many_requests, too_many_response
 from steward.auth import integrations
 from steward.errors import AuthenticationFailed, StewardError
 from steward.incidents import batch, routing
@@ -145,30 +147,78 @@ def _accepted(results: list[dict[str, Any]]) -> Response:
 # checks); ``response_model`` and ``responses`` describe those answers.
 WEBHOOK_ALERTS = {"status_code": 202, "response_model": AlertsAccepted,
                   "dependencies": [BY_INTEGRATION_KEY],
-                  "responses": error_responses(401, 413, 422)}
+                  "responses": error_responses(401, 413, 422, 429)}
 
 
-@router.post("/ingest/alertmanager", **WEBHOOK_ALERTS)
+def _required_key(request: Request) -> str:
+    key = bearer_token(request)
+    if not key:
+        raise AuthenticationFailed("missing integration key: send Authorization: Bearer <key>")
+    return key
+
+
+async def _authenticate(request: Request, key: str | None, types: tuple[str, ...]) -> None:
+    """Raises the 401 an unknown or revoked key gets. Called only when a body was refused:
+    an accepted body is authenticated by the alert writer with no query of its own, and
+    a refused one must not tell a sender without a valid key what was wrong with it."""
+    def check() -> None:
+        with database(request).read_session() as session:
+            integrations.key_holder(session, key, types=types)
+
+    await run_in_threadpool(check)
+
+
+async def _translated(request: Request, key: str, types: tuple[str, ...],
+                      translate: Callable[[Any], list[RecordAlert]]) -> list[RecordAlert]:
+    """The body's commands; a refused body is answered 401 first when the key is not valid."""
+    try:
+        return translate(json_body(await request.body()))
+    except (StewardError, RequestValidationError, PydanticValidationError):
+        await _authenticate(request, key, types)
+        raise
+
+
+# Alertmanager's webhook notifier retries 5xx answers only (a 429 would be dropped for
+# good), so a throttled Alertmanager is told 503 with Retry-After.
+ALERTMANAGER_RETRY_STATUS = 503
+
+
+@router.post("/ingest/alertmanager", **{**WEBHOOK_ALERTS, "responses": {
+    **WEBHOOK_ALERTS["responses"], **error_responses(503)}})
 async def ingest_alertmanager(request: Request) -> Response:
     """Alertmanager webhook (version 4), `Authorization: Bearer <integration key>`."""
-    key = integrations.presented_key(bearer_token(request))
-    commands = alertmanager.translate(json_body(await request.body()))
-    return _accepted(await _record_all_async(request, key, ("alertmanager", "generic"),
-                                             commands))
+    key = _required_key(request)
+    wait = await ingest_wait(request.scope, key)
+    if wait is not None:
+        return too_many_response(wait, _throttled_message(wait),
+                                 status=ALERTMANAGER_RETRY_STATUS)
+    types = ("alertmanager", "generic")
+    commands = await _translated(request, key, types, alertmanager.translate)
+    return _accepted(await _record_all_async(request, key, types, commands))
+
+
+def _throttled_message(wait: int) -> str:
+    return f"too many requests with this integration key: retry in {wait} s"
 
 
 @router.post("/ingest/grafana", **WEBHOOK_ALERTS)
 async def ingest_grafana(request: Request) -> Response:
     """Grafana alerting webhook, `Authorization: Bearer <integration key>`."""
-    key = integrations.presented_key(bearer_token(request))
-    commands = grafana.translate(json_body(await request.body()))
-    return _accepted(await _record_all_async(request, key, ("grafana", "generic"), commands))
+    key = _required_key(request)
+    wait = await ingest_wait(request.scope, key)
+    if wait is not None:
+        return too_many_response(wait, _throttled_message(wait))
+    types = ("grafana", "generic")
+    commands = await _translated(request, key, types, grafana.translate)
+    return _accepted(await _record_all_async(request, key, types, commands))
 
 
 @router.post("/v2/enqueue", status_code=202, response_model=PagerDutyEventAccepted,
              responses={400: {"model": PagerDutyInvalid,
                               "description": "The event is invalid or its routing key unknown "
                                              "(PagerDuty's answer)."},
+                        429: {"description": "Too many events with this routing key "
+                                             "(PagerDuty's answer, with Retry-After)."},
                         **error_responses(413)})
 async def pagerduty_enqueue(request: Request) -> JSONResponse:
     """PagerDuty Events API v2: trigger, acknowledge, resolve; answered as PagerDuty does."""
@@ -178,8 +228,18 @@ async def pagerduty_enqueue(request: Request) -> JSONResponse:
     except orjson.JSONDecodeError:
         return JSONResponse(pagerduty_events.invalid_response(["Event object is not valid JSON"]),
                             status_code=400)
+    key = body.get("routing_key") if isinstance(body, dict) else None
+    if isinstance(key, str) and key:
+        wait = await ingest_wait(request.scope, key)
+        if wait is not None:
+            return too_many_response(wait, "", body=pagerduty_events.throttled_response(wait))
     errors = pagerduty_events.validate(body)
     if errors:
+        if isinstance(key, str) and key:  # an unknown key is the first thing said
+            try:
+                await _authenticate(request, key, ("pagerduty",))
+            except AuthenticationFailed:
+                errors = ["Invalid routing key"]
         return JSONResponse(pagerduty_events.invalid_response(errors), status_code=400)
     cmd = pagerduty_events.translate(body)
 
@@ -216,19 +276,26 @@ async def post_alerts(request: Request) -> Response:
 
     The body is validated here rather than by FastAPI's body machinery (the same
     models, the same 422 answers): this is the hottest route of the server."""
-    key = integrations.presented_key(bearer_token(request))
+    key = _required_key(request)
+    wait = await ingest_wait(request.scope, key)
+    if wait is not None:
+        return too_many_response(wait, _throttled_message(wait))
     raw = await request.body()
-    if not raw:
-        raise RequestValidationError([{"type": "missing", "loc": ("body",),
-                                       "msg": "Field required", "input": None}])
     try:
-        if _is_json(request.headers.get("content-type", "")):
-            body = ALERTS_BODY.validate_json(raw)
-        else:  # as FastAPI does: a body not declared JSON is not parsed, so it is refused
-            body = ALERTS_BODY.validate_python(raw)
-    except PydanticValidationError as exc:
-        raise RequestValidationError([{**e, "loc": ("body", *e["loc"])}
-                                      for e in exc.errors()]) from None
+        if not raw:
+            raise RequestValidationError([{"type": "missing", "loc": ("body",),
+                                           "msg": "Field required", "input": None}])
+        try:
+            if _is_json(request.headers.get("content-type", "")):
+                body = ALERTS_BODY.validate_json(raw)
+            else:  # as FastAPI does: a body not declared JSON is not parsed, so it is refused
+                body = ALERTS_BODY.validate_python(raw)
+        except PydanticValidationError as exc:
+            raise RequestValidationError([{**e, "loc": ("body", *e["loc"])}
+                                          for e in exc.errors()]) from None
+    except RequestValidationError:
+        await _authenticate(request, key, ())
+        raise
     items = body if isinstance(body, list) else [body]
     return _accepted(await _record_all_async(request, key, (), [
         generic_alert.to_command(item) for item in items]))
@@ -262,6 +329,13 @@ class FastAlerts:
                     key = token.strip()
             elif name == b"content-type":
                 json_type = _is_json(value.decode("latin-1"))
+        if key is None:  # the route answers 401
+            await self.app(scope, receive, send)
+            return
+        wait = await ingest_wait(scope, key)
+        if wait is not None:
+            await send_answer(send, too_many_requests(wait, _throttled_message(wait)))
+            return
         chunks, message = [], await receive()
         while message["type"] == "http.request":
             chunks.append(message.get("body", b""))

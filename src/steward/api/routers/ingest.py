@@ -27,14 +27,15 @@ from steward.api.deps import (
     json_body,
 )
 from steward.api.errors import error_responses
+from steward.api.throttle import ingest_wait, ingest_wait_sync, too_many_response
 from steward.auth import integrations
 from steward.auth.models import Integration
 from steward.changes.commands import RecordDeployment
 from steward.changes.deployments import deployment_out, record_deployment, workflow_ignored
 from steward.changes.models import WebhookDelivery
-from steward.errors import AuthenticationFailed, PermissionDenied, ValidationError
+from steward.errors import AuthenticationFailed, PermissionDenied, Throttled, ValidationError
 from steward.incidents.schemas import AlertsAccepted
-from steward.ingest import cdevents, github, gitlab, pagerduty_change
+from steward.ingest import cdevents, github, gitlab, pagerduty_change, pagerduty_events
 from steward.ingest.schemas import (
     DeploymentWebhookOut,
     IgnoredOut,
@@ -49,7 +50,7 @@ router = APIRouter(tags=["ingest"])
 RECORDED: dict[int | str, dict[str, Any]] = {
     200: {"model": DeploymentWebhookOut | IgnoredOut,
           "description": "Recorded before (a redelivery: the first answer), or ignored."},
-    **error_responses(401, 413, 422)}
+    **error_responses(401, 413, 422, 429)}
 
 
 def _record(session: Session, integration: Integration, cmd: RecordDeployment | Ignored,
@@ -96,6 +97,23 @@ def _answer(result: dict[str, Any] | Ignored | None) -> JSONResponse:
     return JSONResponse(orjson.loads(orjson.dumps(result)), status_code=status)
 
 
+def _count(request: Request, key: str) -> None:
+    """Count one request for its integration key; raises 429 past the ingest rate."""
+    wait = ingest_wait_sync(request.scope, key)
+    if wait is not None:
+        raise Throttled(f"too many requests with this integration key: retry in {wait} s",
+                        retry_after=wait)
+
+
+def _known_key(request: Request, key: str, types: tuple[str, ...]) -> bool:
+    with database(request).read_session() as session:
+        try:
+            integrations.by_key(session, key, types=types)
+        except AuthenticationFailed:
+            return False
+    return True
+
+
 @router.post("/ingest/github", status_code=201, response_model=DeploymentWebhookOut,
              responses=RECORDED, dependencies=[Security(GITHUB_SIGNATURE)])
 async def ingest_github(request: Request) -> JSONResponse:
@@ -111,6 +129,7 @@ async def ingest_github(request: Request) -> JSONResponse:
         if integration is None:
             raise AuthenticationFailed("X-Hub-Signature-256: missing or does not match any "
                                        "GitHub integration's secret")
+        _count(request, f"integration:{integration.id}")
         return _record(session, integration, github.translate(event, json_body(body)),
                        "github", delivery)
 
@@ -126,6 +145,10 @@ async def ingest_gitlab(request: Request) -> JSONResponse:
     event = request.headers.get("x-gitlab-event", "")
     delivery = request.headers.get("x-gitlab-event-uuid") or request.headers.get(
         "idempotency-key")
+
+    if not token:
+        raise AuthenticationFailed("X-Gitlab-Token: missing")
+    _count(request, token)
 
     def work(session: Session) -> dict[str, Any] | Ignored:
         # GitLab sends the token itself: it is recognised by its hash, like a bearer key.
@@ -145,7 +168,9 @@ async def ingest_cdevents(request: Request) -> Response:
     body = await request.body()
     headers = dict(request.headers)
     key = bearer_token(request)
-
+    if not key:
+        raise AuthenticationFailed("missing integration key: send Authorization: Bearer <key>")
+    _count(request, key)
     with database(request).read_session() as session:
         integrations.by_key(session, key, types=("cdevents", "generic"))
     payload = json_body(body)
@@ -171,6 +196,8 @@ async def ingest_cdevents(request: Request) -> Response:
              responses={400: {"model": PagerDutyInvalid,
                               "description": "The event is invalid or its routing key unknown "
                                              "(PagerDuty's answer)."},
+                        429: {"description": "Too many events with this routing key "
+                                             "(PagerDuty's answer, with Retry-After)."},
                         **error_responses(413)})
 async def pagerduty_change_event(request: Request) -> JSONResponse:
     """PagerDuty Events API v2 change events, answered as PagerDuty answers."""
@@ -180,8 +207,16 @@ async def pagerduty_change_event(request: Request) -> JSONResponse:
     except orjson.JSONDecodeError:
         return JSONResponse(pagerduty_change.invalid_response(["Event object is not valid JSON"]),
                             status_code=400)
+    key = payload.get("routing_key") if isinstance(payload, dict) else None
+    if isinstance(key, str) and key:
+        wait = await ingest_wait(request.scope, key)
+        if wait is not None:
+            return too_many_response(wait, "", body=pagerduty_events.throttled_response(wait))
     errors = pagerduty_change.validate(payload)
     if errors:
+        if isinstance(key, str) and key and not await run_in_threadpool(
+                _known_key, request, key, ("pagerduty",)):
+            errors = ["Invalid routing key"]  # an unknown key is the first thing said
         return JSONResponse(pagerduty_change.invalid_response(errors), status_code=400)
 
     def work(session: Session) -> dict[str, Any]:

@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Request, Response
 
-from steward.api.deps import CurrentActor, Limit, Offset, database
+from steward.api.deps import SESSION_COOKIE, CurrentActor, Limit, Offset, database
 from steward.api.errors import error_responses
 from steward.auth import service as auth
 from steward.auth.schemas import (
@@ -59,7 +59,8 @@ def get_user(username: str, request: Request, _actor: CurrentActor) -> dict[str,
 def update_user(username: str, body: UserUpdate, request: Request,
                 actor: CurrentActor) -> dict[str, Any]:
     with database(request).session() as session:
-        return auth.user_out(session, auth.update_user(session, actor, username, body))
+        return auth.user_out(session, auth.update_user(
+            session, actor, username, body, keep_session=request.cookies.get(SESSION_COOKIE)))
 
 
 @router.delete("/users/{username}", status_code=204,
@@ -92,7 +93,10 @@ def revoke_token(token_id: Annotated[int, Path(ge=1, le=2**62)], request: Reques
 @router.post("/users/{username}/tokens", status_code=201, response_model=TokenCreated,
              responses=error_responses(400, 403, 404, 413, 422))
 def create_token(username: str, body: TokenCreate, request: Request,
-                 actor: CurrentActor) -> dict[str, str]:
-    """The token is in this answer only; Steward keeps its hash."""
+                 actor: CurrentActor) -> dict[str, Any]:
+    """The token is in this answer only; Steward keeps its hash. With `expires_in`
+    (such as `90d`) it is refused with 401 from then on."""
     with database(request).session() as session:
-        return {"token": auth.create_token(session, actor, username, body.name)}
+        token, row = auth.issue_token(session, actor, username, body.name,
+                                      expires_in=body.expires_in)
+        return {"token": token, **row}
