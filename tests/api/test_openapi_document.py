@@ -12,10 +12,12 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from helpers import make_user
+from helpers import make_service, make_team, make_user
 
 from steward.api.app import create_app
 from steward.api.errors import ErrorOut
+from steward.auth.actor import SYSTEM
+from steward.auth.integrations import create_integration
 from steward.config import Settings
 from steward.db import Database
 
@@ -102,8 +104,9 @@ def test_every_operation_declares_its_errors_in_the_shape_the_server_writes(docu
             if not code.startswith("4"):
                 continue
             schema = response["content"]["application/json"]["schema"]
-            if (method, path) in PAGERDUTY and code == "400":
-                assert references(schema) == {"#/components/schemas/PagerDutyInvalid"}
+            if (method, path) in PAGERDUTY and code in ("400", "429"):
+                shape = "PagerDutyInvalid" if code == "400" else "PagerDutyThrottled"
+                assert references(schema) == {f"#/components/schemas/{shape}"}
             else:
                 assert ERROR_REF in references(schema), f"{method} {path} {code}"
     assert missing == []
@@ -156,6 +159,10 @@ def test_the_alert_body_is_a_named_model(document):  # type: ignore[no-untyped-d
 def test_error_answers_fit_the_declared_error_model(sqlite_db):  # type: ignore[no-untyped-def]
     client = TestClient(create_app(sqlite_db.settings, database=sqlite_db))
     headers = {"Authorization": f"Bearer {make_user(sqlite_db, 'root', role='admin')}"}
+    make_team(sqlite_db, "web")
+    make_service(sqlite_db, "shop", owner="web")
+    with sqlite_db.session() as session:
+        key = create_integration(session, SYSTEM, "generic", service="shop")[1]
     answers = [
         client.get("/api/v1/teams"),  # 401
         client.get("/api/v1/teams/nobody", headers=headers),  # 404
@@ -164,12 +171,14 @@ def test_error_answers_fit_the_declared_error_model(sqlite_db):  # type: ignore[
             **headers, "content-type": "application/json"}),  # 400
         client.post("/api/v1/alerts", json={"dedup_key": "k"}),  # 401: no key, body unread
         client.post("/api/v1/alerts", json={"dedup_key": "k"},
-                    headers={"Authorization": "Bearer stk_k"}),  # 422, the hot route
+                    headers={"Authorization": "Bearer stk_k"}),  # 401: an unknown key
+        client.post("/api/v1/alerts", json={"dedup_key": "k"},
+                    headers={"Authorization": f"Bearer {key}"}),  # 422, the hot route
         client.post("/api/v1/teams", content=b"x" * 6_000_000, headers=headers),  # 413
     ]
     client.post("/api/v1/teams", json={"name": "ops"}, headers=headers)
     answers.append(client.post("/api/v1/teams", json={"name": "ops"}, headers=headers))  # 409
-    assert [a.status_code for a in answers] == [401, 404, 422, 400, 401, 422, 413, 409]
+    assert [a.status_code for a in answers] == [401, 404, 422, 400, 401, 401, 422, 413, 409]
     for answer in answers:
         error = ErrorOut.model_validate(answer.json())  # refuses keys it does not know
         assert error.error

@@ -36,6 +36,8 @@ ERROR_MEANINGS = {
     409: "The records' state does not allow this (a duplicate name, a transition not "
          "allowed from the current state).",
     413: "The body is larger than the server accepts.",
+    503: "Steward cannot serve this now (a throttled Alertmanager is told to retry, with "
+         "`Retry-After`).",
     429: "Too many requests for this token, session or integration key; retry after "
          "`Retry-After` seconds.",
     422: "The input is invalid; `field` names the first problem, `details` lists them all.",

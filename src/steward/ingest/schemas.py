@@ -39,6 +39,13 @@ class PagerDutyChangeAccepted(Out):
     message: str
 
 
+class PagerDutyThrottled(Out):
+    """PagerDuty's own 429 answer (with ``Retry-After``)."""
+
+    status: Literal["throttle exceeded"]
+    message: str
+
+
 class PagerDutyInvalid(Out):
     """PagerDuty's own 400 answer: every problem found in ``errors``."""
 

@@ -33,7 +33,7 @@ from steward.incidents.alerts import Outcome
 from steward.incidents.commands import RecordAlert
 from steward.incidents.schemas import AlertsAccepted
 from steward.ingest import alertmanager, cdevents, generic_alert, grafana, pagerduty_events
-from steward.ingest.schemas import PagerDutyEventAccepted, PagerDutyInvalid
+from steward.ingest.schemas import PagerDutyEventAccepted, PagerDutyInvalid, PagerDutyThrottled
 
 router = APIRouter(tags=["ingest"])
 MAX_BATCH = 10_000
@@ -217,7 +217,8 @@ async def ingest_grafana(request: Request) -> Response:
              responses={400: {"model": PagerDutyInvalid,
                               "description": "The event is invalid or its routing key unknown "
                                              "(PagerDuty's answer)."},
-                        429: {"description": "Too many events with this routing key "
+                        429: {"model": PagerDutyThrottled,
+                              "description": "Too many events with this routing key "
                                              "(PagerDuty's answer, with Retry-After)."},
                         **error_responses(413)})
 async def pagerduty_enqueue(request: Request) -> JSONResponse:

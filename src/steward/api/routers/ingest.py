@@ -41,6 +41,7 @@ from steward.ingest.schemas import (
     IgnoredOut,
     PagerDutyChangeAccepted,
     PagerDutyInvalid,
+    PagerDutyThrottled,
 )
 from steward.ingest.wire import Ignored
 
@@ -196,7 +197,8 @@ async def ingest_cdevents(request: Request) -> Response:
              responses={400: {"model": PagerDutyInvalid,
                               "description": "The event is invalid or its routing key unknown "
                                              "(PagerDuty's answer)."},
-                        429: {"description": "Too many events with this routing key "
+                        429: {"model": PagerDutyThrottled,
+                              "description": "Too many events with this routing key "
                                              "(PagerDuty's answer, with Retry-After)."},
                         **error_responses(413)})
 async def pagerduty_change_event(request: Request) -> JSONResponse:
