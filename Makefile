@@ -34,4 +34,4 @@ bench: $(VENV)/.installed-dev
 	$(BIN)/python bench/catalog.py
 
 clean:
-	rm -rf $(VENV) demo.db demo.db-wal demo.db-shm demo.db-lock test-output .pytest_cache
+	rm -rf $(VENV) demo.db demo.db-wal demo.db-shm demo.db-lock demo.db.key test-output .pytest_cache
