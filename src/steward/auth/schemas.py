@@ -7,12 +7,21 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from steward.inputs import (
+    CLEAN,
+    Email,
+    Label,
+    Password,
+    ServiceName,
+    TeamName,
+    UserDisplayName,
+)
 from steward.shapes import Out
 
 Username = Annotated[
     str,
     StringConstraints(strip_whitespace=True, min_length=1, max_length=100,
-                      pattern=r"^[A-Za-z0-9][A-Za-z0-9._@-]*$"),
+                      pattern=r"^[A-Za-z0-9][A-Za-z0-9._@-]*$"), CLEAN,
 ]
 Role = Literal["admin", "member", "viewer"]
 
@@ -20,21 +29,21 @@ Role = Literal["admin", "member", "viewer"]
 class UserCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
     username: Username
-    display_name: str = ""
-    email: str = ""
+    display_name: UserDisplayName = ""
+    email: Email = ""
     role: Role = "member"
-    teams: list[str] = Field(default_factory=list)
-    password: str | None = Field(default=None, min_length=8, max_length=1000)
+    teams: list[TeamName] = Field(default_factory=list)
+    password: Password | None = None
 
 
 class UserUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    display_name: str | None = None
-    email: str | None = None
+    display_name: UserDisplayName | None = None
+    email: Email | None = None
     role: Role | None = None
-    teams: list[str] | None = None
+    teams: list[TeamName] | None = None
     active: bool | None = None
-    password: str | None = Field(default=None, min_length=8, max_length=1000)
+    password: Password | None = None
 
 
 class UserOut(Out):
@@ -68,10 +77,10 @@ class TokenCreated(Out):
 
 class IntegrationCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    type: str
-    service: str | None = None
-    team: str | None = None
-    name: str = ""
+    type: Annotated[str, StringConstraints(max_length=40), CLEAN]
+    service: ServiceName | None = None
+    team: TeamName | None = None
+    name: Label = ""
 
 
 class IntegrationOut(Out):

@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query, Request, Response
+from fastapi import Path, Query, Request, Response
 
 from steward.api.deps import CurrentActor, Limit, Offset, database
+from steward.api.edge import api_router
 from steward.api.errors import error_responses
 from steward.changes import assessment, lifecycle, records
 from steward.changes.schemas import (
@@ -26,13 +27,14 @@ from steward.changes.schemas import (
     WindowCreate,
     WindowOut,
 )
+from steward.inputs import MAX_ID
 from steward.shapes import Listing, Page
 from steward.timeutil import parse_timestamp, utcnow
 
-router = APIRouter(prefix="/api/v1", tags=["changes"], responses=error_responses(401))
+router = api_router(prefix="/api/v1", tags=["changes"], responses=error_responses(401))
 # Moving a change: its rights, its existence, its state machine, the body.
 TRANSITION = error_responses(400, 403, 404, 409, 413, 422)
-ChangeId = Annotated[int, Path(ge=1, le=2**62, description="change id")]
+ChangeId = Annotated[int, Path(ge=1, le=MAX_ID, description="change id")]
 STATES = "^(new|assess|authorize|scheduled|implement|review|closed|rejected|canceled)(,(new|" \
          "assess|authorize|scheduled|implement|review|closed|rejected|canceled))*$"
 
@@ -171,7 +173,7 @@ def create_window(body: WindowCreate, request: Request, actor: CurrentActor) -> 
 
 @router.delete("/calendar/windows/{window_id}", status_code=204,
                responses=error_responses(403, 404, 422))
-def delete_window(window_id: Annotated[int, Path(ge=1, le=2**62)], request: Request,
+def delete_window(window_id: Annotated[int, Path(ge=1, le=MAX_ID)], request: Request,
                   actor: CurrentActor) -> Response:
     with database(request).session() as session:
         records.delete_window(session, actor, window_id)

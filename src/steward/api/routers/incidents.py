@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import Path, Query, Request
 
 from steward.api.deps import CurrentActor, Limit, Offset, database
+from steward.api.edge import api_router
 from steward.api.errors import error_responses
 from steward.incidents import lifecycle, views
 from steward.incidents.schemas import (
@@ -21,14 +22,15 @@ from steward.incidents.schemas import (
     PriorityBody,
     SuspectOut,
 )
+from steward.inputs import MAX_ID
 from steward.shapes import Listing, Page
 from steward.timeutil import parse_timestamp
 
-router = APIRouter(prefix="/api/v1", tags=["incidents"], responses=error_responses(401))
+router = api_router(prefix="/api/v1", tags=["incidents"], responses=error_responses(401))
 # A responder's change to an incident: rights, existence, the state machine, the body.
 RESPOND = {"response_model": IncidentDetailOut,
            "responses": error_responses(400, 403, 404, 409, 413, 422)}
-IncidentId = Annotated[int, Path(ge=1, le=2**62, description="incident id")]
+IncidentId = Annotated[int, Path(ge=1, le=MAX_ID, description="incident id")]
 STATUS = ("^(triggered|acknowledged|mitigated|resolved|closed)"
           "(,(triggered|acknowledged|mitigated|resolved|closed))*$")
 

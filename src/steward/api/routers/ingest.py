@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 import orjson
-from fastapi import APIRouter, Request, Response, Security
+from fastapi import Request, Response, Security
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from sqlalchemy import select
@@ -26,6 +26,7 @@ from steward.api.deps import (
     database,
     json_body,
 )
+from steward.api.edge import api_router
 from steward.api.errors import error_responses
 from steward.auth import integrations
 from steward.auth.models import Integration
@@ -42,8 +43,9 @@ from steward.ingest.schemas import (
     PagerDutyInvalid,
 )
 from steward.ingest.wire import Ignored
+from steward.inputs import InputProblem, load_json
 
-router = APIRouter(tags=["ingest"])
+router = api_router(tags=["ingest"])
 
 # The routes answer with their own Response; these describe the answers.
 RECORDED: dict[int | str, dict[str, Any]] = {
@@ -179,9 +181,12 @@ async def pagerduty_change_event(request: Request) -> JSONResponse:
     """PagerDuty Events API v2 change events, answered as PagerDuty answers."""
     body = await request.body()
     try:
-        payload = orjson.loads(body)
+        payload = load_json(body, repair=True)
     except orjson.JSONDecodeError:
         return JSONResponse(pagerduty_change.invalid_response(["Event object is not valid JSON"]),
+                            status_code=400)
+    except InputProblem as exc:
+        return JSONResponse(pagerduty_change.invalid_response([f"Event object is {exc.message}"]),
                             status_code=400)
     errors = pagerduty_change.validate(payload)
     if errors:

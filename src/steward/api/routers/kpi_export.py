@@ -5,15 +5,16 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 import orjson
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import Query, Request, Response
 
 from steward.api.deps import CurrentActor, database
+from steward.api.edge import api_router
 from steward.api.errors import error_responses
 from steward.kpis import export
 from steward.kpis.schemas import KpiExportOut
 from steward.timeutil import parse_timestamp
 
-router = APIRouter(prefix="/api/v1", tags=["kpis"])
+router = api_router(prefix="/api/v1", tags=["kpis"])
 
 
 @router.get("/kpis/export", response_model=KpiExportOut, responses={
