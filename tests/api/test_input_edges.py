@@ -167,3 +167,14 @@ def test_text_at_its_limits_is_stored(api, db):
         service = session.scalar(select(Service).where(Service.name == "s" * 200))
         assert service is not None and service.display_name == "D" * 300
         assert orjson.loads(orjson.dumps(service.annotations)) == {"k": "v" * 1000}
+
+
+def test_a_goal_description_set_to_null_is_cleared(api):
+    created = api.post("/api/v1/goals", json={
+        "name": "Ship daily", "metric": "deployments_per_day", "target": 1,
+        "description": "why", "period_start": "2026-01-01T00:00:00Z",
+        "period_end": "2026-12-31T00:00:00Z"})
+    assert created.status_code == 201, created.text
+    cleared = api.patch(f"/api/v1/goals/{created.json()['id']}", json={"description": None})
+    assert cleared.status_code == 200, cleared.text
+    assert cleared.json()["description"] == ""

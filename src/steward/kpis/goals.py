@@ -136,6 +136,8 @@ def update_goal(session: Session, actor: Actor, goal_id: int, data: GoalUpdate) 
     for key, value in changes.items():
         if value is None and key != "description":
             raise ValidationError(f"{key}: must not be null", field=key)
+        if key == "description":
+            value = value or ""  # null clears it
         setattr(goal, key, float(value) if key == "target" else value)
     with session.no_autoflush:
         _validate(session, goal)
