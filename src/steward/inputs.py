@@ -26,6 +26,9 @@ import orjson
 from pydantic import AfterValidator, Field, StringConstraints
 
 MAX_ID = 2**31 - 1  # the largest value of an INTEGER column (ids, counts)
+# The largest whole number every JSON reader keeps exact (a double's 53 bits): counts in
+# BIGINT columns, offsets. Beyond it a client (or a validator) may read another number.
+MAX_EXACT = 2**53 - 1
 EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
 LATEST = datetime(9000, 1, 1, tzinfo=UTC)  # exclusive: nearly a millennium of room
 MAX_JSON_DEPTH = 64  # objects and arrays inside each other; real payloads use under 10
@@ -128,8 +131,9 @@ Password = Annotated[str, Field(min_length=8, max_length=1000), CLEAN]
 
 # An id of a row (every table's key is an INTEGER column).
 Id = Annotated[int, Field(ge=1, le=MAX_ID)]
-# A count stored in an INTEGER column.
+# A count stored in an INTEGER column, and one in a BIGINT column.
 Count = Annotated[int, Field(ge=0, le=MAX_ID)]
+BigCount = Annotated[int, Field(ge=0, le=MAX_EXACT)]
 
 
 def in_range(moment: datetime, field: str) -> str | None:

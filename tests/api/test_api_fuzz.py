@@ -83,6 +83,12 @@ def organisation(db, client: TestClient) -> tuple[str, str]:  # type: ignore[no-
     return token, key
 
 
+def keep_the_callers_token(case: Any) -> None:
+    """The run's own API token (id 1) is not revoked halfway: it would end the run."""
+    if case.path == "/api/v1/tokens/{token_id}" and case.path_parameters.get("token_id") == 1:
+        case.path_parameters["token_id"] = 2  # another user's
+
+
 def with_known_records(case: Any) -> None:
     """Name records that exist where the request names one."""
     if case.method.upper() == "DELETE":
@@ -175,6 +181,7 @@ def test_every_answer_is_declared_and_none_is_a_server_error(db):  # type: ignor
                 with_known_records(case)
             changed = with_a_hostile_value(case, data) if data.draw(
                 st.booleans(), label="hostile") else None
+            keep_the_callers_token(case)
             request = f"{case.method} {case.formatted_path} ({changed or 'as generated'})"
             try:
                 response = case.call(headers=headers)

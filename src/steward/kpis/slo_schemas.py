@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from steward.inputs import LongText, RequiredLabel
+from steward.inputs import BigCount, LongText, RequiredLabel
 from steward.shapes import Number, Out, Timestamp
 from steward.timeutil import parse_timestamp
 
@@ -42,8 +42,8 @@ class SliReportIn(Strict):
 
     start: datetime
     end: datetime
-    good: int = Field(ge=0, le=2**62)
-    total: int = Field(ge=0, le=2**62)
+    good: BigCount
+    total: BigCount
 
     @field_validator("start", "end", mode="before")
     @classmethod

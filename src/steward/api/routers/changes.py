@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import Path, Query, Request, Response
 
-from steward.api.deps import CurrentActor, Limit, Offset, database
+from steward.api.deps import CurrentActor, End, Limit, Offset, Start, database
 from steward.api.edge import api_router
 from steward.api.errors import error_responses
 from steward.changes import assessment, lifecycle, records
@@ -47,8 +47,8 @@ def list_changes(request: Request, _actor: CurrentActor, limit: Limit = 100, off
                  team: str | None = None, service: str | None = None,
                  risk_level: Annotated[str | None,
                                        Query(pattern="^(low|moderate|high|very high)$")] = None,
-                 q: str | None = None, start: str | None = None,
-                 end: str | None = None) -> dict[str, Any]:
+                 q: str | None = None, start: Start = None,
+                 end: End = None) -> dict[str, Any]:
     start_at = parse_timestamp(start, field="start") if start else None
     end_at = parse_timestamp(end, field="end") if end else None
     with database(request).read_session() as session:
@@ -181,7 +181,7 @@ def delete_window(window_id: Annotated[int, Path(ge=1, le=MAX_ID)], request: Req
 
 
 @router.get("/calendar", response_model=CalendarOut, responses=error_responses(422))
-def calendar_view(request: Request, _actor: CurrentActor, start: str | None = None,
+def calendar_view(request: Request, _actor: CurrentActor, start: Start = None,
                   days: Annotated[int, Query(ge=1, le=62)] = 7) -> dict[str, Any]:
     """Window occurrences and changes planned in [start, start + days)."""
     begin: datetime = parse_timestamp(start, field="start") if start else utcnow()

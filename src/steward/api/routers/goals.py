@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import Path, Query, Request, Response
 
-from steward.api.deps import AdminActor, CurrentActor, database
+from steward.api.deps import AdminActor, CurrentActor, TimeText, database, time_query
 from steward.api.edge import api_router
 from steward.api.errors import error_responses
 from steward.inputs import MAX_ID
@@ -51,8 +51,8 @@ def create_goal(body: goals.GoalCreate, request: Request, actor: AdminActor) -> 
 @router.get("/goals/{goal_id}", response_model=GoalProgressOut,
             responses=error_responses(404, 422), **PROGRESS)
 def goal_progress(goal_id: GoalId, request: Request, _actor: CurrentActor,
-                  now: Annotated[str | None, Query(
-                      description="judge the goal as of this time (default: now)")] = None,
+                  now: Annotated[TimeText | None, time_query(
+                      "judge the goal as of this time (default: now)")] = None,
                   ) -> dict[str, Any]:
     """The goal with the organisation's and every team's value over its period so far,
     whether each meets the target, and the value per week with its trend."""

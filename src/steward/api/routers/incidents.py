@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import Path, Query, Request
 
-from steward.api.deps import CurrentActor, Limit, Offset, database
+from steward.api.deps import CurrentActor, End, Limit, Offset, Start, database
 from steward.api.edge import api_router
 from steward.api.errors import error_responses
 from steward.incidents import lifecycle, views
@@ -41,7 +41,7 @@ def list_incidents(request: Request, _actor: CurrentActor, limit: Limit = 100,
                    status: Annotated[str | None, Query(pattern=STATUS)] = None,
                    priority: Annotated[str | None, Query(pattern="^P[1-5](,P[1-5])*$")] = None,
                    team: str | None = None, service: str | None = None, q: str | None = None,
-                   start: str | None = None, end: str | None = None) -> dict[str, Any]:
+                   start: Start = None, end: End = None) -> dict[str, Any]:
     with database(request).read_session() as session:
         total, rows = views.list_incidents(
             session, status=status, priority=priority, team=team, service=service, q=q,

@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 import orjson
 from fastapi import Query, Request, Response
 
-from steward.api.deps import CurrentActor, database
+from steward.api.deps import CurrentActor, TimeText, database, time_query
 from steward.api.edge import api_router
 from steward.api.errors import error_responses
 from steward.kpis import export
@@ -29,7 +29,7 @@ def export_kpis(
         description="one row per team or per service (dora and itsm)")] = "team",
     days: Annotated[int | None, Query(ge=1, le=3660, description=(
         "window length in days (default 28 for dora, 90 for itsm)"))] = None,
-    end: Annotated[str | None, Query(description="window end, ISO-8601 (default now)")] = None,
+    end: Annotated[TimeText | None, time_query("window end, ISO-8601 (default now)")] = None,
     format: Annotated[Literal["csv", "json"], Query(description="csv or json")] = "csv",
 ) -> Response:
     """Rows of one KPI table; CSV flattens nested fields (``lead_time_hours_median``)."""

@@ -8,7 +8,7 @@ import logging
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
-from fastapi import FastAPI, Path, Query, Request, Response
+from fastapi import FastAPI, Path, Request, Response
 
 from steward.api.deps import (
     BY_API_TOKEN,
@@ -16,9 +16,11 @@ from steward.api.deps import (
     BY_WEB_SESSION,
     AdminActor,
     CurrentActor,
+    TimeText,
     bearer_token,
     database,
     require_actor,
+    time_query,
 )
 from steward.api.edge import api_router
 from steward.api.errors import error_responses
@@ -44,7 +46,7 @@ from steward.timeutil import isoformat_z, parse_timestamp
 
 router = api_router(prefix="/api/v1", tags=["slos"], responses=error_responses(401))
 SloId = Annotated[int, Path(ge=1, le=MAX_ID, description="SLO id")]
-At = Annotated[str | None, Query(description="status at this time (ISO-8601); default now")]
+At = Annotated[TimeText | None, time_query("status at this time (ISO-8601); default now")]
 log = logging.getLogger("steward.slo")
 
 
