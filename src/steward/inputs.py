@@ -109,9 +109,10 @@ NameRef = _text(200, min_length=1, strip=True)
 # Labels people give things (SLOs, goals, templates, windows, tokens, integrations).
 Label = _text(200, strip=True)
 RequiredLabel = _text(200, min_length=1, strip=True)
-TeamDisplayName = _text(200)
-ServiceDisplayName = _text(300)
-UserDisplayName = _text(200)
+TEAM_DISPLAY_NAME, SERVICE_DISPLAY_NAME, USER_DISPLAY_NAME = 200, 300, 200  # their columns
+TeamDisplayName = _text(TEAM_DISPLAY_NAME)
+ServiceDisplayName = _text(SERVICE_DISPLAY_NAME)
+UserDisplayName = _text(USER_DISPLAY_NAME)
 Email = _text(300, strip=True)
 Environment = _text(100, min_length=1, strip=True)
 ChangeTitle = _text(300, min_length=1, strip=True)
@@ -207,7 +208,8 @@ def _walk(value: Any, path: tuple[str | int, ...], depth: int, repair: bool) -> 
                 for index, item in enumerate(value)]
     cleaned = {}
     for key, item in value.items():
-        good_key = _text_value(key, (*path, printable(key)), repair)
+        good_key = (_text_value(key, (*path, printable(key)), repair) if isinstance(key, str)
+                    else key)  # YAML keys may be numbers or dates
         cleaned[good_key] = _walk(item, (*path, good_key), depth + 1, repair)
     return cleaned
 
