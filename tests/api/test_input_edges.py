@@ -178,3 +178,20 @@ def test_a_goal_description_set_to_null_is_cleared(api):
     cleared = api.patch(f"/api/v1/goals/{created.json()['id']}", json={"description": None})
     assert cleared.status_code == 200, cleared.text
     assert cleared.json()["description"] == ""
+
+
+def test_servicenow_history_with_nul_is_imported_without_it_and_year_one_is_skipped(api, db):
+    export = ("number,short_description,state,opened_at,priority,assignment_group,cmdb_ci\n"
+              "INC0001,Disk \x00full,New,2024-01-01 10:00:00,3 - Moderate,Ops\x00,ledger\n"
+              "INC0002,Old,New,0001-01-01 10:00:00,3 - Moderate,Ops,ledger\n")
+    sent = api.post("/api/v1/imports/servicenow", content=export.encode(),
+                    headers={"Content-Type": "text/csv"})
+    assert sent.status_code == 200, sent.text
+    summary = sent.json()
+    assert summary["incidents"]["created"] == 1
+    assert [line["line"] for line in summary["skipped"]["lines"]] == [3]
+    assert "out of range" in summary["skipped"]["lines"][0]["reason"]
+    with db.read_session() as session:
+        assert session.scalar(select(Incident.title).where(
+            Incident.external_ref == "INC0001")) == "Disk full"
+        assert session.scalar(select(Team.display_name).where(Team.name == "ops")) == "Ops"
