@@ -122,3 +122,23 @@ def test_a_long_pagerduty_summary_keeps_the_event(client, db):
         title = session.get(Incident, alert.incident_id).title
     assert alert.summary == summary
     assert title.startswith("Replica lag") and len(title) <= 500
+
+
+def cdevent(environment: str = "production", event_id: str = "e-1") -> dict:  # type: ignore[type-arg]
+    body = json.loads((PAYLOADS / "cdevents" / "v0.5.1-service_deployed.json").read_text())
+    body["context"]["id"] = event_id
+    body["subject"]["content"]["environment"]["id"] = environment
+    return body
+
+
+def test_deployment_events_with_values_longer_than_their_columns(client, db):
+    token = key(db, "cdevents")
+    long_id = "urn:event:" + "9" * 400  # identifies the delivery: longer than its column
+    recorded = client.post("/ingest/cdevents", headers=bearer(token),
+                           json=cdevent(event_id=long_id))
+    assert recorded.status_code == 201, recorded.text
+    again = client.post("/ingest/cdevents", headers=bearer(token), json=cdevent(event_id=long_id))
+    assert again.status_code == 200 and again.json()["duplicate"] is True
+    refused = client.post("/ingest/cdevents", headers=bearer(token),
+                          json=cdevent(environment="e" * 101, event_id="e-2"))
+    assert refused.status_code == 422 and refused.json()["field"] == "environment"

@@ -8,6 +8,7 @@ committed before the 2xx is sent.
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 import orjson
@@ -46,6 +47,7 @@ from steward.ingest.wire import Ignored
 from steward.inputs import InputProblem, load_json
 
 router = api_router(tags=["ingest"])
+DELIVERY_LENGTH = 200  # webhook_deliveries.delivery_id
 
 # The routes answer with their own Response; these describe the answers.
 RECORDED: dict[int | str, dict[str, Any]] = {
@@ -59,6 +61,8 @@ def _record(session: Session, integration: Integration, cmd: RecordDeployment | 
     """Record once per delivery; a redelivery answers what the first one did."""
     if isinstance(cmd, Ignored):
         return cmd
+    if delivery and len(delivery) > DELIVERY_LENGTH:  # an id longer than its column
+        delivery = "sha256:" + hashlib.sha256(delivery.encode()).hexdigest()
     if delivery:
         seen = session.scalar(select(WebhookDelivery).where(
             WebhookDelivery.source == source, WebhookDelivery.delivery_id == delivery))
