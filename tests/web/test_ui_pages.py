@@ -264,3 +264,11 @@ def test_nul_in_a_form_field_or_a_parameter_is_an_error_page_naming_it(web):  # 
         answer = web.get(page, headers=HTML)
         assert answer.status_code == 422, page
         assert "NUL" in answer.text and "<html" in answer.text.lower()
+
+
+def test_ids_and_offsets_beyond_the_columns_are_not_found_or_refused(web):  # type: ignore[no-untyped-def]
+    sign_in(web, "admin")
+    for page in ("/changes/2147483648", "/incidents/9999999999", "/slos/2147483648",
+                 "/goals/2147483648"):
+        assert web.get(page, headers=HTML).status_code == 404, page
+    assert web.get("/catalog?offset=100000000000000000000", headers=HTML).status_code == 422

@@ -25,7 +25,7 @@ from steward.api.deps import SESSION_COOKIE
 from steward.auth import service as auth
 from steward.auth.actor import Actor
 from steward.errors import StewardError
-from steward.inputs import printable, text_problem
+from steward.inputs import MAX_ID, printable, text_problem
 
 LOGIN_CSRF_COOKIE = "steward_login_csrf"
 
@@ -192,6 +192,13 @@ class WebRoute(APIRoute):
                 return error_page(request, err.status, err.title, err.message)
 
         return handler
+
+
+def record_id(raw: str, noun: str) -> int:
+    """A record's id from a page's path: a 404 for anything no record can have."""
+    if not raw.isdigit() or len(raw) > 10 or not 1 <= int(raw) <= MAX_ID:
+        raise PageError(404, "Not found", f"{noun} {printable(raw)!r} does not exist")
+    return int(raw)
 
 
 def pick(params: Any, name: str) -> str:
