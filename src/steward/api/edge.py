@@ -43,8 +43,8 @@ def parameter_errors(request: Request, query_names: frozenset[str]) -> list[dict
 
 
 def _is_json(content_type: str | None) -> bool:
-    if not content_type:  # FastAPI reads a body without a type as JSON
-        return True
+    if not content_type:  # not read as JSON (FastAPI's strict content type): refused there
+        return False
     kind = content_type.partition(";")[0].strip().lower()
     return kind == "application/json" or (kind.startswith("application/")
                                           and kind.endswith("+json"))
