@@ -22,11 +22,26 @@ def isoformat_z(value: datetime | None) -> str | None:
     return as_utc(value).isoformat().replace("+00:00", "Z")
 
 
-def parse_timestamp(value: object, *, field: str = "timestamp") -> datetime:
+def parse_timestamp(value: object, *, field: str = "timestamp", bounded: bool = True,
+                    ) -> datetime:
     """ISO-8601 with ``Z``, offsets, or fractions down to nanoseconds; naive means UTC.
 
-    Raises ``steward.errors.ValidationError`` naming ``field`` for anything else.
+    Raises ``steward.errors.ValidationError`` naming ``field`` for anything else, and
+    (``bounded``) for a time outside what Steward accepts (``steward.inputs``): windows
+    are added to and subtracted from times, and must stay within what dates hold.
     """
+    moment = _parse(value, field)
+    if bounded:
+        from steward.errors import ValidationError
+        from steward.inputs import in_range
+
+        problem = in_range(moment, field)
+        if problem is not None:
+            raise ValidationError(problem, field=field)
+    return moment
+
+
+def _parse(value: object, field: str) -> datetime:
     import re
 
     from steward.errors import ValidationError

@@ -232,3 +232,27 @@ def test_import_through_the_api(db):
     assert broken.json()["errors"][0]["file"] == "body"
     empty = client.post("/api/v1/catalog/import", content=b"  ", headers=headers)
     assert empty.status_code == 422 and "body" in empty.text
+
+
+def test_nul_in_a_catalog_file_is_an_error_and_a_long_title_is_shortened(db, tmp_path):
+    long_title = " ".join(["Payments"] * 60)  # 539 characters: longer than any display name
+    (tmp_path / "catalog.yaml").write_text(
+        "apiVersion: backstage.io/v1alpha1\nkind: Group\nmetadata:\n  name: pay\n"
+        f"  title: {long_title}\nspec:\n  type: team\n  children: []\n---\n"
+        "apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata:\n  name: ledger\n"
+        f"  title: {long_title}\nspec:\n  type: service\n  lifecycle: production\n"
+        "  owner: pay\n---\n"
+        "apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata:\n  name: broken\n"
+        '  description: "nul \\0 here"\nspec:\n  type: service\n  lifecycle: production\n'
+        "  owner: pay\n")
+    refused = import_catalog(db, SYSTEM, [tmp_path / "catalog.yaml"])
+    assert not refused.stored
+    assert [(e.field, e.reason) for e in refused.errors] == [
+        ("metadata.description", "must not contain NUL characters")]
+    report = import_catalog(db, SYSTEM, [tmp_path / "catalog.yaml"], skip_invalid=True)
+    assert report.stored and report.services.created == 1 and report.teams.created == 1
+    with db.read_session() as session:
+        team = session.scalar(select(Team).where(Team.name == "pay"))
+        service = session.scalar(select(Service).where(Service.name == "ledger"))
+        assert len(team.display_name) <= 200 and team.display_name.endswith("\u2026")
+        assert len(service.display_name) <= 300 and service.display_name.endswith("\u2026")

@@ -123,6 +123,7 @@ def state(db, n: int) -> dict[str, Any]:  # type: ignore[no-untyped-def]
             # A group recomputes priority once, at its end: the change is noted there.
             timeline.sort(key=lambda entry: entry[0] == "priority")
             incidents.append({
+                "title": incident.title,
                 "status": incident.status, "priority": incident.priority,
                 "impact": incident.impact, "urgency": incident.urgency,
                 "origin": names.get(incident.origin_service_id or 0),
@@ -218,6 +219,42 @@ def test_repeats_in_one_group_count_every_event(db, twins):
     assert [r["created"] for r in results] == [False] * 5 + [True, False, False, False]
     assert len({r["alert_id"] for r in results[5:]}) == 1
     assert len({r["incident_id"] for r in results}) == 1
+
+
+def test_long_summaries_are_stored_alike_and_titles_shortened(db, twins):
+    """PagerDuty allows 1,024 characters of summary, an incident title holds 500; a source
+    without a limit (Alertmanager annotations) may send more than an alert holds."""
+    words = " ".join(f"word{i:04d}" for i in range(150))  # 1,499 characters
+
+    def events(n: int) -> list[RecordAlert]:
+        return [fire("a", f"db{n}", 0, summary=words),  # opens the incident
+                fire("a", f"db{n}", 1, summary=words[:700]),  # a repeat
+                fire("b", f"db{n}", 2, summary=words[:1024]),  # joins: the fast path
+                fire("c", f"api{n}", 3, summary=words[:600])]  # joins, a new service
+
+    reference(db, twins[1], events(1))
+    grouped(db, twins[2], events(2))
+    assert state(db, 2) == state(db, 1)
+    recorded = state(db, 2)
+    summaries = {alert[0]: alert[4] for alert in recorded["alerts"]}
+    assert summaries["a"] == words[:700] and summaries["b"] == words[:1024]
+    assert summaries["c"] == words[:600]
+    [incident] = recorded["incidents"]
+    assert len(incident["title"]) <= 500 and incident["title"].endswith("\u2026")
+    assert words.startswith(incident["title"][:-1])
+    with db.read_session() as session:
+        first = session.scalar(select(Alert.summary).where(Alert.dedup_key == "a"))
+    assert first == words[:700]
+
+
+def test_a_first_summary_longer_than_an_alert_holds_is_shortened_alike(db, twins):
+    words = " ".join(f"word{i:04d}" for i in range(150))
+    reference(db, twins[1], [fire("a", "db1", 0, summary=words)])
+    grouped(db, twins[2], [fire("a", "db2", 0, summary=words)])
+    assert state(db, 2) == state(db, 1)
+    [alert] = state(db, 2)["alerts"]
+    assert len(alert[4]) <= 1024 and alert[4].endswith("\u2026")
+    assert words.startswith(alert[4][:-1])
 
 
 def test_a_refused_request_fails_alone_and_writes_nothing(db, twins):

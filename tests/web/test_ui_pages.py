@@ -250,3 +250,25 @@ def test_logout_ends_the_session(web):  # type: ignore[no-untyped-def]
     # the old cookie no longer works either: the session is gone on the server
     web.cookies.set("steward_session", session_cookie)
     assert web.get("/catalog", follow_redirects=False).status_code == 303
+
+
+def test_nul_in_a_form_field_or_a_parameter_is_an_error_page_naming_it(web):  # type: ignore[no-untyped-def]
+    sign_in(web, "admin")
+    token = csrf(web, "/teams")
+    refused = web.post("/teams", data={"csrf_token": token, "name": "sre",
+                                       "display_name": "S\x00RE"}, headers=HTML)
+    assert refused.status_code == 422 and "display_name" in refused.text
+    assert web.get("/teams/sre", headers=HTML).status_code == 404  # nothing was written
+    for page in ("/catalog?q=a%00", "/changes?q=%00", "/incidents?team=%00",
+                 "/services/led%00ger"):
+        answer = web.get(page, headers=HTML)
+        assert answer.status_code == 422, page
+        assert "NUL" in answer.text and "<html" in answer.text.lower()
+
+
+def test_ids_and_offsets_beyond_the_columns_are_not_found_or_refused(web):  # type: ignore[no-untyped-def]
+    sign_in(web, "admin")
+    for page in ("/changes/2147483648", "/incidents/9999999999", "/slos/2147483648",
+                 "/goals/2147483648"):
+        assert web.get(page, headers=HTML).status_code == 404, page
+    assert web.get("/catalog?offset=100000000000000000000", headers=HTML).status_code == 422

@@ -8,11 +8,13 @@ from typing import Annotated, Any
 import orjson
 from fastapi import Depends, Query, Request, Security
 from fastapi.security import APIKeyCookie, APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import WithJsonSchema
 
 from steward.auth import service as auth
 from steward.auth.actor import Actor
 from steward.db import Database
 from steward.errors import AuthenticationFailed, PermissionDenied, ValidationError
+from steward.inputs import MAX_EXACT, InputProblem, load_json
 
 SESSION_COOKIE = "steward_session"
 UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
@@ -42,9 +44,12 @@ def database(request: Request) -> Database:
 
 
 def json_body(body: bytes) -> Any:
-    """A request body parsed as JSON, or a 400 naming the problem."""
+    """A webhook's body parsed as JSON, its text repaired (``steward.inputs``: an event is
+    not lost for a NUL); or a 422 naming the problem."""
     try:
-        return orjson.loads(body)
+        return load_json(body, repair=True)
+    except InputProblem as exc:
+        raise ValidationError(f"body: {exc.message}", field="body") from None
     except orjson.JSONDecodeError as exc:
         raise ValidationError(f"body: request body is not valid JSON ({exc})",
                               field="body") from exc
@@ -107,7 +112,20 @@ def require_admin(actor: Annotated[Actor, Depends(require_actor)]) -> Actor:
 CurrentActor = Annotated[Actor, Depends(require_actor)]
 AdminActor = Annotated[Actor, Depends(require_admin)]
 Limit = Annotated[int, Query(ge=1, le=1000, description="page size")]
-Offset = Annotated[int, Query(ge=0, le=2**62, description="items to skip")]
+
+
+# A time as a query parameter: declared a date-time, read by ``parse_timestamp`` (which
+# names the parameter when it is not one, or is out of range).
+TimeText = Annotated[str, WithJsonSchema({"type": "string", "format": "date-time"})]
+
+
+def time_query(description: str) -> Any:
+    return Query(description=description)
+
+
+Start = Annotated[TimeText | None, time_query("from this time (ISO-8601)")]
+End = Annotated[TimeText | None, time_query("up to this time (ISO-8601)")]
+Offset = Annotated[int, Query(ge=0, le=MAX_EXACT, description="items to skip")]
 # For route decorators whose checks are their own (ingest, SLI reports).
 BY_INTEGRATION_KEY = Security(INTEGRATION_KEY)
 BY_API_TOKEN = Security(API_TOKEN)

@@ -10,7 +10,9 @@ from fastapi.responses import JSONResponse
 from pydantic import Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from steward.api.edge import DEPTH_ERROR
 from steward.errors import AuthenticationFailed, StewardError, Throttled
+from steward.inputs import printable
 from steward.shapes import Out
 
 
@@ -93,6 +95,8 @@ def describe_validation_errors(
             if ctx.get("error"):
                 message += f" ({ctx['error']})"
             field = "body"
+        elif kind == DEPTH_ERROR:
+            message, field = err["msg"], "body"
         elif kind == "extra_forbidden":
             message = "unknown field"
         elif kind == "missing":
@@ -107,20 +111,35 @@ def describe_validation_errors(
     return summary, first["field"], details
 
 
+def printable_json(value: Any) -> Any:
+    """An error body safe to encode: a message quoting the input it refuses must not
+    carry the lone surrogate it refuses."""
+    if isinstance(value, str):
+        return printable(value)
+    if isinstance(value, list):
+        return [printable_json(item) for item in value]
+    if isinstance(value, dict):
+        return {key: printable_json(item) for key, item in value.items()}
+    return value
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(StewardError)
     async def steward_error(_request: Request, exc: StewardError) -> JSONResponse:
         headers = {"WWW-Authenticate": "Bearer"} if isinstance(exc, AuthenticationFailed) else None
         if isinstance(exc, Throttled):
             headers = {"Retry-After": str(exc.retry_after)}
-        return JSONResponse(exc.to_dict(), status_code=exc.status_code, headers=headers)
+        return JSONResponse(printable_json(exc.to_dict()), status_code=exc.status_code,
+                            headers=headers)
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
-        summary, field, details = describe_validation_errors(list(exc.errors()))
-        status = 400 if field == "body" and "JSON" in summary else 422
-        return JSONResponse({"error": summary, "field": field, "details": details},
-                            status_code=status)
+        errors = list(exc.errors())
+        summary, field, details = describe_validation_errors(errors)
+        unreadable = any(e.get("type") in ("json_invalid", DEPTH_ERROR) for e in errors)
+        return JSONResponse(printable_json({"error": summary, "field": field,
+                                            "details": details}),
+                            status_code=400 if unreadable else 422)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:

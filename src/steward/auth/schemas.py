@@ -8,12 +8,21 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from steward.auth.password_policy import MAX_LENGTH, MIN_LENGTH
+from steward.inputs import (
+    CLEAN,
+    Email,
+    Label,
+    Password,
+    ServiceName,
+    TeamName,
+    UserDisplayName,
+)
 from steward.shapes import Out
 
 Username = Annotated[
     str,
     StringConstraints(strip_whitespace=True, min_length=1, max_length=100,
-                      pattern=r"^[A-Za-z0-9][A-Za-z0-9._@-]*$"),
+                      pattern=r"^[A-Za-z0-9][A-Za-z0-9._@-]*$"), CLEAN,
 ]
 Role = Literal["admin", "member", "viewer"]
 
@@ -21,25 +30,25 @@ Role = Literal["admin", "member", "viewer"]
 class UserCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
     username: Username
-    display_name: str = ""
-    email: str = ""
+    display_name: UserDisplayName = ""
+    email: Email = ""
     role: Role = "member"
-    teams: list[str] = Field(default_factory=list)
-    password: str | None = Field(default=None, min_length=MIN_LENGTH, max_length=MAX_LENGTH,
-                                 description="at least 12 characters, not the username, not "
-                                             "a common password")
+    teams: list[TeamName] = Field(default_factory=list)
+    password: Password | None = Field(default=None, min_length=MIN_LENGTH, max_length=MAX_LENGTH,
+                                      description="at least 12 characters, not the username, "
+                                                  "not a common password")
 
 
 class UserUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    display_name: str | None = None
-    email: str | None = None
+    display_name: UserDisplayName | None = None
+    email: Email | None = None
     role: Role | None = None
-    teams: list[str] | None = None
+    teams: list[TeamName] | None = None
     active: bool | None = None
-    password: str | None = Field(default=None, min_length=MIN_LENGTH, max_length=MAX_LENGTH,
-                                 description="at least 12 characters, not the username, not "
-                                             "a common password")
+    password: Password | None = Field(default=None, min_length=MIN_LENGTH, max_length=MAX_LENGTH,
+                                      description="at least 12 characters, not the username, "
+                                                  "not a common password")
 
 
 class UserOut(Out):
@@ -82,10 +91,10 @@ class TokenCreated(TokenOut):
 
 class IntegrationCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    type: str
-    service: str | None = None
-    team: str | None = None
-    name: str = ""
+    type: Annotated[str, StringConstraints(max_length=40), CLEAN]
+    service: ServiceName | None = None
+    team: TeamName | None = None
+    name: Label = ""
 
 
 class IntegrationOut(Out):

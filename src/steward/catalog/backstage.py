@@ -63,6 +63,7 @@ from steward.catalog.backstage_refs import (
     parse_ref,
 )
 from steward.catalog.schemas import MAX_MIN_UP
+from steward.inputs import InputProblem, normalise_json
 
 __all__ = [
     "DependencySpec", "Entity", "EntityError", "EntityRef", "ImportPlan", "ParsedCatalog",
@@ -164,6 +165,11 @@ class _Document:
         doc = self.doc
         if not isinstance(doc, dict):
             self.error("", f"a catalog entity must be a mapping, not {type(doc).__name__}")
+            return None, None
+        try:  # NUL or a lone surrogate (a YAML escape) no column stores; aliases too deep
+            normalise_json(doc)
+        except InputProblem as problem:
+            self.error(".".join(str(part) for part in problem.path), problem.message)
             return None, None
         raw_kind = doc.get("kind")
         kind = raw_kind.strip().lower() if isinstance(raw_kind, str) else None

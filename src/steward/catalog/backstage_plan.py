@@ -29,6 +29,12 @@ from steward.catalog.backstage_refs import (
     format_ref,
     parse_ref,
 )
+from steward.inputs import (
+    SERVICE_DISPLAY_NAME,
+    TEAM_DISPLAY_NAME,
+    USER_DISPLAY_NAME,
+    shorten,
+)
 
 
 class _Planner:
@@ -87,7 +93,8 @@ class _Planner:
             kind = e.steward_kind or DEFAULT_STEWARD_KIND[e.kind]
             owner = self.resolve(e.owner, e, "spec.owner") if e.owner else None
             self.plan.services.append(ServiceSpec(
-                e.ref, names[e.ref], e.title or e.name, e.description or "", kind,
+                e.ref, names[e.ref], shorten(e.title or e.name, SERVICE_DISPLAY_NAME),
+                e.description or "", kind,
                 e.tier or (2 if kind == "business_service" else 3), e.lifecycle or "production",
                 owner, e.min_up, list(e.links), dict(e.annotations), e.file, e.document))
             self.dependencies_of(e, providers)
@@ -115,13 +122,15 @@ class _Planner:
             parent = self.resolve(g.parent, g, "spec.parent") if g.parent else parent_of.get(g.ref)
             email = g.profile.get("email")
             self.plan.teams.append(TeamSpec(
-                g.ref, g.name, g.profile.get("displayName") or g.title or g.name,
+                g.ref, g.name,
+                shorten(g.profile.get("displayName") or g.title or g.name, TEAM_DISPLAY_NAME),
                 g.description or "", {"email": email} if email else {}, parent, members[g.ref],
                 g.file, g.document))
         for u in (e for e in self.entities if e.kind == "user"):
             team_refs = [self.resolve(m, u, "spec.memberOf") for m in u.member_of]
             team_refs += [t for t in teams_of.get(u.ref, []) if t not in team_refs]
-            display_name = u.profile.get("displayName") or u.title or u.name
+            display_name = shorten(u.profile.get("displayName") or u.title or u.name,
+                                   USER_DISPLAY_NAME)
             self.plan.users.append(UserSpec(u.ref, u.name, display_name, u.profile.get("email"),
                                             team_refs, u.file, u.document))
 

@@ -5,19 +5,23 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field
 
+from steward.inputs import (
+    CLEAN,
+    Label,
+    LongText,
+    ServiceDisplayName,
+    ServiceName,
+    StringMap,
+    TeamDisplayName,
+    TeamName,
+)
 from steward.shapes import Out
 from steward.weburl import WebUrl
 
 # A pool's "members needed up": far beyond any real pool, within every database's INTEGER.
 MAX_MIN_UP = 100_000
-
-Name = Annotated[
-    str,
-    StringConstraints(strip_whitespace=True, min_length=1, max_length=200,
-                      pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$"),
-]
 ServiceKind = Literal["business_service", "system", "service", "api", "resource", "pool"]
 Lifecycle = Literal["experimental", "production", "deprecated", "retired"]
 DependencyType = Literal["hard", "soft"]
@@ -29,24 +33,24 @@ class Strict(BaseModel):
 
 
 class LinkIn(Strict):
-    url: WebUrl
-    title: str = ""
+    url: Annotated[WebUrl, CLEAN]
+    title: Label = ""
     type: LinkType = "other"
 
 
 class TeamCreate(Strict):
-    name: Name
-    display_name: str = ""
-    description: str = ""
-    contacts: dict[str, str] = Field(default_factory=dict)
-    parent: Name | None = None
+    name: TeamName
+    display_name: TeamDisplayName = ""
+    description: LongText = ""
+    contacts: StringMap = Field(default_factory=dict)
+    parent: TeamName | None = None
 
 
 class TeamUpdate(Strict):
-    display_name: str | None = None
-    description: str | None = None
-    contacts: dict[str, str] | None = None
-    parent: Name | None = None
+    display_name: TeamDisplayName | None = None
+    description: LongText | None = None
+    contacts: StringMap | None = None
+    parent: TeamName | None = None
 
 
 class TeamOut(Out):
@@ -61,28 +65,28 @@ class TeamOut(Out):
 
 
 class ServiceCreate(Strict):
-    name: Name
-    display_name: str = ""
-    description: str = ""
+    name: ServiceName
+    display_name: ServiceDisplayName = ""
+    description: LongText = ""
     kind: ServiceKind = "service"
     tier: int = Field(default=3, ge=1, le=4)
     lifecycle: Lifecycle = "production"
-    owner: Name | None = Field(default=None, description="owning team name")
+    owner: TeamName | None = Field(default=None, description="owning team name")
     min_up: int | None = Field(default=None, ge=1, le=MAX_MIN_UP, description="pools only")
     links: list[LinkIn] = Field(default_factory=list)
-    annotations: dict[str, str] = Field(default_factory=dict)
+    annotations: StringMap = Field(default_factory=dict)
 
 
 class ServiceUpdate(Strict):
-    display_name: str | None = None
-    description: str | None = None
+    display_name: ServiceDisplayName | None = None
+    description: LongText | None = None
     kind: ServiceKind | None = None
     tier: int | None = Field(default=None, ge=1, le=4)
     lifecycle: Lifecycle | None = None
-    owner: Name | None = None
+    owner: TeamName | None = None
     min_up: int | None = Field(default=None, ge=1, le=MAX_MIN_UP)
     links: list[LinkIn] | None = None
-    annotations: dict[str, str] | None = None
+    annotations: StringMap | None = None
 
 
 class DependencyRef(Out):
@@ -110,15 +114,15 @@ class ServiceOut(Out):
 
 
 class DependencyCreate(Strict):
-    service: Name = Field(description="the dependant")
-    depends_on: Name
+    service: ServiceName = Field(description="the dependant")
+    depends_on: ServiceName
     type: DependencyType = "hard"
-    description: str = ""
+    description: LongText = ""
 
 
 class DependencyUpdate(Strict):
     type: DependencyType | None = None
-    description: str | None = None
+    description: LongText | None = None
 
 
 class DependencyOut(Out):

@@ -15,7 +15,8 @@ from steward.auth.actor import Actor
 from steward.auth.models import Integration
 from steward.catalog.event_routing import Refused, catalog_service, route_event
 from steward.catalog.models import Service
-from steward.changes.commands import DEPLOYMENT_STATUSES, RecordDeployment
+from steward.changes.commands import RecordDeployment
+from steward.changes.deployment_checks import check_command, fitted
 from steward.changes.models import (
     AWAITING_APPROVAL,
     Change,
@@ -165,7 +166,8 @@ def record_deployment(session: Session, actor: Actor, cmd: RecordDeployment, *,
     ``integration``: the key the event came with, which routes it (see
     :func:`route_deployment`)."""
     service, cmd = route_deployment(session, integration, cmd)
-    _check(actor, service, cmd)
+    check_command(actor, service, cmd)
+    cmd = fitted(cmd)
     environment = cmd.environment.strip()
 
     existing = _existing(session, cmd, environment)
@@ -322,7 +324,8 @@ def record_batch(session: Session, actor: Actor,
             results.append(record_deployment(session, actor, cmd))
             continue
         service = services.get(cmd.service or "") or service_for(session, cmd)
-        _check(actor, service, cmd)
+        check_command(actor, service, cmd)
+        cmd = fitted(cmd)
         change = open_changes.get((service.id, cmd.environment.strip().lower()))
         dep = Deployment(service_id=service.id, environment=cmd.environment.strip(),
                          source=cmd.source, status=cmd.status, version=cmd.version or "",
@@ -360,19 +363,6 @@ def record_batch(session: Session, actor: Actor,
         if change is not None:
             follow_deployment(session, actor, change, dep)
     return results
-
-
-def _check(actor: Actor, service: Service, cmd: RecordDeployment) -> None:
-    if cmd.status not in DEPLOYMENT_STATUSES:
-        raise ValidationError(f"status: must be one of {', '.join(DEPLOYMENT_STATUSES)}",
-                              field="status")
-    if not cmd.environment.strip():
-        raise ValidationError("environment: is required", field="environment")
-    actor.require_team_write(service.owner_team_id, f"record deployments of {service.name}")
-    if cmd.started_at and cmd.finished_at and cmd.finished_at < cmd.started_at:
-        raise ValidationError("finished_at: is before started_at", field="finished_at")
-    if cmd.finished_at and cmd.finished_at > utcnow() + timedelta(minutes=5):
-        raise ValidationError("finished_at: is in the future", field="finished_at")
 
 
 def _authorised_changes(session: Session,

@@ -7,15 +7,26 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
+from steward.inputs import (
+    CLEAN,
+    ChangeTitle,
+    Count,
+    Environment,
+    ExternalKey,
+    Id,
+    LongText,
+    MapKey,
+    NameRef,
+    RequiredLabel,
+)
 from steward.shapes import Number, Out, Timestamp
 from steward.timeutil import parse_timestamp
 from steward.weburl import WebUrl
 
 ChangeModel = Literal["standard", "normal", "emergency"]
 RiskLevel = Literal["low", "moderate", "high", "very high"]
-Text200 = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 # Named links of a change ({"pipeline": url, "pr": url}): http(s) only.
-Links = dict[str, WebUrl]
+Links = dict[MapKey, Annotated[WebUrl, CLEAN]]  # type: ignore[valid-type]
 
 
 class Strict(BaseModel):
@@ -29,25 +40,24 @@ def _time(value: object, info: object) -> datetime | None:
 
 
 class ChangeCreate(Strict):
-    title: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
-    services: list[Text200] = Field(min_length=1, description="affected service names")
+    title: ChangeTitle
+    services: list[NameRef] = Field(min_length=1, description="affected service names")
     model: ChangeModel = "normal"
-    template: Text200 | None = Field(default=None, description="standard change template name")
-    environment: Text200 = "production"
-    description: str = ""
+    template: NameRef | None = Field(default=None, description="standard change template name")
+    environment: Environment = "production"
+    description: LongText = ""
     planned_start: datetime | None = None
     planned_end: datetime | None = None
-    batch_size: int | None = Field(default=None, ge=0, description="commits in the change")
+    batch_size: Count | None = Field(default=None, description="commits in the change")
     links: Links = Field(default_factory=dict)
-    external_key: Annotated[str, StringConstraints(max_length=300)] | None = None
+    external_key: ExternalKey | None = None
 
     _times = field_validator("planned_start", "planned_end", mode="before")(_time)
 
 
 class ChangeUpdate(Strict):
-    title: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1,
-                                            max_length=300)] | None = None
-    description: str | None = None
+    title: ChangeTitle | None = None
+    description: LongText | None = None
     planned_start: datetime | None = None
     planned_end: datetime | None = None
     links: Links | None = None
@@ -56,47 +66,47 @@ class ChangeUpdate(Strict):
 
 
 class Decision(Strict):
-    comment: str = ""
+    comment: LongText = ""
 
 
 class Transition(Strict):
     outcome: Literal["successful", "successful_with_issues", "failed", "rolled_back"] | None = None
-    comment: str = ""
+    comment: LongText = ""
 
 
 class TemplateCreate(Strict):
-    name: Text200
-    description: str = ""
-    services: list[Text200] = Field(min_length=1)
+    name: RequiredLabel
+    description: LongText = ""
+    services: list[NameRef] = Field(min_length=1)
     risk_ceiling: RiskLevel = "low"
-    owner: Text200 | None = None
+    owner: NameRef | None = None
 
 
 class WindowCreate(Strict):
-    name: Text200
+    name: RequiredLabel
     kind: Literal["freeze", "maintenance"]
     scope: Literal["all", "team", "tier", "services"] = "all"
-    scope_values: list[str] = Field(default_factory=list)
+    scope_values: list[NameRef] = Field(default_factory=list)
     starts_at: datetime | None = None
     ends_at: datetime | None = None
-    weekdays: list[int] = Field(default_factory=list)
-    start_time: str | None = None
+    weekdays: list[int] = Field(default_factory=list, description="Monday=0 to Sunday=6")
+    start_time: Annotated[str, StringConstraints(max_length=5), CLEAN] | None = None
     duration_minutes: int | None = None
-    timezone: str = "UTC"
+    timezone: Annotated[str, StringConstraints(max_length=64), CLEAN] = "UTC"
 
     _times = field_validator("starts_at", "ends_at", mode="before")(_time)
 
 
 class GateRequest(Strict):
-    service: Text200
-    environment: Text200 = "production"
-    change_id: int | None = Field(default=None, ge=1, le=2**62)
-    pipeline_run: Annotated[str, StringConstraints(max_length=250)] | None = Field(
+    service: NameRef
+    environment: Environment = "production"
+    change_id: Id | None = None
+    pipeline_run: Annotated[str, StringConstraints(max_length=250), CLEAN] | None = Field(
         default=None, description="the pipeline run's id: the same run finds the same change")
-    template: Text200 | None = None
+    template: NameRef | None = None
     model: ChangeModel = "normal"
-    title: str = ""
-    batch_size: int | None = Field(default=None, ge=0)
+    title: Annotated[str, StringConstraints(max_length=300), CLEAN] = ""
+    batch_size: Count | None = None
     links: Links = Field(default_factory=dict)
 
 

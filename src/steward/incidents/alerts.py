@@ -24,7 +24,13 @@ from steward.catalog.models import Service
 from steward.driver_sql import Driver
 from steward.errors import ValidationError
 from steward.incidents import correlate, hot_sql, settings
-from steward.incidents.commands import ALERT_STATUSES, SEVERITIES, RecordAlert
+from steward.incidents.commands import (
+    ALERT_STATUSES,
+    SEVERITIES,
+    URL_LENGTH,
+    RecordAlert,
+    alert_summary,
+)
 from steward.incidents.models import OPEN_STATES, Alert, Incident, IncidentService
 from steward.incidents.timeline import add_entry
 from steward.timeutil import as_utc, utcnow
@@ -128,7 +134,7 @@ def record_alert(session: Session, integration: Integration | None,
     if active is not None:
         active.last_seen = max(active.last_seen, seen)
         active.count += 1
-        active.summary = cmd.summary[:1024] or active.summary
+        active.summary = alert_summary(cmd.summary) or active.summary
         active.severity = cmd.severity
         active.labels = dict(cmd.labels) or active.labels
         session.flush()
@@ -139,8 +145,9 @@ def record_alert(session: Session, integration: Integration | None,
     assert service is not None
     alert = Alert(integration_id=integration_id, service_id=service.id,
                   dedup_key=cmd.dedup_key, status="firing", severity=cmd.severity,
-                  summary=cmd.summary[:1024], source=cmd.source, labels=dict(cmd.labels),
-                  details=dict(cmd.details), url=(cmd.url or "")[:2000],
+                  summary=alert_summary(cmd.summary), source=cmd.source,
+                  labels=dict(cmd.labels), details=dict(cmd.details),
+                  url=(cmd.url or "")[:URL_LENGTH],
                   group_key=cmd.group_key, first_seen=seen, last_seen=seen)
     session.add(alert)
     session.flush()

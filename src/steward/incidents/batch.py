@@ -40,7 +40,7 @@ from steward.catalog.impact import Graph
 from steward.driver_sql import COPY_FROM, Driver, JsonText
 from steward.incidents import alerts, correlate, hot_sql, settings
 from steward.incidents.alerts import Outcome
-from steward.incidents.commands import RecordAlert
+from steward.incidents.commands import URL_LENGTH, RecordAlert, alert_summary
 from steward.incidents.models import (
     Alert,
     Incident,
@@ -193,7 +193,7 @@ class _GroupWriter:
 
     def _repeat(self, active: _Active, cmd: RecordAlert) -> None:
         seen = as_utc(cmd.occurred_at) if cmd.occurred_at else self.now
-        summary = cmd.summary[:1024]
+        summary = alert_summary(cmd.summary)
         if active.row is not None:  # new in this group: amend the pending INSERT
             row = active.row
             row["count"] += 1
@@ -250,9 +250,9 @@ class _GroupWriter:
             return None
         row = {"integration_id": iid, "service_id": service_id, "incident_id": incident.id,
                "dedup_key": cmd.dedup_key, "status": "firing", "severity": cmd.severity,
-               "summary": cmd.summary[:1024], "source": cmd.source,
+               "summary": alert_summary(cmd.summary), "source": cmd.source,
                "labels": dict(cmd.labels), "details": dict(cmd.details),
-               "url": (cmd.url or "")[:2000], "group_key": cmd.group_key,
+               "url": (cmd.url or "")[:URL_LENGTH], "group_key": cmd.group_key,
                "first_seen": seen, "last_seen": seen, "count": 1, "resolved_at": None,
                "created_at": self.now}
         placed = _Active(incident.id, row=row)

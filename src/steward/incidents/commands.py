@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from steward.inputs import shorten
 from steward.weburl import screen_url
 
 # Where an alert keeps, as text, a url that is not http(s) (it is never a link).
@@ -19,6 +20,22 @@ URL_NOT_LINKED = "url_not_linked"
 
 ALERT_STATUSES = ("firing", "acknowledged", "resolved")
 SEVERITIES = ("critical", "error", "warning", "info")
+
+
+TITLE_LENGTH = 500  # an incident's title (its column's size)
+SUMMARY_LENGTH = 1024  # an alert's summary: PagerDuty's own limit for one
+URL_LENGTH = 2000
+
+
+def alert_summary(summary: str) -> str:
+    """The summary an alert keeps: all of it that its column holds."""
+    return shorten(summary, SUMMARY_LENGTH)
+
+
+def incident_title(summary: str, service: str) -> str:
+    """The title of an incident an alert opens: its summary, shortened at a word boundary
+    when longer than a title (the alert keeps the whole summary)."""
+    return shorten(summary, TITLE_LENGTH) if summary else f"Alert on {service}"
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ from steward.catalog.models import Service, Team
 from steward.changes.models import Deployment
 from steward.errors import Conflict, NotFound, ValidationError
 from steward.incidents import correlate, priority, settings
+from steward.incidents.commands import incident_title
 from steward.incidents.models import OPEN_STATES, Alert, Incident, IncidentService
 from steward.incidents.timeline import add_entry
 from steward.timeutil import as_utc, utcnow
@@ -59,7 +60,7 @@ def _add_service(session: Session, incident: Incident, service_id: int, at: date
 
 
 def open_incident(session: Session, alert: Alert, service: Service, reason: str) -> Incident:
-    incident = Incident(title=alert.summary or f"Alert on {service.name}", status="triggered",
+    incident = Incident(title=incident_title(alert.summary, service.name), status="triggered",
                         started_at=alert.first_seen, last_alert_at=alert.first_seen,
                         group_keys=[alert.group_key] if alert.group_key else [])
     session.add(incident)

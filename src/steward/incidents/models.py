@@ -9,9 +9,11 @@ from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, 
 from sqlalchemy.orm import Mapped, mapped_column
 
 from steward.db import Base, UTCDateTime
+from steward.incidents.commands import SUMMARY_LENGTH, TITLE_LENGTH, URL_LENGTH
 from steward.timeutil import utcnow
 
 INCIDENT_STATES = ("triggered", "acknowledged", "mitigated", "resolved", "closed")
+
 OPEN_STATES = ("triggered", "acknowledged", "mitigated")
 
 
@@ -20,7 +22,7 @@ class Incident(Base):
     __table_args__ = (Index("ix_incidents_status_started", "status", "started_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    title: Mapped[str] = mapped_column(String(500))
+    title: Mapped[str] = mapped_column(String(TITLE_LENGTH))
     description: Mapped[str] = mapped_column(Text, default="")
     status: Mapped[str] = mapped_column(String(20), default="triggered")
     priority: Mapped[str] = mapped_column(String(2), default="P3", index=True)
@@ -101,11 +103,11 @@ class Alert(Base):
     dedup_key: Mapped[str] = mapped_column(String(255))
     status: Mapped[str] = mapped_column(String(20), default="firing")
     severity: Mapped[str] = mapped_column(String(20), default="error")
-    summary: Mapped[str] = mapped_column(String(1024), default="")
+    summary: Mapped[str] = mapped_column(String(SUMMARY_LENGTH), default="")
     source: Mapped[str] = mapped_column(String(40), default="generic")
     labels: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    url: Mapped[str] = mapped_column(String(2000), default="")
+    url: Mapped[str] = mapped_column(String(URL_LENGTH), default="")
     group_key: Mapped[str | None] = mapped_column(String(500))
     first_seen: Mapped[datetime] = mapped_column(UTCDateTime)
     last_seen: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from steward.inputs import Id, IncidentTitle, Label, LongText, NameRef, Note
 from steward.shapes import Number, Out, Timestamp
 from steward.timeutil import parse_timestamp
 
@@ -22,34 +23,34 @@ def _time(value: object, info: object) -> datetime | None:
 
 
 class IncidentCreate(Strict):
-    title: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
-    service: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+    title: IncidentTitle
+    service: NameRef
     impact: int | None = Field(default=None, ge=1, le=3)
     urgency: int | None = Field(default=None, ge=1, le=3)
     started_at: datetime | None = None
-    description: str = ""
+    description: LongText = ""
 
     _times = field_validator("started_at", mode="before")(_time)
 
 
 class ActionBody(Strict):
     at: datetime | None = Field(default=None, description="a past time to record (never future)")
-    note: str = ""
+    note: LongText = ""
 
     _times = field_validator("at", mode="before")(_time)
 
 
 class NoteBody(Strict):
-    text: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20000)]
+    text: Note
     at: datetime | None = Field(default=None, description="a past time to record")
 
     _times = field_validator("at", mode="before")(_time)
 
 
 class AssignBody(Strict):
-    assignee: str | None = None
-    commander: str | None = None
-    team: str | None = None
+    assignee: Label | None = Field(default=None, description="a username; empty: nobody")
+    commander: Label | None = None
+    team: Label | None = None
     at: datetime | None = None
 
     _times = field_validator("at", mode="before")(_time)
@@ -61,7 +62,7 @@ class PriorityBody(Strict):
 
 
 class DeploymentRef(Strict):
-    deployment_id: int = Field(ge=1, le=2**62)
+    deployment_id: Id
     at: datetime | None = None
 
     _times = field_validator("at", mode="before")(_time)

@@ -27,6 +27,7 @@ from pydantic import ValidationError as PydanticValidationError
 
 from steward.errors import ValidationError
 from steward.incidents.commands import RecordAlert
+from steward.inputs import JsonObject, StringMap
 from steward.timeutil import parse_timestamp
 
 AlertStatus = Literal["firing", "resolved"]
@@ -50,8 +51,8 @@ class AlertIn(BaseModel):
     summary: Summary = ""
     occurred_at: datetime | None = Field(
         default=None, description="ISO-8601; when it fired (or, resolved, when it stopped)")
-    labels: dict[str, str] = Field(default_factory=dict)
-    details: dict[str, Any] = Field(default_factory=dict)
+    labels: StringMap = Field(default_factory=dict)
+    details: JsonObject = Field(default_factory=dict)
     url: Url | None = None
 
     @field_validator("occurred_at", mode="before")

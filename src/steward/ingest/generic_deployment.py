@@ -26,13 +26,14 @@ from pydantic import ValidationError as PydanticValidationError
 
 from steward.changes.commands import CommitInfo, RecordDeployment
 from steward.errors import ValidationError
+from steward.inputs import Environment, Id, StringMap
 from steward.timeutil import parse_timestamp
 
 DeploymentStatus = Literal["in_progress", "succeeded", "failed", "rolled_back"]
 Short = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 Sha = Annotated[str, StringConstraints(strip_whitespace=True, to_lower=True,
                                        pattern=r"^[0-9a-fA-F]{4,64}$")]
-RecordId = Annotated[int, Field(gt=0)]
+RecordId = Id
 
 
 def _time(value: object, info: ValidationInfo) -> datetime | None:
@@ -59,7 +60,7 @@ class DeploymentIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     service: Short
-    environment: Short
+    environment: Environment
     version: Short | None = None
     status: DeploymentStatus = "succeeded"
     started_at: datetime | None = None
@@ -75,7 +76,7 @@ class DeploymentIn(BaseModel):
     author: Short | None = None
     external_id: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1,
                                                   max_length=300)] | None = None
-    links: dict[str, str] = Field(default_factory=dict)
+    links: StringMap = Field(default_factory=dict)
 
     _times = field_validator("started_at", "finished_at", mode="before")(_time)
 

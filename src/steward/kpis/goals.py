@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from steward.audit import service as audit
 from steward.auth.actor import Actor
 from steward.errors import Conflict, NotFound, ValidationError
+from steward.inputs import CLEAN, RequiredLabel
 from steward.kpis import goal_metrics
 from steward.kpis.dora_queries import dora_kpis, dora_table
 from steward.kpis.goal_metrics import METRICS, GoalMetric
@@ -32,7 +33,9 @@ WEEK = timedelta(days=7)
 MAX_PERIOD_DAYS = 3660
 MAX_TREND_WEEKS = 53  # a goal's weekly series: its most recent weeks, a year at most
 
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Name = RequiredLabel
+Description = Annotated[str, StringConstraints(max_length=5000), CLEAN]
+Metric = Annotated[str, StringConstraints(max_length=60), CLEAN]
 
 
 def _time(value: object, info: object) -> datetime | None:
@@ -45,8 +48,8 @@ class GoalCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: Name
-    description: str = Field(default="", max_length=5000)
-    metric: str = Field(description="one of GET /api/v1/goals/metrics")
+    description: Description = ""
+    metric: Metric = Field(description="one of GET /api/v1/goals/metrics")
     comparator: Literal["<=", ">="] | None = Field(
         default=None, description="defaults to the metric's better direction")
     target: float
@@ -60,8 +63,8 @@ class GoalUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: Name | None = None
-    description: str | None = Field(default=None, max_length=5000)
-    metric: str | None = None
+    description: Description | None = None
+    metric: Metric | None = None
     comparator: Literal["<=", ">="] | None = None
     target: float | None = None
     period_start: datetime | None = None
@@ -133,6 +136,8 @@ def update_goal(session: Session, actor: Actor, goal_id: int, data: GoalUpdate) 
     for key, value in changes.items():
         if value is None and key != "description":
             raise ValidationError(f"{key}: must not be null", field=key)
+        if key == "description":
+            value = value or ""  # null clears it
         setattr(goal, key, float(value) if key == "target" else value)
     with session.no_autoflush:
         _validate(session, goal)

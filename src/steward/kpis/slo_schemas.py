@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from steward.inputs import BigCount, LongText, RequiredLabel
 from steward.shapes import Number, Out, Timestamp
 from steward.timeutil import parse_timestamp
 
 SliKind = Literal["impact", "counts"]
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Name = RequiredLabel
 MAX_REPORTS = 10_000
 
 
@@ -21,7 +22,7 @@ class Strict(BaseModel):
 
 class SloCreate(Strict):
     name: Name
-    description: str = ""
+    description: LongText = ""
     objective: float = Field(gt=0, lt=1, description="share of good events or time, e.g. 0.999")
     window_days: int = Field(default=28, ge=1, le=365, description="rolling window in days")
     sli: SliKind = Field(default="impact", description="impact: time in incidents is bad; "
@@ -30,7 +31,7 @@ class SloCreate(Strict):
 
 class SloUpdate(Strict):
     name: Name | None = None
-    description: str | None = None
+    description: LongText | None = None
     objective: float | None = Field(default=None, gt=0, lt=1)
     window_days: int | None = Field(default=None, ge=1, le=365)
     sli: SliKind | None = None
@@ -41,8 +42,8 @@ class SliReportIn(Strict):
 
     start: datetime
     end: datetime
-    good: int = Field(ge=0, le=2**62)
-    total: int = Field(ge=0, le=2**62)
+    good: BigCount
+    total: BigCount
 
     @field_validator("start", "end", mode="before")
     @classmethod

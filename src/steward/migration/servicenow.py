@@ -17,6 +17,8 @@ from datetime import UTC, datetime, tzinfo
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from steward.inputs import in_range
+
 SOURCE = "servicenow"
 TIMELINE_KIND = "servicenow"
 MISSING = frozenset({"", "?"})
@@ -99,9 +101,12 @@ class TimeReader:
         try:
             local = datetime(int(year), int(month), int(day), int(hour), int(minute),
                              int(second or 0), tzinfo=self.zone)
-        except ValueError as exc:
+            found = local.astimezone(UTC)
+        except (ValueError, OverflowError) as exc:
             raise RowError(name, "not a valid date", value) from exc
-        found = local.astimezone(UTC)
+        problem = in_range(found, name)
+        if problem is not None:
+            raise RowError(name, problem.removeprefix(f"{name}: "), value)
         self._cache[value] = found
         return found
 

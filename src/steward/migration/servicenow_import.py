@@ -24,6 +24,7 @@ from typing import IO, Any
 from steward.auth.actor import Actor
 from steward.db import Database
 from steward.errors import ValidationError
+from steward.inputs import clean_text
 from steward.migration.servicenow import (
     SOURCE,
     Header,
@@ -161,8 +162,8 @@ def _records(text: io.TextIOWrapper) -> Iterator[tuple[int, list[str] | RowError
             yield start, RowError("row", f"not valid CSV ({exc})")
             continue
         end = reader.line_num
-        if values:
-            yield start, values
+        if values:  # history is kept without the NUL no column can store
+            yield start, [clean_text(value) for value in values]
 
 
 def _read_header(source: Source) -> Header:

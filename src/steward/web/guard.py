@@ -25,6 +25,7 @@ from steward.api.deps import SESSION_COOKIE
 from steward.auth import service as auth
 from steward.auth.actor import Actor
 from steward.errors import StewardError
+from steward.inputs import MAX_ID, printable, text_problem
 
 LOGIN_CSRF_COOKIE = "steward_login_csrf"
 
@@ -109,11 +110,25 @@ def check_csrf(viewer: Viewer, form: FormData) -> None:
 
 
 async def read_form(request: Request) -> FormData:
-    """The submitted form (an empty one for any other kind of body)."""
+    """The submitted form (an empty one for any other kind of body). A field holding
+    what no column can store (NUL, a lone surrogate) is refused, naming it."""
     content_type = request.headers.get("content-type", "")
     if content_type.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
-        return await request.form()
+        form = await request.form()
+        for name, value in form.multi_items():
+            if isinstance(value, str) and (problem := text_problem(value)):
+                raise PageError(422, TITLES[422], f"{printable(name)}: {problem}")
+        return form
     return FormData()
+
+
+def refuse_bad_parameters(request: Request) -> None:
+    """Path and query parameters are used in queries: none may hold NUL."""
+    for source, items in (("path", list(request.path_params.items())),
+                          ("query", request.query_params.multi_items())):
+        for name, value in items:
+            if isinstance(value, str) and (problem := text_problem(value)):
+                raise PageError(422, TITLES[422], f"{source}.{printable(name)}: {problem}")
 
 
 def form_text(form: FormData, name: str, *, default: str = "") -> str:
@@ -166,6 +181,7 @@ class WebRoute(APIRoute):
             from steward.web.render import error_page
 
             try:
+                refuse_bad_parameters(request)
                 return await original(request)
             except LoginRequired:
                 return login_redirect(request)
@@ -176,6 +192,13 @@ class WebRoute(APIRoute):
                 return error_page(request, err.status, err.title, err.message)
 
         return handler
+
+
+def record_id(raw: str, noun: str) -> int:
+    """A record's id from a page's path: a 404 for anything no record can have."""
+    if not raw.isdigit() or len(raw) > 10 or not 1 <= int(raw) <= MAX_ID:
+        raise PageError(404, "Not found", f"{noun} {printable(raw)!r} does not exist")
+    return int(raw)
 
 
 def pick(params: Any, name: str) -> str:

@@ -73,7 +73,8 @@ def ago(value: str | datetime | None, now: datetime | None = None) -> str:
     """'4 min ago', '3 h ago', '6 d ago' (or 'in 12 min' for a deadline ahead)."""
     if not value:
         return ""
-    moment = parse_timestamp(value, field="time") if isinstance(value, str) else as_utc(value)
+    moment = (parse_timestamp(value, field="time", bounded=False) if isinstance(value, str)
+              else as_utc(value))
     seconds = int(((now or utcnow()) - moment).total_seconds())
     ahead, seconds = seconds < 0, abs(seconds)
     if seconds < 60:
@@ -93,7 +94,7 @@ def utc_text(value: str | None) -> str:
     """An ISO time from a view as '2026-03-02 10:05:00 UTC'."""
     if not value:
         return ""
-    return parse_timestamp(value, field="time").strftime("%Y-%m-%d %H:%M:%S UTC")
+    return parse_timestamp(value, field="time", bounded=False).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
 def level_from(form: FormData, field: str) -> int | None:

@@ -38,6 +38,7 @@ from steward.web.guard import (
     form_text,
     pick,
     read_form,
+    record_id,
     require_viewer,
 )
 from steward.web.render import render
@@ -300,8 +301,7 @@ def window_create(request: Request, form: Form) -> Response:
 
 @router.post("/changes/calendar/windows/{window_id}/delete")
 def window_delete(request: Request, window_id: str, form: Form) -> Response:
-    if not window_id.isdigit() or len(window_id) > 18:
-        raise PageError(404, "Not found", f"window {window_id!r} does not exist")
+    record_id(window_id, "window")
     week, tz = form_text(form, "week"), form_text(form, "tz")
     db = database(request)
     try:

@@ -27,6 +27,7 @@ from steward.web.guard import (
     form_text,
     pick,
     read_form,
+    record_id,
     require_viewer,
 )
 from steward.web.impact_view import affected_drawing, service_href
@@ -214,8 +215,7 @@ def dependency_add(request: Request, name: str, form: Form) -> Response:
 
 @router.post("/services/{name}/dependencies/{dependency_id}/delete")
 def dependency_remove(request: Request, name: str, dependency_id: str, form: Form) -> Response:
-    if not dependency_id.isdigit():
-        raise PageError(404, "Not found", f"dependency {dependency_id!r} does not exist")
+    record_id(dependency_id, "dependency")
     db = database(request)
     try:
         with db.session() as session:

@@ -26,6 +26,7 @@ from steward.changes.models import CHANGE_MODELS, CHANGE_OUTCOMES, CHANGE_STATES
 from steward.changes.risk import LEVELS
 from steward.changes.schemas import ChangeCreate
 from steward.errors import NotFound, StewardError, ValidationError
+from steward.inputs import MAX_ID
 from steward.timeutil import utcnow
 from steward.web import pages_calendar, pages_deployments, pages_policy
 from steward.web.changes_view import form_values as _form_values
@@ -69,7 +70,7 @@ def change_href(change_id: int) -> str:
 
 
 def _change_id(raw: str) -> int:
-    if not raw.isdigit() or len(raw) > 18 or int(raw) < 1:
+    if not raw.isdigit() or len(raw) > 18 or not 1 <= int(raw) <= MAX_ID:
         raise PageError(404, "Not found", f"change {raw!r} does not exist")
     return int(raw)
 
@@ -150,8 +151,8 @@ def _whole(form: FormData, field: str) -> int | None:
     raw = form_text(form, field)
     if not raw:
         return None
-    if not raw.isdigit():
-        raise ValidationError(f"{field}: must be a whole number of 0 or more", field=field)
+    if not raw.isdigit() or len(raw) > 10 or int(raw) > MAX_ID:
+        raise ValidationError(f"{field}: must be a whole number from 0 to {MAX_ID}", field=field)
     return int(raw)
 
 

@@ -24,6 +24,7 @@ from steward.errors import NotFound, StewardError, ValidationError
 from steward.incidents import lifecycle, views
 from steward.incidents.models import Incident, IncidentService
 from steward.incidents.schemas import DeploymentRef, NoteBody
+from steward.inputs import MAX_ID
 from steward.timeutil import isoformat_z, utcnow
 from steward.web.changes_view import form_values, local_time, problem
 from steward.web.guard import (
@@ -66,7 +67,7 @@ def incident_href(number: int) -> str:
 
 
 def _incident_id(raw: str) -> int:
-    if not raw.isdigit() or len(raw) > 18 or int(raw) < 1:
+    if not raw.isdigit() or len(raw) > 18 or not 1 <= int(raw) <= MAX_ID:
         raise PageError(404, "Not found", f"incident {raw!r} does not exist")
     return int(raw)
 
@@ -259,7 +260,7 @@ def _note(session: Session, viewer: Viewer, number: int, form: FormData) -> str:
 
 def _deployment_id(form: FormData) -> int:
     raw = form_text(form, "deployment_id")
-    if not raw.isdigit():
+    if not raw.isdigit() or len(raw) > 10 or not 1 <= int(raw) <= MAX_ID:
         raise ValidationError("deployment_id: the number of a deployment", field="deployment_id")
     return DeploymentRef(deployment_id=int(raw)).deployment_id
 

@@ -34,6 +34,7 @@ from steward.web.guard import (
     form_text,
     pick,
     read_form,
+    record_id,
     require_viewer,
 )
 from steward.web.render import DEFAULT_LIMIT, TEMPLATES, Pager, paging, render, url_with
@@ -261,8 +262,7 @@ def integration_create(request: Request, form: Form) -> Response:
 
 @router.post("/integrations/{integration_id}/revoke")
 def integration_revoke(request: Request, integration_id: str, form: Form) -> Response:
-    if not integration_id.isdigit():
-        raise PageError(404, "Not found", f"integration {integration_id!r} does not exist")
+    record_id(integration_id, "integration")
     back = form_text(form, "back")
     if not back.startswith("/integrations") or back.startswith("/integrations/"):
         back = "/integrations"

@@ -29,12 +29,12 @@ from steward.kpis.sql import MAX_DAYS
 from steward.timeutil import parse_timestamp, utcnow
 from steward.web.changes_view import form_values, problem
 from steward.web.guard import (
-    PageError,
     Viewer,
     WebRoute,
     check_csrf,
     form_text,
     read_form,
+    record_id,
     require_admin,
     require_viewer,
 )
@@ -190,8 +190,7 @@ def goal_new(request: Request) -> Response:
 
 @router.get("/kpis/goals/{goal_id}")
 def goal_page(request: Request, goal_id: str) -> Response:
-    if not goal_id.isdigit() or len(goal_id) > 18:
-        raise PageError(404, "Not found", f"goal {goal_id!r} does not exist")
+    record_id(goal_id, "goal")
     with database(request).read_session() as session:
         require_viewer(request, session)
         goal = goals.get_goal(session, int(goal_id))
@@ -269,8 +268,7 @@ def goal_create(request: Request, form: Form) -> Response:
 
 @router.post("/kpis/goals/{goal_id}/delete")
 def goal_delete(request: Request, goal_id: str, form: Form) -> Response:
-    if not goal_id.isdigit() or len(goal_id) > 18:
-        raise PageError(404, "Not found", f"goal {goal_id!r} does not exist")
+    record_id(goal_id, "goal")
     with database(request).session() as session:
         viewer = require_viewer(request, session)
         check_csrf(viewer, form)

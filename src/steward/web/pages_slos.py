@@ -29,6 +29,7 @@ from steward.web.guard import (
     page_error_from,
     pick,
     read_form,
+    record_id,
     require_viewer,
 )
 from steward.web.render import TEMPLATES, render
@@ -135,15 +136,22 @@ def _detail(request: Request, session: Session, viewer: Viewer, slo_id: int, *,
     }, status=status, nav="slos")
 
 
+def _slo_id(slo_id: str) -> int:
+    return record_id(slo_id, "SLO")
+
+
+SloId = Annotated[int, Depends(_slo_id)]
+
+
 @router.get("/slos/{slo_id}")
-def slo_page(request: Request, slo_id: int) -> Response:
+def slo_page(request: Request, slo_id: SloId) -> Response:
     with database(request).read_session() as session:
         viewer = require_viewer(request, session)
         return _detail(request, session, viewer, slo_id)
 
 
 @router.post("/slos/{slo_id}/edit")
-def slo_edit(request: Request, slo_id: int, form: Form) -> Response:
+def slo_edit(request: Request, slo_id: SloId, form: Form) -> Response:
     values = form_values(form)
     try:
         with database(request).session() as session:
@@ -162,7 +170,7 @@ def slo_edit(request: Request, slo_id: int, form: Form) -> Response:
 
 
 @router.post("/slos/{slo_id}/delete")
-def slo_delete(request: Request, slo_id: int, form: Form) -> Response:
+def slo_delete(request: Request, slo_id: SloId, form: Form) -> Response:
     try:
         with database(request).session() as session:
             viewer = require_viewer(request, session)

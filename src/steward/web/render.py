@@ -14,6 +14,7 @@ from fastapi.templating import Jinja2Templates
 from starlette.responses import Response
 
 from steward import __version__
+from steward.inputs import MAX_EXACT
 from steward.timeutil import isoformat_z
 from steward.web.guard import PageError
 from steward.weburl import web_href
@@ -138,7 +139,8 @@ def paging(request: Request) -> tuple[int, int]:
     """limit and offset from the query string."""
     limit = whole_number(request.query_params.get("limit", ""), "limit",
                          default=DEFAULT_LIMIT, low=1, high=MAX_LIMIT)
-    offset = whole_number(request.query_params.get("offset", ""), "offset", default=0, low=0)
+    offset = whole_number(request.query_params.get("offset", ""), "offset", default=0, low=0,
+                          high=MAX_EXACT)
     return limit, offset
 
 

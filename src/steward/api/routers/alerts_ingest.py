@@ -8,11 +8,12 @@ records them in one transaction that commits before the answer is sent.
 from __future__ import annotations
 
 import gc
+import json
 from collections.abc import Callable, Sequence
 from typing import Annotated, Any
 
 import orjson
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
@@ -22,6 +23,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from steward.api.deps import BY_INTEGRATION_KEY, bearer_token, database, json_body
+from steward.api.edge import DEPTH_ERROR, api_router
 from steward.api.errors import error_responses
 from steward.api.group_commit import GroupCommitter
 from steward.api.openapi import json_body_schema
@@ -34,8 +36,9 @@ from steward.incidents.commands import RecordAlert
 from steward.incidents.schemas import AlertsAccepted
 from steward.ingest import alertmanager, cdevents, generic_alert, grafana, pagerduty_events
 from steward.ingest.schemas import PagerDutyEventAccepted, PagerDutyInvalid, PagerDutyThrottled
+from steward.inputs import InputProblem, load_json
 
-router = APIRouter(tags=["ingest"])
+router = api_router(tags=["ingest"])
 MAX_BATCH = 10_000
 INTEGRATIONS = "steward.ingest.integrations"
 
@@ -225,9 +228,12 @@ async def pagerduty_enqueue(request: Request) -> JSONResponse:
     """PagerDuty Events API v2: trigger, acknowledge, resolve; answered as PagerDuty does."""
     raw = await request.body()
     try:
-        body = orjson.loads(raw)
+        body = load_json(raw, repair=True)
     except orjson.JSONDecodeError:
         return JSONResponse(pagerduty_events.invalid_response(["Event object is not valid JSON"]),
+                            status_code=400)
+    except InputProblem as exc:
+        return JSONResponse(pagerduty_events.invalid_response([f"Event object is {exc.message}"]),
                             status_code=400)
     key = body.get("routing_key") if isinstance(body, dict) else None
     if isinstance(key, str) and key:
@@ -261,6 +267,20 @@ AlertsBody = (generic_alert.AlertIn
 ALERTS_BODY: TypeAdapter[Any] = TypeAdapter(AlertsBody)
 
 
+def alerts_body(raw: bytes) -> Any:
+    """The alerts of a JSON body. Alerts from monitoring are never refused for their text:
+    NUL is dropped and lone surrogates replaced (``steward.inputs``). The common body
+    (neither, checked in the bytes) is validated straight from JSON; a body the JSON
+    reader refuses is read again, repaired, in case a lone surrogate was the reason."""
+    if b"\\u0000" not in raw:
+        try:
+            return ALERTS_BODY.validate_json(raw)
+        except PydanticValidationError as exc:
+            if not any(e["type"] == "json_invalid" for e in exc.errors()):
+                raise
+    return ALERTS_BODY.validate_python(load_json(raw, repair=True))
+
+
 def _is_json(content_type: str) -> bool:
     kind = content_type.partition(";")[0].strip().lower()
     return kind == "application/json" or (kind.startswith("application/")
@@ -286,14 +306,23 @@ async def post_alerts(request: Request) -> Response:
         if not raw:
             raise RequestValidationError([{"type": "missing", "loc": ("body",),
                                            "msg": "Field required", "input": None}])
-        try:
-            if _is_json(request.headers.get("content-type", "")):
-                body = ALERTS_BODY.validate_json(raw)
-            else:  # as FastAPI does: a body not declared JSON is not parsed, so it is refused
-                body = ALERTS_BODY.validate_python(raw)
-        except PydanticValidationError as exc:
-            raise RequestValidationError([{**e, "loc": ("body", *e["loc"])}
-                                          for e in exc.errors()]) from None
+        if _is_json(request.headers.get("content-type", "")):
+            body = alerts_body(raw)
+        else:  # as FastAPI does: a body not declared JSON is not parsed, so it is refused
+            body = ALERTS_BODY.validate_python(raw)
+    except PydanticValidationError as exc:
+        await _authenticate(request, key, ())
+        raise RequestValidationError([{**e, "loc": ("body", *e["loc"])}
+                                      for e in exc.errors()]) from None
+    except InputProblem as exc:  # the only kind left after repair: too deep
+        await _authenticate(request, key, ())
+        raise RequestValidationError([{"type": DEPTH_ERROR, "loc": ("body",),
+                                       "msg": exc.message, "input": None}]) from None
+    except json.JSONDecodeError as exc:
+        await _authenticate(request, key, ())
+        raise RequestValidationError([{"type": "json_invalid", "loc": ("body",),
+                                       "msg": "JSON decode error", "input": None,
+                                       "ctx": {"error": str(exc)}}]) from None
     except RequestValidationError:
         await _authenticate(request, key, ())
         raise
@@ -358,7 +387,7 @@ class FastAlerts:
 
     async def _record(self, scope: dict[str, Any], raw: bytes, key: str | None) -> bytes | None:
         try:
-            body = ALERTS_BODY.validate_json(raw)
+            body = alerts_body(raw)
             items = body if isinstance(body, list) else [body]
             commands = [generic_alert.to_command(item) for item in items]
             writer = alert_writer(Request(scope))

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 
 from steward.api.deps import AdminActor, Limit, Offset, database
+from steward.api.edge import api_router
 from steward.api.errors import error_responses
 from steward.audit import service as audit
 from steward.audit.schemas import AuditEntryOut, AuditVerifyOut
 from steward.shapes import Page
 
-router = APIRouter(prefix="/api/v1", tags=["audit"], responses=error_responses(401, 403))
+router = api_router(prefix="/api/v1", tags=["audit"], responses=error_responses(401, 403))
 
 
 @router.get("/audit", response_model=Page[AuditEntryOut], responses=error_responses(422))

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query, Request, Response
+from fastapi import Path, Query, Request, Response
 
 from steward.api.deps import CurrentActor, Limit, Offset, database
+from steward.api.edge import api_router
 from steward.api.errors import ErrorOut, error_responses
 from steward.catalog import service as catalog
 from steward.catalog import teams as team_cases
@@ -26,10 +27,11 @@ from steward.catalog.schemas import (
     TeamOut,
     TeamUpdate,
 )
+from steward.inputs import MAX_ID
 from steward.shapes import Page
 
-router = APIRouter(prefix="/api/v1", tags=["catalog"], responses=error_responses(401))
-DependencyId = Annotated[int, Path(ge=1, le=2**62, description="dependency id")]
+router = api_router(prefix="/api/v1", tags=["catalog"], responses=error_responses(401))
+DependencyId = Annotated[int, Path(ge=1, le=MAX_ID, description="dependency id")]
 
 
 def page(total: int, limit: int, offset: int, items: list[Any]) -> dict[str, Any]:

@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query, Request, Response
+from fastapi import Path, Query, Request, Response
 
-from steward.api.deps import CurrentActor, Limit, Offset, database
+from steward.api.deps import CurrentActor, End, Limit, Offset, Start, database
+from steward.api.edge import api_router
 from steward.api.errors import error_responses
 from steward.changes import assessment, lifecycle, records
 from steward.changes.schemas import (
@@ -26,13 +27,14 @@ from steward.changes.schemas import (
     WindowCreate,
     WindowOut,
 )
+from steward.inputs import MAX_ID
 from steward.shapes import Listing, Page
 from steward.timeutil import parse_timestamp, utcnow
 
-router = APIRouter(prefix="/api/v1", tags=["changes"], responses=error_responses(401))
+router = api_router(prefix="/api/v1", tags=["changes"], responses=error_responses(401))
 # Moving a change: its rights, its existence, its state machine, the body.
 TRANSITION = error_responses(400, 403, 404, 409, 413, 422)
-ChangeId = Annotated[int, Path(ge=1, le=2**62, description="change id")]
+ChangeId = Annotated[int, Path(ge=1, le=MAX_ID, description="change id")]
 STATES = "^(new|assess|authorize|scheduled|implement|review|closed|rejected|canceled)(,(new|" \
          "assess|authorize|scheduled|implement|review|closed|rejected|canceled))*$"
 
@@ -45,8 +47,8 @@ def list_changes(request: Request, _actor: CurrentActor, limit: Limit = 100, off
                  team: str | None = None, service: str | None = None,
                  risk_level: Annotated[str | None,
                                        Query(pattern="^(low|moderate|high|very high)$")] = None,
-                 q: str | None = None, start: str | None = None,
-                 end: str | None = None) -> dict[str, Any]:
+                 q: str | None = None, start: Start = None,
+                 end: End = None) -> dict[str, Any]:
     start_at = parse_timestamp(start, field="start") if start else None
     end_at = parse_timestamp(end, field="end") if end else None
     with database(request).read_session() as session:
@@ -171,7 +173,7 @@ def create_window(body: WindowCreate, request: Request, actor: CurrentActor) -> 
 
 @router.delete("/calendar/windows/{window_id}", status_code=204,
                responses=error_responses(403, 404, 422))
-def delete_window(window_id: Annotated[int, Path(ge=1, le=2**62)], request: Request,
+def delete_window(window_id: Annotated[int, Path(ge=1, le=MAX_ID)], request: Request,
                   actor: CurrentActor) -> Response:
     with database(request).session() as session:
         records.delete_window(session, actor, window_id)
@@ -179,7 +181,7 @@ def delete_window(window_id: Annotated[int, Path(ge=1, le=2**62)], request: Requ
 
 
 @router.get("/calendar", response_model=CalendarOut, responses=error_responses(422))
-def calendar_view(request: Request, _actor: CurrentActor, start: str | None = None,
+def calendar_view(request: Request, _actor: CurrentActor, start: Start = None,
                   days: Annotated[int, Query(ge=1, le=62)] = 7) -> dict[str, Any]:
     """Window occurrences and changes planned in [start, start + days)."""
     begin: datetime = parse_timestamp(start, field="start") if start else utcnow()

@@ -5,11 +5,12 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import orjson
-from fastapi import APIRouter, Path, Query, Request, Response
+from fastapi import Path, Query, Request, Response
 from pydantic import Field
 from sqlalchemy import select
 
 from steward.api.deps import CurrentActor, Limit, Offset, database
+from steward.api.edge import api_router
 from steward.api.errors import error_responses
 from steward.auth import integrations
 from steward.auth.schemas import IntegrationCreate, IntegrationCreated, IntegrationOut
@@ -22,9 +23,10 @@ from steward.changes.schemas import (
     DeploymentRecordedOut,
 )
 from steward.ingest.generic_deployment import DeploymentIn, to_command
+from steward.inputs import MAX_ID
 from steward.shapes import Listing, Page
 
-router = APIRouter(prefix="/api/v1", tags=["deployments"], responses=error_responses(401))
+router = api_router(prefix="/api/v1", tags=["deployments"], responses=error_responses(401))
 MAX_BATCH = 5000
 # One deployment answers one, a list answers the list (the route writes its own Response).
 Recorded = DeploymentRecordedOut | DeploymentBatchOut
@@ -69,7 +71,7 @@ def list_deployments(request: Request, _actor: CurrentActor, limit: Limit = 100,
 
 @router.get("/deployments/{deployment_id}", response_model=DeploymentDetailOut,
             responses=error_responses(404, 422))
-def get_deployment(deployment_id: Annotated[int, Path(ge=1, le=2**62)], request: Request,
+def get_deployment(deployment_id: Annotated[int, Path(ge=1, le=MAX_ID)], request: Request,
                    _actor: CurrentActor) -> dict[str, Any]:
     with database(request).read_session() as session:
         return deployments.deployment_out(
@@ -103,7 +105,7 @@ def list_integrations(request: Request, _actor: CurrentActor) -> dict[str, Any]:
 @router.delete("/integrations/{integration_id}", operation_id="revoke_integration",
                status_code=204,
                responses=error_responses(403, 404, 422))
-def revoke(integration_id: Annotated[int, Path(ge=1, le=2**62)], request: Request,
+def revoke(integration_id: Annotated[int, Path(ge=1, le=MAX_ID)], request: Request,
            actor: CurrentActor) -> Response:
     with database(request).session() as session:
         integrations.revoke_integration(session, actor, integration_id)

@@ -4,20 +4,22 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query, Request, Response
+from fastapi import Path, Query, Request, Response
 
-from steward.api.deps import AdminActor, CurrentActor, database
+from steward.api.deps import AdminActor, CurrentActor, TimeText, database, time_query
+from steward.api.edge import api_router
 from steward.api.errors import error_responses
+from steward.inputs import MAX_ID
 from steward.kpis import goals
 from steward.kpis.goal_metrics import METRICS
 from steward.kpis.schemas import GoalMetricOut, GoalOut, GoalProgressOut
 from steward.shapes import Items, Listing
 from steward.timeutil import parse_timestamp
 
-router = APIRouter(prefix="/api/v1", tags=["goals"], responses=error_responses(401))
+router = api_router(prefix="/api/v1", tags=["goals"], responses=error_responses(401))
 # A goal's progress leaves out what a period not yet started cannot say.
 PROGRESS = {"response_model_exclude_unset": True}
-GoalId = Annotated[int, Path(ge=1, le=2**62, description="goal id")]
+GoalId = Annotated[int, Path(ge=1, le=MAX_ID, description="goal id")]
 
 
 @router.get("/goals/metrics", response_model=Items[GoalMetricOut])
@@ -49,8 +51,8 @@ def create_goal(body: goals.GoalCreate, request: Request, actor: AdminActor) -> 
 @router.get("/goals/{goal_id}", response_model=GoalProgressOut,
             responses=error_responses(404, 422), **PROGRESS)
 def goal_progress(goal_id: GoalId, request: Request, _actor: CurrentActor,
-                  now: Annotated[str | None, Query(
-                      description="judge the goal as of this time (default: now)")] = None,
+                  now: Annotated[TimeText | None, time_query(
+                      "judge the goal as of this time (default: now)")] = None,
                   ) -> dict[str, Any]:
     """The goal with the organisation's and every team's value over its period so far,
     whether each meets the target, and the value per week with its trend."""

@@ -5,16 +5,17 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import Query, Request
 from fastapi.concurrency import run_in_threadpool
 
 from steward.api.deps import AdminActor, database
+from steward.api.edge import api_router
 from steward.api.errors import error_responses
 from steward.errors import ValidationError
 from steward.migration.schemas import ImportSummaryOut
 from steward.migration.servicenow_import import Source, import_servicenow
 
-router = APIRouter(prefix="/api/v1", tags=["imports"])
+router = api_router(prefix="/api/v1", tags=["imports"])
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 
 EXPORT_BODY = {

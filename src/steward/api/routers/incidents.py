@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import Path, Query, Request
 
-from steward.api.deps import CurrentActor, Limit, Offset, database
+from steward.api.deps import CurrentActor, End, Limit, Offset, Start, database
+from steward.api.edge import api_router
 from steward.api.errors import error_responses
 from steward.incidents import lifecycle, views
 from steward.incidents.schemas import (
@@ -21,14 +22,15 @@ from steward.incidents.schemas import (
     PriorityBody,
     SuspectOut,
 )
+from steward.inputs import MAX_ID
 from steward.shapes import Listing, Page
 from steward.timeutil import parse_timestamp
 
-router = APIRouter(prefix="/api/v1", tags=["incidents"], responses=error_responses(401))
+router = api_router(prefix="/api/v1", tags=["incidents"], responses=error_responses(401))
 # A responder's change to an incident: rights, existence, the state machine, the body.
 RESPOND = {"response_model": IncidentDetailOut,
            "responses": error_responses(400, 403, 404, 409, 413, 422)}
-IncidentId = Annotated[int, Path(ge=1, le=2**62, description="incident id")]
+IncidentId = Annotated[int, Path(ge=1, le=MAX_ID, description="incident id")]
 STATUS = ("^(triggered|acknowledged|mitigated|resolved|closed)"
           "(,(triggered|acknowledged|mitigated|resolved|closed))*$")
 
@@ -39,7 +41,7 @@ def list_incidents(request: Request, _actor: CurrentActor, limit: Limit = 100,
                    status: Annotated[str | None, Query(pattern=STATUS)] = None,
                    priority: Annotated[str | None, Query(pattern="^P[1-5](,P[1-5])*$")] = None,
                    team: str | None = None, service: str | None = None, q: str | None = None,
-                   start: str | None = None, end: str | None = None) -> dict[str, Any]:
+                   start: Start = None, end: End = None) -> dict[str, Any]:
     with database(request).read_session() as session:
         total, rows = views.list_incidents(
             session, status=status, priority=priority, team=team, service=service, q=q,

@@ -8,10 +8,11 @@ committed before the 2xx is sent.
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 import orjson
-from fastapi import APIRouter, Request, Response, Security
+from fastapi import Request, Response, Security
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from sqlalchemy import select
@@ -26,6 +27,7 @@ from steward.api.deps import (
     database,
     json_body,
 )
+from steward.api.edge import api_router
 from steward.api.errors import error_responses
 from steward.api.throttle import ingest_wait, ingest_wait_sync, too_many_response
 from steward.auth import integrations
@@ -44,8 +46,10 @@ from steward.ingest.schemas import (
     PagerDutyThrottled,
 )
 from steward.ingest.wire import Ignored
+from steward.inputs import InputProblem, load_json
 
-router = APIRouter(tags=["ingest"])
+router = api_router(tags=["ingest"])
+DELIVERY_LENGTH = 200  # webhook_deliveries.delivery_id
 
 # The routes answer with their own Response; these describe the answers.
 RECORDED: dict[int | str, dict[str, Any]] = {
@@ -59,6 +63,8 @@ def _record(session: Session, integration: Integration, cmd: RecordDeployment | 
     """Record once per delivery; a redelivery answers what the first one did."""
     if isinstance(cmd, Ignored):
         return cmd
+    if delivery and len(delivery) > DELIVERY_LENGTH:  # an id longer than its column
+        delivery = "sha256:" + hashlib.sha256(delivery.encode()).hexdigest()
     if delivery:
         seen = session.scalar(select(WebhookDelivery).where(
             WebhookDelivery.source == source, WebhookDelivery.delivery_id == delivery))
@@ -205,9 +211,12 @@ async def pagerduty_change_event(request: Request) -> JSONResponse:
     """PagerDuty Events API v2 change events, answered as PagerDuty answers."""
     body = await request.body()
     try:
-        payload = orjson.loads(body)
+        payload = load_json(body, repair=True)
     except orjson.JSONDecodeError:
         return JSONResponse(pagerduty_change.invalid_response(["Event object is not valid JSON"]),
+                            status_code=400)
+    except InputProblem as exc:
+        return JSONResponse(pagerduty_change.invalid_response([f"Event object is {exc.message}"]),
                             status_code=400)
     key = payload.get("routing_key") if isinstance(payload, dict) else None
     if isinstance(key, str) and key:

@@ -5,15 +5,16 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 import orjson
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import Query, Request, Response
 
-from steward.api.deps import CurrentActor, database
+from steward.api.deps import CurrentActor, TimeText, database, time_query
+from steward.api.edge import api_router
 from steward.api.errors import error_responses
 from steward.kpis import export
 from steward.kpis.schemas import KpiExportOut
 from steward.timeutil import parse_timestamp
 
-router = APIRouter(prefix="/api/v1", tags=["kpis"])
+router = api_router(prefix="/api/v1", tags=["kpis"])
 
 
 @router.get("/kpis/export", response_model=KpiExportOut, responses={
@@ -28,7 +29,7 @@ def export_kpis(
         description="one row per team or per service (dora and itsm)")] = "team",
     days: Annotated[int | None, Query(ge=1, le=3660, description=(
         "window length in days (default 28 for dora, 90 for itsm)"))] = None,
-    end: Annotated[str | None, Query(description="window end, ISO-8601 (default now)")] = None,
+    end: Annotated[TimeText | None, time_query("window end, ISO-8601 (default now)")] = None,
     format: Annotated[Literal["csv", "json"], Query(description="csv or json")] = "csv",
 ) -> Response:
     """Rows of one KPI table; CSV flattens nested fields (``lead_time_hours_median``)."""

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import Query, Request
 
-from steward.api.deps import CurrentActor, database
+from steward.api.deps import CurrentActor, TimeText, database, time_query
+from steward.api.edge import api_router
 from steward.api.errors import error_responses
 from steward.kpis import dora_queries as dora
 from steward.kpis import itsm
@@ -14,10 +15,10 @@ from steward.kpis.schemas import DoraOut, ItsmOut
 from steward.kpis.sql import MAX_DAYS
 from steward.timeutil import parse_timestamp
 
-router = APIRouter(prefix="/api/v1/kpis", tags=["kpis"],
+router = api_router(prefix="/api/v1/kpis", tags=["kpis"],
                    responses=error_responses(401, 404, 422))
 Days = Annotated[int, Query(ge=1, le=MAX_DAYS, description="window length in days")]
-End = Annotated[str | None, Query(description="window end, ISO-8601 (default: now)")]
+End = Annotated[TimeText | None, time_query("window end, ISO-8601 (default: now)")]
 Name = Annotated[str | None, Query(max_length=200)]
 
 

@@ -5,14 +5,15 @@ from __future__ import annotations
 import os
 import threading
 
-from fastapi import APIRouter, Request, Response
+from fastapi import Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from prometheus_client.registry import CollectorRegistry
 
 from steward.api.deps import database
+from steward.api.edge import api_router
 from steward.kpis.metrics import registry_for
 
-router = APIRouter(tags=["metrics"])
+router = api_router(tags=["metrics"])
 _lock = threading.Lock()
 
 

@@ -8,7 +8,7 @@ import logging
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
-from fastapi import APIRouter, FastAPI, Path, Query, Request, Response
+from fastapi import FastAPI, Path, Request, Response
 
 from steward.api.deps import (
     BY_API_TOKEN,
@@ -16,15 +16,19 @@ from steward.api.deps import (
     BY_WEB_SESSION,
     AdminActor,
     CurrentActor,
+    TimeText,
     bearer_token,
     database,
     require_actor,
+    time_query,
 )
+from steward.api.edge import api_router
 from steward.api.errors import error_responses
 from steward.auth import integrations
 from steward.auth import service as auth
 from steward.auth.actor import Actor
 from steward.errors import AuthenticationFailed
+from steward.inputs import MAX_ID
 from steward.kpis import slo as slos
 from steward.kpis import slo_alerts
 from steward.kpis.slo_schemas import (
@@ -40,9 +44,9 @@ from steward.kpis.slo_status import burndown, status_of
 from steward.shapes import Listing
 from steward.timeutil import isoformat_z, parse_timestamp
 
-router = APIRouter(prefix="/api/v1", tags=["slos"], responses=error_responses(401))
-SloId = Annotated[int, Path(ge=1, le=2**62, description="SLO id")]
-At = Annotated[str | None, Query(description="status at this time (ISO-8601); default now")]
+router = api_router(prefix="/api/v1", tags=["slos"], responses=error_responses(401))
+SloId = Annotated[int, Path(ge=1, le=MAX_ID, description="SLO id")]
+At = Annotated[TimeText | None, time_query("status at this time (ISO-8601); default now")]
 log = logging.getLogger("steward.slo")
 
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Request, Response
+from fastapi import Path, Request, Response
 
 from steward.api.deps import SESSION_COOKIE, CurrentActor, Limit, Offset, database
+from steward.api.edge import api_router
 from steward.api.errors import error_responses
 from steward.auth import service as auth
 from steward.auth.schemas import (
@@ -18,9 +19,10 @@ from steward.auth.schemas import (
     UserOut,
     UserUpdate,
 )
+from steward.inputs import MAX_ID
 from steward.shapes import Listing, Page
 
-router = APIRouter(prefix="/api/v1", tags=["users"], responses=error_responses(401))
+router = api_router(prefix="/api/v1", tags=["users"], responses=error_responses(401))
 
 
 @router.get("/users", response_model=Page[UserOut], responses=error_responses(422))
@@ -82,7 +84,7 @@ def list_tokens(username: str, request: Request, actor: CurrentActor) -> dict[st
 
 @router.delete("/tokens/{token_id}", status_code=204,
                responses=error_responses(403, 404, 422))
-def revoke_token(token_id: Annotated[int, Path(ge=1, le=2**62)], request: Request,
+def revoke_token(token_id: Annotated[int, Path(ge=1, le=MAX_ID)], request: Request,
                  actor: CurrentActor) -> Response:
     """Revoke one of your tokens (or anyone's, as admin)."""
     with database(request).session() as session:
