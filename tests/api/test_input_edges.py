@@ -195,3 +195,9 @@ def test_servicenow_history_with_nul_is_imported_without_it_and_year_one_is_skip
         assert session.scalar(select(Incident.title).where(
             Incident.external_ref == "INC0001")) == "Disk full"
         assert session.scalar(select(Team.display_name).where(Team.name == "ops")) == "Ops"
+
+
+def test_an_empty_time_parameter_is_refused_not_taken_for_now(api):
+    for path, name in (("/api/v1/kpis/dora", "end"), ("/api/v1/changes", "start"),
+                       ("/api/v1/slos", "at")):
+        assert error(api.get(path, params={name: ""})) == (422, name), path

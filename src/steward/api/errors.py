@@ -97,6 +97,8 @@ def describe_validation_errors(
             field = "body"
         elif kind == DEPTH_ERROR:
             message, field = err["msg"], "body"
+        elif kind == "value_error" and (err.get("ctx") or {}).get("error"):
+            message = str(err["ctx"]["error"])  # without pydantic's "Value error, "
         elif kind == "extra_forbidden":
             message = "unknown field"
         elif kind == "missing":

@@ -49,8 +49,8 @@ def list_changes(request: Request, _actor: CurrentActor, limit: Limit = 100, off
                                        Query(pattern="^(low|moderate|high|very high)$")] = None,
                  q: str | None = None, start: Start = None,
                  end: End = None) -> dict[str, Any]:
-    start_at = parse_timestamp(start, field="start") if start else None
-    end_at = parse_timestamp(end, field="end") if end else None
+    start_at = parse_timestamp(start, field="start") if start is not None else None
+    end_at = parse_timestamp(end, field="end") if end is not None else None
     with database(request).read_session() as session:
         total, rows = records.list_changes(session, state=state, model=model, team=team,
                                            service=service, risk_level=risk_level, q=q,
@@ -184,7 +184,7 @@ def delete_window(window_id: Annotated[int, Path(ge=1, le=MAX_ID)], request: Req
 def calendar_view(request: Request, _actor: CurrentActor, start: Start = None,
                   days: Annotated[int, Query(ge=1, le=62)] = 7) -> dict[str, Any]:
     """Window occurrences and changes planned in [start, start + days)."""
-    begin: datetime = parse_timestamp(start, field="start") if start else utcnow()
+    begin: datetime = parse_timestamp(start, field="start") if start is not None else utcnow()
     finish = begin + timedelta(days=days)
     with database(request).read_session() as session:
         _, changes = records.list_changes(session, start=begin, end=finish, limit=1000)

@@ -56,7 +56,7 @@ def goal_progress(goal_id: GoalId, request: Request, _actor: CurrentActor,
                   ) -> dict[str, Any]:
     """The goal with the organisation's and every team's value over its period so far,
     whether each meets the target, and the value per week with its trend."""
-    at = parse_timestamp(now, field="now") if now else None
+    at = parse_timestamp(now, field="now") if now is not None else None
     with database(request).read_session() as session:
         return goals.goal_progress(session, goals.get_goal(session, goal_id), now=at)
 

@@ -45,8 +45,9 @@ def list_incidents(request: Request, _actor: CurrentActor, limit: Limit = 100,
     with database(request).read_session() as session:
         total, rows = views.list_incidents(
             session, status=status, priority=priority, team=team, service=service, q=q,
-            start=parse_timestamp(start, field="start") if start else None,
-            end=parse_timestamp(end, field="end") if end else None, limit=limit, offset=offset)
+            start=parse_timestamp(start, field="start") if start is not None else None,
+            end=parse_timestamp(end, field="end") if end is not None else None,
+            limit=limit, offset=offset)
         return {"total": total, "limit": limit, "offset": offset,
                 "items": [views.incident_out(session, i) for i in rows]}
 

@@ -33,7 +33,7 @@ def export_kpis(
     format: Annotated[Literal["csv", "json"], Query(description="csv or json")] = "csv",
 ) -> Response:
     """Rows of one KPI table; CSV flattens nested fields (``lead_time_hours_median``)."""
-    at = parse_timestamp(end, field="end") if end else None
+    at = parse_timestamp(end, field="end") if end is not None else None
     with database(request).read_session() as session:
         rows = export.kpi_rows(session, table, group_by=group_by, days=days, end=at)
     name = export.filename(table, group_by, format, at)

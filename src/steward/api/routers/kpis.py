@@ -28,7 +28,7 @@ def get_dora(request: Request, _actor: CurrentActor, team: Name = None, service:
     """Deployment frequency, lead time, change failure rate, recovery time, rework, tiers."""
     with database(request).read_session() as session:
         return dora.dora_kpis(session, team=team, service=service, days=days,
-                              end=parse_timestamp(end, field="end") if end else None)
+                              end=parse_timestamp(end, field="end") if end is not None else None)
 
 
 @router.get("/itsm", response_model=ItsmOut)
@@ -37,4 +37,4 @@ def get_itsm(request: Request, _actor: CurrentActor, team: Name = None, service:
     """MTTA, MTTR and SLA compliance by priority, reopen rate, change and problem figures."""
     with database(request).read_session() as session:
         return itsm.itsm_kpis(session, team=team, service=service, days=days,
-                              end=parse_timestamp(end, field="end") if end else None)
+                              end=parse_timestamp(end, field="end") if end is not None else None)

@@ -51,7 +51,7 @@ log = logging.getLogger("steward.slo")
 
 
 def _at(value: str | None) -> Any:
-    return parse_timestamp(value, field="at") if value else None
+    return parse_timestamp(value, field="at") if value is not None else None
 
 
 @router.post("/services/{name}/slos", status_code=201, response_model=SloOut,
