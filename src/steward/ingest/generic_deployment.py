@@ -39,11 +39,12 @@ RecordId = Id
 def _time(value: object, info: ValidationInfo) -> datetime | None:
     if value is None:
         return None
+    field = info.field_name or "time"
     try:
-        return parse_timestamp(value, field=info.field_name or "time")
+        return parse_timestamp(value, field=field)
     except ValidationError as exc:
         # A ValueError lets pydantic report the full location (commits.3.committed_at).
-        raise ValueError(exc.message) from None
+        raise ValueError(exc.message.removeprefix(f"{field}: ")) from None
 
 
 class CommitIn(BaseModel):
@@ -85,7 +86,7 @@ class DeploymentIn(BaseModel):
     def _not_before_start(cls, value: datetime | None, info: ValidationInfo) -> datetime | None:
         started = info.data.get("started_at")
         if value is not None and started is not None and value < started:
-            raise ValueError("finished_at: is before started_at")
+            raise ValueError("is before started_at")
         return value
 
 
@@ -98,8 +99,11 @@ def parse_deployment(data: Any) -> DeploymentIn:
         for err in exc.errors():
             field = ".".join(str(p) for p in err.get("loc", ())) or "body"
             kind = err.get("type", "")
-            message = {"extra_forbidden": "unknown field",
-                       "missing": "is required"}.get(kind, err.get("msg", "is invalid"))
+            if kind == "value_error" and (err.get("ctx") or {}).get("error"):
+                message = str(err["ctx"]["error"])
+            else:
+                message = {"extra_forbidden": "unknown field",
+                           "missing": "is required"}.get(kind, err.get("msg", "is invalid"))
             details.append({"field": field, "message": message})
         first = details[0]
         raise ValidationError(f"{first['field']}: {first['message']}", field=first["field"],
