@@ -9,6 +9,7 @@ integration, an SLO, a goal, a calendar window, a dependency and a token.
 from __future__ import annotations
 
 import shutil
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -18,6 +19,7 @@ from pathlib import Path
 
 from sqlalchemy import create_engine, select, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 
 from steward.auth import service as auth
 from steward.auth.actor import SYSTEM
@@ -126,7 +128,7 @@ class Copies:
             self.admin_url = make_url(normalise_database_url(postgres_url))
             self.source = make_url(postgres_url).database
             self.template_name = f"authz_org_{uuid.uuid4().hex[:8]}"
-            self._admin(f'CREATE DATABASE "{self.template_name}" TEMPLATE "{self.source}"')
+            self._copy(self.template_name, self.source)
             db = Database(Settings(database_url=self._url(self.template_name)))
         try:
             self.org = build(db)
@@ -135,6 +137,21 @@ class Copies:
 
     def _url(self, name: str) -> str:
         return self.admin_url.set(database=name).render_as_string(hide_password=False)
+
+    def _copy(self, name: str, source: str) -> None:
+        """``CREATE DATABASE name TEMPLATE source``: PostgreSQL refuses while any other
+        session is connected to the source (a pooled connection an earlier test left
+        open), so those sessions are ended and the copy tried again."""
+        for attempt in range(5):
+            try:
+                self._admin(f'CREATE DATABASE "{name}" TEMPLATE "{source}"')
+                return
+            except OperationalError as exc:
+                if "being accessed by other users" not in str(exc) or attempt == 4:
+                    raise
+            self._admin("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                        f"WHERE datname = '{source}' AND pid <> pg_backend_pid()")
+            time.sleep(0.2 * (attempt + 1))
 
     def _admin(self, statement: str) -> None:
         engine = create_engine(self.admin_url, isolation_level="AUTOCOMMIT")
@@ -159,7 +176,7 @@ class Copies:
                 path.unlink()
             return
         name = f"{self.template_name}_{self.count}"
-        self._admin(f'CREATE DATABASE "{name}" TEMPLATE "{self.template_name}"')
+        self._copy(name, self.template_name)
         db = Database(Settings(database_url=self._url(name)))
         try:
             yield db
