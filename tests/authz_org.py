@@ -111,6 +111,23 @@ def build(db: Database) -> Org:
     return Org(tokens=tokens, ids=ids)
 
 
+def _emptied(url: str) -> None:
+    """The session's PostgreSQL test database as a migrated, empty one (earlier tests leave
+    their rows until the next test's fixture truncates them)."""
+    from steward import migrate
+    from steward.models import metadata
+
+    db = Database(Settings(database_url=url))
+    try:
+        names = ", ".join(f'"{t.name}"' for t in metadata.sorted_tables)
+        with db.engine.begin() as conn:
+            conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        migrate.ensure_seed_rows(db)
+    finally:
+        db.dispose()
+    graph.clear_cache()
+
+
 class Copies:
     """Fresh copies of one built organisation (a file copy, or a PostgreSQL template)."""
 
@@ -128,6 +145,7 @@ class Copies:
             self.admin_url = make_url(normalise_database_url(postgres_url))
             self.source = make_url(postgres_url).database
             self.template_name = f"authz_org_{uuid.uuid4().hex[:8]}"
+            _emptied(postgres_url)
             self._copy(self.template_name, self.source)
             db = Database(Settings(database_url=self._url(self.template_name)))
         try:
