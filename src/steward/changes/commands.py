@@ -52,7 +52,7 @@ class RecordDeployment:
     change_id: int | None = None
     links: dict[str, str] = field(default_factory=dict)  # {"pipeline": url, "pr": url}
     # A CI workflow run (name, file path) reported as finished: it is a deployment only
-    # when it deploys (``steward.changes.deployments.workflow_ignored`` decides).
+    # when it deploys (``steward.changes.deployment_routing.workflow_ignored`` decides).
     workflow: tuple[str, str] | None = None
 
     def __post_init__(self) -> None:

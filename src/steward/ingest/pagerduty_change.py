@@ -18,7 +18,7 @@ retried delivery.
 The service: ``custom_details.service`` when given, else the repository
 ``custom_details.repo`` names (a slug, or the path of its URL), mapped through
 the catalog like GitHub's and GitLab's; else the routing key's own service
-(decided in the domain, ``changes.deployments.route_deployment``).
+(decided in the domain, ``changes.deployment_routing.route_deployment``).
 """
 
 from __future__ import annotations

@@ -33,7 +33,8 @@ from steward.api.throttle import ingest_wait, ingest_wait_sync, too_many_respons
 from steward.auth import integrations
 from steward.auth.models import Integration
 from steward.changes.commands import RecordDeployment
-from steward.changes.deployments import deployment_out, record_deployment, workflow_ignored
+from steward.changes.deployment_routing import workflow_ignored
+from steward.changes.deployments import deployment_out, record_deployment
 from steward.changes.models import WebhookDelivery
 from steward.errors import AuthenticationFailed, PermissionDenied, Throttled, ValidationError
 from steward.incidents.schemas import AlertsAccepted
