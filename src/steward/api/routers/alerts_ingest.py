@@ -22,6 +22,7 @@ from pydantic import ValidationError as PydanticValidationError
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from steward.api import pagerduty
 from steward.api.deps import BY_INTEGRATION_KEY, bearer_token, database, json_body
 from steward.api.edge import DEPTH_ERROR, api_router
 from steward.api.errors import error_responses
@@ -224,25 +225,15 @@ async def ingest_grafana(request: Request) -> Response:
                               "description": "Too many events with this routing key "
                                              "(PagerDuty's answer, with Retry-After)."},
                         **error_responses(413)})
-async def pagerduty_enqueue(request: Request) -> JSONResponse:
+async def pagerduty_enqueue(request: Request) -> Response:
     """PagerDuty Events API v2: trigger, acknowledge, resolve; answered as PagerDuty does."""
-    raw = await request.body()
-    try:
-        body = load_json(raw, repair=True)
-    except orjson.JSONDecodeError:
-        return JSONResponse(pagerduty_events.invalid_response(["Event object is not valid JSON"]),
-                            status_code=400)
-    except InputProblem as exc:
-        return JSONResponse(pagerduty_events.invalid_response([f"Event object is {exc.message}"]),
-                            status_code=400)
-    key = body.get("routing_key") if isinstance(body, dict) else None
-    if isinstance(key, str) and key:
-        wait = await ingest_wait(request.scope, key)
-        if wait is not None:
-            return too_many_response(wait, "", body=pagerduty_events.throttled_response(wait))
+    read = await pagerduty.read_event(request)
+    if isinstance(read, Response):
+        return read
+    body, key = read
     errors = pagerduty_events.validate(body)
     if errors:
-        if isinstance(key, str) and key:  # an unknown key is the first thing said
+        if key:  # an unknown key is the first thing said
             try:
                 await _authenticate(request, key, ("pagerduty",))
             except AuthenticationFailed:

@@ -19,6 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from steward.api import pagerduty
 from steward.api.deps import (
     BY_INTEGRATION_KEY,
     GITHUB_SIGNATURE,
@@ -29,7 +30,7 @@ from steward.api.deps import (
 )
 from steward.api.edge import api_router
 from steward.api.errors import error_responses
-from steward.api.throttle import ingest_wait, ingest_wait_sync, too_many_response
+from steward.api.throttle import ingest_wait_sync
 from steward.auth import integrations
 from steward.auth.models import Integration
 from steward.changes.commands import RecordDeployment
@@ -38,7 +39,7 @@ from steward.changes.deployments import deployment_out, record_deployment
 from steward.changes.models import WebhookDelivery
 from steward.errors import AuthenticationFailed, PermissionDenied, Throttled, ValidationError
 from steward.incidents.schemas import AlertsAccepted
-from steward.ingest import cdevents, github, gitlab, pagerduty_change, pagerduty_events
+from steward.ingest import cdevents, github, gitlab, pagerduty_change
 from steward.ingest.schemas import (
     DeploymentWebhookOut,
     IgnoredOut,
@@ -47,7 +48,6 @@ from steward.ingest.schemas import (
     PagerDutyThrottled,
 )
 from steward.ingest.wire import Ignored
-from steward.inputs import InputProblem, load_json
 
 router = api_router(tags=["ingest"])
 DELIVERY_LENGTH = 200  # webhook_deliveries.delivery_id
@@ -208,26 +208,15 @@ async def ingest_cdevents(request: Request) -> Response:
                               "description": "Too many events with this routing key "
                                              "(PagerDuty's answer, with Retry-After)."},
                         **error_responses(413)})
-async def pagerduty_change_event(request: Request) -> JSONResponse:
+async def pagerduty_change_event(request: Request) -> Response:
     """PagerDuty Events API v2 change events, answered as PagerDuty answers."""
-    body = await request.body()
-    try:
-        payload = load_json(body, repair=True)
-    except orjson.JSONDecodeError:
-        return JSONResponse(pagerduty_change.invalid_response(["Event object is not valid JSON"]),
-                            status_code=400)
-    except InputProblem as exc:
-        return JSONResponse(pagerduty_change.invalid_response([f"Event object is {exc.message}"]),
-                            status_code=400)
-    key = payload.get("routing_key") if isinstance(payload, dict) else None
-    if isinstance(key, str) and key:
-        wait = await ingest_wait(request.scope, key)
-        if wait is not None:
-            return too_many_response(wait, "", body=pagerduty_events.throttled_response(wait))
+    read = await pagerduty.read_event(request)
+    if isinstance(read, Response):
+        return read
+    payload, key = read
     errors = pagerduty_change.validate(payload)
     if errors:
-        if isinstance(key, str) and key and not await run_in_threadpool(
-                _known_key, request, key, ("pagerduty",)):
+        if key and not await run_in_threadpool(_known_key, request, key, ("pagerduty",)):
             errors = ["Invalid routing key"]  # an unknown key is the first thing said
         return JSONResponse(pagerduty_change.invalid_response(errors), status_code=400)
 
