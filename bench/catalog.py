@@ -25,12 +25,11 @@ import yaml
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from steward import migrate
 from steward.auth.actor import SYSTEM
 from steward.catalog.backstage_import import import_catalog
 from steward.catalog.graph import impact_of, load_graph
 from steward.config import Settings, normalise_database_url
-from steward.db import Database
+from steward.db import Database, migrate
 
 LAYERS = [("Domain", 200), ("System", 800), ("Component", 5000), ("API", 1000),
           ("Resource", 3000)]

@@ -37,9 +37,10 @@ from steward.changes.lifecycle import create_change
 from steward.changes.schemas import ChangeCreate, WindowCreate
 from steward.config import Settings, normalise_database_url
 from steward.db import Database
+from steward.goals import service as goals
 from steward.incidents import lifecycle as incidents
-from steward.kpis import goals, slo
-from steward.kpis.slo_schemas import SloCreate
+from steward.slos import service as slo
+from steward.slos.schemas import SloCreate
 from steward.timeutil import utcnow
 
 # The matrix's callers, in the order each operation is called: those expected to be
@@ -114,7 +115,7 @@ def build(db: Database) -> Org:
 def _emptied(url: str) -> None:
     """The session's PostgreSQL test database as a migrated, empty one (earlier tests leave
     their rows until the next test's fixture truncates them)."""
-    from steward import migrate
+    from steward.db import migrate
     from steward.models import metadata
 
     db = Database(Settings(database_url=url))

@@ -16,7 +16,6 @@ import pytest
 from helpers import api_client, make_service, make_team
 from sqlalchemy import event, func, insert, inspect, select, text
 
-from steward import migrate
 from steward.audit.models import AuditEntry
 from steward.audit.service import verify
 from steward.auth import integrations, keyring
@@ -30,6 +29,7 @@ from steward.auth.secret_key import (
     sealed_key_id,
 )
 from steward.changes.models import Deployment
+from steward.db import migrate
 from steward.errors import ValidationError
 from steward.models import metadata
 

@@ -14,7 +14,7 @@ from steward.catalog.models import Service
 from steward.changes.commands import RecordDeployment
 from steward.changes.deployments import change_failure_stats, record_deployment
 from steward.errors import Conflict, ValidationError
-from steward.incidents import lifecycle, views
+from steward.incidents import lifecycle, queries
 from steward.incidents.alerts import record_alert
 from steward.incidents.commands import RecordAlert
 from steward.incidents.models import Alert, Incident
@@ -57,7 +57,7 @@ def actor(db, name):
 
 def detail(db, incident_id):
     with db.read_session() as session:
-        return views.incident_out(session, lifecycle.get_incident(session, incident_id),
+        return queries.incident_out(session, lifecycle.get_incident(session, incident_id),
                                   detail=True)
 
 

@@ -36,7 +36,7 @@ from steward.changes.models import Deployment
 from steward.errors import ValidationError
 from steward.incidents.lifecycle import confirm_cause, declare
 from steward.incidents.models import Incident
-from steward.incidents.views import suspects_for
+from steward.incidents.queries import suspects_for
 from steward.ingest.generic_deployment import parse_deployment, to_command
 from steward.kpis.dora_queries import dora_kpis
 from steward.kpis.lineage import previous_successful, shipments

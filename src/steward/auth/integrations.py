@@ -26,7 +26,7 @@ from steward.auth.actor import Actor
 from steward.auth.models import Integration
 from steward.auth.secret_key import SecretKeyProblem, sealed_key_id
 from steward.catalog.models import Service, Team
-from steward.driver_sql import Driver
+from steward.db.direct import Driver
 from steward.errors import AuthenticationFailed, NotFound, ValidationError
 from steward.timeutil import utcnow
 

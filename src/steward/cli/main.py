@@ -86,10 +86,9 @@ _operations_commands()
 @app.command()
 def init() -> None:
     """Create the database, or upgrade it to this version's schema. Safe to run twice."""
-    from steward import migrate
     from steward.cli.secrets import secret_key_note
     from steward.config import load_settings
-    from steward.db import Database
+    from steward.db import Database, migrate
 
     db = Database(load_settings())
     with domain_errors():
@@ -107,9 +106,9 @@ def init() -> None:
 @app.command()
 def migrate(revision: Annotated[str, typer.Option(help="target schema revision")] = "head") -> None:
     """Apply schema migrations."""
-    from steward import migrate as migrations
     from steward.config import load_settings
     from steward.db import Database
+    from steward.db import migrate as migrations
 
     db = Database(load_settings())
     with domain_errors():

@@ -34,8 +34,8 @@ from steward.changes.schemas import ChangeCreate
 from steward.db import Database
 from steward.demo import organisation as org
 from steward.incidents import lifecycle as incidents
-from steward.kpis.slo import create_slo
-from steward.kpis.slo_schemas import SloCreate
+from steward.slos.schemas import SloCreate
+from steward.slos.service import create_slo
 from steward.timeutil import utcnow
 
 SEED = 20250512
@@ -264,7 +264,7 @@ def seed_kpi_history(db: Database) -> str:
 
 def seed_goals(db: Database, actor: Actor) -> str:
     """The two shared goals, over the last twelve weeks and the four ahead."""
-    from steward.kpis.goals import GoalCreate, create_goal
+    from steward.goals.service import GoalCreate, create_goal
 
     today = utcnow().replace(hour=0, minute=0, second=0, microsecond=0)
     with db.session() as session:

@@ -21,9 +21,9 @@ from steward.catalog.event_routing import (
 from steward.catalog.graph import load_graph
 from steward.catalog.impact import Graph
 from steward.catalog.models import Service
-from steward.driver_sql import Driver
+from steward.db.direct import Driver
 from steward.errors import ValidationError
-from steward.incidents import correlate, hot_sql, settings
+from steward.incidents import alert_store, correlate, settings
 from steward.incidents.commands import (
     ALERT_STATUSES,
     SEVERITIES,
@@ -55,10 +55,10 @@ class Recorded:
 def record_alerts(session: Session, integration: Integration | None,
                   commands: list[RecordAlert]) -> list[Outcome]:
     """Several alerts in one transaction, with few statements (see ``incidents.batch``)."""
-    from steward.incidents import batch, routing
+    from steward.incidents import record_many, routing
 
     prepared = routing.prepare(session, integration, commands)
-    return batch.record_prepared(session, [prepared])[0]
+    return record_many.record_prepared(session, [prepared])[0]
 
 
 def route(session: Session, integration: Integration | None, cmd: RecordAlert,
@@ -270,5 +270,5 @@ def graph_for(session: Session) -> Graph:
     graph: Graph | None = session.info.get(GRAPH)
     if graph is None:
         graph = session.info[GRAPH] = load_graph(
-            session, revision=hot_sql.catalog_revision(Driver(session)))
+            session, revision=alert_store.catalog_revision(Driver(session)))
     return graph

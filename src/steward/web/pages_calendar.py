@@ -22,7 +22,7 @@ from steward.changes.models import CalendarWindow, Change, ChangeService
 from steward.changes.schemas import WindowCreate
 from steward.errors import NotFound, StewardError, ValidationError
 from steward.timeutil import as_utc, utcnow
-from steward.web.changes_view import (
+from steward.web.change_forms import (
     COMMON_ZONES,
     form_values,
     local_time,

@@ -18,7 +18,7 @@ from steward.catalog.impact import ImpactResult
 from steward.catalog.models import LIFECYCLES, SERVICE_KINDS, Dependency, Service
 from steward.catalog.schemas import DependencyCreate, ServiceUpdate
 from steward.errors import NotFound, StewardError, ValidationError
-from steward.web.changes_view import problem
+from steward.web.change_forms import problem
 from steward.web.guard import (
     PageError,
     Viewer,

@@ -29,8 +29,8 @@ from steward.errors import NotFound, StewardError, ValidationError
 from steward.inputs import MAX_ID
 from steward.timeutil import utcnow
 from steward.web import pages_calendar, pages_deployments, pages_policy
-from steward.web.changes_view import form_values as _form_values
-from steward.web.changes_view import input_time, local_time, names_from, problem
+from steward.web.change_forms import form_values as _form_values
+from steward.web.change_forms import input_time, local_time, names_from, problem
 from steward.web.guard import (
     PageError,
     Viewer,

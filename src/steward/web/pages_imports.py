@@ -12,7 +12,7 @@ from starlette.responses import Response
 from steward.api.deps import database
 from steward.catalog.backstage_upload import Upload, import_uploads
 from steward.errors import StewardError
-from steward.migration.servicenow_import import Source, import_servicenow
+from steward.servicenow.service import Source, import_servicenow
 from steward.web.guard import (
     Viewer,
     WebRoute,

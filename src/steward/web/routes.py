@@ -152,8 +152,8 @@ def install_web(app: FastAPI) -> None:
     app.include_router(pages_admin.router)
     from steward.web import pages_changes  # changes, calendar, deployments
     app.include_router(pages_changes.router)
-    from steward.web import pages_incidents  # incident list, one incident, their forms
-    app.include_router(pages_incidents.router)
+    from steward.web import pages_incident_list  # incident list, one incident, their forms
+    app.include_router(pages_incident_list.router)
     from steward.web import pages_integrations  # integration keys: list, create once, revoke
     app.include_router(pages_integrations.router)
     from steward.web import pages_slos  # SLOs: list with burn-down charts, one SLO, forms

@@ -31,7 +31,7 @@ from steward.api.openapi import json_body_schema
 from steward.api.throttle import ingest_wait, send_answer, too_many_requests, too_many_response
 from steward.auth import integrations
 from steward.errors import AuthenticationFailed, StewardError
-from steward.incidents import batch, routing
+from steward.incidents import record_many, routing
 from steward.incidents.alerts import Outcome
 from steward.incidents.commands import RecordAlert
 from steward.incidents.schemas import AlertsAccepted
@@ -72,7 +72,7 @@ def record_group(session: Session, pieces: Sequence[Piece]) -> list[Any]:
             prepared.append((index, routing.prepare(session, integration, commands)))
         except StewardError as exc:
             results[index] = exc
-    outcomes = batch.record_prepared(session, [p for _, p in prepared])
+    outcomes = record_many.record_prepared(session, [p for _, p in prepared])
     for (index, _), recorded in zip(prepared, outcomes, strict=True):
         results[index] = [_result(o) for o in recorded]
     return results

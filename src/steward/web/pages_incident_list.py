@@ -1,7 +1,7 @@
 """Incident pages: the list (open incidents first, refreshed while it is open) with its
 filters and the form that declares an incident by hand.
 
-One incident's page and its forms live in ``pages_incident``; its router is included
+One incident's page and its forms live in ``pages_incident_detail``; its router is included
 here, so installing this router installs both.
 """
 
@@ -20,13 +20,13 @@ from steward.api.deps import database
 from steward.catalog import service as catalog
 from steward.catalog.models import Service
 from steward.errors import StewardError
-from steward.incidents import lifecycle, views
+from steward.incidents import lifecycle, queries
 from steward.incidents.models import INCIDENT_STATES, OPEN_STATES
 from steward.incidents.priority import PRIORITIES
 from steward.incidents.schemas import IncidentCreate
 from steward.timeutil import utcnow
-from steward.web import pages_incident
-from steward.web.changes_view import form_values, problem
+from steward.web import pages_incident_detail
+from steward.web.change_forms import form_values, problem
 from steward.web.guard import (
     PageError,
     Viewer,
@@ -41,7 +41,7 @@ from steward.web.incidents_view import count_open_incidents, level_from
 from steward.web.render import DEFAULT_LIMIT, Pager, paging, render
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
-router.include_router(pages_incident.router)
+router.include_router(pages_incident_detail.router)
 Form = Annotated[FormData, Depends(read_form)]
 
 FILTERS = ("status", "priority", "team", "service", "q")
@@ -81,12 +81,12 @@ def _incidents_page(request: Request, session: Session, viewer: Viewer, *, error
     filters = _filters(request)
     limit, offset = paging(request)
     wanted = filters["status"]
-    total, incidents = views.list_incidents(
+    total, incidents = queries.list_incidents(
         session, status=",".join(OPEN_STATES) if wanted == "open" else
         None if wanted == "all" else wanted,
         priority=filters["priority"] or None, team=filters["team"] or None,
         service=filters["service"] or None, q=filters["q"] or None, limit=limit, offset=offset)
-    rows = [views.incident_out(session, incident) for incident in incidents]
+    rows = [queries.incident_out(session, incident) for incident in incidents]
     keep: dict[str, Any] = {k: v for k, v in filters.items() if v and not (
         k == "status" and v == "open")}
     if limit != DEFAULT_LIMIT:

@@ -3,7 +3,7 @@
 The SQL side: bad time comes from the incidents the service was in, counts
 from the stored SLI reports (summed in SQL; the few reports that straddle a
 window edge are counted pro rata in Python). The arithmetic is in
-:mod:`steward.kpis.burn`.
+:mod:`steward.slos.burn`.
 """
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ from sqlalchemy.orm import Session
 
 from steward.errors import ValidationError
 from steward.incidents.models import Alert, Incident, IncidentService
-from steward.kpis import burn
-from steward.kpis.models import SliReport, Slo
+from steward.slos import burn
+from steward.slos.models import SliReport, Slo
 from steward.timeutil import as_utc, isoformat_z, utcnow
 
 ONGOING = ("triggered", "acknowledged")

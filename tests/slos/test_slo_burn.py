@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from steward.kpis import burn
+from steward.slos import burn
 
 T0 = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
 

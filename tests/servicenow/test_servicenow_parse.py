@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from steward.migration.servicenow import (
+from steward.servicenow.export import (
     Header,
     RowError,
     TimeReader,

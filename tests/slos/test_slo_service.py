@@ -16,10 +16,10 @@ from steward.changes import hooks
 from steward.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from steward.incidents import lifecycle
 from steward.incidents.models import Alert, Incident, IncidentService
-from steward.kpis import slo as slos
-from steward.kpis import slo_alerts
-from steward.kpis.slo_schemas import SliReportIn, SloCreate, SloUpdate
-from steward.kpis.slo_status import burndown, status_of
+from steward.slos import burn_alerts as slo_alerts
+from steward.slos import service as slos
+from steward.slos.schemas import SliReportIn, SloCreate, SloUpdate
+from steward.slos.status import burndown, status_of
 from steward.timeutil import utcnow
 
 H = timedelta(hours=1)

@@ -28,7 +28,7 @@ from steward.auth.actor import SYSTEM
 from steward.catalog.models import Service, Team
 from steward.incidents.models import Incident, TimelineEntry
 from steward.kpis.itsm import itsm_kpis
-from steward.migration.servicenow_import import Source, import_servicenow
+from steward.servicenow.service import Source, import_servicenow
 
 STATES = {"New": "triggered", "Active": "acknowledged", "Resolved": "resolved",
           "Closed": "closed"}

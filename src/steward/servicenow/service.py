@@ -25,7 +25,7 @@ from steward.auth.actor import Actor
 from steward.db import Database
 from steward.errors import ValidationError
 from steward.inputs import clean_text
-from steward.migration.servicenow import (
+from steward.servicenow.export import (
     SOURCE,
     Header,
     IncidentPlan,
@@ -36,7 +36,7 @@ from steward.migration.servicenow import (
     plan_incident,
     zone_named,
 )
-from steward.migration.servicenow_store import BatchWriter, Known
+from steward.servicenow.store import BatchWriter, Known
 
 DEFAULT_BATCH = 2000
 MAX_LINES_LISTED = 1000  # skipped lines listed one by one; all are counted

@@ -1,4 +1,4 @@
-"""The alert writer's reads and writes, as SQL on the driver's connection (see ``driver_sql``).
+"""The alert writer's reads and writes, as SQL on the driver's connection (``steward.db.direct``).
 
 Each function is one statement (or one executemany) of the ingestion hot path,
 the same query the ORM path makes, with values in and out as SQLAlchemy's
@@ -11,7 +11,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from steward.driver_sql import Driver
+from steward.db.direct import Driver
 from steward.incidents.models import OPEN_STATES
 
 # The status is a literal, so SQLite can use the partial unique index uq_alerts_active_key.

@@ -37,8 +37,8 @@ from sqlalchemy.orm import Session
 from steward.auth.integrations import KeyHolder
 from steward.auth.models import Integration
 from steward.catalog.impact import Graph
-from steward.driver_sql import COPY_FROM, Driver, JsonText
-from steward.incidents import alerts, correlate, hot_sql, settings
+from steward.db.direct import COPY_FROM, Driver, JsonText
+from steward.incidents import alert_store, alerts, correlate, settings
 from steward.incidents.alerts import Outcome
 from steward.incidents.commands import URL_LENGTH, RecordAlert, alert_summary
 from steward.incidents.models import (
@@ -111,7 +111,7 @@ class _Scope:
 class _Pending:
     inserts: list[_Active] = field(default_factory=list)
     timeline: list[tuple[_Active, dict[str, Any]]] = field(default_factory=list)
-    bumps: dict[int, list[Any]] = field(default_factory=dict)  # alert id -> hot_sql.bump_alerts row
+    bumps: dict[int, list[Any]] = field(default_factory=dict)  # alert id -> bump_alerts row
     incidents: dict[int, datetime] = field(default_factory=dict)  # id -> new last_alert_at
 
     def __bool__(self) -> bool:
@@ -319,7 +319,7 @@ class _GroupWriter:
     def _load_active(self, iid: int | None, keys: list[str]) -> None:
         for key in keys:
             self.active[(iid, key)] = None
-        for alert_id, key, incident_id in hot_sql.active_alerts(self.driver, iid, keys):
+        for alert_id, key, incident_id in alert_store.active_alerts(self.driver, iid, keys):
             self.active[(iid, key)] = _Active(incident_id, alert_id=alert_id)
 
     def _open_incidents(self) -> tuple[dict[int, correlate.OpenIncident], _OpenFacts]:
@@ -388,7 +388,7 @@ class _GroupWriter:
         found: dict[tuple[int, str], int] = {}
         for iid, wanted in keys.items():
             for start in range(0, len(wanted), 500):
-                for alert_id, key, _incident in hot_sql.active_alerts(
+                for alert_id, key, _incident in alert_store.active_alerts(
                         self.driver, iid, wanted[start:start + 500]):
                     found[(iid, key)] = alert_id
         return [found[(row["integration_id"], row["dedup_key"])] for row in rows]
@@ -408,7 +408,7 @@ class _GroupWriter:
         # few come back from their INSERT, in the pipeline's one round trip, instead.)
         numbered = not together and not orm and not self.driver.sqlite
         if numbered:
-            ids = hot_sql.next_alert_ids(self.driver, len(rows))
+            ids = alert_store.next_alert_ids(self.driver, len(rows))
             for placed, alert_id in zip(pending.inserts, ids, strict=True):
                 placed.alert_id = alert_id
                 assert placed.row is not None
@@ -443,9 +443,9 @@ class _GroupWriter:
             self._insert_timeline(pending)
         # Rows are updated in id order, so concurrent writers lock them in the same order.
         if pending.bumps:
-            hot_sql.bump_alerts(self.driver, [pending.bumps[i] for i in sorted(pending.bumps)])
+            alert_store.bump_alerts(self.driver, [pending.bumps[i] for i in sorted(pending.bumps)])
         if pending.incidents:
-            hot_sql.touch_incidents(self.driver, pending.incidents, utcnow())
+            alert_store.touch_incidents(self.driver, pending.incidents, utcnow())
 
     def _insert_timeline(self, pending: _Pending) -> None:
         """The new alerts' timeline entries (their alerts' ids known)."""
@@ -465,7 +465,7 @@ def _load_open(driver: Driver, services: set[int] | None, since: datetime,
                until: datetime) -> tuple[dict[int, correlate.OpenIncident], _OpenFacts]:
     """Open incidents with their services; ``services`` given, only incidents on one of
     them whose last alert activity falls between ``since`` and ``until``."""
-    rows = hot_sql.open_incidents(driver, services, since, until)
+    rows = alert_store.open_incidents(driver, services, since, until)
     facts = _OpenFacts()
     cached: dict[int, correlate.OpenIncident] = {}
     shape: dict[int, tuple[datetime, datetime, tuple[str, ...]]] = {}

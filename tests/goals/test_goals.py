@@ -26,7 +26,7 @@ from sqlalchemy import func, select
 from steward.audit.models import AuditEntry
 from steward.catalog.models import Service
 from steward.changes.models import Deployment
-from steward.kpis.models import Goal
+from steward.goals.models import Goal
 
 NOW = "2026-03-24T12:00:00Z"
 

@@ -29,9 +29,9 @@ from steward.errors import ValidationError
 from steward.incidents.alerts import record_alert
 from steward.incidents.commands import RecordAlert
 from steward.incidents.models import Alert
-from steward.kpis import burn
-from steward.kpis.models import Slo
-from steward.kpis.slo_status import ALERT_SOURCE, SloStatus, status_of
+from steward.slos import burn
+from steward.slos.models import Slo
+from steward.slos.status import ALERT_SOURCE, SloStatus, status_of
 from steward.timeutil import utcnow
 
 EVALUATOR = Actor(kind="system", id="slo-evaluator", name="slo-evaluator", role="admin")

@@ -22,8 +22,8 @@ from steward.auth.actor import Actor
 from steward.catalog.models import Service, Team
 from steward.catalog.service import bump_revision
 from steward.incidents.models import Incident, IncidentService, TimelineEntry
-from steward.migration.servicenow import SOURCE, TIMELINE_KIND, IncidentPlan, slug
 from steward.problems.models import Problem
+from steward.servicenow.export import SOURCE, TIMELINE_KIND, IncidentPlan, slug
 from steward.timeutil import utcnow
 
 INCIDENTS = Incident.__table__

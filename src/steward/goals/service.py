@@ -20,12 +20,12 @@ from sqlalchemy.orm import Session
 from steward.audit import service as audit
 from steward.auth.actor import Actor
 from steward.errors import Conflict, NotFound, ValidationError
+from steward.goals import metrics as goal_metrics
+from steward.goals.metrics import METRICS, GoalMetric
+from steward.goals.models import Goal
 from steward.inputs import CLEAN, RequiredLabel
-from steward.kpis import goal_metrics
 from steward.kpis.dora_queries import dora_kpis, dora_table
-from steward.kpis.goal_metrics import METRICS, GoalMetric
 from steward.kpis.itsm import itsm_kpis, itsm_table
-from steward.kpis.models import Goal
 from steward.timeutil import isoformat_z, parse_timestamp, utcnow
 
 DAY = timedelta(days=1)

@@ -21,12 +21,12 @@ from steward.catalog import service as catalog
 from steward.catalog.models import Service
 from steward.changes.models import Deployment
 from steward.errors import NotFound, StewardError, ValidationError
-from steward.incidents import lifecycle, views
+from steward.incidents import lifecycle, queries
 from steward.incidents.models import Incident, IncidentService
 from steward.incidents.schemas import DeploymentRef, NoteBody
 from steward.inputs import MAX_ID
 from steward.timeutil import isoformat_z, utcnow
-from steward.web.changes_view import form_values, local_time, problem
+from steward.web.change_forms import form_values, local_time, problem
 from steward.web.guard import (
     PageError,
     Viewer,
@@ -121,7 +121,7 @@ def _incident_page(request: Request, session: Session, viewer: Viewer, number: i
                    error: str = "", status: int = 200,
                    form: dict[str, Any] | None = None) -> Response:
     incident = lifecycle.get_incident(session, number)
-    out = views.incident_out(session, incident, detail=True)
+    out = queries.incident_out(session, incident, detail=True)
     now = utcnow()
     fixes = list(session.scalars(select(Deployment.id).where(
         Deployment.fixes_incident_id == incident.id)))

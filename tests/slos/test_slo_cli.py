@@ -9,13 +9,12 @@ from pathlib import Path
 from helpers import make_service, make_team
 from serving import database_env, steward
 
-from steward import migrate
 from steward.auth.actor import SYSTEM
 from steward.config import Settings
-from steward.db import Database
+from steward.db import Database, migrate
 from steward.incidents import lifecycle
-from steward.kpis import slo as slos
-from steward.kpis.slo_schemas import SloCreate
+from steward.slos import service as slos
+from steward.slos.schemas import SloCreate
 from steward.timeutil import utcnow
 
 

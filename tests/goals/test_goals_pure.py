@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from steward.kpis.goal_metrics import (
+from steward.goals.metrics import (
     METRICS,
     check_target,
     format_value,

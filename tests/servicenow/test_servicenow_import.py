@@ -14,8 +14,8 @@ from steward.auth.actor import SYSTEM, Actor
 from steward.catalog.models import Service, Team
 from steward.errors import PermissionDenied, ValidationError
 from steward.incidents.models import Incident, IncidentService, TimelineEntry
-from steward.migration.servicenow_import import Source, import_servicenow
 from steward.problems.models import Problem
+from steward.servicenow.service import Source, import_servicenow
 
 TABLES = (Incident, TimelineEntry, Team, Service, Problem, IncidentService, AuditEntry)
 

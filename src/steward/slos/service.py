@@ -19,10 +19,10 @@ from steward.audit import service as audit
 from steward.auth.actor import Actor
 from steward.catalog.models import Service, Team
 from steward.errors import Conflict, NotFound, PermissionDenied, ValidationError
-from steward.kpis import slo_alerts
-from steward.kpis.models import SliReport, Slo
-from steward.kpis.slo_schemas import MAX_REPORTS, SliReportIn, SloCreate, SloUpdate
-from steward.kpis.slo_status import SloStatus, status_of
+from steward.slos import burn_alerts as slo_alerts
+from steward.slos.models import SliReport, Slo
+from steward.slos.schemas import MAX_REPORTS, SliReportIn, SloCreate, SloUpdate
+from steward.slos.status import SloStatus, status_of
 from steward.timeutil import as_utc, isoformat_z, utcnow
 
 # Reports may end this far after the server's clock (clients' clocks drift a little).
