@@ -26,11 +26,11 @@ from pathlib import Path
 from sqlalchemy import insert
 
 from steward.auth.actor import SYSTEM
-from steward.catalog import service as catalog
 from steward.catalog.schemas import ServiceCreate
+from steward.catalog.use_cases import services as catalog
 from steward.config import Settings
 from steward.db import Database, migrate
-from steward.incidents import lifecycle
+from steward.incidents.use_cases import lifecycle
 from steward.slos import service as slos
 from steward.slos.burn_alerts import run_evaluation
 from steward.slos.models import SliReport

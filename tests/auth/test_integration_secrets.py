@@ -18,7 +18,7 @@ from sqlalchemy import event, func, insert, inspect, select, text
 
 from steward.audit.models import AuditEntry
 from steward.audit.service import verify
-from steward.auth import integrations, keyring
+from steward.auth import keyring
 from steward.auth.actor import SYSTEM
 from steward.auth.models import Integration
 from steward.auth.secret_key import (
@@ -28,6 +28,7 @@ from steward.auth.secret_key import (
     generate_key,
     sealed_key_id,
 )
+from steward.auth.use_cases import integrations
 from steward.changes.models import Deployment
 from steward.db import migrate
 from steward.errors import ValidationError

@@ -21,14 +21,14 @@ from sqlalchemy import select
 
 from steward.api.routers.alerts_ingest import record_group
 from steward.auth.actor import SYSTEM
-from steward.auth.integrations import create_integration
+from steward.auth.use_cases.integrations import create_integration
 from steward.catalog import graph
 from steward.catalog.models import Service
 from steward.errors import AuthenticationFailed, PermissionDenied, ValidationError
 from steward.incidents import routing
-from steward.incidents.alerts import record_alert
 from steward.incidents.commands import RecordAlert
 from steward.incidents.models import Alert, Incident, IncidentService, TimelineEntry
+from steward.incidents.use_cases.alerts import record_alert
 from steward.timeutil import utcnow
 
 START = utcnow().replace(microsecond=0) - timedelta(minutes=30)
@@ -72,7 +72,7 @@ def settle(key: str, service: str, minute: float, status: str = "resolved") -> R
 
 
 def reference(db, key: str, commands: list[RecordAlert]) -> list[dict[str, Any]]:  # type: ignore[no-untyped-def]
-    from steward.auth import integrations
+    from steward.auth.use_cases import integrations
 
     results = []
     for cmd in commands:
@@ -277,7 +277,7 @@ def test_a_refused_request_fails_alone_and_writes_nothing(db, twins):
 def test_routing_matches_the_reference(db, twins):
     """Both paths route by ``catalog.event_routing``: a name of the key's team wins, an
     unknown name goes to the key's service and is kept, another team's is refused."""
-    from steward.auth import integrations
+    from steward.auth.use_cases import integrations
 
     keys = {}
     with db.session() as session:
@@ -327,7 +327,7 @@ def test_routing_matches_the_reference(db, twins):
 
 
 def test_alerts_of_no_integration_are_recorded_in_a_group_too(db, twins):
-    from steward.incidents.alerts import record_alerts
+    from steward.incidents.use_cases.alerts import record_alerts
 
     with db.session() as session:
         first = record_alerts(session, None, [fire("a", "db1", 0), fire("b", "db1", 0.1)])

@@ -8,7 +8,7 @@ import pytest
 from helpers import api_client, bearer, make_service, make_team, make_user
 
 from steward.auth.actor import SYSTEM
-from steward.auth.integrations import create_integration
+from steward.auth.use_cases.integrations import create_integration
 from steward.timeutil import isoformat_z, utcnow
 
 

@@ -12,7 +12,7 @@ from serving import database_env, steward
 from steward.auth.actor import SYSTEM
 from steward.config import Settings
 from steward.db import Database, migrate
-from steward.incidents import lifecycle
+from steward.incidents.use_cases import lifecycle
 from steward.slos import service as slos
 from steward.slos.schemas import SloCreate
 from steward.timeutil import utcnow

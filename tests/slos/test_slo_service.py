@@ -9,13 +9,13 @@ import pytest
 from helpers import make_service, make_team, make_user
 from sqlalchemy import select
 
-from steward.auth import service as auth
 from steward.auth.actor import SYSTEM
+from steward.auth.use_cases import accounts as auth
 from steward.catalog.models import Service
 from steward.changes import hooks
 from steward.errors import Conflict, NotFound, PermissionDenied, ValidationError
-from steward.incidents import lifecycle
 from steward.incidents.models import Alert, Incident, IncidentService
+from steward.incidents.use_cases import lifecycle
 from steward.slos import burn_alerts as slo_alerts
 from steward.slos import service as slos
 from steward.slos.schemas import SliReportIn, SloCreate, SloUpdate

@@ -9,8 +9,8 @@ from sqlalchemy import select
 from webclient import HTML
 from webclient import sign_in as sign_in_at
 
-from steward.auth import service as auth
 from steward.auth.actor import SYSTEM
+from steward.auth.use_cases import accounts as auth
 from steward.slos.models import Slo
 
 

@@ -211,9 +211,9 @@ def user_create(
     """Create a user (a password lets them sign in to the web UI)."""
     from pydantic import ValidationError as PydanticError
 
-    from steward.auth import service as auth
     from steward.auth.actor import cli_actor
     from steward.auth.schemas import UserCreate
+    from steward.auth.use_cases import accounts as auth
 
     password = None
     if password_stdin:
@@ -240,8 +240,8 @@ def token_create(
     ] = None,
 ) -> None:
     """Create an API token for a user and print it (only now: Steward keeps its hash)."""
-    from steward.auth import service as auth
     from steward.auth.actor import cli_actor
+    from steward.auth.use_cases import accounts as auth
 
     db = open_database()
     with domain_errors(), db.session() as session:
@@ -255,8 +255,8 @@ def token_list(
     json_out: Annotated[bool, typer.Option("--json", help="print as JSON")] = False,
 ) -> None:
     """API tokens: prefix, owner, expiry, last use (never the tokens themselves)."""
-    from steward.auth import service as auth
     from steward.auth.actor import cli_actor
+    from steward.auth.use_cases import accounts as auth
 
     db = open_database()
     with domain_errors(), db.read_session() as session:
@@ -276,8 +276,8 @@ def token_revoke(
     json_out: Annotated[bool, typer.Option("--json", help="print the token as JSON")] = False,
 ) -> None:
     """Revoke an API token: it is refused from now on."""
-    from steward.auth import service as auth
     from steward.auth.actor import cli_actor
+    from steward.auth.use_cases import accounts as auth
 
     db = open_database()
     with domain_errors(), db.session() as session:
@@ -305,7 +305,7 @@ def catalog_import(
     are skipped and counted; relations to entities outside the files are listed as unresolved.
     """
     from steward.auth.actor import cli_actor
-    from steward.catalog.backstage_import import import_catalog
+    from steward.catalog.use_cases.backstage_import import import_catalog
 
     missing = [str(p) for p in paths if not p.exists()]
     if missing:
@@ -362,7 +362,7 @@ def integration_create(
 ) -> None:
     """Create an integration and print only its secret (shown once)."""
     from steward.auth.actor import cli_actor
-    from steward.auth.integrations import create_integration
+    from steward.auth.use_cases.integrations import create_integration
 
     db = open_database()
     with domain_errors(), db.session() as session:

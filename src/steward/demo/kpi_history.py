@@ -24,16 +24,16 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
-from steward.auth import service as auth
 from steward.auth.actor import Actor
-from steward.changes import lifecycle as changes
+from steward.auth.use_cases import accounts as auth
 from steward.changes.commands import CommitInfo, RecordDeployment
-from steward.changes.deployments import record_batch, record_deployment
 from steward.changes.models import Change, Deployment
 from steward.changes.schemas import ChangeCreate
+from steward.changes.use_cases import lifecycle as changes
+from steward.changes.use_cases.deployments import record_batch, record_deployment
 from steward.db import Database
 from steward.demo import organisation as org
-from steward.incidents import lifecycle as incidents
+from steward.incidents.use_cases import lifecycle as incidents
 from steward.slos.schemas import SloCreate
 from steward.slos.service import create_slo
 from steward.timeutil import utcnow

@@ -11,8 +11,8 @@ from sqlalchemy.orm import Session
 from steward.auth.models import User
 from steward.catalog.graph import load_graph
 from steward.catalog.models import Service, Team
-from steward.changes.deployments import is_production
 from steward.changes.models import Change, Deployment
+from steward.changes.use_cases.deployments import is_production
 from steward.db import text_search
 from steward.incidents import priority, settings, suspects
 from steward.incidents.models import Alert, Incident, IncidentService, TimelineEntry

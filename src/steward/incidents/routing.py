@@ -15,13 +15,14 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
-from steward.auth.integrations import KeyHolder
 from steward.auth.models import Integration
+from steward.auth.use_cases.integrations import KeyHolder
 from steward.catalog.event_routing import CatalogService, Refused, Routed, route_event
 from steward.catalog.impact import Graph
 from steward.db.direct import Driver
-from steward.incidents import alert_store, alerts
+from steward.incidents import alert_store
 from steward.incidents.commands import RecordAlert
+from steward.incidents.use_cases import alerts
 
 ROUTES = "steward.routing.routes"
 

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from steward.audit.service import Change, record_many
 from steward.auth.actor import Actor
 from steward.catalog.models import Service, Team
-from steward.catalog.service import bump_revision
+from steward.catalog.use_cases.services import bump_revision
 from steward.incidents.models import Incident, IncidentService, TimelineEntry
 from steward.problems.models import Problem
 from steward.servicenow.export import SOURCE, TIMELINE_KIND, IncidentPlan, slug

@@ -26,9 +26,9 @@ from steward.auth.actor import Actor
 from steward.catalog.models import Service
 from steward.db import Database
 from steward.errors import ValidationError
-from steward.incidents.alerts import record_alert
 from steward.incidents.commands import RecordAlert
 from steward.incidents.models import Alert
+from steward.incidents.use_cases.alerts import record_alert
 from steward.slos import burn
 from steward.slos.models import Slo
 from steward.slos.status import ALERT_SOURCE, SloStatus, status_of

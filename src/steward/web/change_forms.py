@@ -9,8 +9,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import ValidationError as PydanticError
 from starlette.datastructures import FormData
 
-from steward.api.errors import describe_validation_errors
 from steward.errors import StewardError, ValidationError
+from steward.request.validation import describe_validation_errors
 from steward.timeutil import as_utc, parse_timestamp
 from steward.web.render import TEMPLATES
 

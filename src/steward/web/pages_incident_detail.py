@@ -15,16 +15,17 @@ from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 from starlette.responses import RedirectResponse, Response
 
-from steward.api.deps import database
 from steward.auth.models import User
-from steward.catalog import service as catalog
 from steward.catalog.models import Service
+from steward.catalog.use_cases import services as catalog
 from steward.changes.models import Deployment
 from steward.errors import NotFound, StewardError, ValidationError
-from steward.incidents import lifecycle, queries
+from steward.incidents import queries
 from steward.incidents.models import Incident, IncidentService
 from steward.incidents.schemas import DeploymentRef, NoteBody
+from steward.incidents.use_cases import lifecycle
 from steward.inputs import MAX_ID
+from steward.request.database import database
 from steward.timeutil import isoformat_z, utcnow
 from steward.web.change_forms import form_values, local_time, problem
 from steward.web.guard import (

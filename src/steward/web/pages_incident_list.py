@@ -16,14 +16,15 @@ from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 from starlette.responses import RedirectResponse, Response
 
-from steward.api.deps import database
-from steward.catalog import service as catalog
 from steward.catalog.models import Service
+from steward.catalog.use_cases import services as catalog
 from steward.errors import StewardError
-from steward.incidents import lifecycle, queries
+from steward.incidents import queries
 from steward.incidents.models import INCIDENT_STATES, OPEN_STATES
 from steward.incidents.priority import PRIORITIES
 from steward.incidents.schemas import IncidentCreate
+from steward.incidents.use_cases import lifecycle
+from steward.request.database import database
 from steward.timeutil import utcnow
 from steward.web import pages_incident_detail
 from steward.web.change_forms import form_values, problem

@@ -19,7 +19,6 @@ from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 from starlette.responses import RedirectResponse, Response
 
-from steward.api.deps import database
 from steward.errors import StewardError, ValidationError
 from steward.goals import metrics as goal_metrics
 from steward.goals import service as goals
@@ -27,6 +26,7 @@ from steward.incidents.priority import PRIORITIES
 from steward.kpis.dora_queries import dora_kpis, dora_table
 from steward.kpis.itsm import itsm_kpis, weekly_mttr
 from steward.kpis.sql import MAX_DAYS
+from steward.request.database import database
 from steward.timeutil import parse_timestamp, utcnow
 from steward.web.change_forms import form_values, problem
 from steward.web.guard import (

@@ -11,10 +11,10 @@ from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 from starlette.responses import RedirectResponse, Response
 
-from steward.api.deps import database
-from steward.catalog import service as catalog
 from steward.catalog.models import Service
+from steward.catalog.use_cases import services as catalog
 from steward.errors import NotFound, StewardError, ValidationError
+from steward.request.database import database
 from steward.slos import burn
 from steward.slos import service as slos
 from steward.slos.models import Slo

@@ -11,11 +11,11 @@ from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import RedirectResponse, Response
 
-from steward.api.deps import SESSION_COOKIE, database
-from steward.auth import service as auth
-from steward.auth.login import WRONG, LoginPolicy, sign_in
+from steward.auth.use_cases import accounts as auth
+from steward.auth.use_cases.login import WRONG, LoginPolicy, sign_in
 from steward.config import Settings
 from steward.errors import AuthenticationFailed, Throttled
+from steward.request.database import SESSION_COOKIE, database
 from steward.web.guard import (
     LOGIN_CSRF_COOKIE,
     TITLES,

@@ -9,7 +9,7 @@ from fastapi import Path, Query, Request
 from steward.api.deps import CurrentActor, End, Limit, Offset, Start, database
 from steward.api.edge import api_router
 from steward.api.errors import error_responses
-from steward.incidents import lifecycle, queries
+from steward.incidents import queries
 from steward.incidents.schemas import (
     ActionBody,
     AlertOut,
@@ -22,6 +22,7 @@ from steward.incidents.schemas import (
     PriorityBody,
     SuspectOut,
 )
+from steward.incidents.use_cases import lifecycle
 from steward.inputs import MAX_ID
 from steward.shapes import Listing, Page
 from steward.timeutil import parse_timestamp

@@ -24,9 +24,9 @@ from steward.api.deps import (
 )
 from steward.api.edge import api_router
 from steward.api.errors import error_responses
-from steward.auth import integrations
-from steward.auth import service as auth
 from steward.auth.actor import Actor
+from steward.auth.use_cases import accounts as auth
+from steward.auth.use_cases import integrations
 from steward.errors import AuthenticationFailed
 from steward.inputs import MAX_ID
 from steward.shapes import Listing

@@ -34,12 +34,11 @@ from typing import Any
 from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
-from steward.auth.integrations import KeyHolder
 from steward.auth.models import Integration
+from steward.auth.use_cases.integrations import KeyHolder
 from steward.catalog.impact import Graph
 from steward.db.direct import COPY_FROM, Driver, JsonText
-from steward.incidents import alert_store, alerts, correlate, settings
-from steward.incidents.alerts import Outcome
+from steward.incidents import alert_store, correlate, settings
 from steward.incidents.commands import URL_LENGTH, RecordAlert, alert_summary
 from steward.incidents.models import (
     Alert,
@@ -49,6 +48,8 @@ from steward.incidents.models import (
 )
 from steward.incidents.priority import URGENCY_BY_SEVERITY
 from steward.incidents.routing import Prepared
+from steward.incidents.use_cases import alerts
+from steward.incidents.use_cases.alerts import Outcome
 from steward.timeutil import as_utc, utcnow
 
 ALERTS = Alert.__table__
@@ -121,7 +122,7 @@ class _Pending:
 def record_prepared(session: Session, submissions: Sequence[Prepared]) -> list[list[Outcome]]:
     """Record every submission's alerts (checked and routed by ``routing.prepare``), in
     order, in the caller's transaction."""
-    from steward.incidents.lifecycle import DEFERRED, recompute
+    from steward.incidents.use_cases.lifecycle import DEFERRED, recompute
 
     outer = DEFERRED in session.info
     if not outer:

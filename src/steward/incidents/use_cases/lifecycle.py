@@ -113,7 +113,7 @@ def recompute_soon(session: Session, incident: Incident) -> None:
 
 def recompute(session: Session, incident: Incident) -> None:
     """Origin, owner, business services affected and priority, from its alerts."""
-    from steward.incidents.alerts import graph_for
+    from steward.incidents.use_cases.alerts import graph_for
 
     graph = graph_for(session)
     rows = session.execute(select(IncidentService.service_id, IncidentService.first_alert_at)
@@ -177,7 +177,7 @@ def _set_status(session: Session, incident: Incident, status: str, at: datetime,
     add_entry(session, incident, "state", f"{before} -> {status}. {text}".strip(), actor=actor,
               at=at, data={"from": before, "to": status})
     session.flush()
-    from steward.incidents.alerts import forget_open_incidents
+    from steward.incidents.use_cases.alerts import forget_open_incidents
 
     forget_open_incidents(session)
 

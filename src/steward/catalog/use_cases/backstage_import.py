@@ -37,7 +37,7 @@ from steward.catalog.backstage import (
 )
 from steward.catalog.backstage_report import Counts, ImportReport
 from steward.catalog.models import Dependency, Service, Team
-from steward.catalog.service import bump_revision
+from steward.catalog.use_cases.services import bump_revision
 from steward.db import Database
 
 SOURCE = "backstage"
@@ -196,7 +196,7 @@ class _Importer:
         record_many(self.session, self.actor, self.changes)
 
     def _apply_teams(self) -> dict[str, int]:
-        from steward.catalog.teams import team_snapshot
+        from steward.catalog.use_cases.teams import team_snapshot
 
         ids: dict[str, int] = {}
         counts = self.report.teams
@@ -239,7 +239,7 @@ class _Importer:
         return team.id if team else None
 
     def _apply_users(self, team_ids: dict[str, int]) -> dict[str, int]:
-        from steward.auth.service import user_snapshot
+        from steward.auth.use_cases.accounts import user_snapshot
 
         ids: dict[str, int] = {}
         counts = self.report.users
@@ -300,7 +300,7 @@ class _Importer:
 
     def _apply_services(self, team_ids: dict[str, int],
                         user_ids: dict[str, int]) -> dict[str, int]:
-        from steward.catalog.service import service_snapshot
+        from steward.catalog.use_cases.services import service_snapshot
 
         ids = dict(self.resolved_services)
         counts = self.report.services

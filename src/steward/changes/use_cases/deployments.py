@@ -113,7 +113,7 @@ def record_deployment(session: Session, actor: Actor, cmd: RecordDeployment, *,
                      else "deployment.update", "deployment", deployment.id,
                      before=before, after=after)
     if change is not None:
-        from steward.changes.lifecycle import follow_deployment
+        from steward.changes.use_cases.lifecycle import follow_deployment
 
         follow_deployment(session, actor, change, deployment)
     return Recorded(deployment, existing is None, change)
@@ -126,8 +126,8 @@ def _open_change_for(session: Session, actor: Actor, deployment: Deployment,
     The approval policy decides as for any change; when it approves at once
     (a low-risk change), the deployment goes ahead authorised.
     """
-    from steward.changes.lifecycle import create_change
     from steward.changes.schemas import ChangeCreate
+    from steward.changes.use_cases.lifecycle import create_change
 
     title = (cmd.description or f"Deploy {service.name} {deployment.version}".strip())[:300]
     change = create_change(session, actor, ChangeCreate(
@@ -254,7 +254,7 @@ def record_batch(session: Session, actor: Actor,
     if commits:
         session.execute(insert(DeploymentCommit.__table__), commits)
     audit.record_many(session, actor, changes)
-    from steward.changes.lifecycle import follow_deployment
+    from steward.changes.use_cases.lifecycle import follow_deployment
 
     for dep, _cmd, change in pending:
         if change is not None:

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from steward.audit import service as audit
 from steward.auth.actor import Actor
-from steward.auth.service import user_team_names
+from steward.auth.use_cases.accounts import user_team_names
 from steward.catalog.models import Service
 from steward.changes import assessment, calendar, policy, risk
 from steward.changes.models import (

@@ -16,7 +16,7 @@ from steward.catalog.schemas import (
     ServiceCreate,
     ServiceUpdate,
 )
-from steward.catalog.teams import find_team
+from steward.catalog.use_cases.teams import find_team
 from steward.db import text_search
 from steward.errors import Conflict, NotFound, ValidationError
 

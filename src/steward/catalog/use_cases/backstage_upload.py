@@ -22,7 +22,7 @@ from pathlib import Path, PurePosixPath
 
 from steward.auth.actor import Actor
 from steward.catalog.backstage_files import IGNORED_FOLDERS, YAML_SUFFIXES
-from steward.catalog.backstage_import import ImportReport, import_catalog
+from steward.catalog.use_cases.backstage_import import ImportReport, import_catalog
 from steward.db import Database
 from steward.errors import ValidationError
 

@@ -32,7 +32,7 @@ from steward.audit import service as audit
 from steward.auth.actor import Actor
 from steward.auth.models import LoginFailure, User, WebSession
 from steward.auth.passwords import verify_password
-from steward.auth.service import sha256
+from steward.auth.use_cases.accounts import sha256
 from steward.db import Database
 from steward.errors import AuthenticationFailed, Throttled
 from steward.timeutil import isoformat_z, utcnow

@@ -55,7 +55,8 @@ class Recorded:
 def record_alerts(session: Session, integration: Integration | None,
                   commands: list[RecordAlert]) -> list[Outcome]:
     """Several alerts in one transaction, with few statements (see ``incidents.batch``)."""
-    from steward.incidents import record_many, routing
+    from steward.incidents import routing
+    from steward.incidents.use_cases import record_many
 
     prepared = routing.prepare(session, integration, commands)
     return record_many.record_prepared(session, [prepared])[0]
@@ -157,7 +158,7 @@ def record_alert(session: Session, integration: Integration | None,
 
 def _settle(session: Session, alert: Alert, cmd: RecordAlert, now: datetime) -> Incident | None:
     """An acknowledge or resolve event for an active alert."""
-    from steward.incidents.lifecycle import alert_acknowledged, alerts_resolved
+    from steward.incidents.use_cases.lifecycle import alert_acknowledged, alerts_resolved
 
     incident = session.get(Incident, alert.incident_id) if alert.incident_id else None
     if cmd.status == "acknowledged":
@@ -226,7 +227,7 @@ def _load_open_incidents(session: Session) -> list[correlate.OpenIncident]:
 
 
 def _correlate(session: Session, alert: Alert, service: Service) -> Incident:
-    from steward.incidents.lifecycle import join_incident, open_incident
+    from steward.incidents.use_cases.lifecycle import join_incident, open_incident
 
     lock_correlation(session)
     graph = graph_for(session)
