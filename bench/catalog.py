@@ -177,7 +177,7 @@ def main() -> int:
 
             from fastapi.testclient import TestClient
 
-            from steward.api.app import create_app
+            from steward.app import create_app
             from steward.auth.schemas import UserCreate
             from steward.auth.use_cases import accounts as auth
 

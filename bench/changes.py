@@ -20,7 +20,7 @@ from pathlib import Path
 from fastapi.testclient import TestClient
 
 from catalog import drop_database, fresh_database, generate, percentile
-from steward.api.app import create_app
+from steward.app import create_app
 from steward.auth.actor import SYSTEM
 from steward.auth.schemas import UserCreate
 from steward.auth.use_cases import accounts as auth

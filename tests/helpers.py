@@ -6,7 +6,7 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
-from steward.api.app import create_app
+from steward.app import create_app
 from steward.auth.actor import SYSTEM
 from steward.auth.schemas import UserCreate
 from steward.auth.use_cases import accounts as auth

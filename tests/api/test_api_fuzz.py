@@ -25,7 +25,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from schemathesis import checks
 
-from steward.api.app import create_app
+from steward.app import create_app
 from steward.auth.actor import SYSTEM
 from steward.auth.use_cases.integrations import create_integration
 

@@ -23,7 +23,7 @@ from fastapi.testclient import TestClient
 
 from authz_org import OWNER, ROLES, Copies
 from conftest import OUTPUT, POSTGRES_URL
-from steward.api.app import create_app
+from steward.app import create_app
 from steward.timeutil import isoformat_z, utcnow
 
 PAYLOADS = Path(__file__).resolve().parents[1] / "fixtures" / "payloads"

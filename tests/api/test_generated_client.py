@@ -21,7 +21,7 @@ import yaml
 from fastapi.testclient import TestClient
 from helpers import make_user
 
-from steward.api.app import create_app
+from steward.app import create_app
 from steward.config import Settings
 from steward.db import Database
 

@@ -12,7 +12,7 @@ from helpers import api_client, bearer, make_service, make_team, make_user
 from sqlalchemy import event, insert
 from sqlalchemy.exc import IntegrityError
 
-from steward.api.app import create_app
+from steward.app import create_app
 from steward.auth.actor import SYSTEM
 from steward.auth.models import User
 from steward.auth.schemas import UserCreate

@@ -14,8 +14,8 @@ import pytest
 from fastapi.testclient import TestClient
 from helpers import make_service, make_team, make_user
 
-from steward.api.app import create_app
 from steward.api.errors import ErrorOut
+from steward.app import create_app
 from steward.auth.actor import SYSTEM
 from steward.auth.use_cases.integrations import create_integration
 from steward.config import Settings

@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 from helpers import bearer, make_service, make_team, make_user
 from sqlalchemy import func, select
 
-from steward.api.app import create_app
+from steward.app import create_app
 from steward.auth.actor import SYSTEM
 from steward.auth.use_cases.integrations import create_integration
 from steward.incidents.models import Alert

@@ -19,7 +19,6 @@ import pytest
 from helpers import make_dependency, make_service, make_team
 from sqlalchemy import select
 
-from steward.api.routers.alerts_ingest import record_group
 from steward.auth.actor import SYSTEM
 from steward.auth.use_cases.integrations import create_integration
 from steward.catalog import graph
@@ -29,6 +28,7 @@ from steward.incidents import routing
 from steward.incidents.commands import RecordAlert
 from steward.incidents.models import Alert, Incident, IncidentService, TimelineEntry
 from steward.incidents.use_cases.alerts import record_alert
+from steward.incidents.use_cases.record_group import record_group
 from steward.timeutil import utcnow
 
 START = utcnow().replace(microsecond=0) - timedelta(minutes=30)
@@ -434,7 +434,7 @@ def test_the_alert_writer_records_concurrent_requests_as_one_group(db, twins):
     """Requests queued together are recorded in one transaction, on the connection the
     writer keeps while busy; none falls back to one transaction per request (which gives
     the same answers, only slower), and a refused key fails alone."""
-    from steward.api.group_commit import GroupCommitter
+    from steward.db.group_commit import GroupCommitter
 
     writer = GroupCommitter(db, run_group=record_group)
     alone: list[int] = []

@@ -118,7 +118,7 @@ def web(db):  # type: ignore[no-untyped-def]
     """A TestClient on the demo organisation (``web.db`` is its database)."""
     from fastapi.testclient import TestClient
 
-    from steward.api.app import create_app
+    from steward.app import create_app
 
     seed_demo(db)
     client = TestClient(create_app(db.settings, database=db))

@@ -18,7 +18,7 @@ from sqlalchemy import select
 from webclient import HTML
 from webclient import sign_in as sign_in_at
 
-from steward.api.app import create_app
+from steward.app import create_app
 from steward.changes.models import Deployment
 from steward.incidents.models import Incident, TimelineEntry
 

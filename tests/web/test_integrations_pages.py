@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 from webclient import HTML
 from webclient import sign_in as sign_in_at
 
-from steward.api.app import create_app
+from steward.app import create_app
 from steward.auth.actor import SYSTEM
 from steward.auth.models import Integration
 from steward.auth.use_cases.integrations import INTEGRATION_TYPES, by_key, create_integration

@@ -28,7 +28,6 @@ from typing import Any
 
 logger = logging.getLogger("steward.serve")
 
-APP = "steward.api.app:create_app"
 # A worker that exits within this long of being started is taken as unable to start.
 STARTUP_GRACE = 10.0
 STOP_TIMEOUT = 30.0
@@ -49,12 +48,12 @@ def listening_socket(host: str, port: int) -> socket.socket:
     return sock
 
 
-def _worker(host: str, port: int, options: dict[str, Any]) -> None:
+def _worker(factory: str, host: str, port: int, options: dict[str, Any]) -> None:
     """One server process: its own socket on the shared port, one uvicorn server."""
     import uvicorn
 
     sock = listening_socket(host, port)
-    config = uvicorn.Config(APP, factory=True, host=host, port=port, **options)
+    config = uvicorn.Config(factory, factory=True, host=host, port=port, **options)
     uvicorn.Server(config).run(sockets=[sock])
 
 
@@ -62,8 +61,9 @@ def reuse_port_supported() -> bool:
     return hasattr(socket, "SO_REUSEPORT")
 
 
-def serve(host: str, port: int, workers: int, **options: Any) -> int:
-    """Run ``workers`` server processes until SIGINT or SIGTERM; the exit status."""
+def serve(factory: str, host: str, port: int, workers: int, **options: Any) -> int:
+    """Run ``workers`` server processes of the application ``factory`` (``module:function``,
+    as uvicorn takes it) until SIGINT or SIGTERM; the exit status."""
     # Held, bound and not listening, while the server runs: the port is checked before
     # any worker starts, and stays Steward's while a worker is replaced.
     guard = listening_socket(host, port)
@@ -71,7 +71,7 @@ def serve(host: str, port: int, workers: int, **options: Any) -> int:
     stopping = threading.Event()
 
     def start() -> tuple[BaseProcess, float]:
-        process = context.Process(target=_worker, args=(host, port, options),
+        process = context.Process(target=_worker, args=(factory, host, port, options),
                                   name="steward-worker", daemon=False)
         process.start()
         return process, time.monotonic()

@@ -26,6 +26,8 @@ app.add_typer(audit_app, name="audit")
 integration_app = typer.Typer(help="Integrations: webhook secrets and routing keys.",
                               no_args_is_help=True)
 app.add_typer(integration_app, name="integration")
+# The application, as uvicorn imports it in each server process (steward/app.py).
+APP_FACTORY = "steward.app:create_app"
 
 
 def _import_commands() -> None:
@@ -165,11 +167,11 @@ def _serve(where: str, host: str, port: int, workers: int, tls: TlsFiles | None)
         options.update(tls.uvicorn_options())
     if workers > 1 and server_processes.reuse_port_supported():
         try:
-            status = server_processes.serve(host, port, workers, **options)
+            status = server_processes.serve(APP_FACTORY, host, port, workers, **options)
         except OSError as exc:
             fail(f"cannot listen on {host}:{port}: {exc.strerror or exc}")
         raise typer.Exit(status)
-    uvicorn.run(server_processes.APP, factory=True, host=host, port=port, workers=workers,
+    uvicorn.run(APP_FACTORY, factory=True, host=host, port=port, workers=workers,
                 **options)
 
 

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 from starlette.responses import RedirectResponse, Response
 
+from steward.auth.queries import integrations_of_service
 from steward.catalog.graph import impact_of, load_graph
 from steward.catalog.impact import ImpactResult
 from steward.catalog.models import LIFECYCLES, SERVICE_KINDS, Dependency, Service
@@ -118,6 +119,7 @@ def _service_page(request: Request, session: Session, viewer: Viewer, name: str,
         "dependants": dependants,
         "kinds": kinds,
         "impact": _impact_view(session, service),
+        "service_integrations": integrations_of_service(session, service.name),
         "can_edit": can_edit,
         "teams": sorted(teams.values()),
         "lifecycles": LIFECYCLES,

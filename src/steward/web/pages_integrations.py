@@ -10,21 +10,17 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
-from sqlalchemy import func, select
-from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import Session, aliased
 from starlette.datastructures import FormData
 from starlette.responses import RedirectResponse, Response
 
-from steward.auth.models import Integration
+from steward.auth import queries
 from steward.auth.use_cases.integrations import (
     INTEGRATION_TYPES,
-    create_integration,
-    integration_out,
+    check_type,
+    new_integration,
     revoke_integration,
 )
-from steward.catalog.models import Service, Team
-from steward.errors import Conflict, PermissionDenied, StewardError, ValidationError
+from steward.errors import PermissionDenied, StewardError, ValidationError
 from steward.request.database import database
 from steward.web.guard import (
     PageError,
@@ -37,7 +33,7 @@ from steward.web.guard import (
     record_id,
     require_viewer,
 )
-from steward.web.render import DEFAULT_LIMIT, TEMPLATES, Pager, paging, render, url_with
+from steward.web.render import DEFAULT_LIMIT, Pager, paging, render, url_with
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
 Form = Annotated[FormData, Depends(read_form)]
@@ -150,38 +146,22 @@ def _base_url(request: Request) -> str:
     return str(request.base_url).rstrip("/")
 
 
-def _rows(session: Session, viewer: Viewer, filters: dict[str, str], *, limit: int,
+def _rows(session: Any, viewer: Viewer, filters: dict[str, str], *, limit: int,
           offset: int) -> tuple[int, list[dict[str, Any]]]:
-    svc, team = aliased(Service), aliased(Team)
-    query = (select(Integration, svc.name, team.name)
-             .outerjoin(svc, svc.id == Integration.service_id)
-             .outerjoin(team, team.id == Integration.team_id))
-    if filters["service"]:
-        query = query.where(svc.name == filters["service"])
-    if filters["team"]:
-        query = query.where(team.name == filters["team"])
-    if filters["type"]:
-        query = query.where(Integration.type == filters["type"])
-    total = int(session.scalar(select(func.count()).select_from(query.subquery())) or 0)
-    found = session.execute(query.order_by(Integration.id.desc()).limit(limit).offset(offset))
-    rows = [{
-        "id": row.id, "type": row.type, "name": row.name, "service": service_name,
-        "team": team_name, "prefix": row.prefix, "created_at": row.created_at,
-        "revoked_at": row.revoked_at,
-        "can_revoke": row.revoked_at is None and viewer.can_write_team(row.team_id),
-    } for row, service_name, team_name in found]
+    total, rows = queries.integration_rows(session, **filters, limit=limit, offset=offset)
+    for row in rows:
+        row["can_revoke"] = row["revoked_at"] is None and viewer.can_write_team(row["team_id"])
     return total, rows
 
 
-def _choices(session: Session, viewer: Viewer) -> dict[str, Any]:
+def _choices(session: Any, viewer: Viewer) -> dict[str, Any]:
     """What the filters offer (everything) and what the create form offers (writable)."""
-    teams = dict(session.execute(select(Team.id, Team.name).order_by(Team.name)).all())
-    services = session.execute(
-        select(Service.name, Service.owner_team_id).order_by(Service.name)).all()
-    writable_services = [(name, teams.get(owner) if owner else None) for name, owner in services
-                         if viewer.can_write_team(owner)]
+    targets = queries.routing_targets(session)
+    teams = targets.teams
+    writable_services = [(name, teams.get(owner) if owner else None)
+                         for name, owner in targets.services if viewer.can_write_team(owner)]
     return {
-        "all_services": [name for name, _ in services],
+        "all_services": [name for name, _ in targets.services],
         "all_teams": list(teams.values()),
         "form_services": writable_services,
         "form_teams": [name for tid, name in teams.items() if viewer.can_write_team(tid)],
@@ -197,7 +177,7 @@ def _filters(request: Request) -> dict[str, str]:
     return filters
 
 
-def _page(request: Request, session: Session, viewer: Viewer, *, error: str = "",
+def _page(request: Request, session: Any, viewer: Viewer, *, error: str = "",
           status: int = 200, form: dict[str, str] | None = None,
           created: dict[str, Any] | None = None) -> Response:
     filters = _filters(request)
@@ -234,26 +214,22 @@ def integration_create(request: Request, form: Form) -> Response:
             check_csrf(viewer, form)
             if not viewer.is_admin and viewer.role != "member":
                 raise PermissionDenied(f"a {viewer.role} may not create integrations")
-            if values["type"] not in INTEGRATION_TYPES:
-                raise ValidationError(f"type: must be one of {', '.join(INTEGRATION_TYPES)}",
-                                      field="type")
+            # The form's guidance, in its order; create_integration enforces the same.
+            check_type(values["type"])
             if not values["service"] and not values["team"] and not viewer.is_admin:
                 raise ValidationError("Choose a service or a team for the integration: only "
                                       "an admin may create one for no particular team.",
                                       field="service")
-            if len(values["name"]) > 200:
-                raise ValidationError("name: at most 200 characters", field="name")
-            row, key = create_integration(session, viewer.actor, values["type"],
-                                          service=values["service"] or None,
-                                          team=values["team"] or None, name=values["name"])
-            created = integration_out(session, row)
+            created = new_integration(session, viewer.actor, values["type"],
+                                      service=values["service"] or None,
+                                      team=values["team"] or None, name=values["name"])
     except StewardError as exc:
         with db.read_session() as session:
             viewer = require_viewer(request, session)
             return _page(request, session, viewer, error=exc.message, status=exc.status_code,
                          form=values)
-    created.update(key=key, setup=_setup(created["type"], key, _base_url(request),
-                                         created["service"]))
+    created["setup"] = _setup(created["type"], created["key"], _base_url(request),
+                              created["service"])
     with db.read_session() as session:
         viewer = require_viewer(request, session)
         # The one answer that carries the key: rendered here, never stored.
@@ -271,9 +247,6 @@ def integration_revoke(request: Request, integration_id: str, form: Form) -> Res
         with db.session() as session:
             viewer = require_viewer(request, session)
             check_csrf(viewer, form)
-            row = session.get(Integration, int(integration_id))
-            if row is not None and row.revoked_at is not None:
-                raise Conflict(f"integration {row.id} is already revoked")
             revoke_integration(session, viewer.actor, int(integration_id))
     except StewardError as exc:
         if exc.status_code == 404:
@@ -283,19 +256,3 @@ def integration_revoke(request: Request, integration_id: str, form: Form) -> Res
             return _page(request, session, viewer, error=exc.message, status=exc.status_code)
     join = "&" if "?" in back else "?"
     return RedirectResponse(f"{back}{join}done=revoked", status_code=303)
-
-
-def integrations_for_service(request: Request, service: str) -> list[dict[str, Any]]:
-    """The service page's short list of its integrations; never an error."""
-    try:
-        with database(request).read_session() as session:
-            found = session.execute(
-                select(Integration).join(Service, Service.id == Integration.service_id)
-                .where(Service.name == service).order_by(Integration.id)).scalars().all()
-            return [{"id": r.id, "type": r.type, "name": r.name, "prefix": r.prefix,
-                     "revoked": r.revoked_at is not None} for r in found]
-    except SQLAlchemyError:  # the service page must render even so
-        return []
-
-
-TEMPLATES.env.globals["integrations_for_service"] = integrations_for_service

@@ -1,0 +1,49 @@
+"""Every API router, in the order the application registers them.
+
+Routes are matched in registration order: the health check, then alert
+ingestion (the hot path, thousands of requests a second; no other router
+shares its paths and methods). The order is also the order of the OpenAPI
+document's paths.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from steward.api.routers import (
+    alerts_ingest,
+    audit,
+    catalog,
+    changes,
+    deployments,
+    goals,
+    health,
+    imports,
+    incidents,
+    ingest,
+    integrations,
+    kpi_export,
+    kpis,
+    metrics,
+    slos,
+    users,
+)
+
+API_ROUTERS: tuple[APIRouter, ...] = (
+    health.router,
+    alerts_ingest.router,
+    catalog.router,
+    users.router,
+    audit.router,
+    changes.router,
+    deployments.router,
+    integrations.router,
+    ingest.router,
+    incidents.router,
+    slos.router,
+    kpis.router,
+    imports.router,  # ServiceNow incident history
+    goals.router,  # shared goals
+    kpi_export.router,
+    metrics.router,  # /metrics, Prometheus text
+)

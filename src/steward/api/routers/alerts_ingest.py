@@ -7,9 +7,8 @@ records them in one transaction that commits before the answer is sent.
 
 from __future__ import annotations
 
-import gc
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Annotated, Any
 
 import orjson
@@ -19,23 +18,20 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from pydantic import Field, TypeAdapter
 from pydantic import ValidationError as PydanticValidationError
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
 
 from steward.api import pagerduty
 from steward.api.deps import BY_INTEGRATION_KEY, bearer_token, database, json_body
 from steward.api.edge import api_router
 from steward.api.errors import error_responses
-from steward.api.group_commit import GroupCommitter
 from steward.api.openapi import json_body_schema
 from steward.api.throttle import ingest_wait, send_answer, too_many_requests, too_many_response
 from steward.auth.use_cases import integrations
+from steward.db.conflicts import once_more_on_conflict, once_more_on_conflict_async
+from steward.db.group_commit import GroupCommitter
 from steward.errors import AuthenticationFailed, StewardError
-from steward.incidents import routing
 from steward.incidents.commands import RecordAlert
 from steward.incidents.schemas import AlertsAccepted
-from steward.incidents.use_cases import record_many
-from steward.incidents.use_cases.alerts import Outcome
+from steward.incidents.use_cases.record_group import record_group
 from steward.ingest import alertmanager, cdevents, generic_alert, grafana, pagerduty_events
 from steward.ingest.schemas import PagerDutyEventAccepted, PagerDutyInvalid, PagerDutyThrottled
 from steward.inputs import InputProblem, load_json
@@ -43,41 +39,6 @@ from steward.request.validation import DEPTH_ERROR
 
 router = api_router(tags=["ingest"])
 MAX_BATCH = 10_000
-INTEGRATIONS = "steward.ingest.integrations"
-
-# One request's alerts, as handed to the alert writer: its key, the integration
-# types that key may have, and the commands.
-Piece = tuple[str | None, tuple[str, ...], list[RecordAlert]]
-
-
-def record_group(session: Session, pieces: Sequence[Piece]) -> list[Any]:
-    """The alert writer's group: every request's alerts recorded together, in order.
-
-    A request whose key or alerts are refused gets its error and writes nothing;
-    the others go on."""
-    results: list[Any] = [None] * len(pieces)
-    known: dict[tuple[str | None, tuple[str, ...]], Any] = session.info.setdefault(
-        INTEGRATIONS, {})
-    authenticated: list[tuple[int, integrations.KeyHolder, list[RecordAlert]]] = []
-    for index, (key, types, commands) in enumerate(pieces):
-        try:
-            if (key, types) not in known:
-                known[(key, types)] = integrations.key_holder(session, key, types=types)
-            authenticated.append((index, known[(key, types)], commands))
-        except StewardError as exc:
-            results[index] = exc
-    routing.route_all(session, [(integration, commands)
-                              for _, integration, commands in authenticated])
-    prepared: list[tuple[int, routing.Prepared]] = []
-    for index, integration, commands in authenticated:
-        try:
-            prepared.append((index, routing.prepare(session, integration, commands)))
-        except StewardError as exc:
-            results[index] = exc
-    outcomes = record_many.record_prepared(session, [p for _, p in prepared])
-    for (index, _), recorded in zip(prepared, outcomes, strict=True):
-        results[index] = [_result(o) for o in recorded]
-    return results
 
 
 def _record_all(request: Request, key: str | None, types: tuple[str, ...],
@@ -85,34 +46,16 @@ def _record_all(request: Request, key: str | None, types: tuple[str, ...],
     """Record the commands together, committed (with other requests' events) before the
     answer; retried once if a concurrent twin in another process won a unique key."""
     writer = alert_writer(request)
-    try:
-        return writer.submit((key, types, commands))  # type: ignore[no-any-return]
-    except IntegrityError:
-        return writer.submit((key, types, commands))  # type: ignore[no-any-return]
+    return once_more_on_conflict(  # type: ignore[no-any-return]
+        lambda: writer.submit((key, types, commands)))
 
 
 async def _record_all_async(request: Request, key: str | None, types: tuple[str, ...],
                             commands: list[RecordAlert]) -> list[dict[str, Any]]:
     """:func:`_record_all` waiting on the event loop rather than in a worker thread."""
     writer, sender = alert_writer(request), _sender(request.scope)
-    try:
-        return await writer.submit_async((key, types, commands), sender)  # type: ignore[no-any-return]
-    except IntegrityError:
-        return await writer.submit_async((key, types, commands), sender)  # type: ignore[no-any-return]
-
-
-# The alert writer allocates many short-lived objects (thousands of rows a second) in a
-# process holding a large, long-lived heap (the app, SQLAlchemy's caches, the catalog
-# graph); with Python's default thresholds the cyclic collector walks that heap over and
-# over, about a fifth of the writer's time in a storm. Collections are made rarer, not
-# stopped: garbage is still freed by reference counting, cycles a little later.
-GC_THRESHOLDS = (10_000, 10, 100)
-
-
-def _fewer_collections() -> None:
-    current = gc.get_threshold()
-    gc.set_threshold(*(max(now, wanted) for now, wanted in zip(current, GC_THRESHOLDS,
-                                                               strict=True)))
+    return await once_more_on_conflict_async(  # type: ignore[no-any-return]
+        lambda: writer.submit_async((key, types, commands), sender))
 
 
 # Once a group has started, another request arriving within this long joins it. Under a
@@ -132,15 +75,9 @@ def alert_writer(request: Request) -> GroupCommitter:
     app = request.app
     writer = getattr(app.state, "alert_writer", None)
     if writer is None:
-        _fewer_collections()
         writer = app.state.alert_writer = GroupCommitter(
             database(request), max_wait=GROUP_WAIT, run_group=record_group)
     return writer  # type: ignore[no-any-return]
-
-
-def _result(recorded: Outcome) -> dict[str, Any]:
-    return {"alert_id": recorded.alert_id, "created": recorded.created,
-            "incident_id": recorded.incident_id}
 
 
 def _accepted(results: list[dict[str, Any]]) -> Response:

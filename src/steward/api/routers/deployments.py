@@ -1,4 +1,4 @@
-"""Deployments and integrations under /api/v1."""
+"""Deployments under /api/v1."""
 
 from __future__ import annotations
 
@@ -7,14 +7,11 @@ from typing import Annotated, Any
 import orjson
 from fastapi import Path, Query, Request, Response
 from pydantic import Field
-from sqlalchemy import select
 
 from steward.api.deps import CurrentActor, Limit, Offset, database
 from steward.api.edge import api_router
 from steward.api.errors import error_responses
-from steward.auth.schemas import IntegrationCreate, IntegrationCreated, IntegrationOut
-from steward.auth.use_cases import integrations
-from steward.catalog.models import Service
+from steward.changes import queries
 from steward.changes.schemas import (
     DeploymentBatchOut,
     DeploymentDetailOut,
@@ -24,7 +21,7 @@ from steward.changes.schemas import (
 from steward.changes.use_cases import deployments
 from steward.ingest.generic_deployment import DeploymentIn, to_command
 from steward.inputs import MAX_ID
-from steward.shapes import Listing, Page
+from steward.shapes import Page
 
 router = api_router(prefix="/api/v1", tags=["deployments"], responses=error_responses(401))
 MAX_BATCH = 5000
@@ -43,11 +40,8 @@ def record(body: DeploymentIn | Annotated[list[DeploymentIn], Field(min_length=1
     batch = isinstance(body, list)
     items = body if isinstance(body, list) else [body]
     with database(request).session() as session:
-        recorded = deployments.record_batch(session, actor, [to_command(i) for i in items])
-        names = dict(session.execute(select(Service.id, Service.name).where(
-            Service.id.in_({r.deployment.service_id for r in recorded}))).all())
-        results = [{**deployments.deployment_out(session, r.deployment, names),
-                    "created": r.created} for r in recorded]
+        results = queries.recorded_deployments_out(session, deployments.record_batch(
+            session, actor, [to_command(i) for i in items]))
     answer: Any = {"items": results, "total": len(results)} if batch else results[0]
     status = 201 if any(r["created"] for r in results) else 200
     return Response(orjson.dumps(answer), status_code=status, media_type="application/json")
@@ -62,11 +56,10 @@ def list_deployments(request: Request, _actor: CurrentActor, limit: Limit = 100,
                          pattern="^(in_progress|succeeded|failed|rolled_back)$")] = None,
                      unauthorised: bool | None = None) -> dict[str, Any]:
     with database(request).read_session() as session:
-        total, rows = deployments.list_deployments(
+        total, items = queries.deployment_listing(
             session, service=service, environment=environment, status=status,
             unauthorised=unauthorised, limit=limit, offset=offset)
-        return {"total": total, "limit": limit, "offset": offset,
-                "items": [deployments.deployment_out(session, d) for d in rows]}
+    return {"total": total, "limit": limit, "offset": offset, "items": items}
 
 
 @router.get("/deployments/{deployment_id}", response_model=DeploymentDetailOut,
@@ -74,39 +67,4 @@ def list_deployments(request: Request, _actor: CurrentActor, limit: Limit = 100,
 def get_deployment(deployment_id: Annotated[int, Path(ge=1, le=MAX_ID)], request: Request,
                    _actor: CurrentActor) -> dict[str, Any]:
     with database(request).read_session() as session:
-        return deployments.deployment_out(
-            session, deployments.get_deployment(session, deployment_id), with_commits=True)
-
-
-@router.post("/integrations", status_code=201, response_model=IntegrationCreated,
-             responses=error_responses(400, 403, 413, 422))
-def create_integration(body: IntegrationCreate, request: Request,
-                       actor: CurrentActor) -> dict[str, Any]:
-    """The key (or webhook secret) is in this answer only."""
-    with database(request).session() as session:
-        row, key = integrations.create_integration(session, actor, body.type,
-                                                   service=body.service, team=body.team,
-                                                   name=body.name)
-        return {**integrations.integration_out(session, row), "key": key}
-
-
-@router.get("/integrations", response_model=Listing[IntegrationOut])
-def list_integrations(request: Request, _actor: CurrentActor) -> dict[str, Any]:
-    from sqlalchemy import select
-
-    from steward.auth.models import Integration
-
-    with database(request).read_session() as session:
-        rows = session.scalars(select(Integration).order_by(Integration.id)).all()
-        items = [integrations.integration_out(session, r) for r in rows]
-        return {"total": len(items), "items": items}
-
-
-@router.delete("/integrations/{integration_id}", operation_id="revoke_integration",
-               status_code=204,
-               responses=error_responses(403, 404, 422))
-def revoke(integration_id: Annotated[int, Path(ge=1, le=MAX_ID)], request: Request,
-           actor: CurrentActor) -> Response:
-    with database(request).session() as session:
-        integrations.revoke_integration(session, actor, integration_id)
-    return Response(status_code=204)
+        return queries.deployment_detail(session, deployment_id)

@@ -8,16 +8,13 @@ committed before the 2xx is sent.
 
 from __future__ import annotations
 
-import hashlib
+from collections.abc import Callable
 from typing import Any
 
 import orjson
 from fastapi import Request, Response, Security
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
 
 from steward.api import pagerduty
 from steward.api.deps import (
@@ -31,12 +28,10 @@ from steward.api.deps import (
 from steward.api.edge import api_router
 from steward.api.errors import error_responses
 from steward.api.throttle import ingest_wait_sync
-from steward.auth.models import Integration
 from steward.auth.use_cases import integrations
 from steward.changes.commands import RecordDeployment
-from steward.changes.deployment_routing import workflow_ignored
-from steward.changes.models import WebhookDelivery
-from steward.changes.use_cases.deployments import deployment_out, record_deployment
+from steward.changes.use_cases.webhook_deliveries import NotDeployed, record_delivery
+from steward.db.conflicts import once_more_on_conflict
 from steward.errors import AuthenticationFailed, PermissionDenied, Throttled, ValidationError
 from steward.incidents.schemas import AlertsAccepted
 from steward.ingest import cdevents, github, gitlab, pagerduty_change
@@ -50,7 +45,6 @@ from steward.ingest.schemas import (
 from steward.ingest.wire import Ignored
 
 router = api_router(tags=["ingest"])
-DELIVERY_LENGTH = 200  # webhook_deliveries.delivery_id
 
 # The routes answer with their own Response; these describe the answers.
 RECORDED: dict[int | str, dict[str, Any]] = {
@@ -59,41 +53,24 @@ RECORDED: dict[int | str, dict[str, Any]] = {
     **error_responses(401, 413, 422, 429)}
 
 
-def _record(session: Session, integration: Integration, cmd: RecordDeployment | Ignored,
-            source: str, delivery: str | None) -> dict[str, Any] | Ignored:
+def _record(session: Any, integration: Any, cmd: RecordDeployment | Ignored, source: str,
+            delivery: str | None) -> dict[str, Any] | Ignored:
     """Record once per delivery; a redelivery answers what the first one did."""
     if isinstance(cmd, Ignored):
         return cmd
-    if delivery and len(delivery) > DELIVERY_LENGTH:  # an id longer than its column
-        delivery = "sha256:" + hashlib.sha256(delivery.encode()).hexdigest()
-    if delivery:
-        seen = session.scalar(select(WebhookDelivery).where(
-            WebhookDelivery.source == source, WebhookDelivery.delivery_id == delivery))
-        if seen is not None:
-            return {**seen.result, "duplicate": True}
-    not_deployed = workflow_ignored(session, cmd)
-    if not_deployed is not None:
-        return Ignored(not_deployed)
-    actor = integrations.integration_actor(session, integration)
-    recorded = record_deployment(session, actor, cmd, integration=integration)
-    result = {"status": "recorded", "deployment": deployment_out(session, recorded.deployment),
-              "created": recorded.created}
-    if delivery:
-        session.add(WebhookDelivery(source=source, delivery_id=delivery,
-                                    result=orjson.loads(orjson.dumps(result))))
-        session.flush()
-    return result
+    result = record_delivery(session, integration, cmd, source=source, delivery=delivery)
+    return Ignored(result.reason) if isinstance(result, NotDeployed) else result
 
 
-def _store(request: Request, work: Any) -> Any:
+def _store(request: Request, work: Callable[[Any], Any]) -> Any:
     """Run in a write transaction; a concurrent duplicate delivery becomes a replay."""
     db = database(request)
-    try:
+
+    def attempt() -> Any:
         with db.session() as session:
             return work(session)
-    except IntegrityError:
-        with db.session() as session:
-            return work(session)
+
+    return once_more_on_conflict(attempt)
 
 
 def _answer(result: dict[str, Any] | Ignored | None) -> JSONResponse:
@@ -131,7 +108,7 @@ async def ingest_github(request: Request) -> JSONResponse:
     event = request.headers.get("x-github-event")
     delivery = request.headers.get("x-github-delivery")
 
-    def work(session: Session) -> dict[str, Any] | Ignored:
+    def work(session: Any) -> dict[str, Any] | Ignored:
         integration = next((row for row, secret in integrations.webhook_secrets(session, "github")
                             if github.verify_signature(secret.encode(), body, signature)), None)
         if integration is None:
@@ -158,7 +135,7 @@ async def ingest_gitlab(request: Request) -> JSONResponse:
         raise AuthenticationFailed("X-Gitlab-Token: missing")
     _count(request, token)
 
-    def work(session: Session) -> dict[str, Any] | Ignored:
+    def work(session: Any) -> dict[str, Any] | Ignored:
         # GitLab sends the token itself: it is recognised by its hash, like a bearer key.
         integration = integrations.by_key(session, token, types=("gitlab",))
         return _record(session, integration, gitlab.translate(json_body(body), event),
@@ -188,7 +165,7 @@ async def ingest_cdevents(request: Request) -> Response:
 
         return await run_in_threadpool(cdevents_incident, request, key, headers, payload)
 
-    def work(session: Session) -> dict[str, Any] | Ignored:
+    def work(session: Any) -> dict[str, Any] | Ignored:
         integration = integrations.by_key(session, key, types=("cdevents", "generic"))
         cmd = cdevents.translate(headers, payload)
         if cmd is None:
@@ -220,7 +197,7 @@ async def pagerduty_change_event(request: Request) -> Response:
             errors = ["Invalid routing key"]  # an unknown key is the first thing said
         return JSONResponse(pagerduty_change.invalid_response(errors), status_code=400)
 
-    def work(session: Session) -> dict[str, Any]:
+    def work(session: Any) -> dict[str, Any]:
         try:
             integration = integrations.by_key(session, payload["routing_key"],
                                               types=("pagerduty",))

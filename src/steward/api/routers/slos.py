@@ -1,14 +1,11 @@
-"""SLOs, their status, burn-down and SLI reports under /api/v1; the periodic evaluator."""
+"""SLOs, their status, burn-down and SLI reports under /api/v1 (the periodic evaluation
+runs from :mod:`steward.startup`)."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import logging
-from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
-from fastapi import FastAPI, Path, Request, Response
+from fastapi import Path, Request, Response
 
 from steward.api.deps import (
     BY_API_TOKEN,
@@ -47,7 +44,6 @@ from steward.timeutil import isoformat_z, parse_timestamp
 router = api_router(prefix="/api/v1", tags=["slos"], responses=error_responses(401))
 SloId = Annotated[int, Path(ge=1, le=MAX_ID, description="SLO id")]
 At = Annotated[TimeText | None, time_query("status at this time (ISO-8601); default now")]
-log = logging.getLogger("steward.slo")
 
 
 def _at(value: str | None) -> Any:
@@ -175,34 +171,3 @@ def evaluate(request: Request, _actor: AdminActor) -> dict[str, Any]:
     assert result is not None
     return {"slos": result.slos, "raised": result.raised, "cleared": result.cleared,
             "incidents": result.incidents}
-
-
-def install_evaluator(app: FastAPI) -> None:
-    """Evaluate burn alerts every STEWARD_SLO_EVALUATE_SECONDS while the server runs."""
-    interval = slo_alerts.evaluate_interval()
-    if interval <= 0:
-        return
-    previous = app.router.lifespan_context
-
-    @contextlib.asynccontextmanager
-    async def lifespan(application: Any) -> AsyncIterator[Any]:
-        task = asyncio.create_task(_evaluate_forever(application, interval))
-        try:
-            async with previous(application) as state:
-                yield state
-        finally:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-
-    app.router.lifespan_context = lifespan
-
-
-async def _evaluate_forever(app: Any, interval: float) -> None:
-    while True:
-        await asyncio.sleep(interval)
-        try:
-            # Several server processes: whoever holds the lock evaluates, the others skip.
-            await asyncio.to_thread(slo_alerts.run_evaluation, app.state.db, wait=False)
-        except Exception:  # the loop must outlive one failed round
-            log.exception("SLO evaluation failed")

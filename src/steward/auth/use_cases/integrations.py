@@ -24,15 +24,17 @@ from steward.audit import service as audit
 from steward.auth import keyring
 from steward.auth.actor import Actor
 from steward.auth.models import Integration
+from steward.auth.queries import integration_out
 from steward.auth.secret_key import SecretKeyProblem, sealed_key_id
 from steward.catalog.models import Service, Team
 from steward.db.direct import Driver
-from steward.errors import AuthenticationFailed, NotFound, ValidationError
+from steward.errors import AuthenticationFailed, Conflict, NotFound, ValidationError
 from steward.timeutil import utcnow
 
 INTEGRATION_TYPES = ("github", "gitlab", "cdevents", "pagerduty", "alertmanager", "grafana",
                      "generic")
 KEY_PREFIX = "stk_"
+NAME_LENGTH = 200  # integrations.name
 # Types whose secret Steward must use itself (to check a signature), not just recognise.
 SEALED_TYPES = ("github",)
 
@@ -50,12 +52,18 @@ def _hash(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
-def create_integration(session: Session, actor: Actor, type: str, *, service: str | None = None,
-                       team: str | None = None, name: str = "") -> tuple[Integration, str]:
-    """Returns the integration and its key, which is shown this once."""
+def check_type(type: str) -> None:
     if type not in INTEGRATION_TYPES:
         raise ValidationError(f"type: must be one of {', '.join(INTEGRATION_TYPES)}",
                               field="type")
+
+
+def create_integration(session: Session, actor: Actor, type: str, *, service: str | None = None,
+                       team: str | None = None, name: str = "") -> tuple[Integration, str]:
+    """Returns the integration and its key, which is shown this once."""
+    check_type(type)
+    if len(name) > NAME_LENGTH:
+        raise ValidationError(f"name: at most {NAME_LENGTH} characters", field="name")
     service_row = None
     if service:
         service_row = session.scalar(select(Service).where(Service.name == service))
@@ -85,13 +93,13 @@ def create_integration(session: Session, actor: Actor, type: str, *, service: st
     return integration, key
 
 
-def integration_out(session: Session, integration: Integration) -> dict[str, Any]:
-    service = session.get(Service, integration.service_id) if integration.service_id else None
-    team = session.get(Team, integration.team_id) if integration.team_id else None
-    return {"id": integration.id, "type": integration.type, "name": integration.name,
-            "service": service.name if service else None, "team": team.name if team else None,
-            "prefix": integration.prefix, "created_at": integration.created_at,
-            "revoked": integration.revoked_at is not None}
+def new_integration(session: Session, actor: Actor, type: str, *, service: str | None = None,
+                    team: str | None = None, name: str = "") -> dict[str, Any]:
+    """:func:`create_integration` answered as the API shows an integration, with its
+    ``key``: the one answer that carries it."""
+    integration, key = create_integration(session, actor, type, service=service, team=team,
+                                          name=name)
+    return {**integration_out(session, integration), "key": key}
 
 
 def by_key(session: Session, key: str | None, *, types: tuple[str, ...] = ()) -> Integration:
@@ -170,9 +178,13 @@ def webhook_secrets(session: Session, type: str) -> Iterator[tuple[Integration, 
 
 
 def revoke_integration(session: Session, actor: Actor, integration_id: int) -> None:
+    """Its key stops working at once; revoking it again is refused (409), so the audit
+    log holds one revocation."""
     row = session.get(Integration, integration_id)
     if row is None:
         raise NotFound(f"integration {integration_id} does not exist", field="id")
+    if row.revoked_at is not None:
+        raise Conflict(f"integration {row.id} is already revoked")
     actor.require_team_write(row.team_id, "revoke this integration")
     row.revoked_at = utcnow()
     session.flush()

@@ -8,8 +8,8 @@ import pytest
 from helpers import make_team
 from sqlalchemy import select
 
-from steward.api.group_commit import GroupCommitter
 from steward.catalog.models import Team
+from steward.db.group_commit import GroupCommitter
 from steward.errors import ValidationError
 
 
