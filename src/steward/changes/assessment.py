@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import asdict
 from datetime import datetime, timedelta
 from typing import Any
@@ -11,6 +10,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from steward import config
 from steward.catalog.graph import load_graph
 from steward.catalog.impact import analyse
 from steward.catalog.models import Service, Team
@@ -23,7 +23,7 @@ OPEN_STATES = ("new", "assess", "authorize", "scheduled", "implement")
 
 
 def risk_weights() -> risk.RiskWeights:
-    raw = os.environ.get("STEWARD_RISK_WEIGHTS", "").strip()
+    raw = config.settings().risk_weights
     if not raw:
         return risk.DEFAULT_WEIGHTS
     try:
@@ -33,7 +33,7 @@ def risk_weights() -> risk.RiskWeights:
 
 
 def policy_rules() -> tuple[policy.Rule, ...]:
-    raw = os.environ.get("STEWARD_CHANGE_POLICY", "").strip()
+    raw = config.settings().change_policy
     if not raw:
         return policy.DEFAULT_RULES
     try:
@@ -51,8 +51,8 @@ def policy_in_effect() -> dict[str, Any]:
     """The approval policy changes get now: its rules in order (the first that matches
     decides), the guards above them, and the risk weights and levels the rules read;
     each with where it comes from (the defaults, or the setting that replaces them)."""
-    rules_set = bool(os.environ.get("STEWARD_CHANGE_POLICY", "").strip())
-    weights_set = bool(os.environ.get("STEWARD_RISK_WEIGHTS", "").strip())
+    current = config.settings()
+    rules_set, weights_set = bool(current.change_policy), bool(current.risk_weights)
     bounds = [*risk.LEVEL_THRESHOLDS, None]
     return {
         "source": "STEWARD_CHANGE_POLICY" if rules_set else "default",
@@ -67,7 +67,7 @@ def policy_in_effect() -> dict[str, Any]:
 
 
 def business_timezone() -> str:
-    return os.environ.get("STEWARD_TIMEZONE", "UTC")
+    return config.settings().timezone
 
 
 def pure_window(row: CalendarWindow) -> calendar.Window:
