@@ -270,7 +270,7 @@ def seed_goals(db: Database, actor: Actor) -> str:
     with db.session() as session:
         for name, metric, comparator, target, description in GOALS:
             create_goal(session, actor, GoalCreate(
-                name=name, metric=metric, comparator=comparator,  # type: ignore[arg-type]
+                name=name, metric=metric, comparator=comparator,
                 target=target, description=description,
                 period_start=today - timedelta(days=7 * WEEKS),
                 period_end=today + timedelta(days=28)))

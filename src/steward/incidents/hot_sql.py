@@ -70,11 +70,11 @@ def active_alerts(driver: Driver, integration_id: int | None,
     if not keys:
         return []
     if integration_id is not None and not driver.sqlite:
-        return driver.rows(_ACTIVE_PG, [list(keys), integration_id])  # type: ignore[return-value]
+        return driver.rows(_ACTIVE_PG, [list(keys), integration_id])
     integration = "integration_id IS NULL" if integration_id is None else "integration_id = ?"
     given = [] if integration_id is None else [integration_id]
     one_of, values = driver.one_of("dedup_key", keys)
-    return driver.rows(_ACTIVE.format(integration=integration, keys=one_of),  # type: ignore[return-value]
+    return driver.rows(_ACTIVE.format(integration=integration, keys=one_of),
                        [*given, *values])
 
 
@@ -128,7 +128,7 @@ def services_named(driver: Driver, names: Sequence[str],
     """(id, name, owning team) of the services with those names or ids."""
     named, names_given = driver.one_of("name", names)
     numbered, ids_given = driver.one_of("id", ids)
-    return driver.rows(_SERVICES.format(names=named, ids=numbered),  # type: ignore[return-value]
+    return driver.rows(_SERVICES.format(names=named, ids=numbered),
                        [*names_given, *ids_given])
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 from datetime import datetime, timedelta
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeAlias
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 from sqlalchemy import select
@@ -33,7 +33,7 @@ WEEK = timedelta(days=7)
 MAX_PERIOD_DAYS = 3660
 MAX_TREND_WEEKS = 53  # a goal's weekly series: its most recent weeks, a year at most
 
-Name = RequiredLabel
+Name: TypeAlias = RequiredLabel
 Description = Annotated[str, StringConstraints(max_length=5000), CLEAN]
 Metric = Annotated[str, StringConstraints(max_length=60), CLEAN]
 

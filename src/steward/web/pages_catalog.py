@@ -200,7 +200,7 @@ def dependency_add(request: Request, name: str, form: Form) -> Response:
             check_csrf(viewer, form)
             catalog.get_service(session, name)
             data = DependencyCreate(service=name, depends_on=form_text(form, "depends_on"),
-                                    type=form_text(form, "type") or "hard",  # type: ignore[arg-type]
+                                    type=form_text(form, "type") or "hard",
                                     description=form_text(form, "note"))
             catalog.create_dependency(session, viewer.actor, data)
     except NotFound as exc:

@@ -25,7 +25,7 @@ def _registry(request: Request) -> CollectorRegistry:
         if registry is None:
             registry = registry_for(database(request), ttl=cache_seconds())
             state.kpi_metrics_registry = registry
-    return registry  # type: ignore[no-any-return]
+    return registry
 
 
 def cache_seconds() -> float:
