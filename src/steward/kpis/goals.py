@@ -225,7 +225,7 @@ def goal_progress(session: Session, goal: Goal, *, now: datetime | None = None,
     rows = _table(session, found, days=days, end=end)
     teams = {row["team"]: _judged(found, goal, found.read(row)) for row in rows}
     team_weeks: dict[str, list[float | None]] = {name: [] for name in teams}
-    weeks = []
+    weeks: list[dict[str, Any]] = []
     if weekly:
         for week_end in week_ends(goal, now):
             value = found.read(_kpis(session, found, days=7, end=week_end))

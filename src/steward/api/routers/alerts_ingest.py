@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import gc
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Annotated, Any
 
 import orjson
@@ -120,7 +120,7 @@ def _fewer_collections() -> None:
 GROUP_WAIT = 0.0005
 
 
-def _sender(scope: dict[str, Any]) -> tuple[Any, ...] | None:
+def _sender(scope: Mapping[str, Any]) -> tuple[Any, ...] | None:
     """The client connection a request came on (host, port), for the writer's grouping."""
     client = scope.get("client")
     return tuple(client) if client else None
