@@ -136,9 +136,9 @@ def named_service(custom_details: Any) -> tuple[str | None, str]:
     field = "payload.custom_details.service"
     if not isinstance(custom_details, dict):
         return None, field
-    given = custom_details.get("service")
-    if _text(given):
-        return given.strip(), field
+    given = _text(custom_details.get("service"))
+    if given:
+        return given, field
     listed = alertmanager_text.listed_alerts(custom_details)
     if listed is None:
         return None, field
