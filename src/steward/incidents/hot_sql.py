@@ -105,10 +105,10 @@ def open_incidents(driver: Driver, services: Iterable[int] | None, since: dateti
                  service_id, first) in rows]
 
 
-def bump_alerts(driver: Driver, bumps: Iterable[tuple[int, int, datetime, str | None, str,
-                                                      dict[str, Any] | None]]) -> None:
+def bump_alerts(driver: Driver, bumps: Iterable[Sequence[Any]]) -> None:
     """Repeats of stored alerts: (alert id, repeats, last seen, summary or None, severity,
-    labels or None), in the order given (callers give id order, so writers lock alike)."""
+    labels or None), in the order given (callers give id order, so writers lock alike).
+    The batch writer counts repeats in place, so rows may be lists as well as tuples."""
     time, json = driver.time, driver.json
     driver.many(_BUMP, [(n, time(seen), time(seen), summary, severity,
                          None if labels is None else json(labels), alert_id)

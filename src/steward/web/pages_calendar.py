@@ -18,7 +18,7 @@ from steward.api.deps import database
 from steward.catalog import service as catalog
 from steward.catalog.models import Service
 from steward.changes import assessment, calendar, records
-from steward.changes.models import CalendarWindow, Change, ChangeService
+from steward.changes.models import CalendarWindow, ChangeService
 from steward.changes.schemas import WindowCreate
 from steward.errors import NotFound, StewardError, ValidationError
 from steward.timeutil import as_utc, utcnow
@@ -189,7 +189,7 @@ def _week(session: Session, week_start: date, tz: str) -> dict[str, Any]:
         windows = [{**w, **_place(w, day["date"])} for w in day["windows"]]
         items = []
         for entry in day["changes"]:
-            change: Change = changes[entry["id"]]
+            change = changes[entry["id"]]
             items.append({**entry, **_place(entry, day["date"]), "title": change.title,
                           "state": change.state, "risk": change.risk_level,
                           "conflicts": conflicts.get(change.id, [])})

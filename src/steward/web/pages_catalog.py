@@ -75,7 +75,7 @@ def catalog_page(request: Request) -> Response:
             "lifecycle": s.lifecycle, "owner": teams.get(s.owner_team_id) if s.owner_team_id
             else None, "depends_on": down.get(s.id, 0), "dependants": up.get(s.id, 0),
         } for s in services]
-        keep = {k: v for k, v in filters.items() if v}
+        keep: dict[str, Any] = {k: v for k, v in filters.items() if v}
         if limit != 50:
             keep["limit"] = limit
         pager = Pager("/catalog", keep, total, limit, offset)
