@@ -99,6 +99,7 @@ def open_incidents(driver: Driver, services: Iterable[int] | None, since: dateti
         rows = driver.rows(near.format(services=one_of),
                            [driver.time(since), driver.time(until), *values])
     read_time, read_json = driver.read_time, driver.read_json
+    # started_at is NOT NULL, which read_time's optional answer cannot say.
     return [(incident_id, status, urgency, bool(overridden), read_time(last),
              read_time(started), read_json(group_keys), service_id, read_time(first))  # type: ignore[misc]
             for (incident_id, status, urgency, overridden, last, started, group_keys,
