@@ -25,12 +25,11 @@ import yaml
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from steward import migrate
 from steward.auth.actor import SYSTEM
-from steward.catalog.backstage_import import import_catalog
 from steward.catalog.graph import impact_of, load_graph
+from steward.catalog.use_cases.backstage_import import import_catalog
 from steward.config import Settings, normalise_database_url
-from steward.db import Database
+from steward.db import Database, migrate
 
 LAYERS = [("Domain", 200), ("System", 800), ("Component", 5000), ("API", 1000),
           ("Resource", 3000)]
@@ -179,8 +178,8 @@ def main() -> int:
             from fastapi.testclient import TestClient
 
             from steward.api.app import create_app
-            from steward.auth import service as auth
             from steward.auth.schemas import UserCreate
+            from steward.auth.use_cases import accounts as auth
 
             with db.session() as session:
                 auth.create_user(session, SYSTEM, UserCreate(username="bench", role="viewer"))

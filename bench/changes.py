@@ -21,11 +21,11 @@ from fastapi.testclient import TestClient
 
 from catalog import drop_database, fresh_database, generate, percentile
 from steward.api.app import create_app
-from steward.auth import service as auth
 from steward.auth.actor import SYSTEM
 from steward.auth.schemas import UserCreate
-from steward.catalog.backstage_import import import_catalog
+from steward.auth.use_cases import accounts as auth
 from steward.catalog.graph import load_graph
+from steward.catalog.use_cases.backstage_import import import_catalog
 from steward.changes import assessment, risk
 from steward.changes.models import Change
 from steward.timeutil import isoformat_z, utcnow

@@ -33,11 +33,10 @@ from typing import Any
 from sqlalchemy import Table, insert, text
 
 from catalog import drop_database, fresh_database
-from steward import migrate
 from steward.catalog.models import Service, Team
 from steward.changes.models import Deployment, DeploymentCommit
 from steward.config import Settings
-from steward.db import Database
+from steward.db import Database, migrate
 from steward.incidents.models import Incident, IncidentService
 
 END = datetime(2026, 1, 1, tzinfo=UTC)

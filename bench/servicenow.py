@@ -27,7 +27,7 @@ from typing import Any
 
 from catalog import drop_database, fresh_database
 from steward.auth.actor import SYSTEM
-from steward.migration.servicenow_import import Source, import_servicenow
+from steward.servicenow.service import Source, import_servicenow
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "servicenow" \
     / "incident_event_log.csv.gz"

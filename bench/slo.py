@@ -25,18 +25,17 @@ from pathlib import Path
 
 from sqlalchemy import insert
 
-from steward import migrate
 from steward.auth.actor import SYSTEM
-from steward.catalog import service as catalog
 from steward.catalog.schemas import ServiceCreate
+from steward.catalog.use_cases import services as catalog
 from steward.config import Settings
-from steward.db import Database
-from steward.incidents import lifecycle
-from steward.kpis import slo as slos
-from steward.kpis.models import SliReport
-from steward.kpis.slo_alerts import run_evaluation
-from steward.kpis.slo_schemas import SloCreate
-from steward.kpis.slo_status import burndown, status_of
+from steward.db import Database, migrate
+from steward.incidents.use_cases import lifecycle
+from steward.slos import service as slos
+from steward.slos.burn_alerts import run_evaluation
+from steward.slos.models import SliReport
+from steward.slos.schemas import SloCreate
+from steward.slos.status import burndown, status_of
 from steward.timeutil import utcnow
 
 

@@ -21,25 +21,27 @@ from sqlalchemy import create_engine, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
-from steward.auth import service as auth
 from steward.auth.actor import SYSTEM
-from steward.auth.integrations import create_integration
 from steward.auth.models import ApiToken, User
 from steward.auth.schemas import UserCreate
-from steward.catalog import graph, teams
-from steward.catalog import service as catalog
+from steward.auth.use_cases import accounts as auth
+from steward.auth.use_cases.integrations import create_integration
+from steward.catalog import graph
 from steward.catalog.models import Dependency
 from steward.catalog.schemas import DependencyCreate, ServiceCreate, TeamCreate
-from steward.changes import records
+from steward.catalog.use_cases import services as catalog
+from steward.catalog.use_cases import teams
 from steward.changes.commands import RecordDeployment
-from steward.changes.deployments import record_deployment
-from steward.changes.lifecycle import create_change
 from steward.changes.schemas import ChangeCreate, WindowCreate
+from steward.changes.use_cases import records
+from steward.changes.use_cases.deployments import record_deployment
+from steward.changes.use_cases.lifecycle import create_change
 from steward.config import Settings, normalise_database_url
 from steward.db import Database
-from steward.incidents import lifecycle as incidents
-from steward.kpis import goals, slo
-from steward.kpis.slo_schemas import SloCreate
+from steward.goals import service as goals
+from steward.incidents.use_cases import lifecycle as incidents
+from steward.slos import service as slo
+from steward.slos.schemas import SloCreate
 from steward.timeutil import utcnow
 
 # The matrix's callers, in the order each operation is called: those expected to be
@@ -114,7 +116,7 @@ def build(db: Database) -> Org:
 def _emptied(url: str) -> None:
     """The session's PostgreSQL test database as a migrated, empty one (earlier tests leave
     their rows until the next test's fixture truncates them)."""
-    from steward import migrate
+    from steward.db import migrate
     from steward.models import metadata
 
     db = Database(Settings(database_url=url))

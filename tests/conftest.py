@@ -18,10 +18,9 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from steward import migrate
 from steward.catalog import graph
 from steward.config import Settings, normalise_database_url
-from steward.db import Database
+from steward.db import Database, migrate
 
 REQUIRE_ALL = os.environ.get("STEWARD_REQUIRE_ALL") == "1"
 POSTGRES_URL = os.environ.get("STEWARD_TEST_POSTGRES_URL", "")

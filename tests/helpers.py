@@ -7,12 +7,12 @@ from typing import Any
 from fastapi.testclient import TestClient
 
 from steward.api.app import create_app
-from steward.auth import service as auth
 from steward.auth.actor import SYSTEM
 from steward.auth.schemas import UserCreate
-from steward.catalog import service as catalog
-from steward.catalog import teams
+from steward.auth.use_cases import accounts as auth
 from steward.catalog.schemas import DependencyCreate, ServiceCreate, TeamCreate
+from steward.catalog.use_cases import services as catalog
+from steward.catalog.use_cases import teams
 from steward.db import Database
 
 

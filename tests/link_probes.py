@@ -18,7 +18,7 @@ from helpers import api_client, bearer, make_service, make_team, make_user
 from sqlalchemy import select, update
 
 from steward.auth.actor import SYSTEM
-from steward.auth.integrations import create_integration
+from steward.auth.use_cases.integrations import create_integration
 from steward.catalog import graph
 from steward.catalog.models import Service
 from steward.changes.models import Change, Deployment

@@ -21,9 +21,10 @@ from steward.changes.models import (
     WebhookDelivery,
 )
 from steward.db import Base
+from steward.goals.models import Goal
 from steward.incidents.models import Alert, Incident, IncidentService, TimelineEntry
-from steward.kpis.models import Goal, SliReport, Slo
 from steward.problems.models import Problem
+from steward.slos.models import SliReport, Slo
 
 metadata = Base.metadata
 

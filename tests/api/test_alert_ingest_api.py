@@ -10,7 +10,7 @@ from helpers import api_client, bearer, make_dependency, make_service, make_team
 from sqlalchemy import func, select
 
 from steward.auth.actor import SYSTEM
-from steward.auth.integrations import create_integration
+from steward.auth.use_cases.integrations import create_integration
 from steward.incidents.models import Alert, Incident
 
 PAYLOADS = Path(__file__).resolve().parents[1] / "fixtures" / "payloads"
@@ -174,7 +174,7 @@ def test_generic_alerts_single_batch_and_topology(setup, db):
 def test_generic_alerts_in_chunks_refusals_and_a_revoked_key(setup, db):
     """The hot route reads a body sent in pieces, answers refusals as before (nothing
     stored), and stops taking a key as soon as it is revoked."""
-    from steward.auth.integrations import revoke_integration
+    from steward.auth.use_cases.integrations import revoke_integration
 
     client = setup
     with db.session() as session:

@@ -27,7 +27,7 @@ from schemathesis import checks
 
 from steward.api.app import create_app
 from steward.auth.actor import SYSTEM
-from steward.auth.integrations import create_integration
+from steward.auth.use_cases.integrations import create_integration
 
 DECLARED = [checks.status_code_conformance, checks.content_type_conformance,
             checks.response_schema_conformance]

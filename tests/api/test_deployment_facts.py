@@ -22,7 +22,7 @@ from webclient import HTML, sign_in
 
 from steward.audit.models import AuditEntry
 from steward.auth.actor import SYSTEM
-from steward.auth.integrations import create_integration
+from steward.auth.use_cases.integrations import create_integration
 from steward.changes.models import Deployment
 from steward.demo.seed import DEMO_PASSWORD
 from steward.timeutil import isoformat_z, utcnow

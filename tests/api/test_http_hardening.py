@@ -13,10 +13,10 @@ from sqlalchemy import event, insert
 from sqlalchemy.exc import IntegrityError
 
 from steward.api.app import create_app
-from steward.auth import service as auth
 from steward.auth.actor import SYSTEM
 from steward.auth.models import User
 from steward.auth.schemas import UserCreate
+from steward.auth.use_cases import accounts as auth
 
 INVALID_BODY = {"alerts": "not a list", "payload": 7}
 
@@ -90,7 +90,7 @@ def test_pagerduty_names_an_unknown_routing_key_first(shop, path):
 
 
 def test_a_valid_key_still_gets_the_bodys_errors(shop):
-    from steward.auth.integrations import create_integration
+    from steward.auth.use_cases.integrations import create_integration
 
     with shop.session() as session:
         key = create_integration(session, SYSTEM, "generic", service="checkout")[1]

@@ -12,7 +12,7 @@ from helpers import api_client, bearer, make_service, make_team, make_user
 from sqlalchemy import func, select
 
 from steward.auth.actor import SYSTEM
-from steward.auth.integrations import create_integration
+from steward.auth.use_cases.integrations import create_integration
 from steward.changes.models import Deployment
 
 PAYLOADS = Path(__file__).resolve().parents[1] / "fixtures" / "payloads"

@@ -12,7 +12,7 @@ from helpers import api_client, bearer, make_service, make_team
 from sqlalchemy import select
 
 from steward.auth.actor import SYSTEM
-from steward.auth.integrations import create_integration
+from steward.auth.use_cases.integrations import create_integration
 from steward.incidents.models import Alert, Incident
 
 PAYLOADS = Path(__file__).resolve().parents[1] / "fixtures" / "payloads"

@@ -31,7 +31,7 @@ from helpers import api_client, bearer, make_service, make_team
 from sqlalchemy import func, select
 
 from steward.auth.actor import SYSTEM
-from steward.auth.integrations import create_integration
+from steward.auth.use_cases.integrations import create_integration
 from steward.catalog import graph
 from steward.catalog.models import Service
 from steward.changes.models import Deployment

@@ -17,7 +17,7 @@ from helpers import make_service, make_team, make_user
 from steward.api.app import create_app
 from steward.api.errors import ErrorOut
 from steward.auth.actor import SYSTEM
-from steward.auth.integrations import create_integration
+from steward.auth.use_cases.integrations import create_integration
 from steward.config import Settings
 from steward.db import Database
 

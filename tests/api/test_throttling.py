@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 
 from steward.api.app import create_app
 from steward.auth.actor import SYSTEM
-from steward.auth.integrations import create_integration
+from steward.auth.use_cases.integrations import create_integration
 from steward.incidents.models import Alert
 
 REDIS_URL = os.environ.get("STEWARD_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")

@@ -16,10 +16,9 @@ import pytest
 from helpers import api_client, make_service, make_team
 from sqlalchemy import event, func, insert, inspect, select, text
 
-from steward import migrate
 from steward.audit.models import AuditEntry
 from steward.audit.service import verify
-from steward.auth import integrations, keyring
+from steward.auth import keyring
 from steward.auth.actor import SYSTEM
 from steward.auth.models import Integration
 from steward.auth.secret_key import (
@@ -29,7 +28,9 @@ from steward.auth.secret_key import (
     generate_key,
     sealed_key_id,
 )
+from steward.auth.use_cases import integrations
 from steward.changes.models import Deployment
+from steward.db import migrate
 from steward.errors import ValidationError
 from steward.models import metadata
 

@@ -14,8 +14,8 @@ from sqlalchemy import select, update
 
 from steward.audit.models import AuditEntry
 from steward.audit.service import verify
-from steward.auth.login import LoginPolicy, sign_in
 from steward.auth.models import LoginFailure, User
+from steward.auth.use_cases.login import LoginPolicy, sign_in
 from steward.errors import AuthenticationFailed, Throttled
 from steward.timeutil import utcnow
 

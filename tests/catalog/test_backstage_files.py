@@ -11,8 +11,8 @@ from sqlalchemy import select
 
 from steward.auth.actor import SYSTEM
 from steward.catalog.backstage import load_catalog, plan_import
-from steward.catalog.backstage_upload import Upload, archive_kind, import_uploads
 from steward.catalog.models import Service
+from steward.catalog.use_cases.backstage_upload import Upload, archive_kind, import_uploads
 
 
 def write(folder: Path, name: str, text: str) -> Path:

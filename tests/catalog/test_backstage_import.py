@@ -13,11 +13,11 @@ from steward.audit.models import AuditEntry
 from steward.audit.service import verify
 from steward.auth.actor import SYSTEM, Actor
 from steward.auth.models import User
-from steward.auth.service import user_team_names
-from steward.catalog.backstage_import import import_catalog
+from steward.auth.use_cases.accounts import user_team_names
 from steward.catalog.graph import impact_of
 from steward.catalog.models import Service, Team
-from steward.catalog.service import dependencies_of
+from steward.catalog.use_cases.backstage_import import import_catalog
+from steward.catalog.use_cases.services import dependencies_of
 from steward.errors import PermissionDenied
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "backstage"

@@ -20,10 +20,10 @@ from webclient import HTML, sign_in
 from steward.audit.models import AuditEntry
 from steward.auth.actor import SYSTEM
 from steward.auth.models import User
-from steward.auth.service import user_team_names
-from steward.catalog.backstage_import import import_catalog
+from steward.auth.use_cases.accounts import user_team_names
 from steward.catalog.models import Service, Team
-from steward.catalog.service import dependencies_of
+from steward.catalog.use_cases.backstage_import import import_catalog
+from steward.catalog.use_cases.services import dependencies_of
 from steward.cli.main import app
 from steward.demo.seed import DEMO_PASSWORD
 

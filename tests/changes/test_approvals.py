@@ -17,10 +17,10 @@ from sqlalchemy import func, select
 from webclient import HTML, sign_in
 
 from steward.audit.models import AuditEntry
-from steward.auth import service as auth
-from steward.changes import lifecycle
+from steward.auth.use_cases import accounts as auth
 from steward.changes.models import Approval
 from steward.changes.schemas import ChangeCreate
+from steward.changes.use_cases import lifecycle
 from steward.demo.seed import DEMO_PASSWORD
 from steward.errors import Conflict, PermissionDenied, StewardError
 

@@ -8,12 +8,12 @@ from datetime import timedelta
 import pytest
 from helpers import make_dependency, make_service, make_team, make_user
 
-from steward.auth import service as auth
 from steward.auth.actor import SYSTEM
-from steward.changes import lifecycle, records
+from steward.auth.use_cases import accounts as auth
 from steward.changes.commands import CommitInfo, RecordDeployment
-from steward.changes.deployments import record_deployment
 from steward.changes.schemas import ChangeCreate, TemplateCreate, WindowCreate
+from steward.changes.use_cases import lifecycle, records
+from steward.changes.use_cases.deployments import record_deployment
 from steward.errors import Conflict, PermissionDenied, ValidationError
 from steward.timeutil import utcnow
 
@@ -143,7 +143,7 @@ def test_deployments_close_changes_and_flag_unauthorised(org):
 
 
 def test_batch_links_authorised_changes_like_single_records(org):
-    from steward.changes.deployments import record_batch
+    from steward.changes.use_cases.deployments import record_batch
 
     change = open_change(org, batch_size=1)
     with org.session() as session:

@@ -16,13 +16,13 @@ from helpers import api_client
 from serving import steward
 from sqlalchemy import select
 
-from steward import migrate
 from steward.audit.service import verify
 from steward.auth.actor import SYSTEM
-from steward.auth.integrations import create_integration
+from steward.auth.use_cases.integrations import create_integration
 from steward.backup.service import backup, count_rows
-from steward.catalog import teams
 from steward.catalog.schemas import TeamCreate
+from steward.catalog.use_cases import teams
+from steward.db import migrate
 from steward.demo.seed import seed_demo
 from steward.incidents.models import Incident
 

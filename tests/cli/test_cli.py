@@ -10,8 +10,8 @@ from sqlalchemy import update
 from typer.testing import CliRunner
 
 from steward.audit.models import AuditEntry
-from steward.auth import service as auth
-from steward.auth.login import LoginPolicy, sign_in
+from steward.auth.use_cases import accounts as auth
+from steward.auth.use_cases.login import LoginPolicy, sign_in
 from steward.cli.main import app
 from steward.config import Settings
 from steward.db import Database

@@ -17,9 +17,9 @@ from sqlalchemy import select
 from typer.testing import CliRunner
 
 from steward.audit.models import AuditEntry
-from steward.auth import integrations
 from steward.auth.models import Integration
 from steward.auth.secret_key import create_key_file, generate_key
+from steward.auth.use_cases import integrations
 from steward.cli.main import app
 from steward.config import Settings
 from steward.db import Database

@@ -6,7 +6,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
 import steward.models
-from steward import migrate
+from steward.db import migrate
 
 
 def test_migrations_match_models(db) -> None:

@@ -8,16 +8,17 @@ import pytest
 from helpers import make_dependency, make_service, make_team, make_user
 from sqlalchemy import select
 
-from steward.auth import service as auth
 from steward.auth.actor import SYSTEM
+from steward.auth.use_cases import accounts as auth
 from steward.catalog.models import Service
 from steward.changes.commands import RecordDeployment
-from steward.changes.deployments import change_failure_stats, record_deployment
+from steward.changes.use_cases.deployments import change_failure_stats, record_deployment
 from steward.errors import Conflict, ValidationError
-from steward.incidents import lifecycle, views
-from steward.incidents.alerts import record_alert
+from steward.incidents import queries
 from steward.incidents.commands import RecordAlert
 from steward.incidents.models import Alert, Incident
+from steward.incidents.use_cases import lifecycle
+from steward.incidents.use_cases.alerts import record_alert
 from steward.timeutil import utcnow
 
 
@@ -57,7 +58,7 @@ def actor(db, name):
 
 def detail(db, incident_id):
     with db.read_session() as session:
-        return views.incident_out(session, lifecycle.get_incident(session, incident_id),
+        return queries.incident_out(session, lifecycle.get_incident(session, incident_id),
                                   detail=True)
 
 

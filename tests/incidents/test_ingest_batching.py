@@ -21,14 +21,14 @@ from sqlalchemy import select
 
 from steward.api.routers.alerts_ingest import record_group
 from steward.auth.actor import SYSTEM
-from steward.auth.integrations import create_integration
+from steward.auth.use_cases.integrations import create_integration
 from steward.catalog import graph
 from steward.catalog.models import Service
 from steward.errors import AuthenticationFailed, PermissionDenied, ValidationError
 from steward.incidents import routing
-from steward.incidents.alerts import record_alert
 from steward.incidents.commands import RecordAlert
 from steward.incidents.models import Alert, Incident, IncidentService, TimelineEntry
+from steward.incidents.use_cases.alerts import record_alert
 from steward.timeutil import utcnow
 
 START = utcnow().replace(microsecond=0) - timedelta(minutes=30)
@@ -72,7 +72,7 @@ def settle(key: str, service: str, minute: float, status: str = "resolved") -> R
 
 
 def reference(db, key: str, commands: list[RecordAlert]) -> list[dict[str, Any]]:  # type: ignore[no-untyped-def]
-    from steward.auth import integrations
+    from steward.auth.use_cases import integrations
 
     results = []
     for cmd in commands:
@@ -277,7 +277,7 @@ def test_a_refused_request_fails_alone_and_writes_nothing(db, twins):
 def test_routing_matches_the_reference(db, twins):
     """Both paths route by ``catalog.event_routing``: a name of the key's team wins, an
     unknown name goes to the key's service and is kept, another team's is refused."""
-    from steward.auth import integrations
+    from steward.auth.use_cases import integrations
 
     keys = {}
     with db.session() as session:
@@ -327,7 +327,7 @@ def test_routing_matches_the_reference(db, twins):
 
 
 def test_alerts_of_no_integration_are_recorded_in_a_group_too(db, twins):
-    from steward.incidents.alerts import record_alerts
+    from steward.incidents.use_cases.alerts import record_alerts
 
     with db.session() as session:
         first = record_alerts(session, None, [fire("a", "db1", 0), fire("b", "db1", 0.1)])
@@ -364,8 +364,8 @@ def test_bulk_inserts_store_what_the_orm_stores(db, twins, copies):
 
     from sqlalchemy import insert
 
-    from steward import driver_sql
-    from steward.incidents import hot_sql
+    from steward.db import direct
+    from steward.incidents import alert_store
 
     with db.session() as session:
         service_id = session.scalars(select(Service.id).where(Service.name == "db1")).one()
@@ -376,7 +376,7 @@ def test_bulk_inserts_store_what_the_orm_stores(db, twins, copies):
     alerts, timeline = [], []
     times = [START, START.replace(microsecond=123456),
              datetime(2026, 3, 1, 1, 30, tzinfo=plus_two)] * copies
-    assert (len(times) >= driver_sql.COPY_FROM) == (copies > 1)
+    assert (len(times) >= direct.COPY_FROM) == (copies > 1)
     for n, seen in enumerate(times):
         labels = {"é": "ünï", "n": n, "nested": {"b": [1, 2.5, None, True]}}
         alerts.append({
@@ -400,14 +400,14 @@ def test_bulk_inserts_store_what_the_orm_stores(db, twins, copies):
                 if way == "orm":
                     session.execute(insert(table), [dict(r) for r in rows])
                 elif way == "bulk":
-                    driver_sql.Driver(session).insert_rows(table, [dict(r) for r in rows])
+                    direct.Driver(session).insert_rows(table, [dict(r) for r in rows])
                 elif way == "numbered":
-                    driver = driver_sql.Driver(session)
-                    returned = hot_sql.next_alert_ids(driver, len(rows))
+                    driver = direct.Driver(session)
+                    returned = alert_store.next_alert_ids(driver, len(rows))
                     driver.insert_rows(table, [{**r, "id": alert_id} for r, alert_id
                                                in zip(rows, returned, strict=True)])
                 else:
-                    driver = driver_sql.Driver(session)
+                    driver = direct.Driver(session)
                     with driver.pipeline():
                         returned = [row[0] for row in driver.insert_returning(
                             table, [dict(r) for r in rows], "id")]
@@ -479,12 +479,12 @@ def test_the_writer_takes_the_correlation_lock_before_inserting_alerts(db, twins
     other until the deadlock timeout (a second) undid one, as they did with two server
     processes. Many new alerts, numbered from their sequence first, may have their
     timeline entries written before the lock; never the alerts themselves."""
-    from steward import driver_sql
+    from steward.db import direct
 
     with db.session() as session:  # an incident on db1 that new alerts on db1 join
         record_group(session, [(twins[1], (), [fire("first", "db1", 1)])])
     sent: list[str] = []
-    native, insert_rows = driver_sql.Driver._native, driver_sql.Driver.insert_rows
+    native, insert_rows = direct.Driver._native, direct.Driver.insert_rows
 
     def recorded(self, sql):  # type: ignore[no-untyped-def]
         sent.append(sql)
@@ -494,16 +494,16 @@ def test_the_writer_takes_the_correlation_lock_before_inserting_alerts(db, twins
         sent.append(f"INSERT INTO {table.name} ({len(rows)} rows)")
         return insert_rows(self, table, rows)
 
-    driver_sql.Driver._native = recorded  # type: ignore[method-assign]
-    driver_sql.Driver.insert_rows = inserted  # type: ignore[method-assign]
+    direct.Driver._native = recorded  # type: ignore[method-assign]
+    direct.Driver.insert_rows = inserted  # type: ignore[method-assign]
     try:
         with db.session() as session:
             outcome = record_group(session, [(twins[1], (), [
                 *(fire(f"second-{n}", "db1", 2) for n in range(new)),
                 fire("first", "db1", 2)])])
     finally:
-        driver_sql.Driver._native = native  # type: ignore[method-assign]
-        driver_sql.Driver.insert_rows = insert_rows  # type: ignore[method-assign]
+        direct.Driver._native = native  # type: ignore[method-assign]
+        direct.Driver.insert_rows = insert_rows  # type: ignore[method-assign]
     assert [r["created"] for r in outcome[0]] == [True] * new + [False]
     lock = next(i for i, sql in enumerate(sent) if "pg_advisory_xact_lock" in sql)
     insert = next(i for i, sql in enumerate(sent) if sql.startswith("INSERT INTO alerts"))
@@ -527,7 +527,7 @@ def test_an_active_alert_lookup_reads_only_its_key(db, twins):
     one, reading every alert of the integration to find each key."""
     from sqlalchemy import text
 
-    from steward.incidents import hot_sql
+    from steward.incidents import alert_store
 
     with db.session() as session:
         record_group(session, [(twins[1], (), [fire("first", "db1", 1)])])
@@ -538,7 +538,7 @@ def test_an_active_alert_lookup_reads_only_its_key(db, twins):
     with db.session() as session:
         record_group(session, [(twins[1], (), [fire(f"k-{n}", "db1", 2)
                                                for n in range(3000)])])
-    sql = hot_sql._ACTIVE_PG.replace("?", "$1", 1).replace("?", "$2", 1)
+    sql = alert_store._ACTIVE_PG.replace("?", "$1", 1).replace("?", "$2", 1)
     with db.engine.connect() as conn:
         conn.execute(text("SET plan_cache_mode = force_generic_plan"))
         conn.exec_driver_sql(f"PREPARE active(text[], integer) AS {sql}")
@@ -553,8 +553,8 @@ def test_repeats_and_incident_times_of_a_group_update_every_row_once(db, twins):
     """A group's repeats of stored alerts and its incidents' last alert times, several rows
     at once: each row gets its own values; times only move forward; a repeat without a
     summary or labels keeps the stored ones."""
-    from steward import driver_sql
-    from steward.incidents import hot_sql
+    from steward.db import direct
+    from steward.incidents import alert_store
 
     reference(db, twins[1], [fire("a", "db1", 0, summary="first a", labels={"x": "1"})])
     reference(db, twins[2], [fire("b", "db2", 0, summary="first b")])
@@ -562,11 +562,11 @@ def test_repeats_and_incident_times_of_a_group_update_every_row_once(db, twins):
         ids = dict(session.execute(select(Alert.dedup_key, Alert.id)).all())
         incidents = dict(session.execute(select(Alert.dedup_key, Alert.incident_id)).all())
     with db.session() as session:
-        driver = driver_sql.Driver(session)
-        hot_sql.bump_alerts(driver, sorted([
+        driver = direct.Driver(session)
+        alert_store.bump_alerts(driver, sorted([
             (ids["a"], 3, at(-5), None, "critical", None),  # earlier: last seen stays
             (ids["b"], 2, at(4), "b again", "info", {"y": "2"})]))
-        hot_sql.touch_incidents(driver, {incidents["a"]: at(-5), incidents["b"]: at(4)},
+        alert_store.touch_incidents(driver, {incidents["a"]: at(-5), incidents["b"]: at(4)},
                                 at(10))
     with db.read_session() as session:
         stored = {a.dedup_key: (a.count, a.last_seen, a.summary, a.severity, a.labels)

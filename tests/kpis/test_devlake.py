@@ -31,12 +31,12 @@ from conftest import shared_data
 from steward.auth.actor import SYSTEM
 from steward.catalog.models import Service
 from steward.changes.commands import CommitInfo, RecordDeployment
-from steward.changes.deployments import record_batch, record_deployment
 from steward.changes.models import Deployment
+from steward.changes.use_cases.deployments import record_batch, record_deployment
 from steward.errors import ValidationError
-from steward.incidents.lifecycle import confirm_cause, declare
 from steward.incidents.models import Incident
-from steward.incidents.views import suspects_for
+from steward.incidents.queries import suspects_for
+from steward.incidents.use_cases.lifecycle import confirm_cause, declare
 from steward.ingest.generic_deployment import parse_deployment, to_command
 from steward.kpis.dora_queries import dora_kpis
 from steward.kpis.lineage import previous_successful, shipments

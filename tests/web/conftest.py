@@ -16,9 +16,8 @@ from pathlib import Path
 import pytest
 from serving import served
 
-from steward import migrate
 from steward.config import Settings
-from steward.db import Database
+from steward.db import Database, migrate
 from steward.demo.seed import DEMO_PASSWORD, seed_demo
 
 CHROMIUM = Path("/usr/bin/chromium")

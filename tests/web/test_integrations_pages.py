@@ -20,8 +20,8 @@ from webclient import sign_in as sign_in_at
 
 from steward.api.app import create_app
 from steward.auth.actor import SYSTEM
-from steward.auth.integrations import INTEGRATION_TYPES, by_key, create_integration
 from steward.auth.models import Integration
+from steward.auth.use_cases.integrations import INTEGRATION_TYPES, by_key, create_integration
 
 
 def count(client: TestClient) -> int:

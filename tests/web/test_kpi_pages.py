@@ -16,10 +16,10 @@ from steward.catalog.models import Service
 from steward.demo.kpi_history import SLOS
 from steward.demo.organisation import TEAMS
 from steward.demo.seed import seed_demo
+from steward.goals.service import list_goals
 from steward.kpis.dora_queries import dora_kpis
-from steward.kpis.goals import list_goals
 from steward.kpis.itsm import itsm_kpis
-from steward.kpis.slo import list_slos
+from steward.slos.service import list_slos
 from steward.web.kpi_charts import percent
 
 

@@ -9,9 +9,9 @@ from sqlalchemy import select
 from webclient import HTML
 from webclient import sign_in as sign_in_at
 
-from steward.auth import service as auth
 from steward.auth.actor import SYSTEM
-from steward.kpis.models import Slo
+from steward.auth.use_cases import accounts as auth
+from steward.slos.models import Slo
 
 
 def slo_id(web, name: str) -> int:  # type: ignore[no-untyped-def]

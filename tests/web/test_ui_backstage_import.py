@@ -14,9 +14,8 @@ import pytest
 from helpers import make_user
 from serving import served
 
-from steward import migrate
 from steward.config import Settings
-from steward.db import Database
+from steward.db import Database, migrate
 from steward.demo.seed import DEMO_PASSWORD
 
 pytestmark = pytest.mark.ui

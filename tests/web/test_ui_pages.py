@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 from webclient import HTML, TOKEN, csrf
 
 from steward.audit import service as audit
-from steward.catalog import service as catalog
+from steward.catalog.use_cases import services as catalog
 from steward.demo import organisation as org
 from steward.demo.seed import DEMO_PASSWORD
 

@@ -10,13 +10,12 @@ from fastapi import Depends, Query, Request, Security
 from fastapi.security import APIKeyCookie, APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import WithJsonSchema
 
-from steward.auth import service as auth
 from steward.auth.actor import Actor
-from steward.db import Database
+from steward.auth.use_cases import accounts as auth
 from steward.errors import AuthenticationFailed, PermissionDenied, ValidationError
 from steward.inputs import MAX_EXACT, InputProblem, load_json
+from steward.request.database import SESSION_COOKIE, database
 
-SESSION_COOKIE = "steward_session"
 UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 
 # How callers authenticate, as the OpenAPI document names it. These only describe the
@@ -36,11 +35,6 @@ GITHUB_SIGNATURE = APIKeyHeader(name="X-Hub-Signature-256", scheme_name="githubS
                                             "integration's secret.")
 GITLAB_TOKEN = APIKeyHeader(name="X-Gitlab-Token", scheme_name="gitlabToken", auto_error=False,
                             description="The GitLab integration's secret token.")
-
-
-def database(request: Request) -> Database:
-    db: Database = request.app.state.db
-    return db
 
 
 def json_body(body: bytes) -> Any:

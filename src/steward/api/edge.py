@@ -24,8 +24,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 
 from steward.inputs import InputProblem, load_json, printable, text_problem
-
-DEPTH_ERROR = "json_too_deep"
+from steward.request.validation import DEPTH_ERROR
 
 
 def parameter_errors(request: Request, query_names: frozenset[str]) -> list[dict[str, Any]]:

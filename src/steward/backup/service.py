@@ -18,11 +18,10 @@ from typing import Any, TypeVar
 
 from sqlalchemy import Connection, create_engine, exists, func, inspect, select
 
-from steward import migrate
 from steward.audit.service import VerifyResult, verify
 from steward.auth.keyring import KeyStatus, key_status
 from steward.backup import BackupProblem, postgres, sqlite
-from steward.db import Database
+from steward.db import Database, migrate
 from steward.models import metadata
 
 T = TypeVar("T")

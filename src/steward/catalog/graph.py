@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from steward.catalog.impact import CI, Graph, ImpactResult, Link, analyse
 from steward.catalog.models import Dependency, Service, Team
-from steward.catalog.service import catalog_revision
+from steward.catalog.use_cases.services import catalog_revision
 from steward.errors import NotFound, ValidationError
 
 _cache: dict[str, tuple[int, Graph]] = {}

@@ -15,8 +15,8 @@ from steward.catalog.graph import load_graph
 from steward.catalog.impact import analyse
 from steward.catalog.models import Service, Team
 from steward.changes import calendar, hooks, policy, risk
-from steward.changes.deployments import change_failure_stats
 from steward.changes.models import CalendarWindow, Change, ChangeService, ChangeTemplate
+from steward.changes.use_cases.deployments import change_failure_stats
 from steward.errors import ValidationError
 
 OPEN_STATES = ("new", "assess", "authorize", "scheduled", "implement")

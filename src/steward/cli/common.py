@@ -22,7 +22,7 @@ T = TypeVar("T")
 
 
 def open_database(*, migrate_if_new: bool = False) -> Database:
-    from steward import migrate
+    from steward.db import migrate
 
     db = Database(load_settings())
     current = migrate.current_revision(db)

@@ -27,7 +27,7 @@ def import_servicenow_command(
     from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeElapsedColumn
 
     from steward.auth.actor import cli_actor
-    from steward.migration.servicenow_import import Source, import_servicenow
+    from steward.servicenow.service import Source, import_servicenow
 
     missing = [str(f) for f in files if not f.is_file()]
     if missing:

@@ -86,10 +86,9 @@ _operations_commands()
 @app.command()
 def init() -> None:
     """Create the database, or upgrade it to this version's schema. Safe to run twice."""
-    from steward import migrate
     from steward.cli.secrets import secret_key_note
     from steward.config import load_settings
-    from steward.db import Database
+    from steward.db import Database, migrate
 
     db = Database(load_settings())
     with domain_errors():
@@ -107,9 +106,9 @@ def init() -> None:
 @app.command()
 def migrate(revision: Annotated[str, typer.Option(help="target schema revision")] = "head") -> None:
     """Apply schema migrations."""
-    from steward import migrate as migrations
     from steward.config import load_settings
     from steward.db import Database
+    from steward.db import migrate as migrations
 
     db = Database(load_settings())
     with domain_errors():
@@ -212,9 +211,9 @@ def user_create(
     """Create a user (a password lets them sign in to the web UI)."""
     from pydantic import ValidationError as PydanticError
 
-    from steward.auth import service as auth
     from steward.auth.actor import cli_actor
     from steward.auth.schemas import UserCreate
+    from steward.auth.use_cases import accounts as auth
 
     password = None
     if password_stdin:
@@ -241,8 +240,8 @@ def token_create(
     ] = None,
 ) -> None:
     """Create an API token for a user and print it (only now: Steward keeps its hash)."""
-    from steward.auth import service as auth
     from steward.auth.actor import cli_actor
+    from steward.auth.use_cases import accounts as auth
 
     db = open_database()
     with domain_errors(), db.session() as session:
@@ -256,8 +255,8 @@ def token_list(
     json_out: Annotated[bool, typer.Option("--json", help="print as JSON")] = False,
 ) -> None:
     """API tokens: prefix, owner, expiry, last use (never the tokens themselves)."""
-    from steward.auth import service as auth
     from steward.auth.actor import cli_actor
+    from steward.auth.use_cases import accounts as auth
 
     db = open_database()
     with domain_errors(), db.read_session() as session:
@@ -277,8 +276,8 @@ def token_revoke(
     json_out: Annotated[bool, typer.Option("--json", help="print the token as JSON")] = False,
 ) -> None:
     """Revoke an API token: it is refused from now on."""
-    from steward.auth import service as auth
     from steward.auth.actor import cli_actor
+    from steward.auth.use_cases import accounts as auth
 
     db = open_database()
     with domain_errors(), db.session() as session:
@@ -306,7 +305,7 @@ def catalog_import(
     are skipped and counted; relations to entities outside the files are listed as unresolved.
     """
     from steward.auth.actor import cli_actor
-    from steward.catalog.backstage_import import import_catalog
+    from steward.catalog.use_cases.backstage_import import import_catalog
 
     missing = [str(p) for p in paths if not p.exists()]
     if missing:
@@ -363,7 +362,7 @@ def integration_create(
 ) -> None:
     """Create an integration and print only its secret (shown once)."""
     from steward.auth.actor import cli_actor
-    from steward.auth.integrations import create_integration
+    from steward.auth.use_cases.integrations import create_integration
 
     db = open_database()
     with domain_errors(), db.session() as session:

@@ -108,8 +108,8 @@ def slo_evaluate(
     json_out: JsonOption = False,
 ) -> None:
     """Raise and clear SLO burn alerts on the local database (for cron)."""
-    from steward.kpis import slo as _registers_hooks  # noqa: F401
-    from steward.kpis.slo_alerts import run_evaluation
+    from steward.slos import service as _registers_hooks  # noqa: F401
+    from steward.slos.burn_alerts import run_evaluation
     from steward.timeutil import parse_timestamp
 
     db = open_database()

@@ -31,13 +31,13 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
-from steward.auth import service as auth
 from steward.auth.actor import Actor
-from steward.changes import lifecycle, records
+from steward.auth.use_cases import accounts as auth
 from steward.changes.commands import CommitInfo, RecordDeployment
-from steward.changes.deployments import record_deployment
 from steward.changes.models import Change, Deployment
 from steward.changes.schemas import ChangeCreate, TemplateCreate, WindowCreate
+from steward.changes.use_cases import lifecycle, records
+from steward.changes.use_cases.deployments import record_deployment
 from steward.db import Database
 from steward.demo import organisation as org
 from steward.timeutil import utcnow

@@ -16,16 +16,16 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
-from steward.auth import service as auth
 from steward.auth.actor import Actor
-from steward.auth.integrations import create_integration
 from steward.auth.models import Integration
+from steward.auth.use_cases import accounts as auth
+from steward.auth.use_cases.integrations import create_integration
 from steward.changes.commands import RecordDeployment
-from steward.changes.deployments import record_deployment
+from steward.changes.use_cases.deployments import record_deployment
 from steward.db import Database
-from steward.incidents import lifecycle
-from steward.incidents.alerts import record_alert
 from steward.incidents.commands import RecordAlert
+from steward.incidents.use_cases import lifecycle
+from steward.incidents.use_cases.alerts import record_alert
 from steward.timeutil import utcnow
 
 SEED = Actor(kind="system", id="demo", name="demo-seed", role="admin")

@@ -25,18 +25,18 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from steward.auth import service as auth
 from steward.auth.actor import Actor
-from steward.changes import lifecycle as changes
+from steward.auth.use_cases import accounts as auth
 from steward.changes.commands import CommitInfo, RecordDeployment
-from steward.changes.deployments import record_batch, record_deployment
 from steward.changes.models import Change, Deployment
 from steward.changes.schemas import ChangeCreate
+from steward.changes.use_cases import lifecycle as changes
+from steward.changes.use_cases.deployments import record_batch, record_deployment
 from steward.db import Database
 from steward.demo import organisation as org
-from steward.incidents import lifecycle as incidents
-from steward.kpis.slo import create_slo
-from steward.kpis.slo_schemas import SloCreate
+from steward.incidents.use_cases import lifecycle as incidents
+from steward.slos.schemas import SloCreate
+from steward.slos.service import create_slo
 from steward.timeutil import utcnow
 
 SEED = 20250512
@@ -265,7 +265,7 @@ def seed_kpi_history(db: Database) -> str:
 
 def seed_goals(db: Database, actor: Actor) -> str:
     """The two shared goals, over the last twelve weeks and the four ahead."""
-    from steward.kpis.goals import GoalCreate, create_goal
+    from steward.goals.service import GoalCreate, create_goal
 
     today = utcnow().replace(hour=0, minute=0, second=0, microsecond=0)
     with db.session() as session:

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from steward.auth import service as auth
 from steward.auth.actor import Actor
 from steward.auth.schemas import UserCreate
-from steward.catalog import service as catalog
-from steward.catalog import teams
+from steward.auth.use_cases import accounts as auth
 from steward.catalog.models import Team
 from steward.catalog.schemas import DependencyCreate, ServiceCreate, TeamCreate
+from steward.catalog.use_cases import services as catalog
+from steward.catalog.use_cases import teams
 from steward.db import Database
 from steward.demo import organisation as org
 from steward.demo.changes import seed_change_history

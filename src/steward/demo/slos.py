@@ -18,8 +18,8 @@ from sqlalchemy.orm import Session
 
 from steward.auth.actor import Actor
 from steward.db import Database
-from steward.kpis import slo as slos
-from steward.kpis.slo_schemas import SliReportIn, SloCreate
+from steward.slos import service as slos
+from steward.slos.schemas import SliReportIn, SloCreate
 from steward.timeutil import utcnow
 
 SEED = Actor(kind="system", id="demo", name="demo-seed", role="admin")

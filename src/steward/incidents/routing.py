@@ -15,13 +15,14 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
-from steward.auth.integrations import KeyHolder
 from steward.auth.models import Integration
+from steward.auth.use_cases.integrations import KeyHolder
 from steward.catalog.event_routing import CatalogService, Refused, Routed, route_event
 from steward.catalog.impact import Graph
-from steward.driver_sql import Driver
-from steward.incidents import alerts, hot_sql
+from steward.db.direct import Driver
+from steward.incidents import alert_store
 from steward.incidents.commands import RecordAlert
+from steward.incidents.use_cases import alerts
 
 ROUTES = "steward.routing.routes"
 
@@ -103,7 +104,7 @@ def _resolve(session: Session, missing: dict[tuple[int | None, str | None],
              ) -> dict[tuple[int | None, str | None], Route]:
     names = {name for _iid, name in missing if name}
     own = {i.service_id for i in missing.values() if i is not None and i.service_id}
-    rows = hot_sql.services_named(Driver(session), sorted(names), sorted(own))
+    rows = alert_store.services_named(Driver(session), sorted(names), sorted(own))
     by_name = {name: CatalogService(sid, name, team) for sid, name, team in rows}
     by_id = {sid: CatalogService(sid, name, team) for sid, name, team in rows}
     resolved: dict[tuple[int | None, str | None], Route] = {}

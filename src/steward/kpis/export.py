@@ -17,7 +17,8 @@ from typing import Any, Literal
 from sqlalchemy.orm import Session
 
 from steward.errors import ValidationError
-from steward.kpis import goals, sql
+from steward.goals import service as goals
+from steward.kpis import sql
 from steward.kpis.dora_queries import dora_table
 from steward.kpis.itsm import itsm_table
 

@@ -19,8 +19,8 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from steward.changes.deployments import is_production, production_environments
 from steward.changes.models import Deployment, DeploymentCommit
+from steward.changes.use_cases.deployments import is_production, production_environments
 from steward.kpis.dora import SHIPPED
 from steward.timeutil import as_utc
 

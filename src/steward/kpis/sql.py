@@ -20,8 +20,8 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from steward.catalog.models import Service, Team
-from steward.changes.deployments import production_environments
 from steward.changes.models import Deployment
+from steward.changes.use_cases.deployments import production_environments
 from steward.errors import NotFound, ValidationError
 from steward.kpis import stats
 from steward.timeutil import as_utc, isoformat_z, utcnow

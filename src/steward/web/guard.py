@@ -21,11 +21,11 @@ from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 from starlette.responses import RedirectResponse, Response
 
-from steward.api.deps import SESSION_COOKIE
-from steward.auth import service as auth
 from steward.auth.actor import Actor
+from steward.auth.use_cases import accounts as auth
 from steward.errors import StewardError
 from steward.inputs import MAX_ID, printable, text_problem
+from steward.request.database import SESSION_COOKIE
 
 LOGIN_CSRF_COOKIE = "steward_login_csrf"
 

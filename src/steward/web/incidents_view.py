@@ -14,11 +14,11 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
-from steward.api.deps import database
 from steward.catalog.graph import load_graph
 from steward.catalog.impact import analyse
 from steward.errors import ValidationError
 from steward.incidents.models import OPEN_STATES, Incident
+from steward.request.database import database
 from steward.timeutil import as_utc, parse_timestamp, utcnow
 from steward.web.guard import form_text
 from steward.web.impact_view import affected_drawing

@@ -12,15 +12,15 @@ from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 from starlette.responses import RedirectResponse, Response
 
-from steward.api.deps import database
-from steward.api.errors import describe_validation_errors
 from steward.audit import service as audit
 from steward.audit.models import AuditEntry
-from steward.auth import service as auth
-from steward.catalog import service as catalog
-from steward.catalog import teams as teams_service
+from steward.auth.use_cases import accounts as auth
 from steward.catalog.schemas import TeamCreate
+from steward.catalog.use_cases import services as catalog
+from steward.catalog.use_cases import teams as teams_service
 from steward.errors import StewardError
+from steward.request.database import database
+from steward.request.validation import describe_validation_errors
 from steward.web.guard import (
     Viewer,
     WebRoute,

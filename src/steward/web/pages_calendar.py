@@ -14,15 +14,16 @@ from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 from starlette.responses import RedirectResponse, Response
 
-from steward.api.deps import database
-from steward.catalog import service as catalog
 from steward.catalog.models import Service
-from steward.changes import assessment, calendar, records
+from steward.catalog.use_cases import services as catalog
+from steward.changes import assessment, calendar
 from steward.changes.models import CalendarWindow, ChangeService
 from steward.changes.schemas import WindowCreate
+from steward.changes.use_cases import records
 from steward.errors import NotFound, StewardError, ValidationError
+from steward.request.database import database
 from steward.timeutil import as_utc, utcnow
-from steward.web.changes_view import (
+from steward.web.change_forms import (
     COMMON_ZONES,
     form_values,
     local_time,

@@ -11,14 +11,14 @@ from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 from starlette.responses import RedirectResponse, Response
 
-from steward.api.deps import database
-from steward.catalog import service as catalog
 from steward.catalog.graph import impact_of, load_graph
 from steward.catalog.impact import ImpactResult
 from steward.catalog.models import LIFECYCLES, SERVICE_KINDS, Dependency, Service
 from steward.catalog.schemas import DependencyCreate, ServiceUpdate
+from steward.catalog.use_cases import services as catalog
 from steward.errors import NotFound, StewardError, ValidationError
-from steward.web.changes_view import problem
+from steward.request.database import database
+from steward.web.change_forms import problem
 from steward.web.guard import (
     PageError,
     Viewer,

@@ -17,20 +17,21 @@ from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 from starlette.responses import RedirectResponse, Response
 
-from steward.api.deps import database
-from steward.catalog import service as catalog
 from steward.catalog.models import Service
-from steward.changes import assessment, lifecycle, policy, records
-from steward.changes.deployments import deployment_out
+from steward.catalog.use_cases import services as catalog
+from steward.changes import assessment, policy
 from steward.changes.models import CHANGE_MODELS, CHANGE_OUTCOMES, CHANGE_STATES, Change, Deployment
 from steward.changes.risk import LEVELS
 from steward.changes.schemas import ChangeCreate
+from steward.changes.use_cases import lifecycle, records
+from steward.changes.use_cases.deployments import deployment_out
 from steward.errors import NotFound, StewardError, ValidationError
 from steward.inputs import MAX_ID
+from steward.request.database import database
 from steward.timeutil import utcnow
 from steward.web import pages_calendar, pages_deployments, pages_policy
-from steward.web.changes_view import form_values as _form_values
-from steward.web.changes_view import input_time, local_time, names_from, problem
+from steward.web.change_forms import form_values as _form_values
+from steward.web.change_forms import input_time, local_time, names_from, problem
 from steward.web.guard import (
     PageError,
     Viewer,

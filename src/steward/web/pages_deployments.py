@@ -8,11 +8,11 @@ from fastapi import APIRouter, Request
 from sqlalchemy import select
 from starlette.responses import Response
 
-from steward.api.deps import database
 from steward.catalog.models import Service, Team
 from steward.changes.commands import DEPLOYMENT_STATUSES
-from steward.changes.deployments import deployment_out, list_deployments
 from steward.changes.models import Deployment
+from steward.changes.use_cases.deployments import deployment_out, list_deployments
+from steward.request.database import database
 from steward.web.guard import PageError, WebRoute, pick, require_viewer
 from steward.web.render import DEFAULT_LIMIT, Pager, paging, render
 

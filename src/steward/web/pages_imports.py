@@ -9,10 +9,10 @@ from fastapi import APIRouter, Depends, Request
 from starlette.datastructures import FormData, UploadFile
 from starlette.responses import Response
 
-from steward.api.deps import database
-from steward.catalog.backstage_upload import Upload, import_uploads
+from steward.catalog.use_cases.backstage_upload import Upload, import_uploads
 from steward.errors import StewardError
-from steward.migration.servicenow_import import Source, import_servicenow
+from steward.request.database import database
+from steward.servicenow.service import Source, import_servicenow
 from steward.web.guard import (
     Viewer,
     WebRoute,

@@ -16,16 +16,16 @@ from sqlalchemy.orm import Session, aliased
 from starlette.datastructures import FormData
 from starlette.responses import RedirectResponse, Response
 
-from steward.api.deps import database
-from steward.auth.integrations import (
+from steward.auth.models import Integration
+from steward.auth.use_cases.integrations import (
     INTEGRATION_TYPES,
     create_integration,
     integration_out,
     revoke_integration,
 )
-from steward.auth.models import Integration
 from steward.catalog.models import Service, Team
 from steward.errors import Conflict, PermissionDenied, StewardError, ValidationError
+from steward.request.database import database
 from steward.web.guard import (
     PageError,
     Viewer,

@@ -19,15 +19,16 @@ from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 from starlette.responses import RedirectResponse, Response
 
-from steward.api.deps import database
 from steward.errors import StewardError, ValidationError
+from steward.goals import metrics as goal_metrics
+from steward.goals import service as goals
 from steward.incidents.priority import PRIORITIES
-from steward.kpis import goal_metrics, goals
 from steward.kpis.dora_queries import dora_kpis, dora_table
 from steward.kpis.itsm import itsm_kpis, weekly_mttr
 from steward.kpis.sql import MAX_DAYS
+from steward.request.database import database
 from steward.timeutil import parse_timestamp, utcnow
-from steward.web.changes_view import form_values, problem
+from steward.web.change_forms import form_values, problem
 from steward.web.guard import (
     Viewer,
     WebRoute,
@@ -112,8 +113,8 @@ def _goal_rows(session: Session, team: str | None, now: datetime) -> list[dict[s
 def _slos(session: Session, team: str | None, now: datetime) -> list[dict[str, Any]]:
     """Every SLO of the team (or all of them) with its error budget burn-down."""
     from steward.catalog.models import Service
-    from steward.kpis.slo import list_slos
-    from steward.kpis.slo_status import burndown, status_of
+    from steward.slos.service import list_slos
+    from steward.slos.status import burndown, status_of
 
     out = []
     for slo in list_slos(session, team=team):

@@ -7,10 +7,10 @@ from typing import Any
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from steward.api.deps import database
 from steward.catalog.graph import impact_of, load_graph
 from steward.catalog.impact import ImpactResult
 from steward.errors import StewardError
+from steward.request.database import database
 from steward.web.guard import WebRoute, pick, require_viewer
 from steward.web.impact_view import service_href
 from steward.web.render import render

@@ -5,8 +5,8 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from steward.api.deps import database
 from steward.changes import assessment
+from steward.request.database import database
 from steward.web.guard import WebRoute, require_viewer
 from steward.web.render import render
 

@@ -11,16 +11,16 @@ from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 from starlette.responses import RedirectResponse, Response
 
-from steward.api.deps import database
-from steward.catalog import service as catalog
 from steward.catalog.models import Service
+from steward.catalog.use_cases import services as catalog
 from steward.errors import NotFound, StewardError, ValidationError
-from steward.kpis import burn
-from steward.kpis import slo as slos
-from steward.kpis.models import Slo
-from steward.kpis.slo_schemas import SloCreate, SloUpdate
-from steward.kpis.slo_status import SloStatus, burndown, status_of
-from steward.web.changes_view import form_values, problem
+from steward.request.database import database
+from steward.slos import burn
+from steward.slos import service as slos
+from steward.slos.models import Slo
+from steward.slos.schemas import SloCreate, SloUpdate
+from steward.slos.status import SloStatus, burndown, status_of
+from steward.web.change_forms import form_values, problem
 from steward.web.guard import (
     Viewer,
     WebRoute,

@@ -11,11 +11,11 @@ from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import RedirectResponse, Response
 
-from steward.api.deps import SESSION_COOKIE, database
-from steward.auth import service as auth
-from steward.auth.login import WRONG, LoginPolicy, sign_in
+from steward.auth.use_cases import accounts as auth
+from steward.auth.use_cases.login import WRONG, LoginPolicy, sign_in
 from steward.config import Settings
 from steward.errors import AuthenticationFailed, Throttled
+from steward.request.database import SESSION_COOKIE, database
 from steward.web.guard import (
     LOGIN_CSRF_COOKIE,
     TITLES,
@@ -152,8 +152,8 @@ def install_web(app: FastAPI) -> None:
     app.include_router(pages_admin.router)
     from steward.web import pages_changes  # changes, calendar, deployments
     app.include_router(pages_changes.router)
-    from steward.web import pages_incidents  # incident list, one incident, their forms
-    app.include_router(pages_incidents.router)
+    from steward.web import pages_incident_list  # incident list, one incident, their forms
+    app.include_router(pages_incident_list.router)
     from steward.web import pages_integrations  # integration keys: list, create once, revoke
     app.include_router(pages_integrations.router)
     from steward.web import pages_slos  # SLOs: list with burn-down charts, one SLO, forms

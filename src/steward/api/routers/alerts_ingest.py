@@ -24,20 +24,22 @@ from sqlalchemy.orm import Session
 
 from steward.api import pagerduty
 from steward.api.deps import BY_INTEGRATION_KEY, bearer_token, database, json_body
-from steward.api.edge import DEPTH_ERROR, api_router
+from steward.api.edge import api_router
 from steward.api.errors import error_responses
 from steward.api.group_commit import GroupCommitter
 from steward.api.openapi import json_body_schema
 from steward.api.throttle import ingest_wait, send_answer, too_many_requests, too_many_response
-from steward.auth import integrations
+from steward.auth.use_cases import integrations
 from steward.errors import AuthenticationFailed, StewardError
-from steward.incidents import batch, routing
-from steward.incidents.alerts import Outcome
+from steward.incidents import routing
 from steward.incidents.commands import RecordAlert
 from steward.incidents.schemas import AlertsAccepted
+from steward.incidents.use_cases import record_many
+from steward.incidents.use_cases.alerts import Outcome
 from steward.ingest import alertmanager, cdevents, generic_alert, grafana, pagerduty_events
 from steward.ingest.schemas import PagerDutyEventAccepted, PagerDutyInvalid, PagerDutyThrottled
 from steward.inputs import InputProblem, load_json
+from steward.request.validation import DEPTH_ERROR
 
 router = api_router(tags=["ingest"])
 MAX_BATCH = 10_000
@@ -72,7 +74,7 @@ def record_group(session: Session, pieces: Sequence[Piece]) -> list[Any]:
             prepared.append((index, routing.prepare(session, integration, commands)))
         except StewardError as exc:
             results[index] = exc
-    outcomes = batch.record_prepared(session, [p for _, p in prepared])
+    outcomes = record_many.record_prepared(session, [p for _, p in prepared])
     for (index, _), recorded in zip(prepared, outcomes, strict=True):
         results[index] = [_result(o) for o in recorded]
     return results

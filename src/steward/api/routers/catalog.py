@@ -9,8 +9,6 @@ from fastapi import Path, Query, Request, Response
 from steward.api.deps import CurrentActor, Limit, Offset, database
 from steward.api.edge import api_router
 from steward.api.errors import ErrorOut, error_responses
-from steward.catalog import service as catalog
-from steward.catalog import teams as team_cases
 from steward.catalog.graph import impact_of
 from steward.catalog.impact import result_as_dict
 from steward.catalog.schemas import (
@@ -27,6 +25,8 @@ from steward.catalog.schemas import (
     TeamOut,
     TeamUpdate,
 )
+from steward.catalog.use_cases import services as catalog
+from steward.catalog.use_cases import teams as team_cases
 from steward.inputs import MAX_ID
 from steward.shapes import Page
 
@@ -239,7 +239,7 @@ async def import_backstage(
     from fastapi.concurrency import run_in_threadpool
     from fastapi.responses import JSONResponse
 
-    from steward.catalog.backstage_upload import Upload, import_uploads
+    from steward.catalog.use_cases.backstage_upload import Upload, import_uploads
 
     actor.require_admin("import catalog files")
     body = await request.body()

@@ -10,7 +10,7 @@ from fastapi import Path, Query, Request, Response
 from steward.api.deps import CurrentActor, End, Limit, Offset, Start, database
 from steward.api.edge import api_router
 from steward.api.errors import error_responses
-from steward.changes import assessment, lifecycle, records
+from steward.changes import assessment
 from steward.changes.schemas import (
     CalendarOut,
     ChangeCreate,
@@ -27,6 +27,7 @@ from steward.changes.schemas import (
     WindowCreate,
     WindowOut,
 )
+from steward.changes.use_cases import lifecycle, records
 from steward.inputs import MAX_ID
 from steward.shapes import Listing, Page
 from steward.timeutil import parse_timestamp, utcnow

@@ -12,16 +12,16 @@ from sqlalchemy import select
 from steward.api.deps import CurrentActor, Limit, Offset, database
 from steward.api.edge import api_router
 from steward.api.errors import error_responses
-from steward.auth import integrations
 from steward.auth.schemas import IntegrationCreate, IntegrationCreated, IntegrationOut
+from steward.auth.use_cases import integrations
 from steward.catalog.models import Service
-from steward.changes import deployments
 from steward.changes.schemas import (
     DeploymentBatchOut,
     DeploymentDetailOut,
     DeploymentOut,
     DeploymentRecordedOut,
 )
+from steward.changes.use_cases import deployments
 from steward.ingest.generic_deployment import DeploymentIn, to_command
 from steward.inputs import MAX_ID
 from steward.shapes import Listing, Page

@@ -9,10 +9,10 @@ from fastapi import Path, Query, Request, Response
 from steward.api.deps import AdminActor, CurrentActor, TimeText, database, time_query
 from steward.api.edge import api_router
 from steward.api.errors import error_responses
+from steward.goals import service as goals
+from steward.goals.metrics import METRICS
+from steward.goals.schemas import GoalMetricOut, GoalOut, GoalProgressOut
 from steward.inputs import MAX_ID
-from steward.kpis import goals
-from steward.kpis.goal_metrics import METRICS
-from steward.kpis.schemas import GoalMetricOut, GoalOut, GoalProgressOut
 from steward.shapes import Items, Listing
 from steward.timeutil import parse_timestamp
 

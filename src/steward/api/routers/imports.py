@@ -12,8 +12,8 @@ from steward.api.deps import AdminActor, database
 from steward.api.edge import api_router
 from steward.api.errors import error_responses
 from steward.errors import ValidationError
-from steward.migration.schemas import ImportSummaryOut
-from steward.migration.servicenow_import import Source, import_servicenow
+from steward.servicenow.schemas import ImportSummaryOut
+from steward.servicenow.service import Source, import_servicenow
 
 router = api_router(prefix="/api/v1", tags=["imports"])
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")

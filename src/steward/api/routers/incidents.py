@@ -9,7 +9,7 @@ from fastapi import Path, Query, Request
 from steward.api.deps import CurrentActor, End, Limit, Offset, Start, database
 from steward.api.edge import api_router
 from steward.api.errors import error_responses
-from steward.incidents import lifecycle, views
+from steward.incidents import queries
 from steward.incidents.schemas import (
     ActionBody,
     AlertOut,
@@ -22,6 +22,7 @@ from steward.incidents.schemas import (
     PriorityBody,
     SuspectOut,
 )
+from steward.incidents.use_cases import lifecycle
 from steward.inputs import MAX_ID
 from steward.shapes import Listing, Page
 from steward.timeutil import parse_timestamp
@@ -43,13 +44,13 @@ def list_incidents(request: Request, _actor: CurrentActor, limit: Limit = 100,
                    team: str | None = None, service: str | None = None, q: str | None = None,
                    start: Start = None, end: End = None) -> dict[str, Any]:
     with database(request).read_session() as session:
-        total, rows = views.list_incidents(
+        total, rows = queries.list_incidents(
             session, status=status, priority=priority, team=team, service=service, q=q,
             start=parse_timestamp(start, field="start") if start is not None else None,
             end=parse_timestamp(end, field="end") if end is not None else None,
             limit=limit, offset=offset)
         return {"total": total, "limit": limit, "offset": offset,
-                "items": [views.incident_out(session, i) for i in rows]}
+                "items": [queries.incident_out(session, i) for i in rows]}
 
 
 @router.post("/incidents", operation_id="declare_incident", status_code=201,
@@ -59,7 +60,7 @@ def declare(body: IncidentCreate, request: Request, actor: CurrentActor) -> dict
     with database(request).session() as session:
         incident = lifecycle.declare(session, actor, body.title, body.service, body.impact,
                                      body.urgency, body.started_at, body.description)
-        return views.incident_out(session, incident, detail=True)
+        return queries.incident_out(session, incident, detail=True)
 
 
 @router.get("/incidents/{incident_id}", response_model=IncidentDetailOut,
@@ -67,7 +68,7 @@ def declare(body: IncidentCreate, request: Request, actor: CurrentActor) -> dict
 def get_incident(incident_id: IncidentId, request: Request,
                  _actor: CurrentActor) -> dict[str, Any]:
     with database(request).read_session() as session:
-        return views.incident_out(session, lifecycle.get_incident(session, incident_id),
+        return queries.incident_out(session, lifecycle.get_incident(session, incident_id),
                                   detail=True)
 
 
@@ -76,7 +77,7 @@ def get_incident(incident_id: IncidentId, request: Request,
             responses=error_responses(404, 422))
 def suspects(incident_id: IncidentId, request: Request, _actor: CurrentActor) -> dict[str, Any]:
     with database(request).read_session() as session:
-        items = views.suspects_for(session, lifecycle.get_incident(session, incident_id))
+        items = queries.suspects_for(session, lifecycle.get_incident(session, incident_id))
         return {"total": len(items), "items": items}
 
 
@@ -85,7 +86,7 @@ def note(incident_id: IncidentId, body: NoteBody, request: Request,
          actor: CurrentActor) -> dict[str, Any]:
     with database(request).session() as session:
         incident = lifecycle.add_note(session, actor, incident_id, body.text, body.at)
-        return views.incident_out(session, incident, detail=True)
+        return queries.incident_out(session, incident, detail=True)
 
 
 @router.post("/incidents/{incident_id}/assign", operation_id="assign_incident", **RESPOND)
@@ -94,7 +95,7 @@ def assign(incident_id: IncidentId, body: AssignBody, request: Request,
     with database(request).session() as session:
         incident = lifecycle.assign(session, actor, incident_id, assignee=body.assignee,
                                     commander=body.commander, team=body.team, at=body.at)
-        return views.incident_out(session, incident, detail=True)
+        return queries.incident_out(session, incident, detail=True)
 
 
 @router.post("/incidents/{incident_id}/priority", operation_id="set_incident_priority",
@@ -104,7 +105,7 @@ def set_priority(incident_id: IncidentId, body: PriorityBody, request: Request,
     with database(request).session() as session:
         incident = lifecycle.set_priority(session, actor, incident_id, impact=body.impact,
                                           urgency=body.urgency)
-        return views.incident_out(session, incident, detail=True)
+        return queries.incident_out(session, incident, detail=True)
 
 
 @router.post("/incidents/{incident_id}/cause", **RESPOND)
@@ -114,7 +115,7 @@ def confirm_cause(incident_id: IncidentId, body: DeploymentRef, request: Request
     with database(request).session() as session:
         incident = lifecycle.confirm_cause(session, actor, incident_id, body.deployment_id,
                                            body.at)
-        return views.incident_out(session, incident, detail=True)
+        return queries.incident_out(session, incident, detail=True)
 
 
 @router.post("/incidents/{incident_id}/fix", **RESPOND)
@@ -123,7 +124,7 @@ def mark_fix(incident_id: IncidentId, body: DeploymentRef, request: Request,
     """Record the deployment that fixed the incident (rework)."""
     with database(request).session() as session:
         incident = lifecycle.mark_fix(session, actor, incident_id, body.deployment_id, body.at)
-        return views.incident_out(session, incident, detail=True)
+        return queries.incident_out(session, incident, detail=True)
 
 
 @router.post("/incidents/{incident_id}/{action}", operation_id="act_on_incident", **RESPOND)
@@ -133,7 +134,7 @@ def act(incident_id: IncidentId, request: Request, actor: CurrentActor,
     body = body or ActionBody()
     with database(request).session() as session:
         incident = lifecycle.act(session, actor, incident_id, action, body.at, body.note)
-        return views.incident_out(session, incident, detail=True)
+        return queries.incident_out(session, incident, detail=True)
 
 
 @router.get("/alerts", response_model=Page[AlertOut], responses=error_responses(422))
@@ -142,7 +143,7 @@ def list_alerts(request: Request, _actor: CurrentActor, limit: Limit = 100, offs
                                   Query(pattern="^(firing|acknowledged|resolved)$")] = None,
                 service: str | None = None) -> dict[str, Any]:
     with database(request).read_session() as session:
-        total, rows = views.list_alerts(session, status=status, service=service, limit=limit,
+        total, rows = queries.list_alerts(session, status=status, service=service, limit=limit,
                                         offset=offset)
         return {"total": total, "limit": limit, "offset": offset,
-                "items": [views.alert_out(session, a) for a in rows]}
+                "items": [queries.alert_out(session, a) for a in rows]}

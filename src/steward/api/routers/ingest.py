@@ -31,12 +31,12 @@ from steward.api.deps import (
 from steward.api.edge import api_router
 from steward.api.errors import error_responses
 from steward.api.throttle import ingest_wait_sync
-from steward.auth import integrations
 from steward.auth.models import Integration
+from steward.auth.use_cases import integrations
 from steward.changes.commands import RecordDeployment
 from steward.changes.deployment_routing import workflow_ignored
-from steward.changes.deployments import deployment_out, record_deployment
 from steward.changes.models import WebhookDelivery
+from steward.changes.use_cases.deployments import deployment_out, record_deployment
 from steward.errors import AuthenticationFailed, PermissionDenied, Throttled, ValidationError
 from steward.incidents.schemas import AlertsAccepted
 from steward.ingest import cdevents, github, gitlab, pagerduty_change

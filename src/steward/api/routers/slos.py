@@ -24,14 +24,15 @@ from steward.api.deps import (
 )
 from steward.api.edge import api_router
 from steward.api.errors import error_responses
-from steward.auth import integrations
-from steward.auth import service as auth
 from steward.auth.actor import Actor
+from steward.auth.use_cases import accounts as auth
+from steward.auth.use_cases import integrations
 from steward.errors import AuthenticationFailed
 from steward.inputs import MAX_ID
-from steward.kpis import slo as slos
-from steward.kpis import slo_alerts
-from steward.kpis.slo_schemas import (
+from steward.shapes import Listing
+from steward.slos import burn_alerts as slo_alerts
+from steward.slos import service as slos
+from steward.slos.schemas import (
     BurndownOut,
     EvaluationOut,
     SliReportIn,
@@ -40,8 +41,7 @@ from steward.kpis.slo_schemas import (
     SloOut,
     SloUpdate,
 )
-from steward.kpis.slo_status import burndown, status_of
-from steward.shapes import Listing
+from steward.slos.status import burndown, status_of
 from steward.timeutil import isoformat_z, parse_timestamp
 
 router = api_router(prefix="/api/v1", tags=["slos"], responses=error_responses(401))

@@ -9,7 +9,6 @@ from fastapi import Path, Request, Response
 from steward.api.deps import SESSION_COOKIE, CurrentActor, Limit, Offset, database
 from steward.api.edge import api_router
 from steward.api.errors import error_responses
-from steward.auth import service as auth
 from steward.auth.schemas import (
     Role,
     TokenCreate,
@@ -19,6 +18,7 @@ from steward.auth.schemas import (
     UserOut,
     UserUpdate,
 )
+from steward.auth.use_cases import accounts as auth
 from steward.inputs import MAX_ID
 from steward.shapes import Listing, Page
 

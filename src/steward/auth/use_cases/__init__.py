@@ -1,0 +1,1 @@
+"""Account use cases: users, memberships, tokens, sessions, sign-in and integration credentials."""

@@ -1,0 +1,1 @@
+"""Shared goals: an organisation objective on a KPI and every team's progress toward it."""

@@ -1,0 +1,170 @@
+"""Listing incidents and showing one: alerts, timeline, suspects, SLA."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from steward.auth.models import User
+from steward.catalog.graph import load_graph
+from steward.catalog.models import Service, Team
+from steward.changes.models import Change, Deployment
+from steward.changes.use_cases.deployments import is_production
+from steward.db import text_search
+from steward.incidents import priority, settings, suspects
+from steward.incidents.models import Alert, Incident, IncidentService, TimelineEntry
+from steward.timeutil import as_utc, isoformat_z, utcnow
+
+
+def list_incidents(session: Session, *, status: str | None = None, priority: str | None = None,
+                   team: str | None = None, service: str | None = None, q: str | None = None,
+                   start: datetime | None = None, end: datetime | None = None,
+                   limit: int = 100, offset: int = 0) -> tuple[int, list[Incident]]:
+    query = select(Incident)
+    if status:
+        query = query.where(Incident.status.in_(status.split(",")))
+    if priority:
+        query = query.where(Incident.priority.in_(priority.split(",")))
+    if team:
+        query = query.join(Team, Team.id == Incident.owner_team_id).where(Team.name == team)
+    if service:
+        query = query.where(Incident.id.in_(select(IncidentService.incident_id).join(
+            Service, Service.id == IncidentService.service_id).where(Service.name == service)))
+    if q:
+        query = query.where(text_search(q, Incident.title, Incident.description))
+    if start is not None:
+        query = query.where(Incident.started_at >= start)
+    if end is not None:
+        query = query.where(Incident.started_at < end)
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = session.scalars(query.order_by(Incident.started_at.desc(), Incident.id.desc())
+                           .limit(limit).offset(offset)).all()
+    return total, list(rows)
+
+
+def _name(session: Session, model: Any, column: Any, row_id: int | None) -> str | None:
+    if row_id is None:
+        return None
+    return session.scalar(select(column).where(model.id == row_id))
+
+
+def sla(incident: Incident) -> dict[str, Any]:
+    """Deadlines and breach flags; imported history brings its own verdict (made_sla)."""
+    status = priority.sla_status(incident.priority, as_utc(incident.started_at),
+                                 incident.acknowledged_at, incident.resolved_at, utcnow(),
+                                 settings.sla_targets())
+    out = {"respond_by": isoformat_z(status.respond_by),
+           "resolve_by": isoformat_z(status.resolve_by),
+           "respond_breached": status.respond_breached,
+           "resolve_breached": status.resolve_breached,
+           "made_sla": incident.made_sla}
+    if incident.made_sla is not None:
+        # The source system recorded one verdict for the whole SLA: it wins over
+        # Steward's own targets, which the record was never held to.
+        out["respond_breached"] = False
+        out["resolve_breached"] = not incident.made_sla
+    return out
+
+
+def incident_out(session: Session, incident: Incident, *, detail: bool = False) -> dict[str, Any]:
+    services = list(session.scalars(select(Service.name).join(
+        IncidentService, IncidentService.service_id == Service.id).where(
+        IncidentService.incident_id == incident.id).order_by(Service.name)))
+    out: dict[str, Any] = {
+        "id": incident.id, "number": f"INC-{incident.id}", "title": incident.title,
+        "status": incident.status, "priority": incident.priority,
+        "impact": incident.impact, "urgency": incident.urgency,
+        "started_at": isoformat_z(incident.started_at),
+        "acknowledged_at": isoformat_z(incident.acknowledged_at),
+        "mitigated_at": isoformat_z(incident.mitigated_at),
+        "resolved_at": isoformat_z(incident.resolved_at),
+        "closed_at": isoformat_z(incident.closed_at),
+        "origin_service": _name(session, Service, Service.name, incident.origin_service_id),
+        "team": _name(session, Team, Team.name, incident.owner_team_id),
+        "assignee": _name(session, User, User.username, incident.assignee_id),
+        "commander": _name(session, User, User.username, incident.commander_id),
+        "services": services,
+        "business_services": (incident.business_services or {}).get("down", [])
+        + (incident.business_services or {}).get("degraded", []),
+        "business_services_down": (incident.business_services or {}).get("down", []),
+        "business_services_degraded": (incident.business_services or {}).get("degraded", []),
+        "manual": incident.manual, "reopen_count": incident.reopen_count,
+        "source": incident.source, "external_ref": incident.external_ref,
+        "category": incident.category or None,
+        "caused_by_deployment": incident.caused_by_deployment_id,
+        "sla": sla(incident),
+    }
+    if detail:
+        out["description"] = incident.description
+        out["origin_reasoning"] = incident.origin_reasoning
+        out["priority_reasons"] = list(incident.priority_reasons or [])
+        out["alerts"] = [alert_out(session, a) for a in session.scalars(
+            select(Alert).where(Alert.incident_id == incident.id).order_by(Alert.first_seen))]
+        out["timeline"] = [
+            {"at": isoformat_z(e.at), "kind": e.kind, "actor": e.actor, "text": e.text,
+             "data": e.data or {}}
+            for e in session.scalars(select(TimelineEntry).where(
+                TimelineEntry.incident_id == incident.id)
+                .order_by(TimelineEntry.at, TimelineEntry.id))]
+        out["suspects"] = suspects_for(session, incident)
+    return out
+
+
+def alert_out(session: Session, alert: Alert) -> dict[str, Any]:
+    return {"id": alert.id, "dedup_key": alert.dedup_key, "status": alert.status,
+            "severity": alert.severity, "summary": alert.summary, "source": alert.source,
+            "service": _name(session, Service, Service.name, alert.service_id),
+            "labels": alert.labels or {}, "details": alert.details or {}, "url": alert.url,
+            "first_seen": isoformat_z(alert.first_seen), "last_seen": isoformat_z(alert.last_seen),
+            "count": alert.count, "resolved_at": isoformat_z(alert.resolved_at),
+            "incident_id": alert.incident_id}
+
+
+def suspects_for(session: Session, incident: Incident) -> list[dict[str, Any]]:
+    """Deployments before the incident on its origin and what the origin depends on."""
+    if incident.origin_service_id is None:
+        return []
+    graph = load_graph(session)
+    if incident.origin_service_id not in graph.cis:
+        return []
+    distances = suspects.candidate_services(graph, incident.origin_service_id)
+    started = as_utc(incident.started_at)
+    lookback = settings.suspect_lookback()
+    rows = session.execute(
+        select(Deployment, Change.risk_score)
+        .join(Change, Change.id == Deployment.change_id, isouter=True)
+        .where(Deployment.service_id.in_(list(distances)),
+               Deployment.finished_at.is_not(None),
+               Deployment.finished_at <= started, Deployment.finished_at >= started - lookback)
+    ).all()
+    candidates = [suspects.Candidate(
+        deployment_id=d.id, change_id=d.change_id, service_id=d.service_id,
+        service=graph.cis[d.service_id].name, version=d.version,
+        finished_at=as_utc(d.finished_at), risk_score=risk, status=d.status,
+        environment=d.environment) for d, risk in rows if d.finished_at is not None]
+    candidates = [c for c in candidates if is_production(c.environment)]
+    ranked = suspects.rank_suspects(candidates, distances, started, lookback,
+                                    origin=graph.cis[incident.origin_service_id].name)
+    by_id = {c.deployment_id: c for c in candidates}
+    return [{"deployment_id": s.deployment_id, "change_id": s.change_id, "service": s.service,
+             "version": by_id[s.deployment_id].version,
+             "finished_at": isoformat_z(by_id[s.deployment_id].finished_at),
+             "status": by_id[s.deployment_id].status,
+             "score": s.score, "reasons": list(s.reasons),
+             "confirmed": s.deployment_id == incident.caused_by_deployment_id}
+            for s in ranked]
+
+
+def list_alerts(session: Session, *, status: str | None = None, service: str | None = None,
+                limit: int = 100, offset: int = 0) -> tuple[int, list[Alert]]:
+    query = select(Alert)
+    if status:
+        query = query.where(Alert.status == status)
+    if service:
+        query = query.join(Service, Service.id == Alert.service_id).where(Service.name == service)
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = session.scalars(query.order_by(Alert.last_seen.desc()).limit(limit).offset(offset))
+    return total, list(rows)

@@ -1,0 +1,409 @@
+"""Incidents: opening, joining alerts, state changes, people, priority and cause."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from steward.audit import service as audit
+from steward.auth.actor import Actor
+from steward.auth.models import User
+from steward.catalog.graph import load_graph
+from steward.catalog.impact import analyse
+from steward.catalog.models import Service, Team
+from steward.changes.models import Deployment
+from steward.errors import Conflict, NotFound, ValidationError
+from steward.incidents import correlate, priority, settings
+from steward.incidents.commands import incident_title
+from steward.incidents.models import OPEN_STATES, Alert, Incident, IncidentService
+from steward.incidents.timeline import add_entry
+from steward.timeutil import as_utc, utcnow
+
+SEVERITY_ORDER = ("critical", "error", "warning", "info")
+# Where a responder may move an incident; "reopen" brings a resolved or closed one back.
+ACTIONS: dict[str, tuple[tuple[str, ...], str]] = {
+    "acknowledge": (("triggered",), "acknowledged"),
+    "mitigate": (("triggered", "acknowledged"), "mitigated"),
+    "resolve": (("triggered", "acknowledged", "mitigated"), "resolved"),
+    "close": (("resolved",), "closed"),
+    "reopen": (("resolved", "closed"), "triggered"),
+}
+
+
+def snapshot(incident: Incident) -> dict[str, Any]:
+    return {"id": incident.id, "title": incident.title, "status": incident.status,
+            "priority": incident.priority, "impact": incident.impact,
+            "urgency": incident.urgency, "origin_service_id": incident.origin_service_id,
+            "owner_team_id": incident.owner_team_id, "assignee_id": incident.assignee_id,
+            "commander_id": incident.commander_id,
+            "caused_by_deployment_id": incident.caused_by_deployment_id}
+
+
+def get_incident(session: Session, incident_id: int) -> Incident:
+    incident = session.get(Incident, incident_id)
+    if incident is None:
+        raise NotFound(f"incident {incident_id} does not exist", field="incident")
+    return incident
+
+
+def _add_service(session: Session, incident: Incident, service_id: int, at: datetime) -> None:
+    known = session.get(IncidentService, (incident.id, service_id))
+    if known is None:
+        session.add(IncidentService(incident_id=incident.id, service_id=service_id,
+                                    first_alert_at=at))
+        session.flush()
+    elif as_utc(known.first_alert_at) > at:
+        known.first_alert_at = at
+
+
+def open_incident(session: Session, alert: Alert, service: Service, reason: str) -> Incident:
+    incident = Incident(title=incident_title(alert.summary, service.name), status="triggered",
+                        started_at=alert.first_seen, last_alert_at=alert.first_seen,
+                        group_keys=[alert.group_key] if alert.group_key else [])
+    session.add(incident)
+    session.flush()
+    alert.incident_id = incident.id
+    _add_service(session, incident, service.id, alert.first_seen)
+    add_entry(session, incident, "alert", f"Alert on {service.name}: {alert.summary} "
+              f"({alert.severity}). {reason}", at=alert.first_seen,
+              data={"alert_id": alert.id, "service": service.name})
+    recompute_soon(session, incident)
+    return incident
+
+
+def join_incident(session: Session, incident: Incident, alert: Alert, service: Service,
+                  reason: str) -> None:
+    alert.incident_id = incident.id
+    known = session.get(IncidentService, (incident.id, service.id)) is not None
+    more_urgent = (not incident.urgency_overridden and
+                   priority.urgency_from([alert.severity])[0] < incident.urgency)
+    _add_service(session, incident, service.id, alert.first_seen)
+    if alert.group_key and alert.group_key not in (incident.group_keys or []):
+        incident.group_keys = [*(incident.group_keys or []), alert.group_key]
+    incident.last_alert_at = max(as_utc(incident.last_alert_at or alert.first_seen),
+                                 alert.first_seen)
+    if alert.first_seen < as_utc(incident.started_at):
+        incident.started_at = alert.first_seen
+    add_entry(session, incident, "alert", f"Alert on {service.name} joined: {alert.summary} "
+              f"({alert.severity}). {reason}", at=alert.first_seen,
+              data={"alert_id": alert.id, "service": service.name})
+    if incident.status == "mitigated":
+        _set_status(session, incident, "triggered", alert.first_seen,
+                    "A new alert fired on a mitigated incident.")
+    # Another alert on a service already in the incident changes nothing derived,
+    # unless it is more urgent than what the incident has seen.
+    if not known or more_urgent:
+        recompute_soon(session, incident)
+
+
+DEFERRED = "steward.recompute_later"
+
+
+def recompute_soon(session: Session, incident: Incident) -> None:
+    """Recompute now, or once at the end of a batch of alerts (see ``record_alerts``)."""
+    later = session.info.get(DEFERRED)
+    if later is None:
+        recompute(session, incident)
+    else:
+        later[incident.id] = incident
+
+
+def recompute(session: Session, incident: Incident) -> None:
+    """Origin, owner, business services affected and priority, from its alerts."""
+    from steward.incidents.use_cases.alerts import graph_for
+
+    graph = graph_for(session)
+    rows = session.execute(select(IncidentService.service_id, IncidentService.first_alert_at)
+                           .where(IncidentService.incident_id == incident.id)).all()
+    alerting = [(sid, as_utc(at)) for sid, at in rows if sid in graph.cis]
+    has_alerts = incident.manual is False or session.scalar(
+        select(func.count()).where(Alert.incident_id == incident.id))
+    if alerting:
+        origin = correlate.probable_origin(graph, alerting)
+        incident.origin_service_id = origin.service_id
+        incident.origin_reasoning = origin.reasoning if has_alerts else (
+            f"Declared on {graph.cis[origin.service_id].name}; no alert has fired.")
+        incident.owner_team_id = session.scalar(
+            select(Service.owner_team_id).where(Service.id == origin.service_id))
+    result = analyse(graph, [sid for sid, _ in alerting])
+    down = [a.name for a in result.business_services if a.state == "down"]
+    degraded = [a.name for a in result.business_services if a.state == "degraded"]
+    incident.business_services = {"down": down, "degraded": degraded}
+    tiers = [graph.cis[a.id].tier for a in result.affected.values()]
+    reasons = []
+    if not incident.impact_overridden:
+        incident.impact, why = priority.impact_from(tiers or [3], len(down), len(degraded))
+        reasons.append(why)
+    if not incident.urgency_overridden:
+        severities = list(session.scalars(select(Alert.severity).where(
+            Alert.incident_id == incident.id))) or ["error"]
+        incident.urgency, why = priority.urgency_from(severities)
+        reasons.append(why)
+    new_priority = priority.priority(incident.impact, incident.urgency)
+    if new_priority != incident.priority and incident.id is not None and reasons:
+        if incident.priority and (session.scalar(select(func.count()).where(
+                Alert.incident_id == incident.id)) or 0) > 1:
+            add_entry(session, incident, "priority",
+                      f"Priority {incident.priority} -> {new_priority}.")
+    incident.priority = new_priority
+    incident.priority_reasons = reasons or list(incident.priority_reasons or [])
+    session.flush()
+
+
+def _set_status(session: Session, incident: Incident, status: str, at: datetime, text: str,
+                actor: str = "") -> None:
+    before = incident.status
+    incident.status = status
+    if status == "acknowledged" and incident.acknowledged_at is None:
+        incident.acknowledged_at = at
+    if status == "mitigated":
+        incident.mitigated_at = at
+        if incident.acknowledged_at is None:
+            incident.acknowledged_at = at
+    if status == "resolved":
+        incident.resolved_at = at
+        incident.mitigated_at = incident.mitigated_at or at
+        incident.acknowledged_at = incident.acknowledged_at or at
+    if status == "closed":
+        incident.closed_at = at
+    if status == "triggered" and before in ("resolved", "closed"):
+        incident.reopen_count += 1
+        incident.resolved_at = incident.closed_at = None
+    if status == "triggered" and before == "mitigated":
+        incident.mitigated_at = None
+    add_entry(session, incident, "state", f"{before} -> {status}. {text}".strip(), actor=actor,
+              at=at, data={"from": before, "to": status})
+    session.flush()
+    from steward.incidents.use_cases.alerts import forget_open_incidents
+
+    forget_open_incidents(session)
+
+
+def alert_acknowledged(session: Session, incident: Incident, alert: Alert,
+                       at: datetime) -> None:
+    if incident.status == "triggered":
+        _set_status(session, incident, "acknowledged", at,
+                    f"Acknowledged at the source ({alert.source}).")
+
+
+def alerts_resolved(session: Session, incident: Incident, at: datetime) -> None:
+    """When every alert of an incident has resolved, it is mitigated (if configured)."""
+    still = session.scalar(select(func.count()).where(
+        Alert.incident_id == incident.id, Alert.status != "resolved"))
+    if not still and settings.auto_mitigate() and incident.status in ("triggered",
+                                                                       "acknowledged"):
+        _set_status(session, incident, "mitigated", at, "All alerts resolved.")
+
+
+def _when(at: datetime | None) -> datetime:
+    now = utcnow()
+    if at is None:
+        return now
+    at = as_utc(at)
+    if at > now + timedelta(seconds=5):
+        raise ValidationError("at: cannot record a time in the future", field="at")
+    return at
+
+
+def act(session: Session, actor: Actor, incident_id: int, action: str,
+        at: datetime | None = None, note: str = "") -> Incident:
+    """A responder's action: acknowledge, mitigate, resolve, close, reopen."""
+    incident = get_incident(session, incident_id)
+    require_responder(actor, incident)
+    if action not in ACTIONS:
+        raise ValidationError(f"action: one of {', '.join(ACTIONS)}", field="action")
+    allowed, status = ACTIONS[action]
+    if incident.status not in allowed:
+        raise Conflict(f"status: INC-{incident.id} is {incident.status}; {action} needs "
+                       f"{' or '.join(allowed)}", field="status")
+    when = _when(at)
+    if when < as_utc(incident.started_at):
+        raise ValidationError("at: is before the incident started", field="at")
+    before = snapshot(incident)
+    _set_status(session, incident, status, when, note, actor=actor.name)
+    audit.record(session, actor, f"incident.{action}", "incident", incident.id,
+                 before=before, after=snapshot(incident))
+    return incident
+
+
+def may_respond(actor: Actor, incident: Incident) -> bool:
+    """Anyone but a viewer responds to any incident: outages cross team lines."""
+    return actor.role != "viewer" or actor.can_write_team(incident.owner_team_id)
+
+
+def require_responder(actor: Actor, incident: Incident) -> None:
+    if not may_respond(actor, incident):
+        actor.require_team_write(incident.owner_team_id, "respond to incidents")
+
+
+def declare(session: Session, actor: Actor, title: str, service: str,
+            impact: int | None = None, urgency: int | None = None,
+            started_at: datetime | None = None, description: str = "") -> Incident:
+    """A manual incident, declared by a person."""
+    if actor.role == "viewer":
+        actor.require_team_write(None, "declare incidents")
+    target = session.scalar(select(Service).where(Service.name == service))
+    if target is None:
+        raise ValidationError(f"service: service {service!r} does not exist", field="service")
+    start = _when(started_at)
+    incident = Incident(title=title, description=description, status="triggered",
+                        started_at=start, last_alert_at=start, manual=True,
+                        impact=impact or 2, urgency=urgency or 2,
+                        impact_overridden=impact is not None,
+                        urgency_overridden=urgency is not None)
+    session.add(incident)
+    session.flush()
+    _add_service(session, incident, target.id, start)
+    add_entry(session, incident, "state", f"Declared by {actor.name} on {service}.",
+              actor=actor.name, at=start)
+    recompute(session, incident)
+    audit.record(session, actor, "incident.declare", "incident", incident.id,
+                 after=snapshot(incident))
+    return incident
+
+
+def add_note(session: Session, actor: Actor, incident_id: int, text: str,
+             at: datetime | None = None) -> Incident:
+    incident = get_incident(session, incident_id)
+    require_responder(actor, incident)
+    if not text.strip():
+        raise ValidationError("text: a note needs some text", field="text")
+    add_entry(session, incident, "note", text.strip(), actor=actor.name, at=_when(at))
+    session.flush()
+    audit.record(session, actor, "incident.note", "incident", incident.id,
+                 after={"note": text.strip()})
+    return incident
+
+
+def _user_id(session: Session, username: str | None, field: str) -> int | None:
+    if not username:
+        return None
+    user_id = session.scalar(select(User.id).where(User.username == username))
+    if user_id is None:
+        raise ValidationError(f"{field}: user {username!r} does not exist", field=field)
+    return user_id
+
+
+def assign(session: Session, actor: Actor, incident_id: int, *, assignee: str | None = None,
+           commander: str | None = None, team: str | None = None,
+           at: datetime | None = None) -> Incident:
+    incident = get_incident(session, incident_id)
+    require_responder(actor, incident)
+    before = snapshot(incident)
+    parts = []
+    if assignee is not None:
+        incident.assignee_id = _user_id(session, assignee, "assignee")
+        parts.append(f"assignee {assignee or 'nobody'}")
+    if commander is not None:
+        incident.commander_id = _user_id(session, commander, "commander")
+        parts.append(f"incident commander {commander or 'nobody'}")
+    if team is not None:
+        team_id = session.scalar(select(Team.id).where(Team.name == team))
+        if team_id is None:
+            raise ValidationError(f"team: team {team!r} does not exist", field="team")
+        incident.owner_team_id = team_id
+        parts.append(f"team {team}")
+    if not parts:
+        raise ValidationError("assignee: name an assignee, commander or team",
+                              field="assignee")
+    add_entry(session, incident, "assignment", "Now " + ", ".join(parts) + ".",
+              actor=actor.name, at=_when(at))
+    session.flush()
+    audit.record(session, actor, "incident.assign", "incident", incident.id, before=before,
+                 after=snapshot(incident))
+    return incident
+
+
+def set_priority(session: Session, actor: Actor, incident_id: int, *,
+                 impact: int | None = None, urgency: int | None = None) -> Incident:
+    incident = get_incident(session, incident_id)
+    require_responder(actor, incident)
+    before = snapshot(incident)
+    for name, value in (("impact", impact), ("urgency", urgency)):
+        if value is not None and value not in (1, 2, 3):
+            raise ValidationError(f"{name}: 1 (high) to 3 (low)", field=name)
+    if impact is not None:
+        incident.impact, incident.impact_overridden = impact, True
+    if urgency is not None:
+        incident.urgency, incident.urgency_overridden = urgency, True
+    old = incident.priority
+    incident.priority = priority.priority(incident.impact, incident.urgency)
+    add_entry(session, incident, "priority", f"Priority set to {incident.priority} (was {old}): "
+              f"impact {incident.impact}, urgency {incident.urgency}.", actor=actor.name)
+    session.flush()
+    audit.record(session, actor, "incident.priority", "incident", incident.id, before=before,
+                 after=snapshot(incident))
+    return incident
+
+
+def confirm_cause(session: Session, actor: Actor, incident_id: int,
+                  deployment_id: int, at: datetime | None = None) -> Incident:
+    """The deployment caused the incident: it now counts as failed."""
+    incident = get_incident(session, incident_id)
+    require_responder(actor, incident)
+    deployment = session.get(Deployment, deployment_id)
+    if deployment is None:
+        raise ValidationError(f"deployment_id: deployment {deployment_id} does not exist",
+                              field="deployment_id")
+    if deployment.finished_at and as_utc(deployment.finished_at) > as_utc(incident.started_at):
+        raise ValidationError("deployment_id: that deployment finished after the incident "
+                              "started", field="deployment_id")
+    before = snapshot(incident)
+    incident.caused_by_deployment_id = deployment.id
+    if deployment.caused_incident_id is None:
+        deployment.caused_incident_id = incident.id
+    service = session.scalar(select(Service.name).where(Service.id == deployment.service_id))
+    add_entry(session, incident, "cause", f"Cause confirmed: deployment {deployment.id} of "
+              f"{service} {deployment.version}"
+              + (f" (CHG-{deployment.change_id})" if deployment.change_id else "") + ".",
+              actor=actor.name, at=_when(at), data={"deployment_id": deployment.id})
+    session.flush()
+    audit.record(session, actor, "incident.cause", "incident", incident.id, before=before,
+                 after=snapshot(incident))
+    return incident
+
+
+def mark_fix(session: Session, actor: Actor, incident_id: int, deployment_id: int,
+             at: datetime | None = None) -> Incident:
+    """The deployment fixed the incident: unplanned rework."""
+    incident = get_incident(session, incident_id)
+    require_responder(actor, incident)
+    deployment = session.get(Deployment, deployment_id)
+    if deployment is None:
+        raise ValidationError(f"deployment_id: deployment {deployment_id} does not exist",
+                              field="deployment_id")
+    deployment.fixes_incident_id = incident.id
+    add_entry(session, incident, "fix", f"Deployment {deployment.id} ({deployment.version}) "
+              "recorded as the fix.", actor=actor.name, at=_when(at),
+              data={"deployment_id": deployment.id})
+    session.flush()
+    audit.record(session, actor, "incident.fix", "incident", incident.id,
+                 after={"fixed_by_deployment_id": deployment.id})
+    return incident
+
+
+def open_incident_count(session: Session, service_ids: Sequence[int]) -> int:
+    """Open incidents on these services or what they depend on (for change risk)."""
+    if not service_ids:
+        return 0
+    graph = load_graph(session)
+    related = set(service_ids)
+    for sid in service_ids:
+        related |= {d for d, _ in graph.dependencies.get(sid, ())}
+    return int(session.scalar(select(func.count(func.distinct(Incident.id))).join(
+        IncidentService, IncidentService.incident_id == Incident.id).where(
+        Incident.status.in_(OPEN_STATES), IncidentService.service_id.in_(related))) or 0)
+
+
+
+def _register_hooks() -> None:
+    from steward.changes import hooks
+
+    hooks.register_open_incidents(open_incident_count)
+
+
+_register_hooks()

@@ -1,0 +1,1 @@
+"""Service level objectives: SLIs, error budgets, burn rates and burn alerts."""
