@@ -37,14 +37,18 @@ def policy_rules() -> tuple[policy.Rule, ...]:
     if not raw:
         return policy.DEFAULT_RULES
     try:
-        rules = tuple(policy.Rule(**{k: tuple(v) if isinstance(v, list) else v
-                                     for k, v in item.items()}) for item in json.loads(raw))
+        rules = tuple(policy.Rule(**_rule_fields(item)) for item in json.loads(raw))
         for rule in rules:
             rule.validate()
     except (ValueError, TypeError) as exc:
         raise ValidationError(f"STEWARD_CHANGE_POLICY: {exc}",
                               field="STEWARD_CHANGE_POLICY") from exc
     return rules
+
+
+def _rule_fields(item: dict[str, Any]) -> dict[str, Any]:
+    """A rule as JSON writes it, its lists as the tuples a Rule holds."""
+    return {k: tuple(v) if isinstance(v, list) else v for k, v in item.items()}
 
 
 def policy_in_effect() -> dict[str, Any]:
@@ -90,7 +94,7 @@ def affected_services(session: Session, change: Change) -> list[Service]:
 
 
 def targets_of(session: Session, services: list[Service]) -> list[calendar.Target]:
-    teams = dict(session.execute(select(Team.id, Team.name)).all())
+    teams: dict[int | None, str] = dict(session.execute(select(Team.id, Team.name)).all())
     return [calendar.Target(s.name, teams.get(s.owner_team_id), s.tier) for s in services]
 
 
@@ -167,11 +171,11 @@ def risk_input(session: Session, change: Change, services: list[Service],
 
 def policy_facts(session: Session, change: Change, services: list[Service],
                  level: str, budget_left: float | None) -> policy.ChangeFacts:
-    teams = dict(session.execute(select(Team.id, Team.name)).all())
+    teams: dict[int | None, str] = dict(session.execute(select(Team.id, Team.name)).all())
     graph = load_graph(session)
     ids = {graph.by_name[s.name] for s in services if s.name in graph.by_name}
-    dependant_teams = sorted({graph.cis[d].team for i in ids for d, _ in
-                              graph.dependants.get(i, ()) if graph.cis[d].team} -
+    dependant_teams = sorted({team for i in ids for d, _ in
+                              graph.dependants.get(i, ()) if (team := graph.cis[d].team)} -
                              {teams.get(change.owner_team_id)})
     within = None
     if change.template_id is not None:

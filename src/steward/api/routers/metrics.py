@@ -25,7 +25,7 @@ def _registry(request: Request) -> CollectorRegistry:
             registry = registry_for(database(request),
                                     ttl=state.settings.metrics_cache_seconds)
             state.kpi_metrics_registry = registry
-    return registry  # type: ignore[no-any-return]
+    return registry
 
 
 @router.get("/metrics", response_class=Response,
