@@ -32,7 +32,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         description="IT service management for DevOps product teams.",
         # Operation ids (and so generated clients' function names) are the routes' names.
         generate_unique_id_function=lambda route: route.name,
-        lifespan=server_lifespan(db),
+        lifespan=server_lifespan(settings, db),
     )
     check_hsts(settings.hsts)
     app.state.db = db

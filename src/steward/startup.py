@@ -16,6 +16,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager
 from typing import Any
 
+from steward.config import Settings
 from steward.db import Database
 from steward.slos import burn_alerts
 
@@ -37,10 +38,9 @@ def fewer_collections() -> None:
                                                                strict=True)))
 
 
-def server_lifespan(db: Database) -> Lifespan:
-    """The lifespan of an application serving ``db``. Its settings are read now, so a
-    wrong value stops the application from being built, before any process starts."""
-    interval = burn_alerts.evaluate_interval()
+def server_lifespan(settings: Settings, db: Database) -> Lifespan:
+    """The lifespan of an application serving ``db`` with ``settings``."""
+    interval = settings.slo_evaluate_interval
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: Any) -> AsyncIterator[None]:

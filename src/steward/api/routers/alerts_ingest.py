@@ -8,7 +8,7 @@ records them in one transaction that commits before the answer is sent.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Annotated, Any
 
 import orjson
@@ -46,15 +46,14 @@ def _record_all(request: Request, key: str | None, types: tuple[str, ...],
     """Record the commands together, committed (with other requests' events) before the
     answer; retried once if a concurrent twin in another process won a unique key."""
     writer = alert_writer(request)
-    return once_more_on_conflict(  # type: ignore[no-any-return]
-        lambda: writer.submit((key, types, commands)))
+    return once_more_on_conflict(lambda: writer.submit((key, types, commands)))
 
 
 async def _record_all_async(request: Request, key: str | None, types: tuple[str, ...],
                             commands: list[RecordAlert]) -> list[dict[str, Any]]:
     """:func:`_record_all` waiting on the event loop rather than in a worker thread."""
     writer, sender = alert_writer(request), _sender(request.scope)
-    return await once_more_on_conflict_async(  # type: ignore[no-any-return]
+    return await once_more_on_conflict_async(
         lambda: writer.submit_async((key, types, commands), sender))
 
 
@@ -65,7 +64,7 @@ async def _record_all_async(request: Request, key: str | None, types: tuple[str,
 GROUP_WAIT = 0.0005
 
 
-def _sender(scope: dict[str, Any]) -> tuple[Any, ...] | None:
+def _sender(scope: Mapping[str, Any]) -> tuple[Any, ...] | None:
     """The client connection a request came on (host, port), for the writer's grouping."""
     client = scope.get("client")
     return tuple(client) if client else None
@@ -77,7 +76,7 @@ def alert_writer(request: Request) -> GroupCommitter:
     if writer is None:
         writer = app.state.alert_writer = GroupCommitter(
             database(request), max_wait=GROUP_WAIT, run_group=record_group)
-    return writer  # type: ignore[no-any-return]
+    return writer
 
 
 def _accepted(results: list[dict[str, Any]]) -> Response:
@@ -88,9 +87,9 @@ def _accepted(results: list[dict[str, Any]]) -> Response:
 
 # The routes answer with their own Response (never through FastAPI's response model
 # checks); ``response_model`` and ``responses`` describe those answers.
-WEBHOOK_ALERTS = {"status_code": 202, "response_model": AlertsAccepted,
-                  "dependencies": [BY_INTEGRATION_KEY],
-                  "responses": error_responses(401, 413, 422, 429)}
+WEBHOOK_ALERTS: dict[str, Any] = {"status_code": 202, "response_model": AlertsAccepted,
+                                  "dependencies": [BY_INTEGRATION_KEY],
+                                  "responses": error_responses(401, 413, 422, 429)}
 
 
 def _required_key(request: Request) -> str:
@@ -337,7 +336,7 @@ def _replay(body: bytes, receive: Any, last: dict[str, Any] | None) -> Any:
     async def replayed() -> dict[str, Any]:
         if pending:
             return pending.pop(0)
-        return await receive()  # type: ignore[no-any-return]
+        return await receive()
 
     return replayed
 
