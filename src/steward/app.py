@@ -26,6 +26,7 @@ from steward.web.routes import install_web
 def create_app(settings: Settings | None = None, database: Database | None = None) -> FastAPI:
     settings = settings or load_settings()
     db = database or Database(settings)
+    check_hsts(settings.hsts)
     app = FastAPI(
         title="Steward",
         version=__version__,
@@ -34,7 +35,6 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         generate_unique_id_function=lambda route: route.name,
         lifespan=server_lifespan(settings, db),
     )
-    check_hsts(settings.hsts)
     app.state.db = db
     app.state.settings = settings
     app.state.throttles = Throttles(ingest=settings.rate_limit_ingest,
