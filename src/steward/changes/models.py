@@ -20,10 +20,6 @@ from sqlalchemy.orm import Mapped, mapped_column
 from steward.db import Base, UTCDateTime
 from steward.timeutil import utcnow
 
-CHANGE_MODELS = ("standard", "normal", "emergency")
-CHANGE_STATES = ("new", "assess", "authorize", "scheduled", "implement", "review", "closed",
-                 "rejected", "canceled")
-CHANGE_OUTCOMES = ("successful", "successful_with_issues", "failed", "rolled_back")
 # Where a change waits for its approval policy or its approvers.
 AWAITING_APPROVAL = ("new", "assess", "authorize")
 

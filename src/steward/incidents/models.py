@@ -9,12 +9,10 @@ from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, 
 from sqlalchemy.orm import Mapped, mapped_column
 
 from steward.db import Base, UTCDateTime
+from steward.incidents.commands import INCIDENT_STATES as INCIDENT_STATES
+from steward.incidents.commands import OPEN_STATES as OPEN_STATES
 from steward.incidents.commands import SUMMARY_LENGTH, TITLE_LENGTH, URL_LENGTH
 from steward.timeutil import utcnow
-
-INCIDENT_STATES = ("triggered", "acknowledged", "mitigated", "resolved", "closed")
-
-OPEN_STATES = ("triggered", "acknowledged", "mitigated")
 
 
 class Incident(Base):

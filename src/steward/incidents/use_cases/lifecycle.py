@@ -239,6 +239,12 @@ def require_responder(actor: Actor, incident: Incident) -> None:
         actor.require_team_write(incident.owner_team_id, "respond to incidents")
 
 
+def check_responder(session: Session, actor: Actor, incident_id: int) -> None:
+    """Refuses ``actor`` unless they may respond to the incident; a page calls this
+    before reading its form, so a viewer's forged post is refused as such."""
+    require_responder(actor, get_incident(session, incident_id))
+
+
 def declare(session: Session, actor: Actor, title: str, service: str,
             impact: int | None = None, urgency: int | None = None,
             started_at: datetime | None = None, description: str = "") -> Incident:
@@ -315,6 +321,45 @@ def assign(session: Session, actor: Actor, incident_id: int, *, assignee: str | 
     audit.record(session, actor, "incident.assign", "incident", incident.id, before=before,
                  after=snapshot(incident))
     return incident
+
+
+def reassign(session: Session, actor: Actor, incident_id: int, *,
+             assignee: str | None = None, commander: str | None = None,
+             team: str | None = None) -> bool:
+    """What the people form sends, changed or not: only what differs from the incident is
+    assigned (an empty team keeps the team); False when nothing differs. Rights come
+    first: a viewer's forged post is refused even when it would change nothing."""
+    incident = get_incident(session, incident_id)
+    require_responder(actor, incident)
+    changes: dict[str, str] = {}
+    for field, wanted, user_id in (("assignee", assignee, incident.assignee_id),
+                                   ("commander", commander, incident.commander_id)):
+        now = (session.scalar(select(User.username).where(User.id == user_id)) or ""
+               if user_id else "")
+        if wanted is not None and wanted != now:
+            changes[field] = wanted
+    if team and team != (session.scalar(select(Team.name).where(
+            Team.id == incident.owner_team_id)) if incident.owner_team_id else None):
+        changes["team"] = team
+    if not changes:
+        return False
+    assign(session, actor, incident_id, **changes)
+    return True
+
+
+def reprioritise(session: Session, actor: Actor, incident_id: int, *,
+                 impact: int | None = None, urgency: int | None = None) -> bool:
+    """What the priority form sends: only a level that differs is set (and then stays
+    set by hand); False when nothing differs. Rights come first, as for :func:`reassign`."""
+    incident = get_incident(session, incident_id)
+    require_responder(actor, incident)
+    changes = {name: value for name, value, now in (("impact", impact, incident.impact),
+                                                      ("urgency", urgency, incident.urgency))
+               if value is not None and value != now}
+    if not changes:
+        return False
+    set_priority(session, actor, incident_id, **changes)
+    return True
 
 
 def set_priority(session: Session, actor: Actor, incident_id: int, *,
