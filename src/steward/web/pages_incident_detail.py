@@ -160,10 +160,11 @@ def _act(session: Session, viewer: Viewer, number: int, form: FormData) -> str:
 
 
 def _assign(session: Session, viewer: Viewer, number: int, form: FormData) -> str:
-    people = {field: form_text(form, field) for field in ("assignee", "commander")
-              if field in form}
-    changed = lifecycle.reassign(session, viewer.actor, number, **people,
-                                 team=form_text(form, "team") or None)
+    changed = lifecycle.reassign(
+        session, viewer.actor, number,
+        assignee=form_text(form, "assignee") if "assignee" in form else None,
+        commander=form_text(form, "commander") if "commander" in form else None,
+        team=form_text(form, "team") or None)
     return "assigned" if changed else "unchanged"
 
 

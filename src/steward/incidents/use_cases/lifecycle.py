@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -144,8 +145,8 @@ def recompute(session: Session, incident: Incident) -> None:
         reasons.append(why)
     new_priority = priority.priority(incident.impact, incident.urgency)
     if new_priority != incident.priority and incident.id is not None and reasons:
-        if incident.priority and session.scalar(select(func.count()).where(
-                Alert.incident_id == incident.id)) > 1:
+        if incident.priority and (session.scalar(select(func.count()).where(
+                Alert.incident_id == incident.id)) or 0) > 1:
             add_entry(session, incident, "priority",
                       f"Priority {incident.priority} -> {new_priority}.")
     incident.priority = new_priority
@@ -343,7 +344,8 @@ def reassign(session: Session, actor: Actor, incident_id: int, *,
         changes["team"] = team
     if not changes:
         return False
-    assign(session, actor, incident_id, **changes)
+    assign(session, actor, incident_id, assignee=changes.get("assignee"),
+           commander=changes.get("commander"), team=changes.get("team"))
     return True
 
 
@@ -358,7 +360,8 @@ def reprioritise(session: Session, actor: Actor, incident_id: int, *,
                if value is not None and value != now}
     if not changes:
         return False
-    set_priority(session, actor, incident_id, **changes)
+    set_priority(session, actor, incident_id, impact=changes.get("impact"),
+                 urgency=changes.get("urgency"))
     return True
 
 
@@ -430,7 +433,7 @@ def mark_fix(session: Session, actor: Actor, incident_id: int, deployment_id: in
     return incident
 
 
-def open_incident_count(session: Session, service_ids: list[int] | tuple[int, ...]) -> int:
+def open_incident_count(session: Session, service_ids: Sequence[int]) -> int:
     """Open incidents on these services or what they depend on (for change risk)."""
     if not service_ids:
         return 0
