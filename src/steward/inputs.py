@@ -126,6 +126,7 @@ Note = _text(20_000, min_length=1, strip=True)
 # Keys and values of small maps (contacts, annotations, links, labels).
 MapKey = _text(300, min_length=1)
 MapValue = _text(2000)
+# Annotated types built at run time are variables to a type checker within this module.
 StringMap = dict[MapKey, MapValue]  # type: ignore[valid-type]
 # Secrets are hashed, never stored as given; only the length is bounded.
 Password = Annotated[str, Field(min_length=8, max_length=1000), CLEAN]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import overload
 
 
 def utcnow() -> datetime:
@@ -14,6 +15,14 @@ def as_utc(value: datetime) -> datetime:
     if value.tzinfo is None:
         return value.replace(tzinfo=UTC)
     return value.astimezone(UTC)
+
+
+@overload
+def isoformat_z(value: datetime) -> str: ...
+
+
+@overload
+def isoformat_z(value: datetime | None) -> str | None: ...
 
 
 def isoformat_z(value: datetime | None) -> str | None:

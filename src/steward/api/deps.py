@@ -61,7 +61,7 @@ def optional_actor(request: Request) -> Actor | None:
     """The caller by API token, or by web session cookie (CSRF header on writes)."""
     cached = getattr(request.state, "actor", None)
     if cached is not None:
-        return cached  # type: ignore[no-any-return]
+        return cached
     db = database(request)
     token = bearer_token(request)
     actor: Actor | None = None

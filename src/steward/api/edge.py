@@ -15,7 +15,7 @@ are repaired rather than refused.
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
@@ -74,7 +74,7 @@ async def read_json_body(request: Request) -> None:
 class CheckedRoute(APIRoute):
     """An API route whose parameters and JSON body are checked before it runs."""
 
-    def get_route_handler(self) -> Callable[[Request], Awaitable[Response]]:
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         original = super().get_route_handler()
         reads_json = self.body_field is not None and not _is_form(self)
         query_names = _query_names(self.dependant)

@@ -20,12 +20,13 @@ import hashlib
 import logging
 import math
 import time
+from collections.abc import MutableMapping
 from typing import Any
 
 import anyio.to_thread
 import orjson
 from limits import RateLimitItem, parse_many, storage
-from limits.errors import StorageError
+from limits.errors import ConfigurationError, StorageError
 from starlette.responses import Response
 
 log = logging.getLogger("steward.throttle")
@@ -63,7 +64,13 @@ class RateLimit:
         self.in_memory = storage_uri.startswith("memory")
         options: dict[str, Any] = {} if self.in_memory else {
             "wrap_exceptions": True, "key_prefix": key_prefix}
-        self._storage = storage.storage_from_string(storage_uri, **options)
+        found = storage.storage_from_string(storage_uri, **options)
+        if not isinstance(found, storage.Storage):
+            # Counting happens in worker threads, never awaited: an async+ scheme's
+            # counters would answer coroutines.
+            raise ConfigurationError(f"rate limit storage {storage_uri.split('@')[-1]!r} "
+                                     "is asynchronous: use its synchronous scheme")
+        self._storage = found
 
     @property
     def enabled(self) -> bool:
@@ -223,7 +230,7 @@ class CredentialThrottle:
 COUNTED = "steward.ingest_counted"
 
 
-async def ingest_wait(scope: dict[str, Any], key: str | None) -> int | None:
+async def ingest_wait(scope: MutableMapping[str, Any], key: str | None) -> int | None:
     """Count one ingest request for its integration key (once per request, whichever of
     the fast path or the route sees it first); the seconds to wait, or None."""
     if not key or scope.get(COUNTED):
@@ -233,7 +240,7 @@ async def ingest_wait(scope: dict[str, Any], key: str | None) -> int | None:
     return await limit.hit_async(key) if limit.enabled else None
 
 
-def ingest_wait_sync(scope: dict[str, Any], key: str | None) -> int | None:
+def ingest_wait_sync(scope: MutableMapping[str, Any], key: str | None) -> int | None:
     """:func:`ingest_wait` for code running in a worker thread."""
     if not key or scope.get(COUNTED):
         return None

@@ -54,7 +54,8 @@ def sealing_context(integration_id: int) -> str:
 def sealed_key_ids(session: Session) -> Counter[str]:
     """How many sealed secrets the database holds, by the id of the key that sealed them."""
     return Counter(sealed_key_id(value) for value in session.scalars(
-        select(Integration.secret_sealed).where(Integration.secret_sealed.is_not(None))))
+        select(Integration.secret_sealed).where(Integration.secret_sealed.is_not(None)))
+        if value is not None)
 
 
 def _missing(source: KeySource, sealed: Counter[str]) -> SecretKeyProblem:

@@ -173,7 +173,7 @@ class _Document:
             return None, None
         raw_kind = doc.get("kind")
         kind = raw_kind.strip().lower() if isinstance(raw_kind, str) else None
-        if kind and kind not in KIND_NAMES:
+        if isinstance(raw_kind, str) and kind and kind not in KIND_NAMES:
             return self.skipped(SKIP_KIND, raw_kind.strip(),
                                 f"Steward does not model the kind {raw_kind.strip()}"), None
         if expressions and has_template_expression(doc):
@@ -181,7 +181,9 @@ class _Document:
                                                      "not an entity"), None
         if isinstance(raw_kind, str) and not kind:
             raw_kind = None  # an empty kind is a missing one
-        meta = doc.get("metadata") if isinstance(doc.get("metadata"), dict) else {}
+        meta = doc.get("metadata")
+        if not isinstance(meta, dict):
+            meta = {}
         name, namespace = meta.get("name"), meta.get("namespace", DEFAULT_NAMESPACE)
         if kind in KIND_NAMES and isinstance(name, str) and name and isinstance(namespace, str):
             self.ref = f"{kind}:{namespace}/{name}".lower()

@@ -152,7 +152,9 @@ def _skeleton_url(step: Any) -> str | None:
 
 
 def _template_ref(doc: dict[str, Any]) -> str:
-    meta = doc.get("metadata") if isinstance(doc.get("metadata"), dict) else {}
+    meta = doc.get("metadata")
+    if not isinstance(meta, dict):
+        meta = {}
     name, namespace = meta.get("name"), meta.get("namespace") or DEFAULT_NAMESPACE
     return f"template:{namespace}/{name}".lower() if isinstance(name, str) else "a template"
 

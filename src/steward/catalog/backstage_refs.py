@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeGuard
 from urllib.parse import urlsplit
 
 from steward.weburl import NOT_WEB, web_href
@@ -56,13 +56,13 @@ class EntityRef:
         )
 
 
-def is_valid_name(value: Any) -> bool:
+def is_valid_name(value: Any) -> TypeGuard[str]:
     """Backstage's entity-name rule: 1-63 of ``[A-Za-z0-9-_.]``, alphanumeric at both ends."""
     return isinstance(value, str) and len(value) <= MAX_NAME_LENGTH and bool(
         _NAME_RE.fullmatch(value))
 
 
-def is_valid_namespace(value: Any) -> bool:
+def is_valid_namespace(value: Any) -> TypeGuard[str]:
     """Backstage's namespace rule: a DNS label (lowercase alphanumerics and single dashes, 1-63)."""
     if not isinstance(value, str) or len(value) > MAX_NAME_LENGTH:
         return False
@@ -89,6 +89,7 @@ def parse_ref(
 ) -> EntityRef:
     """Parse ``[kind:][namespace/]name`` or ``{kind, namespace, name}``; raise :class:`RefError`."""
     namespace_fallback = default_namespace or DEFAULT_NAMESPACE
+    name: str | None
     if isinstance(text, str):
         text = text.strip()
         if not text:

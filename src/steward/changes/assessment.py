@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import asdict
 from datetime import datetime, timedelta
 from typing import Any
@@ -11,6 +10,7 @@ from typing import Any
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
+from steward import config
 from steward.catalog.graph import load_graph
 from steward.catalog.impact import analyse
 from steward.catalog.models import Service, Team
@@ -29,7 +29,7 @@ OPEN_STATES = ("new", "assess", "authorize", "scheduled", "implement")
 
 
 def risk_weights() -> risk.RiskWeights:
-    raw = os.environ.get("STEWARD_RISK_WEIGHTS", "").strip()
+    raw = config.settings().risk_weights
     if not raw:
         return risk.DEFAULT_WEIGHTS
     try:
@@ -39,12 +39,11 @@ def risk_weights() -> risk.RiskWeights:
 
 
 def policy_rules() -> tuple[policy.Rule, ...]:
-    raw = os.environ.get("STEWARD_CHANGE_POLICY", "").strip()
+    raw = config.settings().change_policy
     if not raw:
         return policy.DEFAULT_RULES
     try:
-        rules = tuple(policy.Rule(**{k: tuple(v) if isinstance(v, list) else v
-                                     for k, v in item.items()}) for item in json.loads(raw))
+        rules = tuple(policy.Rule(**_rule_fields(item)) for item in json.loads(raw))
         for rule in rules:
             rule.validate()
     except (ValueError, TypeError) as exc:
@@ -53,12 +52,17 @@ def policy_rules() -> tuple[policy.Rule, ...]:
     return rules
 
 
+def _rule_fields(item: dict[str, Any]) -> dict[str, Any]:
+    """A rule as JSON writes it, its lists as the tuples a Rule holds."""
+    return {k: tuple(v) if isinstance(v, list) else v for k, v in item.items()}
+
+
 def policy_in_effect() -> dict[str, Any]:
     """The approval policy changes get now: its rules in order (the first that matches
     decides), the guards above them, and the risk weights and levels the rules read;
     each with where it comes from (the defaults, or the setting that replaces them)."""
-    rules_set = bool(os.environ.get("STEWARD_CHANGE_POLICY", "").strip())
-    weights_set = bool(os.environ.get("STEWARD_RISK_WEIGHTS", "").strip())
+    current = config.settings()
+    rules_set, weights_set = bool(current.change_policy), bool(current.risk_weights)
     bounds = [*risk.LEVEL_THRESHOLDS, None]
     return {
         "source": "STEWARD_CHANGE_POLICY" if rules_set else "default",
@@ -73,7 +77,7 @@ def policy_in_effect() -> dict[str, Any]:
 
 
 def business_timezone() -> str:
-    return os.environ.get("STEWARD_TIMEZONE", "UTC")
+    return config.settings().timezone
 
 
 def pure_window(row: CalendarWindow) -> calendar.Window:
@@ -96,7 +100,7 @@ def affected_services(session: Session, change: Change) -> list[Service]:
 
 
 def targets_of(session: Session, services: list[Service]) -> list[calendar.Target]:
-    teams = dict(session.execute(select(Team.id, Team.name)).all())
+    teams: dict[int | None, str] = dict(session.execute(select(Team.id, Team.name)).all())
     return [calendar.Target(s.name, teams.get(s.owner_team_id), s.tier) for s in services]
 
 
@@ -173,11 +177,11 @@ def risk_input(session: Session, change: Change, services: list[Service],
 
 def policy_facts(session: Session, change: Change, services: list[Service],
                  level: str, budget_left: float | None) -> policy.ChangeFacts:
-    teams = dict(session.execute(select(Team.id, Team.name)).all())
+    teams: dict[int | None, str] = dict(session.execute(select(Team.id, Team.name)).all())
     graph = load_graph(session)
     ids = {graph.by_name[s.name] for s in services if s.name in graph.by_name}
-    dependant_teams = sorted({graph.cis[d].team for i in ids for d, _ in
-                              graph.dependants.get(i, ()) if graph.cis[d].team} -
+    dependant_teams = sorted({team for i in ids for d, _ in
+                              graph.dependants.get(i, ()) if (team := graph.cis[d].team)} -
                              {teams.get(change.owner_team_id)})
     within = None
     if change.template_id is not None:

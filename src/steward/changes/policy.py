@@ -185,8 +185,8 @@ def evaluate(rules: Sequence[Rule], facts: ChangeFacts) -> Decision:
             else "No standard template ceiling is known for this change, so it is handled as "
                  "a normal change.")
         facts = replace(facts, model="normal")
-    for rule in rules:
-        rule.validate()
+    for each in rules:
+        each.validate()
     rule = next((rule for rule in rules if rule.matches(facts)), None)
     if rule is None:
         reasons.append("No approval rule matches this change, so the owning team must approve "

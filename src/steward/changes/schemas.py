@@ -26,7 +26,7 @@ from steward.weburl import WebUrl
 ChangeModel = Literal["standard", "normal", "emergency"]
 RiskLevel = Literal["low", "moderate", "high", "very high"]
 # Named links of a change ({"pipeline": url, "pr": url}): http(s) only.
-Links = dict[MapKey, Annotated[WebUrl, CLEAN]]  # type: ignore[valid-type]
+Links = dict[MapKey, Annotated[WebUrl, CLEAN]]
 
 
 class Strict(BaseModel):

@@ -8,12 +8,15 @@ from typing import Annotated, Any
 import httpx
 import typer
 
+from steward import config
 from steward.cli.common import fail
 
 UrlOption = Annotated[str | None, typer.Option(
-    "--url", envvar="STEWARD_URL", help="the Steward server, e.g. http://127.0.0.1:8000")]
+    "--url", envvar=config.env_name("url"),
+    help="the Steward server, e.g. http://127.0.0.1:8000")]
 TokenOption = Annotated[str | None, typer.Option(
-    "--token", envvar="STEWARD_TOKEN", help="an API token (steward token create USER)")]
+    "--token", envvar=config.env_name("token"),
+    help="an API token (steward token create USER)")]
 
 # Exit codes of client commands for problems that are not a gate decision.
 EXIT_ERROR = 2
@@ -21,7 +24,6 @@ EXIT_ERROR = 2
 
 class Client:
     def __init__(self, url: str | None, token: str | None, timeout: float = 30.0):
-        url = url or os.environ.get("STEWARD_URL")
         if not url:
             fail("name the server with --url or STEWARD_URL", EXIT_ERROR)
         if not token:
@@ -51,8 +53,11 @@ class Client:
 
 def pipeline_run_id() -> str | None:
     """The CI system's own id of this run, so retries find the same change."""
-    for name in ("STEWARD_PIPELINE_RUN", "GITHUB_RUN_ID", "CI_PIPELINE_ID", "BUILD_ID",
-                 "BUILDKITE_BUILD_ID", "CIRCLE_WORKFLOW_ID"):
+    own = config.settings().pipeline_run
+    if own:
+        return own
+    for name in ("GITHUB_RUN_ID", "CI_PIPELINE_ID", "BUILD_ID", "BUILDKITE_BUILD_ID",
+                 "CIRCLE_WORKFLOW_ID"):
         value = os.environ.get(name)
         if value:
             attempt = os.environ.get("GITHUB_RUN_ATTEMPT") if name == "GITHUB_RUN_ID" else None

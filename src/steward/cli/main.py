@@ -119,6 +119,14 @@ def migrate(revision: Annotated[str, typer.Option(help="target schema revision")
     console.print(f"Schema {before or 'empty'} -> {after} ({db.describe()}).")
 
 
+@app.command("config")
+def config_table() -> None:
+    """Print the STEWARD_* settings as a Markdown table: variable, type, default, meaning."""
+    from steward.config import settings_table
+
+    sys.stdout.write(settings_table())
+
+
 @app.command()
 def serve(
     host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",

@@ -19,10 +19,11 @@ from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from sqlalchemy import Connection, DateTime, Engine, MetaData, create_engine, event, func, or_
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.schema import Table
 from sqlalchemy.types import TypeDecorator
 
 from steward.config import Settings
@@ -45,6 +46,10 @@ def text_search(text: str, *columns: Any) -> Any:
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    if TYPE_CHECKING:
+        # Every model maps one Table (none maps a join or a select), which Core
+        # statements and the drivers' bulk inserts take.
+        __table__: ClassVar[Table]
 
 
 class UTCDateTime(TypeDecorator[datetime]):

@@ -242,7 +242,8 @@ class Driver:
                    and (c.default is not None or not c.nullable)]
         if missing:  # a Core INSERT would fill those in; this one does not
             raise ValueError(f"{table.name}: no value for {', '.join(missing)}")
-        marks, converts = [], []
+        marks: list[str] = []
+        converts: list[Convert] = []
         for name in columns:
             kind = table.c[name].type
             if isinstance(kind, JSON):

@@ -139,7 +139,7 @@ class _History:
         links = {"pipeline": f"https://ci.example.com/{repo}/pipelines/{4100 + self.sequence}",
                  "pr": f"https://git.example.com/{repo}/pull/{800 + self.sequence}"}
         change = lifecycle.create_change(self.s, self.actors[who], ChangeCreate(
-            title=title, services=services, model=model,  # type: ignore[arg-type]
+            title=title, services=services, model=model,
             template=template, planned_start=start,
             planned_end=start + timedelta(minutes=minutes), batch_size=batch,
             description=description, links=links), source="pipeline")

@@ -12,7 +12,9 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
+
+from sqlalchemy.orm import Session
 
 from steward.auth.actor import Actor
 from steward.auth.models import Integration
@@ -29,12 +31,13 @@ from steward.timeutil import utcnow
 SEED = Actor(kind="system", id="demo", name="demo-seed", role="admin")
 
 
-def _user(session, name: str) -> Actor:  # type: ignore[no-untyped-def]
+def _user(session: Session, name: str) -> Actor:
     return auth.actor_for_user(session, auth.get_user(session, name))
 
 
-def _alert(session, integration: Integration, service: str, key: str, summary: str,  # type: ignore[no-untyped-def]
-           severity: str, at, status: str = "firing", ended=None) -> int | None:  # type: ignore[no-untyped-def]
+def _alert(session: Session, integration: Integration, service: str, key: str, summary: str,
+           severity: str, at: datetime, status: str = "firing",
+           ended: datetime | None = None) -> int | None:
     recorded = record_alert(session, integration, RecordAlert(
         dedup_key=key, status=status, severity=severity, service=service, summary=summary,
         occurred_at=at, ended_at=ended, source="alertmanager",

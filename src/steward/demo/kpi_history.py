@@ -21,6 +21,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -188,13 +189,13 @@ class _Story:
                 self.caused_incident(plan, service, done.deployment, at, change)
 
     def command(self, plan: TeamPlan, service: str, at: datetime, status: str,
-                **extra: object) -> RecordDeployment:
+                **extra: Any) -> RecordDeployment:
         return RecordDeployment(
             service=service, environment="production", status=status,
             version=self.version(service), started_at=at,
             finished_at=at + timedelta(minutes=self.rng.randint(4, 15)),
             commits=self.commits(plan, at), source="github", author=plan.member,
-            **extra)  # type: ignore[arg-type]
+            **extra)
 
     def caused_incident(self, plan: TeamPlan, service: str, dep: Deployment, at: datetime,
                         change: Change) -> None:
@@ -270,7 +271,7 @@ def seed_goals(db: Database, actor: Actor) -> str:
     with db.session() as session:
         for name, metric, comparator, target, description in GOALS:
             create_goal(session, actor, GoalCreate(
-                name=name, metric=metric, comparator=comparator,  # type: ignore[arg-type]
+                name=name, metric=metric, comparator=comparator,
                 target=target, description=description,
                 period_start=today - timedelta(days=7 * WEEKS),
                 period_end=today + timedelta(days=28)))

@@ -36,7 +36,7 @@ def seed_demo(db: Database, *, kpi_history: bool = False) -> str:
                 name=name, display_name=display, description=description, contacts=contacts))
         for username, display, role, member_of in org.USERS:
             auth.create_user(session, DEMO_ACTOR, UserCreate(
-                username=username, display_name=display, role=role, teams=member_of,  # type: ignore[arg-type]
+                username=username, display_name=display, role=role, teams=member_of,
                 email=f"{username}@example.com", password=DEMO_PASSWORD))
         for name, kind, tier, owner, description, extra in org.SERVICES:
             catalog.create_service(session, DEMO_ACTOR, ServiceCreate.model_validate({
@@ -44,7 +44,7 @@ def seed_demo(db: Database, *, kpi_history: bool = False) -> str:
                 "description": description, **extra}))
         for dependant, dependency, dep_type in org.DEPENDENCIES:
             catalog.create_dependency(session, DEMO_ACTOR, DependencyCreate(
-                service=dependant, depends_on=dependency, type=dep_type), source="demo")  # type: ignore[arg-type]
+                service=dependant, depends_on=dependency, type=dep_type), source="demo")
     history = seed_change_history(db)
     incidents = seed_incidents(db)
     incidents += f", {seed_slos(db)}"

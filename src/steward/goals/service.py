@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 from datetime import datetime, timedelta
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeAlias
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 from sqlalchemy import select
@@ -34,7 +34,7 @@ WEEK = timedelta(days=7)
 MAX_PERIOD_DAYS = 3660
 MAX_TREND_WEEKS = 53  # a goal's weekly series: its most recent weeks, a year at most
 
-Name = RequiredLabel
+Name: TypeAlias = RequiredLabel
 Description = Annotated[str, StringConstraints(max_length=5000), CLEAN]
 Metric = Annotated[str, StringConstraints(max_length=60), CLEAN]
 
@@ -226,7 +226,7 @@ def goal_progress(session: Session, goal: Goal, *, now: datetime | None = None,
     rows = _table(session, found, days=days, end=end)
     teams = {row["team"]: _judged(found, goal, found.read(row)) for row in rows}
     team_weeks: dict[str, list[float | None]] = {name: [] for name in teams}
-    weeks = []
+    weeks: list[dict[str, Any]] = []
     if weekly:
         for week_end in week_ends(goal, now):
             value = found.read(_kpis(session, found, days=7, end=week_end))

@@ -70,11 +70,11 @@ def active_alerts(driver: Driver, integration_id: int | None,
     if not keys:
         return []
     if integration_id is not None and not driver.sqlite:
-        return driver.rows(_ACTIVE_PG, [list(keys), integration_id])  # type: ignore[return-value]
+        return driver.rows(_ACTIVE_PG, [list(keys), integration_id])
     integration = "integration_id IS NULL" if integration_id is None else "integration_id = ?"
     given = [] if integration_id is None else [integration_id]
     one_of, values = driver.one_of("dedup_key", keys)
-    return driver.rows(_ACTIVE.format(integration=integration, keys=one_of),  # type: ignore[return-value]
+    return driver.rows(_ACTIVE.format(integration=integration, keys=one_of),
                        [*given, *values])
 
 
@@ -99,16 +99,17 @@ def open_incidents(driver: Driver, services: Iterable[int] | None, since: dateti
         rows = driver.rows(near.format(services=one_of),
                            [driver.time(since), driver.time(until), *values])
     read_time, read_json = driver.read_time, driver.read_json
+    # started_at is NOT NULL, which read_time's optional answer cannot say.
     return [(incident_id, status, urgency, bool(overridden), read_time(last),
              read_time(started), read_json(group_keys), service_id, read_time(first))  # type: ignore[misc]
             for (incident_id, status, urgency, overridden, last, started, group_keys,
                  service_id, first) in rows]
 
 
-def bump_alerts(driver: Driver, bumps: Iterable[tuple[int, int, datetime, str | None, str,
-                                                      dict[str, Any] | None]]) -> None:
+def bump_alerts(driver: Driver, bumps: Iterable[Sequence[Any]]) -> None:
     """Repeats of stored alerts: (alert id, repeats, last seen, summary or None, severity,
-    labels or None), in the order given (callers give id order, so writers lock alike)."""
+    labels or None), in the order given (callers give id order, so writers lock alike).
+    The batch writer counts repeats in place, so rows may be lists as well as tuples."""
     time, json = driver.time, driver.json
     driver.many(_BUMP, [(n, time(seen), time(seen), summary, severity,
                          None if labels is None else json(labels), alert_id)
@@ -128,7 +129,7 @@ def services_named(driver: Driver, names: Sequence[str],
     """(id, name, owning team) of the services with those names or ids."""
     named, names_given = driver.one_of("name", names)
     numbered, ids_given = driver.one_of("id", ids)
-    return driver.rows(_SERVICES.format(names=named, ids=numbered),  # type: ignore[return-value]
+    return driver.rows(_SERVICES.format(names=named, ids=numbered),
                        [*names_given, *ids_given])
 
 

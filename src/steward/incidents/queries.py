@@ -144,7 +144,7 @@ def suspects_for(session: Session, incident: Incident) -> list[dict[str, Any]]:
         deployment_id=d.id, change_id=d.change_id, service_id=d.service_id,
         service=graph.cis[d.service_id].name, version=d.version,
         finished_at=as_utc(d.finished_at), risk_score=risk, status=d.status,
-        environment=d.environment) for d, risk in rows]
+        environment=d.environment) for d, risk in rows if d.finished_at is not None]
     candidates = [c for c in candidates if is_production(c.environment)]
     ranked = suspects.rank_suspects(candidates, distances, started, lookback,
                                     origin=graph.cis[incident.origin_service_id].name)

@@ -1,45 +1,28 @@
-"""Incident settings from STEWARD_* variables: correlation windows, SLAs, lookback."""
+"""Incident settings, typed from the STEWARD_* settings: correlation, SLAs, lookback."""
 
 from __future__ import annotations
 
 import json
-import os
 from datetime import timedelta
 
+from steward import config
 from steward.errors import ValidationError
 from steward.incidents.correlate import CorrelationSettings
 from steward.incidents.priority import DEFAULT_SLA, SlaTargets
 
 
-def _minutes(name: str, default: float) -> timedelta:
-    raw = os.environ.get(name, "").strip()
-    if not raw:
-        return timedelta(minutes=default)
-    try:
-        value = float(raw)
-    except ValueError as exc:
-        raise ValidationError(f"{name}: expected minutes, got {raw!r}", field=name) from exc
-    if value <= 0:
-        raise ValidationError(f"{name}: must be positive", field=name)
-    return timedelta(minutes=value)
-
-
 def correlation() -> CorrelationSettings:
-    raw = os.environ.get("STEWARD_CORRELATION_DISTANCE", "").strip()
-    try:
-        distance = int(raw) if raw else 2
-    except ValueError as exc:
-        raise ValidationError("STEWARD_CORRELATION_DISTANCE: expected a whole number",
-                              field="STEWARD_CORRELATION_DISTANCE") from exc
+    current = config.settings()
+    distance = current.max_correlation_distance  # checked first, as it always was
     return CorrelationSettings(
-        group_window=_minutes("STEWARD_GROUP_WINDOW_MINUTES", 5),
-        topology_window=_minutes("STEWARD_TOPOLOGY_WINDOW_MINUTES", 5),
+        group_window=current.group_window,
+        topology_window=current.topology_window,
         max_distance=distance,
-        topology=os.environ.get("STEWARD_TOPOLOGY_CORRELATION", "1") not in {"0", "false"})
+        topology=current.topology_correlation)
 
 
 def sla_targets() -> SlaTargets:
-    raw = os.environ.get("STEWARD_SLA", "").strip()
+    raw = config.settings().sla
     if not raw:
         return DEFAULT_SLA
     try:
@@ -49,8 +32,8 @@ def sla_targets() -> SlaTargets:
 
 
 def suspect_lookback() -> timedelta:
-    return _minutes("STEWARD_SUSPECT_LOOKBACK_MINUTES", 24 * 60)
+    return config.settings().suspect_lookback
 
 
 def auto_mitigate() -> bool:
-    return os.environ.get("STEWARD_AUTO_MITIGATE", "1") not in {"0", "false", "no"}
+    return config.settings().auto_mitigate

@@ -8,6 +8,8 @@ an incident (``lifecycle``) all read and reset these, so they live here, below a
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
@@ -54,17 +56,16 @@ def _load_open_incidents(session: Session) -> list[correlate.OpenIncident]:
                IncidentService.service_id)
         .join(IncidentService, IncidentService.incident_id == Incident.id, isouter=True)
         .where(Incident.status.in_(OPEN_STATES))).all()
-    found: dict[int, dict[str, object]] = {}
+    # incident id -> (its services, last alert, start, group keys)
+    found: dict[int, tuple[list[int], datetime, datetime, tuple[str, ...]]] = {}
     for incident_id, last_alert_at, started_at, group_keys, service_id in rows:
-        entry = found.setdefault(incident_id, {
-            "services": [], "last": last_alert_at or started_at, "started": started_at,
-            "groups": tuple(group_keys or ())})
+        entry = found.setdefault(incident_id, (
+            [], last_alert_at or started_at, started_at, tuple(group_keys or ())))
         if service_id is not None:
-            entry["services"].append(service_id)  # type: ignore[attr-defined]
-    return [correlate.OpenIncident(id=i, services=tuple(e["services"]),  # type: ignore[arg-type]
-                                   last_alert_at=e["last"], started_at=e["started"],  # type: ignore[arg-type]
-                                   group_keys=e["groups"])  # type: ignore[arg-type]
-            for i, e in found.items()]
+            entry[0].append(service_id)
+    return [correlate.OpenIncident(id=i, services=tuple(services), last_alert_at=last,
+                                   started_at=started, group_keys=groups)
+            for i, (services, last, started, groups) in found.items()]
 
 
 def lock_correlation(session: Session, driver: Driver | None = None) -> None:

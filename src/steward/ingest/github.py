@@ -153,7 +153,9 @@ def _workflow_run(payload: dict[str, Any]) -> RecordDeployment | Ignored:
         raise ValidationError("workflow_run.id: is required (an integer)",
                               field="workflow_run.id")
     attempt = run.get("run_attempt") if isinstance(run.get("run_attempt"), int) else 1
-    workflow = payload.get("workflow") if isinstance(payload.get("workflow"), dict) else {}
+    workflow = payload.get("workflow")
+    if not isinstance(workflow, dict):
+        workflow = {}
     name = _first_text(run.get("name"), workflow.get("name")) or ""
     path = _first_text(run.get("path"), workflow.get("path")) or ""
     sha = _first_text(run.get("head_sha"))

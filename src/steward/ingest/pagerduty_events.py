@@ -136,9 +136,9 @@ def named_service(custom_details: Any) -> tuple[str | None, str]:
     field = "payload.custom_details.service"
     if not isinstance(custom_details, dict):
         return None, field
-    given = custom_details.get("service")
-    if _text(given):
-        return given.strip(), field
+    given = _text(custom_details.get("service"))
+    if given:
+        return given, field
     listed = alertmanager_text.listed_alerts(custom_details)
     if listed is None:
         return None, field
@@ -237,10 +237,13 @@ def _service_problems(custom: Any) -> list[tuple[str, str]]:
     if not isinstance(custom, dict) or _text(custom.get("service")):
         return []
     listed = alertmanager_text.listed_alerts(custom)
-    names = _listed_services(listed[1]) if listed is not None else []
+    if listed is None:
+        return []
+    key, alerts = listed
+    names = _listed_services(alerts)
     if len(names) < 2:
         return []
-    where = f"payload.custom_details.{listed[0]}"  # type: ignore[index]
+    where = f"payload.custom_details.{key}"
     return [(where, f"'{where}' lists alerts of different services ({', '.join(names)}); "
                     "group the alerts by service in Alertmanager (add service to the "
                     "route's group_by) so that each notification is about one service")]

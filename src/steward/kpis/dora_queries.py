@@ -179,8 +179,9 @@ class _Query:
         for w, whole, n, mean, *values in rows:
             if not n:
                 continue
-            found = {"n": int(n), "mean": float(mean),
-                     **{p: float(v) for p, v in zip(ps, values, strict=True)}}
+            found: dict[str | float, Any] = {
+                "n": int(n), "mean": float(mean),
+                **{p: float(v) for p, v in zip(ps, values, strict=True)}}
             if whole:
                 overall[()] = found
             elif w < self.win.weeks:

@@ -110,9 +110,10 @@ class _Query:
         return sql.epoch(self.session, later) - sql.epoch(self.session, earlier)
 
     # -- incidents -----------------------------------------------------------
-    def _opened(self, *cols: Any) -> Select[Any]:
+    def _opened(self, *cols: Any) -> Select[*tuple[Any, ...]]:
         """Incidents opened in the window, with a group column ``g`` when grouped."""
         window = and_(Incident.started_at >= self.win.start, Incident.started_at < self.win.end)
+        query: Select[*tuple[Any, ...]]
         if self.group_by == "service" or self.scope.service_id is not None:
             query = (select(*([IncidentService.service_id.label("g")]
                               if self.group_by else []), *cols)
@@ -200,8 +201,9 @@ class _Query:
         return sql.percentile_rows(self.session, query, groups)
 
     # -- changes ---------------------------------------------------------------
-    def _changes(self, *cols: Any) -> Select[Any]:
+    def _changes(self, *cols: Any) -> Select[*tuple[Any, ...]]:
         window = and_(Change.created_at >= self.win.start, Change.created_at < self.win.end)
+        query: Select[*tuple[Any, ...]]
         if self.group_by == "service" or self.scope.service_id is not None:
             query = (select(*([ChangeService.service_id.label("g")] if self.group_by else []),
                             *cols).select_from(Change)
@@ -250,8 +252,9 @@ class _Query:
 
     def _unauthorised(self) -> dict[tuple[Any, ...], int]:
         envs = sql.production_names(self.session)
-        group = {"team": [Service.owner_team_id], "service": [Deployment.service_id]}.get(
-            self.group_by or "", [])
+        columns: dict[str, list[Any]] = {"team": [Service.owner_team_id],
+                                          "service": [Deployment.service_id]}
+        group = columns.get(self.group_by or "", [])
         query = (select(*group, func.count()).select_from(Deployment)
                  .join(Service, Service.id == Deployment.service_id)
                  .where(Deployment.environment.in_(envs),
@@ -272,6 +275,7 @@ class _Query:
                           or_(Problem.status.in_(("open", "known_error")),
                               Problem.resolved_at >= self.win.end))
         age = literal(self.win.end_epoch) - sql.epoch(self.session, Problem.created_at)
+        query: Select[*tuple[Any, ...]]
         if self.group_by == "service" or self.scope.service_id is not None:
             linked = (select(IncidentService.service_id).select_from(Incident)
                       .join(IncidentService, IncidentService.incident_id == Incident.id)

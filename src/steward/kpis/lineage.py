@@ -82,7 +82,8 @@ def shipments(session: Session, sha: str, service_id: int | None = None) -> list
     found = []
     for deployment, committed in session.execute(query):
         elapsed = None
-        if committed is not None:
+        # The query only finds finished deployments; the check tells the type checker.
+        if committed is not None and deployment.finished_at is not None:
             elapsed = as_utc(deployment.finished_at) - as_utc(committed)
         found.append(Shipment(deployment, elapsed if elapsed and elapsed > timedelta(0)
                               else None))

@@ -84,11 +84,12 @@ class _Families:
                     self._add(family, {**labels, "quantile": quantile}, value)
 
     def _family(self, name: str, documentation: str) -> GaugeMetricFamily:
-        found = next((f for f in self.out if f.name == name), None)
+        found = next((f for f in self.out
+                      if isinstance(f, GaugeMetricFamily) and f.name == name), None)
         if found is None:
             found = GaugeMetricFamily(name, documentation)
             self.out.append(found)
-        return found  # type: ignore[return-value]
+        return found
 
     @staticmethod
     def _add(family: GaugeMetricFamily, labels: dict[str, str], value: float) -> None:

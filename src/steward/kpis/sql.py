@@ -93,9 +93,11 @@ GroupBy = Literal["team", "service"]
 
 def group_by_of(value: str) -> GroupBy:
     """A KPI table's grouping, checked: by team or by service."""
-    if value not in ("team", "service"):
-        raise ValidationError("group_by: expected team or service", field="group_by")
-    return value  # type: ignore[return-value]
+    if value == "team":
+        return "team"
+    if value == "service":
+        return "service"
+    raise ValidationError("group_by: expected team or service", field="group_by")
 
 
 def production_names(session: Session) -> list[str]:
@@ -139,8 +141,9 @@ def dialect(session: Session) -> str:
     return session.get_bind().dialect.name
 
 
-def percentile_rows(session: Session, source: Select[Any], groups: int,
-                    ps: Sequence[float] = (0.5, 0.9)) -> dict[tuple[Any, ...], dict[str, Any]]:
+def percentile_rows(session: Session, source: Select[*tuple[Any, ...]], groups: int,
+                    ps: Sequence[float] = (0.5, 0.9)
+                    ) -> dict[tuple[Any, ...], dict[str | float, Any]]:
     """Percentiles, mean and count of ``v`` per group.
 
     ``source`` selects ``groups`` group columns then a value column ``v``.
@@ -166,10 +169,10 @@ def percentile_rows(session: Session, source: Select[Any], groups: int,
         entry["n"] = int(row.n)
         entry["mean"] = float(row.total) / int(row.n)
         entry["ranked"][int(row.rn)] = float(row.v)
-    out: dict[tuple[Any, ...], dict[str, Any]] = {}
+    out: dict[tuple[Any, ...], dict[str | float, Any]] = {}
     for key, entry in found.items():
         n = entry["n"]
-        result: dict[str, Any] = {"n": n, "mean": entry["mean"]}
+        result: dict[str | float, Any] = {"n": n, "mean": entry["mean"]}
         for p in ps:
             result[p] = stats.interpolate(entry["ranked"], n, p)
         out[key] = result
@@ -177,10 +180,10 @@ def percentile_rows(session: Session, source: Select[Any], groups: int,
 
 
 def _native_percentiles(session: Session, keys: list[Any], value: Any,
-                        ps: Sequence[float]) -> dict[tuple[Any, ...], dict[str, Any]]:
+                        ps: Sequence[float]) -> dict[tuple[Any, ...], dict[str | float, Any]]:
     """PostgreSQL's own PERCENTILE_CONT: the same answers, in one sort per group."""
     found = [func.percentile_cont(p).within_group(value) for p in ps]
-    out: dict[tuple[Any, ...], dict[str, Any]] = {}
+    out: dict[tuple[Any, ...], dict[str | float, Any]] = {}
     for row in session.execute(select(*keys, func.count(), func.avg(value), *found)
                                .group_by(*keys)):
         n = int(row[len(keys)])

@@ -6,6 +6,7 @@ problem, the first of which leads the answer.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 # The error type of a body nested deeper than the server reads (see ``api.edge``).
@@ -20,7 +21,7 @@ def _location(loc: tuple[Any, ...] | list[Any]) -> str:
 TYPE_MISMATCH = {"model_type", "list_type", "dict_type", "model_attributes_type"}
 
 
-def _union_tag(err: dict[str, Any]) -> str | None:
+def _union_tag(err: Mapping[str, Any]) -> str | None:
     """Pydantic puts the union member's name in the location: ``body.DeploymentIn.status``."""
     loc = err.get("loc", ())
     if len(loc) > 1 and loc[0] == "body" and isinstance(loc[1], str) and (
@@ -29,9 +30,9 @@ def _union_tag(err: dict[str, Any]) -> str | None:
     return None
 
 
-def _best_union_branch(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def _best_union_branch(errors: Sequence[Mapping[str, Any]]) -> Sequence[Mapping[str, Any]]:
     """Of a union's branches, report the one the input was meant for (its shape matched)."""
-    branches: dict[str | None, list[dict[str, Any]]] = {}
+    branches: dict[str | None, list[Mapping[str, Any]]] = {}
     for err in errors:
         branches.setdefault(_union_tag(err), []).append(err)
     if len(branches) < 2 or None in branches:
@@ -43,7 +44,7 @@ def _best_union_branch(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def describe_validation_errors(
-    errors: list[dict[str, Any]],
+    errors: Sequence[Mapping[str, Any]],
 ) -> tuple[str, str, list[dict[str, Any]]]:
     errors = _best_union_branch(errors)
     details = []

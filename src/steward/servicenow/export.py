@@ -396,6 +396,7 @@ def plan_incident(rows: Sequence[Row], *, event_log: bool) -> IncidentPlan:
     level = final.priority or PRIORITY_MATRIX[(impact, urgency)]
     shown = PRIORITY_LABELS[level] if final.priority else "none (from impact and urgency)"
     parts = [p for p in (final.text.get("category"), final.text.get("subcategory")) if p]
+    rfc, caused_by = final.text.get("rfc"), final.text.get("caused_by")
     fields: dict[str, Any] = {
         "title": _title(number, final),
         "description": _description(number, final),
@@ -412,8 +413,8 @@ def plan_incident(rows: Sequence[Row], *, event_log: bool) -> IncidentPlan:
         "reassignment_count": final.reassignment_count,
         "reopen_count": final.reopen_count,
         "category": " / ".join(parts)[:200],
-        "change_ref": (final.text.get("rfc") or None) and final.text["rfc"][:100],
-        "caused_by_ref": (final.text.get("caused_by") or None) and final.text["caused_by"][:100],
+        "change_ref": rfc[:100] if rfc else None,
+        "caused_by_ref": caused_by[:100] if caused_by else None,
     }
     return IncidentPlan(number=number, fields=fields, team=final.text.get("assignment_group"),
                         service=final.text.get("cmdb_ci"), problem=final.text.get("problem_id"),

@@ -142,7 +142,8 @@ class _Stop(Exception):
 def _text_stream(raw: IO[bytes]) -> io.TextIOWrapper:
     head = raw.read(2)
     raw.seek(0)
-    binary: IO[bytes] = gzip.GzipFile(fileobj=raw, mode="rb") if head == b"\x1f\x8b" else raw
+    binary: IO[bytes] | gzip.GzipFile = (gzip.GzipFile(fileobj=raw, mode="rb")
+                                         if head == b"\x1f\x8b" else raw)
     return io.TextIOWrapper(binary, encoding="utf-8-sig", newline="")
 
 
@@ -209,8 +210,8 @@ class ServiceNowImport:
         self.summary.files = [s.name for s in sources]
         with self.db.read_session() as session:
             self.known = Known.load(session)
-        total = sum(s.size for s in sources) if all(s.size is not None for s in sources) \
-            else None
+        sizes = [s.size for s in sources if s.size is not None]
+        total = sum(sizes) if len(sizes) == len(sources) else None
         done = 0
         for source, header in zip(sources, headers, strict=True):
             self.summary.event_log |= header.has_mod_count

@@ -145,7 +145,7 @@ class BatchWriter:
             if links:
                 self.session.execute(insert(LINKS), links)
         if updates:
-            values = {k: bindparam(k) for k in (*COMPARED, "updated_at")}
+            values: dict[str, Any] = {k: bindparam(k) for k in (*COMPARED, "updated_at")}
             self.session.execute(
                 update(INCIDENTS).where(INCIDENTS.c.id == bindparam("b_id")).values(values),
                 updates, execution_options={"synchronize_session": False})
@@ -165,9 +165,10 @@ class BatchWriter:
             if plan.team and slug(plan.team) not in self.known.teams:
                 wanted.setdefault(slug(plan.team), plan.team)
         if wanted:
-            rows = [{"name": name, "display_name": label[:200],
-                     "description": "A ServiceNow assignment group, created by the import.",
-                     "contacts": {}} for name, label in wanted.items()]
+            rows: list[dict[str, Any]] = [
+                {"name": name, "display_name": label[:200],
+                 "description": "A ServiceNow assignment group, created by the import.",
+                 "contacts": {}} for name, label in wanted.items()]
             created = self.session.execute(
                 insert(TEAMS).returning(TEAMS.c.id, sort_by_parameter_order=True), rows)
             for (team_id,), row in zip(created, rows, strict=True):

@@ -14,7 +14,6 @@ collide), so this lock is what keeps one active alert per key.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -36,27 +35,10 @@ from steward.timeutil import utcnow
 
 EVALUATOR = Actor(kind="system", id="slo-evaluator", name="slo-evaluator", role="admin")
 LOCK_KEY = 7343102  # PostgreSQL advisory lock of SLO evaluation
-INTERVAL_VARIABLE = "STEWARD_SLO_EVALUATE_SECONDS"
 
 
 def dedup_key(slo_id: int, rule: burn.BurnRule) -> str:
     return f"slo:{slo_id}:{rule.name}"
-
-
-def evaluate_interval() -> float:
-    """Seconds between evaluations while the server runs; 0 turns them off."""
-    raw = os.environ.get(INTERVAL_VARIABLE, "").strip()
-    if not raw:
-        return 60.0
-    try:
-        value = float(raw)
-    except ValueError as exc:
-        raise ValidationError(f"{INTERVAL_VARIABLE}: expected seconds, got {raw!r}",
-                              field=INTERVAL_VARIABLE) from exc
-    if value < 0 or value != value:
-        raise ValidationError(f"{INTERVAL_VARIABLE}: must be 0 (off) or more",
-                              field=INTERVAL_VARIABLE)
-    return value
 
 
 def lock_evaluation(session: Session, *, wait: bool) -> bool:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Literal, TypeAlias
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -12,7 +12,7 @@ from steward.shapes import Number, Out, Timestamp
 from steward.timeutil import parse_timestamp
 
 SliKind = Literal["impact", "counts"]
-Name = RequiredLabel
+Name: TypeAlias = RequiredLabel
 MAX_REPORTS = 10_000
 
 

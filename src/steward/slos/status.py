@@ -88,14 +88,13 @@ def status_of(session: Session, slo: Slo, at: datetime | None = None) -> SloStat
         sums = count_sums(session, slo.id, starts, at)
         shares = {name: burn.bad_fraction(good, total) for name, (good, total) in sums.items()}
         good, total = sums["slo"]
-        sli = None if shares["slo"] is None else 1 - shares["slo"]
         extra: dict[str, Any] = {"good": good, "total": total}
     else:
         intervals = impact_intervals(session, slo.service_id, min(starts.values()), at)
         bad = {name: burn.union_seconds(intervals, start, at) for name, start in starts.items()}
         shares = {name: bad[name] / (at - start).total_seconds() for name, start in starts.items()}
-        sli = 1 - shares["slo"]
         extra = {"bad_seconds": bad["slo"]}
+    sli = None if shares["slo"] is None else 1 - shares["slo"]
     rates = {name: burn.burn_rate(shares[name], slo.objective) for name in burn.BURN_WINDOWS}
     return SloStatus(at=at, window_start=starts["slo"], sli=sli,
                      budget=burn.budget(slo.objective, shares["slo"]), burn_rates=rates,

@@ -97,7 +97,7 @@ def names_from(form: FormData, field: str) -> list[str]:
 def problem(exc: Exception) -> tuple[str, int]:
     """A domain or validation error as the sentence and status the page shows."""
     if isinstance(exc, PydanticError):
-        summary, _field, _details = describe_validation_errors(list(exc.errors()))  # type: ignore[arg-type]
+        summary, _field, _details = describe_validation_errors(exc.errors())
         return summary, 422
     assert isinstance(exc, StewardError)
     return exc.message, exc.status_code

@@ -82,7 +82,7 @@ def team_create(request: Request, form: Form) -> Response:
             name = team.name
     except (StewardError, PydanticError) as exc:
         if isinstance(exc, PydanticError):
-            message, status = describe_validation_errors(list(exc.errors()))[0], 422  # type: ignore[arg-type]
+            message, status = describe_validation_errors(exc.errors())[0], 422
         else:
             message, status = exc.message, exc.status_code
         with db.read_session() as session:

@@ -17,7 +17,7 @@ from starlette.responses import RedirectResponse, Response
 from steward.catalog.models import Service
 from steward.catalog.use_cases import services as catalog
 from steward.changes import assessment, calendar
-from steward.changes.models import CalendarWindow, Change, ChangeService
+from steward.changes.models import CalendarWindow, ChangeService
 from steward.changes.schemas import WindowCreate
 from steward.changes.use_cases import records
 from steward.errors import NotFound, StewardError, ValidationError
@@ -190,7 +190,7 @@ def _week(session: Session, week_start: date, tz: str) -> dict[str, Any]:
         windows = [{**w, **_place(w, day["date"])} for w in day["windows"]]
         items = []
         for entry in day["changes"]:
-            change: Change = changes[entry["id"]]
+            change = changes[entry["id"]]
             items.append({**entry, **_place(entry, day["date"]), "title": change.title,
                           "state": change.state, "risk": change.risk_level,
                           "conflicts": conflicts.get(change.id, [])})

@@ -75,7 +75,7 @@ def catalog_page(request: Request) -> Response:
             "lifecycle": s.lifecycle, "owner": teams.get(s.owner_team_id) if s.owner_team_id
             else None, "depends_on": down.get(s.id, 0), "dependants": up.get(s.id, 0),
         } for s in services]
-        keep = {k: v for k, v in filters.items() if v}
+        keep: dict[str, Any] = {k: v for k, v in filters.items() if v}
         if limit != 50:
             keep["limit"] = limit
         pager = Pager("/catalog", keep, total, limit, offset)
@@ -200,7 +200,7 @@ def dependency_add(request: Request, name: str, form: Form) -> Response:
             check_csrf(viewer, form)
             catalog.get_service(session, name)
             data = DependencyCreate(service=name, depends_on=form_text(form, "depends_on"),
-                                    type=form_text(form, "type") or "hard",  # type: ignore[arg-type]
+                                    type=form_text(form, "type") or "hard",
                                     description=form_text(form, "note"))
             catalog.create_dependency(session, viewer.actor, data)
     except NotFound as exc:

@@ -161,7 +161,7 @@ def _change_create(form: FormData) -> ChangeCreate:
     template = form_text(form, "template") or None
     return ChangeCreate(
         title=form_text(form, "title"), services=names_from(form, "services"),
-        model=("standard" if template else form_text(form, "model") or "normal"),  # type: ignore[arg-type]
+        model=("standard" if template else form_text(form, "model") or "normal"),
         template=template, environment=form_text(form, "environment") or "production",
         description=str(form.get("description") or "").strip(),
         planned_start=local_time(form_text(form, "planned_start"), "planned_start"),

@@ -237,7 +237,8 @@ def _assign(session: Session, viewer: Viewer, number: int, form: FormData) -> st
         changes["team"] = team
     if not changes:
         return "unchanged"
-    lifecycle.assign(session, viewer.actor, number, **changes)
+    lifecycle.assign(session, viewer.actor, number, assignee=changes.get("assignee"),
+                     commander=changes.get("commander"), team=changes.get("team"))
     return "assigned"
 
 

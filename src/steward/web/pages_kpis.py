@@ -253,7 +253,7 @@ def goal_create(request: Request, form: Form) -> Response:
                 raise ValidationError("target: expected a number", field="target") from exc
             data = goals.GoalCreate(
                 name=form_text(form, "name"), metric=form_text(form, "metric"),
-                comparator=form_text(form, "comparator") or None,  # type: ignore[arg-type]
+                comparator=form_text(form, "comparator") or None,
                 target=number, description=form_text(form, "description"),
                 period_start=_day(form_text(form, "period_start"), "period_start"),
                 period_end=_day(form_text(form, "period_end"), "period_end"))

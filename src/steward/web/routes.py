@@ -178,4 +178,6 @@ def install_web(app: FastAPI) -> None:
             return response
         raise exc
 
+    # Starlette types handlers as taking any Exception, though it only calls this one
+    # with the class it is registered for.
     app.add_exception_handler(StarletteHTTPException, http_error)  # type: ignore[arg-type]

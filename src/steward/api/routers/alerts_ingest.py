@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import gc
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Annotated, Any
 
 import orjson
@@ -86,9 +86,9 @@ def _record_all(request: Request, key: str | None, types: tuple[str, ...],
     answer; retried once if a concurrent twin in another process won a unique key."""
     writer = alert_writer(request)
     try:
-        return writer.submit((key, types, commands))  # type: ignore[no-any-return]
+        return writer.submit((key, types, commands))
     except IntegrityError:
-        return writer.submit((key, types, commands))  # type: ignore[no-any-return]
+        return writer.submit((key, types, commands))
 
 
 async def _record_all_async(request: Request, key: str | None, types: tuple[str, ...],
@@ -96,9 +96,9 @@ async def _record_all_async(request: Request, key: str | None, types: tuple[str,
     """:func:`_record_all` waiting on the event loop rather than in a worker thread."""
     writer, sender = alert_writer(request), _sender(request.scope)
     try:
-        return await writer.submit_async((key, types, commands), sender)  # type: ignore[no-any-return]
+        return await writer.submit_async((key, types, commands), sender)
     except IntegrityError:
-        return await writer.submit_async((key, types, commands), sender)  # type: ignore[no-any-return]
+        return await writer.submit_async((key, types, commands), sender)
 
 
 # The alert writer allocates many short-lived objects (thousands of rows a second) in a
@@ -122,7 +122,7 @@ def _fewer_collections() -> None:
 GROUP_WAIT = 0.0005
 
 
-def _sender(scope: dict[str, Any]) -> tuple[Any, ...] | None:
+def _sender(scope: Mapping[str, Any]) -> tuple[Any, ...] | None:
     """The client connection a request came on (host, port), for the writer's grouping."""
     client = scope.get("client")
     return tuple(client) if client else None
@@ -135,7 +135,7 @@ def alert_writer(request: Request) -> GroupCommitter:
         _fewer_collections()
         writer = app.state.alert_writer = GroupCommitter(
             database(request), max_wait=GROUP_WAIT, run_group=record_group)
-    return writer  # type: ignore[no-any-return]
+    return writer
 
 
 def _result(recorded: Outcome) -> dict[str, Any]:
@@ -151,9 +151,9 @@ def _accepted(results: list[dict[str, Any]]) -> Response:
 
 # The routes answer with their own Response (never through FastAPI's response model
 # checks); ``response_model`` and ``responses`` describe those answers.
-WEBHOOK_ALERTS = {"status_code": 202, "response_model": AlertsAccepted,
-                  "dependencies": [BY_INTEGRATION_KEY],
-                  "responses": error_responses(401, 413, 422, 429)}
+WEBHOOK_ALERTS: dict[str, Any] = {"status_code": 202, "response_model": AlertsAccepted,
+                                  "dependencies": [BY_INTEGRATION_KEY],
+                                  "responses": error_responses(401, 413, 422, 429)}
 
 
 def _required_key(request: Request) -> str:
@@ -400,7 +400,7 @@ def _replay(body: bytes, receive: Any, last: dict[str, Any] | None) -> Any:
     async def replayed() -> dict[str, Any]:
         if pending:
             return pending.pop(0)
-        return await receive()  # type: ignore[no-any-return]
+        return await receive()
 
     return replayed
 

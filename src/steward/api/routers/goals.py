@@ -18,7 +18,7 @@ from steward.timeutil import parse_timestamp
 
 router = api_router(prefix="/api/v1", tags=["goals"], responses=error_responses(401))
 # A goal's progress leaves out what a period not yet started cannot say.
-PROGRESS = {"response_model_exclude_unset": True}
+PROGRESS: dict[str, Any] = {"response_model_exclude_unset": True}
 GoalId = Annotated[int, Path(ge=1, le=MAX_ID, description="goal id")]
 
 

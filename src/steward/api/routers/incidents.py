@@ -29,8 +29,8 @@ from steward.timeutil import parse_timestamp
 
 router = api_router(prefix="/api/v1", tags=["incidents"], responses=error_responses(401))
 # A responder's change to an incident: rights, existence, the state machine, the body.
-RESPOND = {"response_model": IncidentDetailOut,
-           "responses": error_responses(400, 403, 404, 409, 413, 422)}
+RESPOND: dict[str, Any] = {"response_model": IncidentDetailOut,
+                           "responses": error_responses(400, 403, 404, 409, 413, 422)}
 IncidentId = Annotated[int, Path(ge=1, le=MAX_ID, description="incident id")]
 STATUS = ("^(triggered|acknowledged|mitigated|resolved|closed)"
           "(,(triggered|acknowledged|mitigated|resolved|closed))*$")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import threading
 
 from fastapi import Request, Response
@@ -23,18 +22,10 @@ def _registry(request: Request) -> CollectorRegistry:
     with _lock:
         registry = getattr(state, "kpi_metrics_registry", None)
         if registry is None:
-            registry = registry_for(database(request), ttl=cache_seconds())
+            registry = registry_for(database(request),
+                                    ttl=state.settings.metrics_cache_seconds)
             state.kpi_metrics_registry = registry
-    return registry  # type: ignore[no-any-return]
-
-
-def cache_seconds() -> float:
-    """How long a computed answer serves scrapes: STEWARD_METRICS_CACHE_SECONDS (30)."""
-    raw = os.environ.get("STEWARD_METRICS_CACHE_SECONDS", "30")
-    try:
-        return max(0.0, float(raw))
-    except ValueError:
-        return 30.0
+    return registry
 
 
 @router.get("/metrics", response_class=Response,

@@ -179,7 +179,7 @@ def evaluate(request: Request, _actor: AdminActor) -> dict[str, Any]:
 
 def install_evaluator(app: FastAPI) -> None:
     """Evaluate burn alerts every STEWARD_SLO_EVALUATE_SECONDS while the server runs."""
-    interval = slo_alerts.evaluate_interval()
+    interval = app.state.settings.slo_evaluate_interval
     if interval <= 0:
         return
     previous = app.router.lifespan_context

@@ -26,6 +26,7 @@ def bump_revision(session: Session) -> None:
     updated = session.execute(
         update(CatalogState).where(CatalogState.id == 1).values(revision=CatalogState.revision + 1)
     )
+    # An UPDATE answers a CursorResult (with rowcount); Session.execute is typed as Result.
     if updated.rowcount == 0:  # type: ignore[attr-defined]
         session.add(CatalogState(id=1, revision=1))
         session.flush()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -10,6 +9,7 @@ from typing import Any
 from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
+from steward import config
 from steward.audit import service as audit
 from steward.auth.actor import Actor
 from steward.auth.models import Integration
@@ -33,8 +33,7 @@ AUTHORIZED_STATES = ("scheduled", "implement")
 
 
 def production_environments() -> frozenset[str]:
-    raw = os.environ.get("STEWARD_PRODUCTION_ENVIRONMENTS", "production,prod,live")
-    return frozenset(e.strip().lower() for e in raw.split(",") if e.strip())
+    return config.settings().production_environments
 
 
 def is_production(environment: str) -> bool:

@@ -64,7 +64,7 @@ def route(session: Session, integration: Integration | None, cmd: RecordAlert,
     key = (integration.id if integration else None, cmd.service)
     if key not in cache:
         cache[key] = _route(session, integration, cmd.service)
-    return cache[key]  # type: ignore[no-any-return]
+    return cache[key]
 
 
 def _route(session: Session, integration: Integration | None,

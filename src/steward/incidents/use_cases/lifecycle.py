@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -143,8 +144,8 @@ def recompute(session: Session, incident: Incident) -> None:
         reasons.append(why)
     new_priority = priority.priority(incident.impact, incident.urgency)
     if new_priority != incident.priority and incident.id is not None and reasons:
-        if incident.priority and session.scalar(select(func.count()).where(
-                Alert.incident_id == incident.id)) > 1:
+        if incident.priority and (session.scalar(select(func.count()).where(
+                Alert.incident_id == incident.id)) or 0) > 1:
             add_entry(session, incident, "priority",
                       f"Priority {incident.priority} -> {new_priority}.")
     incident.priority = new_priority
@@ -382,7 +383,7 @@ def mark_fix(session: Session, actor: Actor, incident_id: int, deployment_id: in
     return incident
 
 
-def open_incident_count(session: Session, service_ids: list[int] | tuple[int, ...]) -> int:
+def open_incident_count(session: Session, service_ids: Sequence[int]) -> int:
     """Open incidents on these services or what they depend on (for change risk)."""
     if not service_ids:
         return 0

@@ -486,15 +486,15 @@ def _load_open(driver: Driver, services: set[int] | None, since: datetime,
         if fact is None:
             fact = facts[incident_id] = _Facts(status, urgency, overridden, {})
             shape[incident_id] = (last or started, started, tuple(group_keys or ()))
-        if service_id is not None:
+        if service_id is not None and first is not None:  # the outer join finds both or none
             fact.first_alert[service_id] = first
     for incident_id, fact in facts.items():
-        last, started, group_keys = shape[incident_id]
+        last_at, started_at, keys = shape[incident_id]
         cached[incident_id] = correlate.OpenIncident(
-            id=incident_id, services=tuple(fact.first_alert), last_alert_at=last,
-            started_at=started, group_keys=group_keys)
+            id=incident_id, services=tuple(fact.first_alert), last_alert_at=last_at,
+            started_at=started_at, group_keys=keys)
         for service_id in fact.first_alert:
             facts.by_service.setdefault(service_id, []).append(incident_id)
-        for group_key in group_keys:
+        for group_key in keys:
             facts.by_group.setdefault(group_key, []).append(incident_id)
     return cached, facts
