@@ -11,8 +11,9 @@ from sqlalchemy import select
 from steward.auth.actor import SYSTEM
 from steward.auth.use_cases import accounts as auth
 from steward.catalog.models import Service
+from steward.changes.assessment import change_failure_stats
 from steward.changes.commands import RecordDeployment
-from steward.changes.use_cases.deployments import change_failure_stats, record_deployment
+from steward.changes.use_cases.deployments import record_deployment
 from steward.errors import Conflict, PermissionDenied, ValidationError
 from steward.incidents import queries
 from steward.incidents.commands import RecordAlert

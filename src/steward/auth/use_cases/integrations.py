@@ -23,9 +23,8 @@ from sqlalchemy.orm import Session
 from steward.audit import service as audit
 from steward.auth import keyring
 from steward.auth.actor import Actor
-from steward.auth.models import Integration
+from steward.auth.models import SERVICES, TEAMS, Integration
 from steward.auth.secret_key import SecretKeyProblem, sealed_key_id
-from steward.catalog.models import Service, Team
 from steward.db.direct import Driver
 from steward.errors import AuthenticationFailed, NotFound, ValidationError
 from steward.timeutil import utcnow
@@ -58,12 +57,13 @@ def create_integration(session: Session, actor: Actor, type: str, *, service: st
                               field="type")
     service_row = None
     if service:
-        service_row = session.scalar(select(Service).where(Service.name == service))
+        service_row = session.execute(select(SERVICES.c.id, SERVICES.c.owner_team_id)
+                                      .where(SERVICES.c.name == service)).first()
         if service_row is None:
             raise ValidationError(f"service: service {service!r} does not exist", field="service")
     team_id = service_row.owner_team_id if service_row else None
     if team:
-        team_id = session.scalar(select(Team.id).where(Team.name == team))
+        team_id = session.scalar(select(TEAMS.c.id).where(TEAMS.c.name == team))
         if team_id is None:
             raise ValidationError(f"team: team {team!r} does not exist", field="team")
     if team_id is None:
@@ -86,10 +86,12 @@ def create_integration(session: Session, actor: Actor, type: str, *, service: st
 
 
 def integration_out(session: Session, integration: Integration) -> dict[str, Any]:
-    service = session.get(Service, integration.service_id) if integration.service_id else None
-    team = session.get(Team, integration.team_id) if integration.team_id else None
+    service = session.scalar(select(SERVICES.c.name).where(
+        SERVICES.c.id == integration.service_id)) if integration.service_id else None
+    team = session.scalar(select(TEAMS.c.name).where(
+        TEAMS.c.id == integration.team_id)) if integration.team_id else None
     return {"id": integration.id, "type": integration.type, "name": integration.name,
-            "service": service.name if service else None, "team": team.name if team else None,
+            "service": service, "team": team,
             "prefix": integration.prefix, "created_at": integration.created_at,
             "revoked": integration.revoked_at is not None}
 

@@ -21,6 +21,7 @@ from steward.incidents import correlate, priority, settings
 from steward.incidents.commands import incident_title
 from steward.incidents.models import OPEN_STATES, Alert, Incident, IncidentService
 from steward.incidents.timeline import add_entry
+from steward.incidents.transaction_state import forget_open_incidents, graph_for
 from steward.timeutil import as_utc, utcnow
 
 SEVERITY_ORDER = ("critical", "error", "warning", "info")
@@ -104,7 +105,7 @@ DEFERRED = "steward.recompute_later"
 
 
 def recompute_soon(session: Session, incident: Incident) -> None:
-    """Recompute now, or once at the end of a batch of alerts (see ``record_alerts``)."""
+    """Recompute now, or once at the end of a batch of alerts (see ``record_prepared``)."""
     later = session.info.get(DEFERRED)
     if later is None:
         recompute(session, incident)
@@ -114,8 +115,6 @@ def recompute_soon(session: Session, incident: Incident) -> None:
 
 def recompute(session: Session, incident: Incident) -> None:
     """Origin, owner, business services affected and priority, from its alerts."""
-    from steward.incidents.use_cases.alerts import graph_for
-
     graph = graph_for(session)
     rows = session.execute(select(IncidentService.service_id, IncidentService.first_alert_at)
                            .where(IncidentService.incident_id == incident.id)).all()
@@ -178,8 +177,6 @@ def _set_status(session: Session, incident: Incident, status: str, at: datetime,
     add_entry(session, incident, "state", f"{before} -> {status}. {text}".strip(), actor=actor,
               at=at, data={"from": before, "to": status})
     session.flush()
-    from steward.incidents.use_cases.alerts import forget_open_incidents
-
     forget_open_incidents(session)
 
 
