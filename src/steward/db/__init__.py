@@ -22,7 +22,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from sqlalchemy import Connection, DateTime, Engine, MetaData, create_engine, event, func, or_
-from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.orm import DeclarativeBase, sessionmaker
+from sqlalchemy.orm import Session as Session  # pages name the type without SQLAlchemy
 from sqlalchemy.schema import Table
 from sqlalchemy.types import TypeDecorator
 
