@@ -1,4 +1,5 @@
-# Steward: `make demo` serves a demo organisation, `make test` runs the suite.
+# Steward: `make demo` serves a demo organisation, `make test` runs the suite, `make lint`
+# checks style, types and the import contracts (docs/architecture.md).
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
@@ -30,6 +31,7 @@ test: $(VENV)/.installed-dev
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check src tests bench
 	$(BIN)/mypy
+	$(BIN)/lint-imports --no-cache
 
 bench: $(VENV)/.installed-dev
 	$(BIN)/python bench/catalog.py

@@ -30,6 +30,7 @@ from steward.catalog.graph import impact_of, load_graph
 from steward.catalog.use_cases.backstage_import import import_catalog
 from steward.config import Settings, normalise_database_url
 from steward.db import Database, migrate
+from steward.models import ensure_seed_rows
 
 LAYERS = [("Domain", 200), ("System", 800), ("Component", 5000), ("API", 1000),
           ("Resource", 3000)]
@@ -96,7 +97,7 @@ def fresh_database(postgres: str | None, workdir: Path) -> tuple[Database, str |
     if postgres is None:
         db = Database(Settings(database_url=f"sqlite:///{workdir / 'bench.db'}"))
         migrate.upgrade(db)
-        migrate.ensure_seed_rows(db)
+        ensure_seed_rows(db)
         return db, None
     admin_url = make_url(normalise_database_url(postgres))
     name = f"steward_bench_{uuid.uuid4().hex[:8]}"
@@ -107,7 +108,7 @@ def fresh_database(postgres: str | None, workdir: Path) -> tuple[Database, str |
     db = Database(Settings(database_url=admin_url.set(database=name)
                            .render_as_string(hide_password=False)))
     migrate.upgrade(db)
-    migrate.ensure_seed_rows(db)
+    ensure_seed_rows(db)
     return db, name
 
 

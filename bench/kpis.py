@@ -38,6 +38,7 @@ from steward.changes.models import Deployment, DeploymentCommit
 from steward.config import Settings
 from steward.db import Database, migrate
 from steward.incidents.models import Incident, IncidentService
+from steward.models import ensure_seed_rows
 
 END = datetime(2026, 1, 1, tzinfo=UTC)
 SPAN_DAYS = 730
@@ -305,7 +306,7 @@ def main() -> int:
             db = Database(Settings(database_url=f"sqlite:///{args.sqlite_file}"))
             migrate.upgrade(db)  # a kept database gains this version's indexes
             if not reuse:
-                migrate.ensure_seed_rows(db)
+                ensure_seed_rows(db)
             pg_name = None
         else:
             db, pg_name = fresh_database(args.postgres, Path(tmp))

@@ -31,6 +31,7 @@ from steward.catalog.use_cases import services as catalog
 from steward.config import Settings
 from steward.db import Database, migrate
 from steward.incidents.use_cases import lifecycle
+from steward.models import ensure_seed_rows
 from steward.slos import service as slos
 from steward.slos.burn_alerts import run_evaluation
 from steward.slos.models import SliReport
@@ -70,7 +71,7 @@ def main() -> None:
     folder = Path(tempfile.mkdtemp())
     db = Database(Settings(database_url=f"sqlite:///{folder / 'bench.db'}"))
     migrate.upgrade(db)
-    migrate.ensure_seed_rows(db)
+    ensure_seed_rows(db)
     started = time.perf_counter()
     counts_ids = seed(db, args.services)
     print(f"seeded {args.services} services, {2 * args.services} SLOs, "

@@ -116,15 +116,14 @@ def build(db: Database) -> Org:
 def _emptied(url: str) -> None:
     """The session's PostgreSQL test database as a migrated, empty one (earlier tests leave
     their rows until the next test's fixture truncates them)."""
-    from steward.db import migrate
-    from steward.models import metadata
+    from steward.models import ensure_seed_rows, metadata
 
     db = Database(Settings(database_url=url))
     try:
         names = ", ".join(f'"{t.name}"' for t in metadata.sorted_tables)
         with db.engine.begin() as conn:
             conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
-        migrate.ensure_seed_rows(db)
+        ensure_seed_rows(db)
     finally:
         db.dispose()
     graph.clear_cache()

@@ -21,6 +21,7 @@ from sqlalchemy.engine import make_url
 from steward.catalog import graph
 from steward.config import Settings, normalise_database_url
 from steward.db import Database, migrate
+from steward.models import ensure_seed_rows
 
 REQUIRE_ALL = os.environ.get("STEWARD_REQUIRE_ALL") == "1"
 POSTGRES_URL = os.environ.get("STEWARD_TEST_POSTGRES_URL", "")
@@ -72,7 +73,7 @@ UNTHROTTLED = {"rate_limit_api": "", "rate_limit_ingest": ""}
 def _migrated(url: str) -> Database:
     db = Database(Settings(database_url=url))
     migrate.upgrade(db)
-    migrate.ensure_seed_rows(db)
+    ensure_seed_rows(db)
     return db
 
 
@@ -110,7 +111,7 @@ def _reset_postgres(db: Database) -> None:
     names = ", ".join(f'"{t.name}"' for t in metadata.sorted_tables)
     with db.engine.begin() as conn:
         conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
-    migrate.ensure_seed_rows(db)
+    ensure_seed_rows(db)
     # The catalog revision starts again at 0, so a cached graph of the last test would match.
     graph.clear_cache()
 

@@ -1,6 +1,8 @@
-"""Imports every domain's tables so the metadata is complete (migrations, tests)."""
+"""Every domain's tables, so the metadata is complete (migrations, backups, tests), and
+the rows every database has."""
 
 from steward.audit.models import AuditEntry, AuditHead
+from steward.audit.service import GENESIS
 from steward.auth.models import (
     ApiToken,
     Integration,
@@ -20,13 +22,23 @@ from steward.changes.models import (
     TemplateService,
     WebhookDelivery,
 )
-from steward.db import Base
+from steward.db import Base, Database
 from steward.goals.models import Goal
 from steward.incidents.models import Alert, Incident, IncidentService, TimelineEntry
 from steward.problems.models import Problem
 from steward.slos.models import SliReport, Slo
 
 metadata = Base.metadata
+
+
+def ensure_seed_rows(database: Database) -> None:
+    """Rows every database has: the audit chain head and the catalog revision."""
+    with database.session() as session:
+        if session.get(AuditHead, 1) is None:
+            session.add(AuditHead(id=1, seq=0, hash=GENESIS))
+        if session.get(CatalogState, 1) is None:
+            session.add(CatalogState(id=1, revision=0))
+
 
 __all__ = [
     "Alert",
@@ -57,5 +69,6 @@ __all__ = [
     "User",
     "WebSession",
     "WebhookDelivery",
+    "ensure_seed_rows",
     "metadata",
 ]

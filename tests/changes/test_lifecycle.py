@@ -10,6 +10,7 @@ from helpers import make_dependency, make_service, make_team, make_user
 
 from steward.auth.actor import SYSTEM
 from steward.auth.use_cases import accounts as auth
+from steward.changes import queries
 from steward.changes.commands import CommitInfo, RecordDeployment
 from steward.changes.schemas import ChangeCreate, TemplateCreate, WindowCreate
 from steward.changes.use_cases import lifecycle, records
@@ -51,7 +52,7 @@ def open_change(db, who="pat", **fields):
     fields.setdefault("planned_end", start + timedelta(hours=1))
     with db.session() as session:
         change = lifecycle.create_change(session, actor(db, who), ChangeCreate(**fields))
-        return records.change_out(session, change, detail=True)
+        return queries.change_out(session, change, detail=True)
 
 
 def test_low_risk_normal_change_is_auto_approved(org):
@@ -213,7 +214,7 @@ def test_success_score_per_team(org):
                 service="ledger", environment="production", status=status))
             assert lifecycle.get_change(session, change["id"]).state == "closed"
     with org.read_session() as session:
-        scores = records.success_scores(session, days=30)
+        scores = queries.success_scores(session, days=30)
     assert scores == [{"team": "payments", "days": 30, "closed": 3,
                        "outcomes": {"successful": 2, "failed": 1},
                        "success_rate": 2 / 3, "score": 3 + 3 - 5}]

@@ -25,6 +25,7 @@ from steward.catalog.use_cases import teams
 from steward.db import migrate
 from steward.demo.seed import seed_demo
 from steward.incidents.models import Incident
+from steward.models import ensure_seed_rows
 
 PAYLOAD = (Path(__file__).resolve().parents[1] / "fixtures" / "payloads" / "github"
            / "deployment" / "payload.json")
@@ -103,7 +104,7 @@ def test_restore_replaces_a_database_holding_data_only_with_force(db, empty_db, 
     backup_file = tmp_path / "steward.backup"
     assert steward(env_for(db), "backup", str(backup_file)).returncode == 0
     migrate.upgrade(empty_db)
-    migrate.ensure_seed_rows(empty_db)
+    ensure_seed_rows(empty_db)
     empty = steward(env_for(empty_db), "restore", str(backup_file))
     assert empty.returncode == 0, empty.stderr  # an initialised database with no data
 
@@ -121,7 +122,7 @@ def test_restore_replaces_a_database_holding_data_only_with_force(db, empty_db, 
 
 def test_a_backup_from_an_earlier_schema_is_upgraded_on_restore(empty_db, tmp_path):
     migrate.upgrade(empty_db, "0005")
-    migrate.ensure_seed_rows(empty_db)
+    ensure_seed_rows(empty_db)
     backup_file = tmp_path / "old.backup"
     assert backup(empty_db, backup_file).schema == "0005"
     restored = steward(env_for(empty_db), "restore", str(backup_file), "--json")

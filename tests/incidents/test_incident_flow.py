@@ -11,9 +11,10 @@ from sqlalchemy import select
 from steward.auth.actor import SYSTEM
 from steward.auth.use_cases import accounts as auth
 from steward.catalog.models import Service
+from steward.changes.assessment import change_failure_stats
 from steward.changes.commands import RecordDeployment
-from steward.changes.use_cases.deployments import change_failure_stats, record_deployment
-from steward.errors import Conflict, ValidationError
+from steward.changes.use_cases.deployments import record_deployment
+from steward.errors import Conflict, PermissionDenied, ValidationError
 from steward.incidents import queries
 from steward.incidents.commands import RecordAlert
 from steward.incidents.models import Alert, Incident
@@ -164,6 +165,35 @@ def test_manual_incident_notes_assignment_and_priority_override(org):
     assert [e["kind"] for e in incident["timeline"]][-3:] == ["note", "assignment", "priority"]
     with pytest.raises(ValidationError, match="nobody-here"), org.session() as session:
         lifecycle.assign(session, carol, incident_id, assignee="nobody-here")
+
+
+def test_forms_change_only_what_differs_and_refuse_a_viewer_first(org):
+    """reassign and reprioritise take every field a form sends: an unchanged form records
+    nothing, a changed field only itself; a viewer is refused even when nothing differs."""
+    carol = actor(org, "carol")
+    make_user(org, "vera", role="viewer")
+    vera = actor(org, "vera")
+    with org.session() as session:
+        incident_id = lifecycle.declare(session, carol, "Slow searches", "search", impact=3,
+                                        urgency=3).id
+        lifecycle.assign(session, carol, incident_id, assignee="carol")
+    entries = len(detail(org, incident_id)["timeline"])
+    with org.session() as session:
+        assert not lifecycle.reassign(session, carol, incident_id, assignee="carol",
+                                      commander="", team="")
+        assert not lifecycle.reprioritise(session, carol, incident_id, impact=3, urgency=None)
+    assert len(detail(org, incident_id)["timeline"]) == entries
+    with org.session() as session:
+        assert lifecycle.reassign(session, carol, incident_id, assignee="carol",
+                                  commander="carol")
+        assert lifecycle.reprioritise(session, carol, incident_id, impact=3, urgency=1)
+    incident = detail(org, incident_id)
+    assert incident["commander"] == "carol" and incident["urgency"] == 1
+    assert [e["text"] for e in incident["timeline"]][-2:-1] == [
+        "Now incident commander carol."]
+    for use_case in (lifecycle.reassign, lifecycle.reprioritise):
+        with pytest.raises(PermissionDenied), org.session() as session:
+            use_case(session, vera, incident_id)
 
 
 def test_sla_breach_flags(org):

@@ -327,7 +327,7 @@ def test_routing_matches_the_reference(db, twins):
 
 
 def test_alerts_of_no_integration_are_recorded_in_a_group_too(db, twins):
-    from steward.incidents.use_cases.alerts import record_alerts
+    from steward.incidents.use_cases.record_many import record_alerts
 
     with db.session() as session:
         first = record_alerts(session, None, [fire("a", "db1", 0), fire("b", "db1", 0.1)])

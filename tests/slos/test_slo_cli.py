@@ -13,6 +13,7 @@ from steward.auth.actor import SYSTEM
 from steward.config import Settings
 from steward.db import Database, migrate
 from steward.incidents.use_cases import lifecycle
+from steward.models import ensure_seed_rows
 from steward.slos import service as slos
 from steward.slos.schemas import SloCreate
 from steward.timeutil import utcnow
@@ -22,7 +23,7 @@ def test_evaluate_raises_then_clears_the_fast_burn_page(tmp_path: Path):
     path = tmp_path / "steward.db"
     db = Database(Settings(database_url=f"sqlite:///{path}"))
     migrate.upgrade(db)
-    migrate.ensure_seed_rows(db)
+    ensure_seed_rows(db)
     make_team(db, "payments")
     make_service(db, "ledger", "payments")
     now = utcnow()

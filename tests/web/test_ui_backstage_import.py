@@ -17,6 +17,7 @@ from serving import served
 from steward.config import Settings
 from steward.db import Database, migrate
 from steward.demo.seed import DEMO_PASSWORD
+from steward.models import ensure_seed_rows
 
 pytestmark = pytest.mark.ui
 REPO = Path(__file__).resolve().parents[1] / "fixtures" / "backstage-repo"
@@ -29,7 +30,7 @@ def import_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     url = f"sqlite:///{folder / 'steward.db'}"
     db = Database(Settings(database_url=url))
     migrate.upgrade(db)
-    migrate.ensure_seed_rows(db)
+    ensure_seed_rows(db)
     make_user(db, "root", role="admin", password=DEMO_PASSWORD)
     db.dispose()
     env = {**os.environ, "STEWARD_DATABASE_URL": url}

@@ -19,6 +19,7 @@ from serving import served
 from steward.config import Settings
 from steward.db import Database, migrate
 from steward.demo.seed import DEMO_PASSWORD, seed_demo
+from steward.models import ensure_seed_rows
 
 pytestmark = pytest.mark.ui
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-output" / "screenshots"
@@ -30,7 +31,7 @@ def kpi_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     url = f"sqlite:///{folder / 'steward.db'}"
     db = Database(Settings(database_url=url))
     migrate.upgrade(db)
-    migrate.ensure_seed_rows(db)
+    ensure_seed_rows(db)
     seed_demo(db, kpi_history=True)
     db.dispose()
     env = {**os.environ, "STEWARD_DATABASE_URL": url}

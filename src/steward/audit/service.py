@@ -12,16 +12,29 @@ import json
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from steward.audit.models import AuditEntry, AuditHead
-from steward.auth.actor import Actor
 from steward.timeutil import isoformat_z, utcnow
 
 GENESIS = "0" * 64
+
+
+class Actor(Protocol):
+    """Who acted, as far as the log records it. ``steward.auth.actor.Actor`` is one; the
+    log asks no more of it, so auth, which writes to the log, sits above it."""
+
+    @property
+    def kind(self) -> str: ...
+
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def name(self) -> str: ...
 
 
 def jsonable(value: Any) -> Any:

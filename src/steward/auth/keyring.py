@@ -13,7 +13,6 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-import steward.catalog.models  # noqa: F401  (the tables Integration's foreign keys name)
 from steward.audit import service as audit
 from steward.auth.actor import Actor
 from steward.auth.models import Integration

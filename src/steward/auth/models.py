@@ -4,13 +4,23 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Integer, String
+from sqlalchemy import Boolean, ForeignKey, Integer, String, column, table
 from sqlalchemy.orm import Mapped, mapped_column
 
 from steward.db import Base, UTCDateTime
 from steward.timeutil import utcnow
 
 ROLES = ("admin", "member", "viewer")
+
+# The catalog's teams and services, named as the foreign keys below name them. Users belong
+# to teams and integrations to services, yet the catalog sits above auth (its Backstage
+# import writes users), so auth reads these columns through plain table clauses instead of
+# importing the catalog's models. They define nothing: ``steward.catalog.models`` owns both,
+# and whatever writes memberships or integrations loads it first (the app and the command
+# line load every table: ``steward.models``).
+TEAMS = table("teams", column("id", Integer), column("name", String))
+SERVICES = table("services", column("id", Integer), column("name", String),
+                 column("owner_team_id", Integer))
 
 
 class User(Base):

@@ -7,7 +7,7 @@ from dataclasses import asdict
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from steward import config
@@ -15,9 +15,15 @@ from steward.catalog.graph import load_graph
 from steward.catalog.impact import analyse
 from steward.catalog.models import Service, Team
 from steward.changes import calendar, hooks, policy, risk
-from steward.changes.models import CalendarWindow, Change, ChangeService, ChangeTemplate
-from steward.changes.use_cases.deployments import change_failure_stats
+from steward.changes.models import (
+    CalendarWindow,
+    Change,
+    ChangeService,
+    ChangeTemplate,
+    Deployment,
+)
 from steward.errors import ValidationError
+from steward.timeutil import utcnow
 
 OPEN_STATES = ("new", "assess", "authorize", "scheduled", "implement")
 
@@ -187,3 +193,21 @@ def policy_facts(session: Session, change: Change, services: list[Service],
         environment=change.environment,
         error_budget_exhausted=budget_left is not None and budget_left <= 0,
         within_template_ceiling=within, service=services[0].name if services else None)
+
+
+def change_failure_stats(session: Session, service_ids: list[int], environment: str,
+                         days: int = 30) -> tuple[int, int]:
+    """(finished deployments, failed ones) of these services over the last ``days``."""
+    if not service_ids:
+        return 0, 0
+    since = utcnow() - timedelta(days=days)
+    failed = or_(Deployment.status.in_(("failed", "rolled_back")),
+                 Deployment.caused_incident_id.is_not(None),
+                 Deployment.id.in_(select(Deployment.rollback_of_id).where(
+                     Deployment.rollback_of_id.is_not(None))))
+    row = session.execute(select(
+        func.count(), func.count().filter(failed)).where(and_(
+            Deployment.service_id.in_(service_ids),
+            func.lower(Deployment.environment) == environment.lower(),
+            Deployment.status != "in_progress", Deployment.finished_at >= since))).one()
+    return int(row[0]), int(row[1])

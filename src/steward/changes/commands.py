@@ -14,6 +14,10 @@ from datetime import datetime
 from steward.weburl import screen_links, screen_url
 
 DEPLOYMENT_STATUSES = ("in_progress", "succeeded", "failed", "rolled_back")
+CHANGE_MODELS = ("standard", "normal", "emergency")
+CHANGE_STATES = ("new", "assess", "authorize", "scheduled", "implement", "review", "closed",
+                 "rejected", "canceled")
+CHANGE_OUTCOMES = ("successful", "successful_with_issues", "failed", "rolled_back")
 
 
 @dataclass(frozen=True)

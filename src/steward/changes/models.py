@@ -17,13 +17,13 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
+# The ``_name`` imports: the models of the tables these foreign keys name. A flush resolves
+# every foreign key of the tables it writes, so those are loaded whenever these are.
+from steward.auth import models as _auth  # noqa: F401
+from steward.catalog import models as _catalog  # noqa: F401
 from steward.db import Base, UTCDateTime
 from steward.timeutil import utcnow
 
-CHANGE_MODELS = ("standard", "normal", "emergency")
-CHANGE_STATES = ("new", "assess", "authorize", "scheduled", "implement", "review", "closed",
-                 "rejected", "canceled")
-CHANGE_OUTCOMES = ("successful", "successful_with_issues", "failed", "rolled_back")
 # Where a change waits for its approval policy or its approvers.
 AWAITING_APPROVAL = ("new", "assess", "authorize")
 

@@ -22,13 +22,16 @@ T = TypeVar("T")
 
 
 def open_database(*, migrate_if_new: bool = False) -> Database:
+    # steward.models registers every table, so the foreign keys of whatever a command
+    # writes resolve (a domain's models know the tables they point at only by name).
     from steward.db import migrate
+    from steward.models import ensure_seed_rows
 
     db = Database(load_settings())
     current = migrate.current_revision(db)
     if current is None and migrate_if_new:
         migrate.upgrade(db)
-        migrate.ensure_seed_rows(db)
+        ensure_seed_rows(db)
     elif current is None:
         fail(f"the database ({db.describe()}) is not initialised; run `steward init`")
     elif current != migrate.head_revision(db):

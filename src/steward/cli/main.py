@@ -91,11 +91,12 @@ def init() -> None:
     from steward.cli.secrets import secret_key_note
     from steward.config import load_settings
     from steward.db import Database, migrate
+    from steward.models import ensure_seed_rows
 
     db = Database(load_settings())
     with domain_errors():
         before, after = migrate.upgrade(db)
-    migrate.ensure_seed_rows(db)
+    ensure_seed_rows(db)
     if before is None:
         console.print(f"Created the Steward database ({db.describe()}) at schema {after}.")
     elif before == after:
@@ -111,11 +112,12 @@ def migrate(revision: Annotated[str, typer.Option(help="target schema revision")
     from steward.config import load_settings
     from steward.db import Database
     from steward.db import migrate as migrations
+    from steward.models import ensure_seed_rows
 
     db = Database(load_settings())
     with domain_errors():
         before, after = migrations.upgrade(db, revision)
-    migrations.ensure_seed_rows(db)
+    ensure_seed_rows(db)
     console.print(f"Schema {before or 'empty'} -> {after} ({db.describe()}).")
 
 

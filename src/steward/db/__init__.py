@@ -32,7 +32,8 @@ from sqlalchemy import (
     or_,
     text,
 )
-from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.orm import DeclarativeBase, sessionmaker
+from sqlalchemy.orm import Session as Session  # pages name the type without SQLAlchemy
 from sqlalchemy.schema import Table
 from sqlalchemy.types import TypeDecorator
 

@@ -65,15 +65,3 @@ def checkpoint(database: Database) -> None:
     finally:
         raw.close()
 
-
-def ensure_seed_rows(database: Database) -> None:
-    """Rows every database has: the audit chain head and the catalog revision."""
-    from steward.audit.models import AuditHead
-    from steward.audit.service import GENESIS
-    from steward.catalog.models import CatalogState
-
-    with database.session() as session:
-        if session.get(AuditHead, 1) is None:
-            session.add(AuditHead(id=1, seq=0, hash=GENESIS))
-        if session.get(CatalogState, 1) is None:
-            session.add(CatalogState(id=1, revision=0))

@@ -24,6 +24,7 @@ from steward.goals import metrics as goal_metrics
 from steward.goals.metrics import METRICS, GoalMetric
 from steward.goals.models import Goal
 from steward.inputs import CLEAN, RequiredLabel
+from steward.kpis import export
 from steward.kpis.dora_queries import dora_kpis, dora_table
 from steward.kpis.itsm import itsm_kpis, itsm_table
 from steward.timeutil import isoformat_z, parse_timestamp, utcnow
@@ -253,3 +254,24 @@ def _judged(found: GoalMetric, goal: Goal, value: float | None) -> dict[str, Any
             "display": goal_metrics.format_value(found, value),
             "meets": goal_metrics.meets(value, goal.comparator, goal.target),
             "progress": goal_metrics.progress_fraction(value, goal.comparator, goal.target)}
+
+
+def goal_rows(session: Session, now: datetime | None = None) -> list[dict[str, Any]]:
+    """One row per goal for the organisation, then one per goal and team."""
+    rows = []
+    for goal in list_goals(session):
+        progress = goal_progress(session, goal, now=now, weekly=False)
+        base = {"goal_id": goal.id, "goal": goal.name, "metric": goal.metric,
+                "comparator": goal.comparator, "target": goal.target,
+                "period_start": progress["period_start"], "period_end": progress["period_end"],
+                "status": progress["status"]}
+        org = progress["organisation"]
+        rows.append({**base, "scope": "organisation", "team": None, "value": org["value"],
+                     "meets": org["meets"]})
+        for team in progress["teams"]:
+            rows.append({**base, "scope": "team", "team": team["team"],
+                         "value": team["value"], "meets": team["meets"]})
+    return rows
+
+
+export.register_goal_rows(goal_rows)

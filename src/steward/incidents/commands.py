@@ -20,6 +20,8 @@ URL_NOT_LINKED = "url_not_linked"
 
 ALERT_STATUSES = ("firing", "acknowledged", "resolved")
 SEVERITIES = ("critical", "error", "warning", "info")
+INCIDENT_STATES = ("triggered", "acknowledged", "mitigated", "resolved", "closed")
+OPEN_STATES = ("triggered", "acknowledged", "mitigated")
 
 
 TITLE_LENGTH = 500  # an incident's title (its column's size)

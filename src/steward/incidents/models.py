@@ -8,13 +8,17 @@ from typing import Any
 from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
+# The ``_name`` imports: the models of the tables these foreign keys name. A flush resolves
+# every foreign key of the tables it writes, so those are loaded whenever these are.
+from steward.auth import models as _auth  # noqa: F401
+from steward.catalog import models as _catalog  # noqa: F401
+from steward.changes import models as _changes  # noqa: F401
 from steward.db import Base, UTCDateTime
+from steward.incidents.commands import INCIDENT_STATES as INCIDENT_STATES
+from steward.incidents.commands import OPEN_STATES as OPEN_STATES
 from steward.incidents.commands import SUMMARY_LENGTH, TITLE_LENGTH, URL_LENGTH
+from steward.problems import models as _problems  # noqa: F401
 from steward.timeutil import utcnow
-
-INCIDENT_STATES = ("triggered", "acknowledged", "mitigated", "resolved", "closed")
-
-OPEN_STATES = ("triggered", "acknowledged", "mitigated")
 
 
 class Incident(Base):

@@ -1,21 +1,27 @@
-"""Listing incidents and showing one: alerts, timeline, suspects, SLA."""
+"""Listing incidents and showing one: alerts, timeline, suspects, SLA; what an incident's
+page shows a responder; and the count of open incidents beside "Incidents" in the
+navigation."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from steward.auth.actor import Actor
 from steward.auth.models import User
 from steward.catalog.graph import load_graph
 from steward.catalog.models import Service, Team
+from steward.catalog.use_cases.services import team_names
 from steward.changes.models import Change, Deployment
 from steward.changes.use_cases.deployments import is_production
-from steward.db import text_search
+from steward.db import Database, text_search
 from steward.incidents import priority, settings, suspects
-from steward.incidents.models import Alert, Incident, IncidentService, TimelineEntry
+from steward.incidents.models import OPEN_STATES, Alert, Incident, IncidentService, TimelineEntry
+from steward.incidents.use_cases import lifecycle
 from steward.timeutil import as_utc, isoformat_z, utcnow
 
 
@@ -168,3 +174,100 @@ def list_alerts(session: Session, *, status: str | None = None, service: str | N
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
     rows = session.scalars(query.order_by(Alert.last_seen.desc()).limit(limit).offset(offset))
     return total, list(rows)
+
+
+def incident_listing(session: Session, *, status: str | None = None,
+                     priority: str | None = None, team: str | None = None,
+                     service: str | None = None, q: str | None = None,
+                     start: datetime | None = None, end: datetime | None = None,
+                     limit: int = 100, offset: int = 0) -> tuple[int, list[dict[str, Any]]]:
+    """The incidents :func:`list_incidents` finds, each as :func:`incident_out` shows it."""
+    total, rows = list_incidents(session, status=status, priority=priority, team=team,
+                                 service=service, q=q, start=start, end=end, limit=limit,
+                                 offset=offset)
+    return total, [incident_out(session, incident) for incident in rows]
+
+
+def incident_detail(session: Session, incident_id: int) -> dict[str, Any]:
+    """One incident with its alerts, timeline and suspects; NotFound names ``incident``."""
+    return incident_out(session, lifecycle.get_incident(session, incident_id), detail=True)
+
+
+def count_open_incidents(session: Session) -> int:
+    return int(session.scalar(select(func.count()).select_from(Incident).where(
+        Incident.status.in_(OPEN_STATES))) or 0)
+
+
+def open_incident_count(db: Database) -> int | None:
+    """The number beside "Incidents" in the navigation: one COUNT in a read session of its
+    own, None when the database does not answer (an error page must render even then)."""
+    try:
+        with db.read_session() as session:
+            return count_open_incidents(session)
+    except SQLAlchemyError:
+        return None
+
+
+# -- one incident's page --------------------------------------------------------------
+
+def incident_view(session: Session, incident_id: int, actor: Actor) -> dict[str, Any]:
+    """One incident as its page shows it to ``actor``: the detail (with whether impact and
+    urgency were set by hand), the deployments it names (suspects, cause, fixes), and for
+    a responder the actions its status allows and whom and what the forms offer."""
+    incident = lifecycle.get_incident(session, incident_id)
+    out = incident_out(session, incident, detail=True)
+    out["impact_overridden"] = incident.impact_overridden
+    out["urgency_overridden"] = incident.urgency_overridden
+    fixes = list(session.scalars(select(Deployment.id).where(
+        Deployment.fixes_incident_id == incident.id)))
+    cause = incident.caused_by_deployment_id
+    known = deployments_by_id(session, {s["deployment_id"] for s in out["suspects"]}
+                              | set(fixes) | ({cause} if cause else set()))
+    respond = lifecycle.may_respond(actor, incident)
+    return {
+        "incident": out,
+        "suspects": [{**s, "deployment": known.get(s["deployment_id"], {})}
+                     for s in out["suspects"]],
+        "cause": known.get(cause or -1),
+        "fixes": [known[i] for i in fixes if i in known],
+        "can_respond": respond,
+        "actions": [action for action, (allowed, _) in lifecycle.ACTIONS.items()
+                    if incident.status in allowed] if respond else [],
+        "people": assignable_people(session, (out["assignee"], out["commander"]))
+        if respond else [],
+        "teams": sorted(team_names(session).values()) if respond else [],
+        "fix_candidates": fix_candidates(session, incident) if respond else [],
+    }
+
+
+def deployments_by_id(session: Session, ids: set[int]) -> dict[int, dict[str, Any]]:
+    if not ids:
+        return {}
+    rows = session.execute(select(Deployment, Service.name).join(
+        Service, Service.id == Deployment.service_id).where(Deployment.id.in_(ids))).all()
+    return {d.id: {"id": d.id, "service": name, "version": d.version, "status": d.status,
+                   "environment": d.environment, "change_id": d.change_id,
+                   "finished_at": isoformat_z(d.finished_at)} for d, name in rows}
+
+
+def fix_candidates(session: Session, incident: Incident) -> list[dict[str, Any]]:
+    """Deployments on the incident's services since it started: the likely fixes."""
+    services = select(IncidentService.service_id).where(
+        IncidentService.incident_id == incident.id)
+    rows = session.execute(select(Deployment, Service.name).join(
+        Service, Service.id == Deployment.service_id).where(
+        Deployment.service_id.in_(services),
+        or_(Deployment.finished_at >= incident.started_at,
+            Deployment.started_at >= incident.started_at))
+        .order_by(Deployment.id.desc()).limit(20)).all()
+    return [{"id": d.id, "service": name, "version": d.version} for d, name in rows]
+
+
+def assignable_people(session: Session, keep: tuple[str | None, ...]) -> list[tuple[str, str]]:
+    """Who can be assigned, as (username, name shown): everyone who can respond, and
+    whoever is assigned now (``keep``)."""
+    rows = session.execute(select(User.username, User.display_name).where(
+        or_(User.active.is_(True) & (User.role != "viewer"),
+            User.username.in_([k for k in keep if k])))
+        .order_by(User.username)).all()
+    return [(username, display or username) for username, display in rows]

@@ -1,9 +1,10 @@
-"""Routing many alerts at once: the service each is about, checked before anything is written.
+"""Checking and routing alerts: the service each is about, decided before anything is written.
 
-The same answers as ``alerts.route`` (both decide with
-``catalog.event_routing.route_event``: the service an alert names when the
-integration key may send for it, else the key's own service), for a whole
-group of alerts with one query.
+``check`` and ``apply_route`` are the rules every alert passes, whether recorded one at a
+time (``use_cases.alerts``) or many at once (``prepare``). ``route_all`` gives the same
+answers as ``alerts.route`` (both decide with ``catalog.event_routing.route_event``: the
+service an alert names when the integration key may send for it, else the key's own
+service), for a whole group of alerts with one query.
 """
 
 from __future__ import annotations
@@ -11,18 +12,27 @@ from __future__ import annotations
 import threading
 import weakref
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import timedelta
 
 from sqlalchemy.orm import Session
 
 from steward.auth.models import Integration
 from steward.auth.use_cases.integrations import KeyHolder
-from steward.catalog.event_routing import CatalogService, Refused, Routed, route_event
+from steward.catalog.event_routing import (
+    INVALID,
+    CatalogService,
+    Refused,
+    Routed,
+    route_event,
+)
 from steward.catalog.impact import Graph
 from steward.db.direct import Driver
+from steward.errors import ValidationError
 from steward.incidents import alert_store
-from steward.incidents.commands import RecordAlert
-from steward.incidents.use_cases import alerts
+from steward.incidents.commands import ALERT_STATUSES, SEVERITIES, RecordAlert
+from steward.incidents.transaction_state import graph_for
+from steward.timeutil import utcnow
 
 ROUTES = "steward.routing.routes"
 
@@ -42,15 +52,49 @@ def prepare(session: Session, integration: Integration | KeyHolder | None,
             commands: Sequence[RecordAlert]) -> Prepared:
     """Check and route every command; raises the first problem before anything is written."""
     for cmd in commands:
-        alerts.check(cmd)
+        check(cmd)
     routes = route_all(session, [(integration, commands)])
     iid = integration.id if integration is not None else None
     routed, services = [], []
     for cmd in commands:
-        command, service = alerts.apply_route(cmd, routes[(iid, cmd.service)])
+        command, service = apply_route(cmd, routes[(iid, cmd.service)])
         routed.append(command)
         services.append((service.id, service.name) if service is not None else None)
     return Prepared(integration, routed, services)
+
+
+UNKNOWN_SERVICE = "service_not_in_catalog"
+
+
+def apply_route(cmd: RecordAlert, route: Routed | Refused,
+                ) -> tuple[RecordAlert, CatalogService | None]:
+    """The command as it is recorded, and its service; raises the refusal.
+
+    A name the catalog does not know is kept in the alert's ``details``
+    (``service_not_in_catalog``). An acknowledge or resolve that routes to no
+    service is not refused: it settles its alert by dedup key alone (PagerDuty's
+    carry no payload at all)."""
+    if isinstance(route, Refused):
+        if route.kind == INVALID and cmd.status != "firing":
+            return cmd, None
+        raise route.error(cmd.service_field)
+    if route.unknown:
+        cmd = replace(cmd, details={**cmd.details, UNKNOWN_SERVICE: route.unknown})
+    return cmd, route.service
+
+
+def check(cmd: RecordAlert) -> None:
+    """The command's own values (status, severity, key, time), before anything is read."""
+    if cmd.status not in ALERT_STATUSES:
+        raise ValidationError(f"status: must be one of {', '.join(ALERT_STATUSES)}",
+                              field="status")
+    if cmd.severity not in SEVERITIES:
+        raise ValidationError(f"severity: must be one of {', '.join(SEVERITIES)}",
+                              field="severity")
+    if not cmd.dedup_key or len(cmd.dedup_key) > 255:
+        raise ValidationError("dedup_key: 1 to 255 characters", field="dedup_key")
+    if cmd.occurred_at and cmd.occurred_at > utcnow() + timedelta(minutes=5):
+        raise ValidationError("occurred_at: is in the future", field="occurred_at")
 
 
 Route = Routed | Refused
@@ -75,7 +119,7 @@ def route_all(session: Session, wanted: Sequence[tuple[Integration | KeyHolder |
                 missing[(iid, cmd.service)] = integration
     if not missing:
         return routes
-    graph = alerts.graph_for(session)
+    graph = graph_for(session)
     with _SHARED_LOCK:
         shared = _SHARED.setdefault(graph, {})
     unknown: dict[tuple[int | None, str | None], Integration | KeyHolder | None] = {}

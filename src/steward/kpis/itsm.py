@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from steward.catalog.models import Service, Team
 from steward.changes.models import Change, ChangeService, Deployment
-from steward.changes.use_cases.records import OUTCOME_POINTS
+from steward.changes.queries import OUTCOME_POINTS
 from steward.incidents import settings
 from steward.incidents.models import Incident, IncidentService
 from steward.incidents.priority import PRIORITIES

@@ -7,6 +7,9 @@ from datetime import datetime
 from sqlalchemy import BigInteger, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
+# The ``_name`` imports: the models of the tables these foreign keys name. A flush resolves
+# every foreign key of the tables it writes, so those are loaded whenever these are.
+from steward.catalog import models as _catalog  # noqa: F401
 from steward.db import Base, UTCDateTime
 from steward.timeutil import utcnow
 

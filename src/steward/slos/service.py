@@ -14,7 +14,6 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-import steward.models  # noqa: F401 - every table registered, so foreign keys resolve
 from steward.audit import service as audit
 from steward.auth.actor import Actor
 from steward.catalog.models import Service, Team

@@ -17,15 +17,17 @@ from urllib.parse import quote
 
 from fastapi import Request
 from fastapi.routing import APIRoute
-from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 from starlette.responses import RedirectResponse, Response
 
 from steward.auth.actor import Actor
-from steward.auth.use_cases import accounts as auth
+from steward.auth.queries import SignedIn, signed_in, signed_in_if_reachable
+from steward.db import Session
 from steward.errors import StewardError
 from steward.inputs import MAX_ID, printable, text_problem
-from steward.request.database import SESSION_COOKIE
+from steward.request.database import SESSION_COOKIE, database
+from steward.web.page_error import TITLES, PageError, page_error_from
+from steward.web.render import error_page
 
 LOGIN_CSRF_COOKIE = "steward_login_csrf"
 
@@ -52,40 +54,21 @@ class LoginRequired(Exception):
     """No valid session: send the browser to the login page."""
 
 
-class PageError(Exception):
-    """Shown to the person as an HTML error page with this status."""
-
-    def __init__(self, status: int, title: str, message: str):
-        super().__init__(message)
-        self.status = status
-        self.title = title
-        self.message = message
-
-
-TITLES = {400: "Bad request", 401: "Sign-in needed", 403: "Not allowed", 404: "Not found",
-          409: "Conflict", 422: "Invalid input", 429: "Too many requests"}
-
-
-def page_error_from(exc: StewardError) -> PageError:
-    status = exc.status_code
-    return PageError(status, TITLES.get(status, "Error"), exc.message)
+def _viewer(found: SignedIn | None) -> Viewer | None:
+    if found is None:
+        return None
+    return Viewer(username=found.username, display_name=found.display_name, role=found.role,
+                  csrf_token=found.csrf_token, actor=found.actor)
 
 
 def viewer_from(request: Request, session: Session) -> Viewer | None:
-    cookie = request.cookies.get(SESSION_COOKIE)
-    if not cookie:
-        return None
-    found = auth.session_user(session, cookie)
-    if found is None:
-        return None
-    user, web_session = found
-    return Viewer(
-        username=user.username,
-        display_name=user.display_name or user.username,
-        role=user.role,
-        csrf_token=web_session.csrf_token,
-        actor=auth.actor_for_user(session, user),
-    )
+    return _viewer(signed_in(session, request.cookies.get(SESSION_COOKIE, "")))
+
+
+def viewer_if_reachable(request: Request) -> Viewer | None:
+    """The signed-in person, or None when the database does not answer."""
+    cookie = request.cookies.get(SESSION_COOKIE, "")
+    return _viewer(signed_in_if_reachable(database(request), cookie))
 
 
 def require_viewer(request: Request, session: Session) -> Viewer:
@@ -178,8 +161,6 @@ class WebRoute(APIRoute):
         original = super().get_route_handler()
 
         async def handler(request: Request) -> Response:
-            from steward.web.render import error_page
-
             try:
                 refuse_bad_parameters(request)
                 return await original(request)

@@ -9,15 +9,12 @@ from typing import Any
 from urllib.parse import quote
 
 from fastapi import Request
-from sqlalchemy import func, select
-from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
-from steward.catalog.graph import load_graph
-from steward.catalog.impact import analyse
+from steward.catalog.impact import Graph, analyse
+from steward.db import Session
 from steward.errors import ValidationError
-from steward.incidents.models import OPEN_STATES, Incident
+from steward.incidents import queries
 from steward.request.database import database
 from steward.timeutil import as_utc, parse_timestamp, utcnow
 from steward.web.guard import form_text
@@ -107,20 +104,17 @@ def level_from(form: FormData, field: str) -> int | None:
     return int(raw)
 
 
-def count_open_incidents(session: Session) -> int:
-    return int(session.scalar(select(func.count()).select_from(Incident).where(
-        Incident.status.in_(OPEN_STATES))) or 0)
+def nav_counts(session: Session) -> dict[str, int]:
+    """What the navigation shows beside "Incidents", counted in the handler's session."""
+    return {"nav_open_incidents": queries.count_open_incidents(session)}
 
 
 def open_incidents_for_nav(request: Request) -> int | None:
-    """The number beside "Incidents" in the navigation: one COUNT, never an error."""
+    """The navigation's count for pages whose handler does not put ``nav_open_incidents``
+    in the context: one COUNT in a session of its own, never an error."""
     if getattr(request.state, "viewer", None) is None:
         return None
-    try:
-        with database(request).read_session() as session:
-            return count_open_incidents(session)
-    except SQLAlchemyError:  # an error page must render even when the database does not answer
-        return None
+    return queries.open_incident_count(database(request))
 
 
 TEMPLATES.env.globals["incident_badge_parts"] = incident_badge_parts
@@ -137,11 +131,10 @@ def failing_map_href(names: Sequence[str]) -> str:
     return "/map?failing=" + quote(",".join(names), safe=",")
 
 
-def affected_map(session: Session, names: Sequence[str], origin: str | None,
+def affected_map(graph: Graph, names: Sequence[str], origin: str | None,
                  title: str) -> dict[str, Any]:
     """The incident's services as failing and what that takes down or degrades up to
     the business services, the origin outlined."""
-    graph = load_graph(session)
     known = [graph.by_name[n] for n in names if n in graph.by_name]
     if not known:
         return {"svg": "", "affected": [], "href": ""}

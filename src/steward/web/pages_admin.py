@@ -7,22 +7,21 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Request
 from pydantic import ValidationError as PydanticError
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 from starlette.responses import RedirectResponse, Response
 
-from steward.audit import service as audit
-from steward.audit.models import AuditEntry
-from steward.auth.use_cases import accounts as auth
+from steward.audit import queries as audit_queries
+from steward.audit.queries import AuditRecord
+from steward.audit.service import verify
+from steward.auth import queries as auth_queries
+from steward.catalog import queries as catalog
 from steward.catalog.schemas import TeamCreate
-from steward.catalog.use_cases import services as catalog
 from steward.catalog.use_cases import teams as teams_service
+from steward.db import Session
 from steward.errors import StewardError
 from steward.request.database import database
 from steward.request.validation import describe_validation_errors
 from steward.web.guard import (
-    Viewer,
     WebRoute,
     check_csrf,
     form_text,
@@ -43,12 +42,10 @@ def team_href(name: str) -> str:
     return "/teams/" + quote(name, safe="")
 
 
-def _teams_page(request: Request, session: Session, viewer: Viewer, *, error: str = "",
-                status: int = 200, form: dict[str, str] | None = None) -> Response:
+def _teams_page(request: Request, session: Session, *, error: str = "", status: int = 200,
+                form: dict[str, str] | None = None) -> Response:
     limit, offset = paging(request)
-    total, teams = teams_service.list_teams(session, limit=limit, offset=offset)
-    counts = teams_service.team_service_counts(session)
-    rows = [teams_service.team_out(session, team, counts) for team in teams]
+    total, rows = catalog.team_rows(session, limit=limit, offset=offset)
     keep: dict[str, Any] = {"limit": limit} if limit != DEFAULT_LIMIT else {}
     return render(request, "teams.html", {
         "rows": rows, "pager": Pager("/teams", keep, total, limit, offset),
@@ -60,8 +57,8 @@ def _teams_page(request: Request, session: Session, viewer: Viewer, *, error: st
 @router.get("/teams")
 def teams_page(request: Request) -> Response:
     with database(request).read_session() as session:
-        viewer = require_viewer(request, session)
-        return _teams_page(request, session, viewer)
+        require_viewer(request, session)
+        return _teams_page(request, session)
 
 
 @router.post("/teams")
@@ -78,36 +75,32 @@ def team_create(request: Request, form: Form) -> Response:
             data = TeamCreate(name=form_text(form, "name"),
                               display_name=form_text(form, "display_name"),
                               description=form_text(form, "description"), contacts=contacts)
-            team = teams_service.create_team(session, viewer.actor, data)
-            name = team.name
+            teams_service.create_team(session, viewer.actor, data)
     except (StewardError, PydanticError) as exc:
         if isinstance(exc, PydanticError):
             message, status = describe_validation_errors(exc.errors())[0], 422
         else:
             message, status = exc.message, exc.status_code
         with db.read_session() as session:
-            viewer = require_viewer(request, session)
-            return _teams_page(request, session, viewer, error=message, status=status,
-                               form=values)
-    return RedirectResponse(f"{team_href(name)}?done=created", status_code=303)
+            require_viewer(request, session)
+            return _teams_page(request, session, error=message, status=status, form=values)
+    return RedirectResponse(f"{team_href(data.name)}?done=created", status_code=303)
 
 
 @router.get("/teams/{name}")
 def team_page(request: Request, name: str) -> Response:
     with database(request).read_session() as session:
         require_viewer(request, session)
-        team = teams_service.get_team(session, name)
-        info = teams_service.team_out(session, team)
-        _, members = auth.list_users(session, team=name, limit=1000)
-        _, services = catalog.list_services(session, team=name, limit=1000)
-        return render(request, "team.html", {
-            "team": info, "members": members, "services": services,
-            "notice": "Team created." if request.query_params.get("done") == "created"
-            else None,
-        }, nav="teams")
+        info = catalog.team_detail(session, name)
+        members = auth_queries.team_members(session, name)
+        _, services = catalog.service_rows(session, team=name, limit=1000)
+    return render(request, "team.html", {
+        "team": info, "members": members, "services": services,
+        "notice": "Team created." if request.query_params.get("done") == "created" else None,
+    }, nav="teams")
 
 
-def _entity_label(entry: AuditEntry) -> str:
+def _entity_label(entry: AuditRecord) -> str:
     for snap in (entry.after, entry.before):
         if isinstance(snap, dict):
             for key in ("name", "username", "prefix"):
@@ -118,11 +111,6 @@ def _entity_label(entry: AuditEntry) -> str:
     return ""
 
 
-def _entity_types(session: Session) -> list[str]:
-    # The audit log spans every domain, so the filter offers what is actually there.
-    return sorted(session.scalars(select(AuditEntry.entity_type).distinct()))
-
-
 @router.get("/audit")
 def audit_page(request: Request) -> Response:
     entity_type = pick(request.query_params, "entity_type")
@@ -131,20 +119,16 @@ def audit_page(request: Request) -> Response:
     with database(request).read_session() as session:
         viewer = require_viewer(request, session)
         require_admin(viewer, "read the audit log")
-        total, entries = audit.list_entries(session, entity_type=entity_type or None,
-                                            limit=limit, offset=offset)
-        rows = [{
-            "entry": entry,
-            "label": _entity_label(entry),
-            "diff": diff_rows(entry.before, entry.after),
-        } for entry in entries]
-        types = _entity_types(session)
-        keep: dict[str, Any] = {"entity_type": entity_type} if entity_type else {}
-        if limit != DEFAULT_LIMIT:
-            keep["limit"] = limit
-        # Rendered inside the session: the entries are ORM rows.
-        return render(request, "audit.html", {
-            "rows": rows, "pager": Pager("/audit", keep, total, limit, offset),
-            "entity_type": entity_type, "entity_types": types,
-            "verified": audit.verify(session) if want_verify else None,
-        }, nav="audit")
+        total, entries = audit_queries.audit_records(session, entity_type=entity_type or None,
+                                                     limit=limit, offset=offset)
+        types = audit_queries.entity_types(session)
+        verified = verify(session) if want_verify else None
+    rows = [{"entry": entry, "label": _entity_label(entry),
+             "diff": diff_rows(entry.before, entry.after)} for entry in entries]
+    keep: dict[str, Any] = {"entity_type": entity_type} if entity_type else {}
+    if limit != DEFAULT_LIMIT:
+        keep["limit"] = limit
+    return render(request, "audit.html", {
+        "rows": rows, "pager": Pager("/audit", keep, total, limit, offset),
+        "entity_type": entity_type, "entity_types": types, "verified": verified,
+    }, nav="audit")

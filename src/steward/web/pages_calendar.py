@@ -9,17 +9,14 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Request
 from pydantic import ValidationError as PydanticError
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 from starlette.responses import RedirectResponse, Response
 
-from steward.catalog.models import Service
-from steward.catalog.use_cases import services as catalog
-from steward.changes import assessment, calendar
-from steward.changes.models import CalendarWindow, ChangeService
+from steward.catalog.use_cases.services import team_names
+from steward.changes import assessment, calendar, queries
 from steward.changes.schemas import WindowCreate
 from steward.changes.use_cases import records
+from steward.db import Database
 from steward.errors import NotFound, StewardError, ValidationError
 from steward.request.database import database
 from steward.timeutil import as_utc, utcnow
@@ -33,7 +30,6 @@ from steward.web.change_forms import (
 )
 from steward.web.guard import (
     PageError,
-    Viewer,
     WebRoute,
     check_csrf,
     form_text,
@@ -42,14 +38,13 @@ from steward.web.guard import (
     record_id,
     require_viewer,
 )
+from steward.web.incidents_view import nav_counts
 from steward.web.render import render
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
 Form = Annotated[FormData, Depends(read_form)]
 
 DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
-HIDDEN_STATES = ("rejected", "canceled")  # they will not happen, so they take no room
-OPEN_STATES = ("new", "assess", "authorize", "scheduled", "implement", "review")
 DAY_MINUTES = 24 * 60
 WINDOW_LABEL_ROOM = 36  # per cent of a day's width kept for a window's label
 NOTICES = {"window-added": "Window added.", "window-removed": "Window removed."}
@@ -138,7 +133,7 @@ def _lanes(items: list[dict[str, Any]], windows: list[dict[str, Any]]) -> None:
     close()
 
 
-def _schedule(row: CalendarWindow, tz: str) -> str:
+def _schedule(row: calendar.Window, tz: str) -> str:
     if row.starts_at is not None and row.ends_at is not None:
         local = zone(tz)
         start, end = as_utc(row.starts_at).astimezone(local), as_utc(row.ends_at).astimezone(local)
@@ -151,68 +146,65 @@ def _schedule(row: CalendarWindow, tz: str) -> str:
     return f"every {days} at {row.start_time} for {length} ({row.timezone})"
 
 
-def _scope(row: CalendarWindow) -> str:
-    values = ", ".join(str(v) for v in row.scope_values or ())
-    if row.scope_kind == "all":
+def _scope(row: calendar.Window) -> str:
+    values = ", ".join(row.scope.values)
+    if row.scope.kind == "all":
         return "everything"
-    if row.scope_kind == "tier":
+    if row.scope.kind == "tier":
         return "tier " + values
-    return f"{row.scope_kind}: {values}"
+    return f"{row.scope.kind}: {values}"
 
 
-def _week(session: Session, week_start: date, tz: str) -> dict[str, Any]:
+def _bounds(week_start: date, tz: str) -> tuple[datetime, datetime]:
+    """The week's first and last instant (exclusive) in UTC, from local midnights."""
     local = zone(tz)
-    start = datetime.combine(week_start, time(0), tzinfo=local).astimezone(UTC)
-    end = datetime.combine(week_start + timedelta(days=7), time(0), tzinfo=local).astimezone(UTC)
-    rows = records.list_windows(session)
-    _, found = records.list_changes(session, start=start, end=end, limit=1000)
-    changes = {c.id: c for c in found if c.state not in HIDDEN_STATES}
-    services: dict[int, list[Service]] = {}
-    if changes:
-        for change_id, service in session.execute(
-                select(ChangeService.change_id, Service).join(
-                    Service, Service.id == ChangeService.service_id)
-                .where(ChangeService.change_id.in_(changes)).order_by(Service.name)):
-            services.setdefault(change_id, []).append(service)
-    planned = [calendar.PlannedChange(c.id, f"CHG-{c.id}",
-                                      tuple(s.name for s in services.get(c.id, [])),
-                                      *assessment.window_of(c)) for c in changes.values()]
-    grid = calendar.week_grid([assessment.pure_window(r) for r in rows], planned, week_start, tz)
-    conflicts: dict[int, list[str]] = {}
-    for change in changes.values():
-        if change.state in OPEN_STATES:
-            for _other, reason in assessment.conflicting_changes(
-                    session, change, services.get(change.id, [])):
-                conflicts.setdefault(change.id, []).append(reason)
-    today = utcnow().astimezone(local)
+    return (datetime.combine(week_start, time(0), tzinfo=local).astimezone(UTC),
+            datetime.combine(week_start + timedelta(days=7), time(0),
+                             tzinfo=local).astimezone(UTC))
+
+
+def _week(found: dict[str, Any], week_start: date, tz: str) -> dict[str, Any]:
+    """The week's days as the page lays them out, from :func:`queries.calendar_week`."""
+    changes = {c["id"]: c for c in found["changes"]}
+    planned = [calendar.PlannedChange(c["id"], c["label"], tuple(c["services"]), c["start"],
+                                      c["end"]) for c in changes.values()]
+    grid = calendar.week_grid(found["windows"], planned, week_start, tz)
+    conflicts = {c["id"]: c["conflicts"] for c in changes.values() if c["conflicts"]}
+    today = utcnow().astimezone(zone(tz))
     days = []
     for day in grid["days"]:
         windows = [{**w, **_place(w, day["date"])} for w in day["windows"]]
         items = []
         for entry in day["changes"]:
             change = changes[entry["id"]]
-            items.append({**entry, **_place(entry, day["date"]), "title": change.title,
-                          "state": change.state, "risk": change.risk_level,
-                          "conflicts": conflicts.get(change.id, [])})
+            items.append({**entry, **_place(entry, day["date"]), "title": change["title"],
+                          "state": change["state"], "risk": change["risk_level"],
+                          "conflicts": change["conflicts"]})
         _lanes(items, windows)
         days.append({"date": day["date"], "name": DAY_NAMES[day["date"].weekday()],
                      "today": day["date"] == today.date(), "windows": windows,
                      "changes": items,
                      "now": round(_minutes(today, day["date"]) / DAY_MINUTES * 100, 3)
                      if day["date"] == today.date() else None})
-    return {"days": days, "windows": rows, "conflicts": conflicts,
+    start, end = _bounds(week_start, tz)
+    return {"days": days, "windows": found["windows"], "conflicts": conflicts,
             "change_count": len(changes), "start": start, "end": end}
 
 
-def _calendar_page(request: Request, session: Session, viewer: Viewer, *, week: str, tz: str,
-                   error: str = "", status: int = 200,
-                   form: dict[str, Any] | None = None) -> Response:
-    tz = _timezone(tz)
-    week_start = _week_start(week, tz)
-    view = _week(session, week_start, tz)
-    can_add = viewer.role in ("member", "admin")
+def _calendar_page(request: Request, db: Database, *, week: str, tz: str, error: str = "",
+                   status: int = 200, form: dict[str, Any] | None = None) -> Response:
+    with db.read_session() as session:
+        viewer = require_viewer(request, session)
+        tz = _timezone(tz)
+        week_start = _week_start(week, tz)
+        found = queries.calendar_week(session, *_bounds(week_start, tz))
+        can_add = viewer.role in ("member", "admin")
+        teams = sorted(team_names(session).values()) if can_add else []
+        nav = nav_counts(session)
+    view = _week(found, week_start, tz)
     this_week = _week_start("", tz)
     return render(request, "changes/calendar.html", {
+        **nav,
         "week_start": week_start,
         "week_end": week_start + timedelta(days=6),
         "tz": tz,
@@ -226,7 +218,7 @@ def _calendar_page(request: Request, session: Session, viewer: Viewer, *, week: 
         "scope": _scope,
         "can_add": can_add,
         "can_delete": viewer.is_admin,
-        "teams": sorted(catalog.team_names(session).values()) if can_add else [],
+        "teams": teams,
         "day_names": DAY_NAMES,
         "form": form or {"kind": "freeze", "scope": "all", "schedule": "once", "timezone": tz},
         "error": error,
@@ -237,10 +229,8 @@ def _calendar_page(request: Request, session: Session, viewer: Viewer, *, week: 
 @router.get("/changes/calendar")
 def calendar_page(request: Request) -> Response:
     params = request.query_params
-    with database(request).read_session() as session:
-        viewer = require_viewer(request, session)
-        return _calendar_page(request, session, viewer, week=pick(params, "week"),
-                              tz=pick(params, "tz"))
+    return _calendar_page(request, database(request), week=pick(params, "week"),
+                          tz=pick(params, "tz"))
 
 
 def _optional_int(form: FormData, field: str) -> int | None:
@@ -291,10 +281,8 @@ def window_create(request: Request, form: Form) -> Response:
                 week = as_utc(row.starts_at).astimezone(zone(_timezone(tz))).date().isoformat()
     except (StewardError, PydanticError) as exc:
         message, status = problem(exc)
-        with db.read_session() as session:
-            viewer = require_viewer(request, session)
-            return _calendar_page(request, session, viewer, week=week, tz=tz, error=message,
-                                  status=status, form=values)
+        return _calendar_page(request, db, week=week, tz=tz, error=message, status=status,
+                              form=values)
     return RedirectResponse(calendar_href(week or _week_start("", _timezone(tz)),
                                           _timezone(tz), done="window-added") + "#windows",
                             status_code=303)
@@ -314,10 +302,7 @@ def window_delete(request: Request, window_id: str, form: Form) -> Response:
         raise
     except StewardError as exc:
         message, status = problem(exc)
-        with db.read_session() as session:
-            viewer = require_viewer(request, session)
-            return _calendar_page(request, session, viewer, week=week, tz=tz, error=message,
-                                  status=status)
+        return _calendar_page(request, db, week=week, tz=tz, error=message, status=status)
     return RedirectResponse(calendar_href(week or _week_start("", _timezone(tz)),
                                           _timezone(tz), done="window-removed") + "#windows",
                             status_code=303)

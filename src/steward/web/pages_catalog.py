@@ -2,26 +2,26 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 from pydantic import ValidationError as PydanticError
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 from starlette.responses import RedirectResponse, Response
 
-from steward.auth.queries import integrations_of_service
-from steward.catalog.graph import impact_of, load_graph
-from steward.catalog.impact import ImpactResult
-from steward.catalog.models import LIFECYCLES, SERVICE_KINDS, Dependency, Service
+from steward.auth import queries as auth_queries
+from steward.auth.queries import ServiceIntegration
+from steward.catalog import queries as catalog
+from steward.catalog.queries import ServiceView
 from steward.catalog.schemas import DependencyCreate, ServiceUpdate
-from steward.catalog.use_cases import services as catalog
+from steward.catalog.use_cases import services as service_cases
+from steward.db import Session
 from steward.errors import NotFound, StewardError, ValidationError
 from steward.request.database import database
+from steward.slos import queries as slo_queries
 from steward.web.change_forms import problem
 from steward.web.guard import (
-    PageError,
     Viewer,
     WebRoute,
     check_csrf,
@@ -33,6 +33,7 @@ from steward.web.guard import (
 )
 from steward.web.impact_view import affected_drawing, service_href
 from steward.web.render import Pager, paging, render, whole_number
+from steward.web.slo_view import view as slo_view
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
 Form = Annotated[FormData, Depends(read_form)]
@@ -45,18 +46,6 @@ NOTICES = {
 }
 
 
-def _dependency_counts(session: Session, ids: list[int]) -> tuple[dict[int, int], dict[int, int]]:
-    if not ids:
-        return {}, {}
-    down = dict(session.execute(
-        select(Dependency.service_id, func.count()).where(Dependency.service_id.in_(ids))
-        .group_by(Dependency.service_id)).all())
-    up = dict(session.execute(
-        select(Dependency.depends_on_id, func.count()).where(Dependency.depends_on_id.in_(ids))
-        .group_by(Dependency.depends_on_id)).all())
-    return down, up
-
-
 @router.get("/catalog")
 def catalog_page(request: Request) -> Response:
     params = request.query_params
@@ -65,31 +54,41 @@ def catalog_page(request: Request) -> Response:
     limit, offset = paging(request)
     with database(request).read_session() as session:
         require_viewer(request, session)
-        total, services = catalog.list_services(
+        total, rows = catalog.service_rows(
             session, kind=filters["kind"] or None, tier=tier or None, team=filters["team"] or None,
             lifecycle=filters["lifecycle"] or None, q=filters["q"] or None,
             limit=limit, offset=offset)
         teams = catalog.team_names(session)
-        down, up = _dependency_counts(session, [s.id for s in services])
-        rows = [{
-            "name": s.name, "display_name": s.display_name, "kind": s.kind, "tier": s.tier,
-            "lifecycle": s.lifecycle, "owner": teams.get(s.owner_team_id) if s.owner_team_id
-            else None, "depends_on": down.get(s.id, 0), "dependants": up.get(s.id, 0),
-        } for s in services]
-        keep: dict[str, Any] = {k: v for k, v in filters.items() if v}
-        if limit != 50:
-            keep["limit"] = limit
-        pager = Pager("/catalog", keep, total, limit, offset)
-        return render(request, "catalog.html", {
-            "rows": rows, "filters": filters, "pager": pager, "kinds": SERVICE_KINDS,
-            "lifecycles": LIFECYCLES, "teams": sorted(teams.values()),
-            "filtered": any(filters.values()),
-        }, nav="catalog")
+    keep: dict[str, Any] = {k: v for k, v in filters.items() if v}
+    if limit != 50:
+        keep["limit"] = limit
+    pager = Pager("/catalog", keep, total, limit, offset)
+    return render(request, "catalog.html", {
+        "rows": rows, "filters": filters, "pager": pager, "kinds": catalog.SERVICE_KINDS,
+        "lifecycles": catalog.LIFECYCLES, "teams": teams, "filtered": any(filters.values()),
+    }, nav="catalog")
 
 
-def _impact_view(session: Session, service: Service) -> dict[str, Any]:
-    result: ImpactResult = impact_of(session, [service.name], field="service")
-    affected, svg = affected_drawing(load_graph(session), result, service.id,
+@dataclass(frozen=True)
+class ServicePage:
+    """What the service page shows: the catalog's view, the SLOs and the integrations."""
+
+    catalog: ServiceView
+    slos: list[dict[str, Any]]
+    integrations: list[ServiceIntegration]
+
+
+def _service_data(session: Session, name: str) -> ServicePage:
+    return ServicePage(
+        catalog=catalog.service_view(session, name),
+        slos=[slo_view(r) for r in slo_queries.slo_readings(session, service=name,
+                                                            burndowns=0)],
+        integrations=auth_queries.service_integrations(session, name))
+
+
+def _impact_view(found: ServiceView) -> dict[str, Any]:
+    service, result = found.service, found.impact
+    affected, svg = affected_drawing(found.graph, result, service.id,
                                      f"What fails if {service.name} fails", "impact")
     return {
         "affected": affected,
@@ -101,29 +100,26 @@ def _impact_view(session: Session, service: Service) -> dict[str, Any]:
     }
 
 
-def _service_page(request: Request, session: Session, viewer: Viewer, name: str, *,
-                  error: str = "", status: int = 200,
-                  form: dict[str, str] | None = None) -> Response:
-    service = catalog.get_service(session, name)
-    teams = catalog.team_names(session)
-    _, depends_on = catalog.list_dependencies(session, service=name, limit=1000)
-    _, dependants = catalog.list_dependencies(session, depends_on=name, limit=1000)
-    graph = load_graph(session)
-    kinds = {ci.name: ci.kind for ci in graph.cis.values()}
+def _service_page(request: Request, viewer: Viewer, page: ServicePage, *, error: str = "",
+                  status: int = 200, form: dict[str, str] | None = None) -> Response:
+    found = page.catalog
+    service = found.service
+    kinds = {ci.name: ci.kind for ci in found.graph.cis.values()}
     can_edit = viewer.can_write_team(service.owner_team_id)
     notice = NOTICES.get(request.query_params.get("done", "")) if not error else None
     return render(request, "service.html", {
         "service": service,
-        "owner": teams.get(service.owner_team_id) if service.owner_team_id else None,
-        "depends_on": depends_on,
-        "dependants": dependants,
+        "owner": service.owner,
+        "depends_on": found.depends_on,
+        "dependants": found.dependants,
         "kinds": kinds,
-        "impact": _impact_view(session, service),
-        "service_integrations": integrations_of_service(session, service.name),
+        "impact": _impact_view(found),
         "can_edit": can_edit,
-        "teams": sorted(teams.values()),
-        "lifecycles": LIFECYCLES,
-        "service_names": sorted(n for n in kinds if n != name) if can_edit else [],
+        "teams": found.teams,
+        "lifecycles": catalog.LIFECYCLES,
+        "service_names": sorted(n for n in kinds if n != service.name) if can_edit else [],
+        "service_slos": page.slos,
+        "service_integrations": page.integrations,
         "error": error,
         "notice": notice,
         "form": form or {},
@@ -134,7 +130,8 @@ def _service_page(request: Request, session: Session, viewer: Viewer, name: str,
 def service_page(request: Request, name: str) -> Response:
     with database(request).read_session() as session:
         viewer = require_viewer(request, session)
-        return _service_page(request, session, viewer, name)
+        page = _service_data(session, name)
+    return _service_page(request, viewer, page)
 
 
 def _after_failure(request: Request, name: str, exc: Exception,
@@ -142,11 +139,11 @@ def _after_failure(request: Request, name: str, exc: Exception,
     message, status = problem(exc)
     with database(request).read_session() as session:
         viewer = require_viewer(request, session)
-        return _service_page(request, session, viewer, name, error=message, status=status,
-                             form=form)
+        page = _service_data(session, name)
+    return _service_page(request, viewer, page, error=message, status=status, form=form)
 
 
-def _service_update(form: FormData, service: Service, owner: str | None) -> ServiceUpdate:
+def _service_update(form: FormData, owner: str | None) -> ServiceUpdate:
     fields: dict[str, Any] = {}
     tier = form_text(form, "tier")
     if tier:
@@ -176,12 +173,11 @@ def service_edit(request: Request, name: str, form: Form) -> Response:
         with db.session() as session:
             viewer = require_viewer(request, session)
             check_csrf(viewer, form)
-            service = catalog.get_service(session, name)
-            owner = catalog.team_names(session).get(service.owner_team_id or -1)
-            revision = catalog.catalog_revision(session)
-            catalog.update_service(session, viewer.actor, name,
-                                   _service_update(form, service, owner))
-            changed = catalog.catalog_revision(session) != revision
+            owner = catalog.service_detail(session, name).owner
+            revision = service_cases.catalog_revision(session)
+            service_cases.update_service(session, viewer.actor, name,
+                                         _service_update(form, owner))
+            changed = service_cases.catalog_revision(session) != revision
     except NotFound as exc:
         if exc.field == "service":
             raise
@@ -200,11 +196,11 @@ def dependency_add(request: Request, name: str, form: Form) -> Response:
         with db.session() as session:
             viewer = require_viewer(request, session)
             check_csrf(viewer, form)
-            catalog.get_service(session, name)
+            catalog.service_detail(session, name)
             data = DependencyCreate(service=name, depends_on=form_text(form, "depends_on"),
                                     type=form_text(form, "type") or "hard",
                                     description=form_text(form, "note"))
-            catalog.create_dependency(session, viewer.actor, data)
+            service_cases.create_dependency(session, viewer.actor, data)
     except NotFound as exc:
         if exc.field == "service":
             raise
@@ -217,18 +213,13 @@ def dependency_add(request: Request, name: str, form: Form) -> Response:
 
 @router.post("/services/{name}/dependencies/{dependency_id}/delete")
 def dependency_remove(request: Request, name: str, dependency_id: str, form: Form) -> Response:
-    record_id(dependency_id, "dependency")
+    dep_id = record_id(dependency_id, "dependency")
     db = database(request)
     try:
         with db.session() as session:
             viewer = require_viewer(request, session)
             check_csrf(viewer, form)
-            service = catalog.get_service(session, name)
-            dep = catalog.get_dependency(session, int(dependency_id))
-            if service.id not in (dep.service_id, dep.depends_on_id):
-                raise PageError(404, "Not found",
-                                f"dependency {dependency_id} does not belong to {name}")
-            catalog.delete_dependency(session, viewer.actor, dep.id)
+            service_cases.delete_dependency(session, viewer.actor, dep_id, service=name)
     except NotFound as exc:
         if exc.field == "service":
             raise

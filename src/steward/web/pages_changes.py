@@ -12,19 +12,17 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 from pydantic import ValidationError as PydanticError
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 from starlette.responses import RedirectResponse, Response
 
-from steward.catalog.models import Service
-from steward.catalog.use_cases import services as catalog
-from steward.changes import assessment, policy
-from steward.changes.models import CHANGE_MODELS, CHANGE_OUTCOMES, CHANGE_STATES, Change, Deployment
+from steward.catalog import queries as catalog
+from steward.catalog.use_cases.services import team_names
+from steward.changes import policy, queries
+from steward.changes.commands import CHANGE_MODELS, CHANGE_OUTCOMES, CHANGE_STATES
 from steward.changes.risk import LEVELS
 from steward.changes.schemas import ChangeCreate
-from steward.changes.use_cases import lifecycle, records
-from steward.changes.use_cases.deployments import deployment_out
+from steward.changes.use_cases import lifecycle
+from steward.db import Database
 from steward.errors import NotFound, StewardError, ValidationError
 from steward.inputs import MAX_ID
 from steward.request.database import database
@@ -34,7 +32,6 @@ from steward.web.change_forms import form_values as _form_values
 from steward.web.change_forms import input_time, local_time, names_from, problem
 from steward.web.guard import (
     PageError,
-    Viewer,
     WebRoute,
     check_csrf,
     form_text,
@@ -42,6 +39,7 @@ from steward.web.guard import (
     read_form,
     require_viewer,
 )
+from steward.web.incidents_view import nav_counts
 from steward.web.render import DEFAULT_LIMIT, Pager, paging, render
 from steward.web.risk_chart import factor_name, render_risk_chart
 
@@ -91,17 +89,6 @@ def _filters(request: Request) -> dict[str, str]:
     return filters
 
 
-def _service_choices(session: Session) -> list[tuple[str, list[str]]]:
-    """Service names grouped by owning team, for the new-change form."""
-    teams = catalog.team_names(session)
-    groups: dict[str, list[str]] = {}
-    for name, owner_id in session.execute(select(Service.name, Service.owner_team_id)
-                                          .order_by(Service.name)):
-        groups.setdefault(teams.get(owner_id, "no team") if owner_id else "no team",
-                          []).append(name)
-    return sorted(groups.items())
-
-
 def _new_change_defaults() -> dict[str, Any]:
     start = (utcnow() + timedelta(hours=1)).replace(minute=0, second=0, microsecond=0)
     return {"planned_start": input_time(start),
@@ -109,32 +96,36 @@ def _new_change_defaults() -> dict[str, Any]:
             "environment": "production", "model": "normal", "services": []}
 
 
-def _changes_page(request: Request, session: Session, viewer: Viewer, *, error: str = "",
-                  status: int = 200, form: dict[str, Any] | None = None) -> Response:
-    filters = _filters(request)
-    limit, offset = paging(request)
-    state = filters["state"]
-    total, changes = records.list_changes(
-        session, state=",".join(OPEN_STATES) if state == "open" else state or None,
-        model=filters["model"] or None, team=filters["team"] or None,
-        service=filters["service"] or None, risk_level=filters["risk"] or None,
-        q=filters["q"] or None, limit=limit, offset=offset)
-    rows = [records.change_out(session, change) for change in changes]
+def _changes_page(request: Request, db: Database, *, error: str = "", status: int = 200,
+                  form: dict[str, Any] | None = None) -> Response:
+    with db.read_session() as session:
+        viewer = require_viewer(request, session)
+        filters = _filters(request)
+        limit, offset = paging(request)
+        state = filters["state"]
+        total, rows = queries.change_listing(
+            session, state=",".join(OPEN_STATES) if state == "open" else state or None,
+            model=filters["model"] or None, team=filters["team"] or None,
+            service=filters["service"] or None, risk_level=filters["risk"] or None,
+            q=filters["q"] or None, limit=limit, offset=offset)
+        can_create = viewer.role in ("member", "admin")
+        templates = queries.template_listing(session, active_only=True) if can_create else []
+        service_names = catalog.service_names(session)
+        teams = sorted(team_names(session).values())
+        service_groups = catalog.service_names_by_team(session) if can_create else []
+        nav = nav_counts(session)
     keep: dict[str, Any] = {k: v for k, v in filters.items() if v}
     if limit != DEFAULT_LIMIT:
         keep["limit"] = limit
-    can_create = viewer.role in ("member", "admin")
-    templates = [records.template_out(session, t) for t in records.list_templates(session)
-                 if t.active] if can_create else []
-    service_names = sorted(session.scalars(select(Service.name)))
     return render(request, "changes/list.html", {
+        **nav,
         "rows": rows, "filters": filters, "filtered": any(filters.values()),
         "pager": Pager("/changes", keep, total, limit, offset),
         "states": CHANGE_STATES, "models": CHANGE_MODELS, "levels": LEVELS,
-        "teams": sorted(catalog.team_names(session).values()),
+        "teams": teams,
         "service_names": service_names,
         "can_create": can_create,
-        "service_groups": _service_choices(session) if can_create else [],
+        "service_groups": service_groups,
         "templates": templates,
         "form": form if form is not None else _new_change_defaults(),
         "error": error,
@@ -143,9 +134,7 @@ def _changes_page(request: Request, session: Session, viewer: Viewer, *, error: 
 
 @router.get("/changes")
 def changes_page(request: Request) -> Response:
-    with database(request).read_session() as session:
-        viewer = require_viewer(request, session)
-        return _changes_page(request, session, viewer)
+    return _changes_page(request, database(request))
 
 
 def _whole(form: FormData, field: str) -> int | None:
@@ -182,67 +171,37 @@ def change_create(request: Request, form: Form) -> Response:
             change_id = change.id
     except (StewardError, PydanticError) as exc:
         message, status = problem(exc)
-        with db.read_session() as session:
-            viewer = require_viewer(request, session)
-            return _changes_page(request, session, viewer, error=message, status=status,
-                                 form=values)
+        return _changes_page(request, db, error=message, status=status, form=values)
     return RedirectResponse(f"{change_href(change_id)}?done=created", status_code=303)
 
 
 # -- one change ------------------------------------------------------------------------
 
-def _approval_box(session: Session, viewer: Viewer, change: Change,
-                  approvals: list[Any]) -> dict[str, Any]:
-    """Whether this person may approve now, and if not, the reason in words."""
-    if change.state != "authorize":
-        return {"open": False, "can": False, "reason": ""}
-    mine = next((a for a in approvals if a.username.casefold() == viewer.username.casefold()),
-                None)
-    allowed, reason = lifecycle.approval_rights(session, viewer.actor, change, approvals)
-    if mine is not None:
-        return {"open": True, "can": False, "voted": mine, "reason": reason}
-    return {"open": True, "can": allowed, "reason": reason}
-
-
-def _moves(viewer: Viewer, change: Change) -> list[dict[str, str]]:
-    if not viewer.can_write_team(change.owner_team_id):
-        return []
-    return [{"state": state, "label": HAND_MOVES[state]}
-            for state in lifecycle.TRANSITIONS[change.state] if state in HAND_MOVES]
-
-
-def _change_page(request: Request, session: Session, viewer: Viewer, change_id: int, *,
-                 error: str = "", status: int = 200,
-                 form: dict[str, Any] | None = None) -> Response:
-    change = lifecycle.get_change(session, change_id)
-    out = records.change_out(session, change, detail=True)
-    approvals = lifecycle.approvals_of(session, change.id)
-    deployments = list(session.scalars(select(Deployment).where(
-        Deployment.change_id == change.id).order_by(Deployment.id)))
-    names = dict(session.execute(select(Service.id, Service.name).where(
-        Service.id.in_({d.service_id for d in deployments}))).all()) if deployments else {}
-    conflicts: list[dict[str, Any]] = []
-    if change.state in OPEN_STATES:
-        services = assessment.affected_services(session, change)
-        conflicts = [{"id": other.id, "label": other.label, "reason": reason}
-                     for other, reason in assessment.conflicting_changes(session, change,
-                                                                         services)]
+def _change_page(request: Request, db: Database, change_id: int, *, error: str = "",
+                 status: int = 200, form: dict[str, Any] | None = None) -> Response:
+    with db.read_session() as session:
+        viewer = require_viewer(request, session)
+        view = queries.change_view(session, change_id, viewer.actor)
+        nav = nav_counts(session)
+    out = view["change"]
     factors = [{**f, "name": factor_name(str(f.get("key")))} for f in out["risk"]["factors"]]
     done = request.query_params.get("done", "")
     return render(request, "changes/detail.html", {
+        **nav,
         "change": out,
-        "raw": change,
         "factors": factors,
-        "chart": render_risk_chart(factors, score=change.risk_score, level=change.risk_level),
+        "chart": render_risk_chart(factors, score=out["risk"]["score"],
+                                   level=out["risk"]["level"]),
         "policy": out["policy"],
-        "approvals": approvals,
-        "approval": _approval_box(session, viewer, change, approvals),
-        "moves": _moves(viewer, change),
+        "approvals": view["approvals"],
+        "approval": view["approval"],
+        "moves": [{"state": state, "label": HAND_MOVES[state]}
+                  for state in view["next_states"] if state in HAND_MOVES],
         "outcomes": CHANGE_OUTCOMES,
-        "gate": lifecycle.gate(session, change),
-        "deployments": [deployment_out(session, d, names) for d in deployments],
-        "conflicts": conflicts,
-        "can_write": viewer.can_write_team(change.owner_team_id),
+        "gate": view["gate"],
+        "deployments": view["deployments"],
+        "conflicts": view["conflicts"],
+        "can_write": view["can_write"],
         "error": error,
         "notice": NOTICES.get(done) if not error else None,
         "form": form or {},
@@ -251,19 +210,14 @@ def _change_page(request: Request, session: Session, viewer: Viewer, change_id: 
 
 @router.get("/changes/{change_id}")
 def change_page(request: Request, change_id: str) -> Response:
-    number = _change_id(change_id)
-    with database(request).read_session() as session:
-        viewer = require_viewer(request, session)
-        return _change_page(request, session, viewer, number)
+    return _change_page(request, database(request), _change_id(change_id))
 
 
 def _after_failure(request: Request, change_id: int, exc: Exception,
                    form: dict[str, Any]) -> Response:
     message, status = problem(exc)
-    with database(request).read_session() as session:
-        viewer = require_viewer(request, session)
-        return _change_page(request, session, viewer, change_id, error=message, status=status,
-                            form=form)
+    return _change_page(request, database(request), change_id, error=message, status=status,
+                        form=form)
 
 
 @router.post("/changes/{change_id}/decide")

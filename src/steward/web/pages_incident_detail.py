@@ -10,23 +10,18 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 from pydantic import ValidationError as PydanticError
-from sqlalchemy import or_, select
-from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 from starlette.responses import RedirectResponse, Response
 
-from steward.auth.models import User
-from steward.catalog.models import Service
-from steward.catalog.use_cases import services as catalog
-from steward.changes.models import Deployment
+from steward.catalog.graph import load_graph
+from steward.db import Database, Session
 from steward.errors import NotFound, StewardError, ValidationError
 from steward.incidents import queries
-from steward.incidents.models import Incident, IncidentService
 from steward.incidents.schemas import DeploymentRef, NoteBody
 from steward.incidents.use_cases import lifecycle
 from steward.inputs import MAX_ID
 from steward.request.database import database
-from steward.timeutil import isoformat_z, utcnow
+from steward.timeutil import utcnow
 from steward.web.change_forms import form_values, local_time, problem
 from steward.web.guard import (
     PageError,
@@ -37,7 +32,7 @@ from steward.web.guard import (
     read_form,
     require_viewer,
 )
-from steward.web.incidents_view import affected_map, ago, level_from
+from steward.web.incidents_view import affected_map, ago, level_from, nav_counts
 from steward.web.render import render
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
@@ -73,10 +68,6 @@ def _incident_id(raw: str) -> int:
     return int(raw)
 
 
-def can_respond(viewer: Viewer, incident: Incident) -> bool:
-    return lifecycle.may_respond(viewer.actor, incident)
-
-
 def _sla_flag(due: str | None, breached: bool, done_at: str | None,
               now: datetime) -> dict[str, str]:
     if breached:
@@ -86,73 +77,35 @@ def _sla_flag(due: str | None, breached: bool, done_at: str | None,
     return {"tone": "info", "label": f"on track, due {ago(due, now)}" if due else "on track"}
 
 
-def _deployments(session: Session, ids: set[int]) -> dict[int, dict[str, Any]]:
-    if not ids:
-        return {}
-    rows = session.execute(select(Deployment, Service.name).join(
-        Service, Service.id == Deployment.service_id).where(Deployment.id.in_(ids))).all()
-    return {d.id: {"id": d.id, "service": name, "version": d.version, "status": d.status,
-                   "environment": d.environment, "change_id": d.change_id,
-                   "finished_at": isoformat_z(d.finished_at)} for d, name in rows}
-
-
-def _fix_candidates(session: Session, incident: Incident) -> list[dict[str, Any]]:
-    """Deployments on the incident's services since it started: the likely fixes."""
-    services = select(IncidentService.service_id).where(
-        IncidentService.incident_id == incident.id)
-    rows = session.execute(select(Deployment, Service.name).join(
-        Service, Service.id == Deployment.service_id).where(
-        Deployment.service_id.in_(services),
-        or_(Deployment.finished_at >= incident.started_at,
-            Deployment.started_at >= incident.started_at))
-        .order_by(Deployment.id.desc()).limit(20)).all()
-    return [{"id": d.id, "service": name, "version": d.version} for d, name in rows]
-
-
-def _people(session: Session, keep: tuple[str | None, ...]) -> list[tuple[str, str]]:
-    """Who can be assigned: everyone who can respond, and whoever is assigned now."""
-    rows = session.execute(select(User.username, User.display_name).where(
-        or_(User.active.is_(True) & (User.role != "viewer"),
-            User.username.in_([k for k in keep if k])))
-        .order_by(User.username)).all()
-    return [(username, display or username) for username, display in rows]
-
-
-def _incident_page(request: Request, session: Session, viewer: Viewer, number: int, *,
-                   error: str = "", status: int = 200,
-                   form: dict[str, Any] | None = None) -> Response:
-    incident = lifecycle.get_incident(session, number)
-    out = queries.incident_out(session, incident, detail=True)
+def _incident_page(request: Request, db: Database, number: int, *, error: str = "",
+                   status: int = 200, form: dict[str, Any] | None = None) -> Response:
+    with db.read_session() as session:
+        viewer = require_viewer(request, session)
+        view = queries.incident_view(session, number, viewer.actor)
+        graph = load_graph(session)
+        nav = nav_counts(session)
+    out = view["incident"]
     now = utcnow()
-    fixes = list(session.scalars(select(Deployment.id).where(
-        Deployment.fixes_incident_id == incident.id)))
-    known = _deployments(session, {s["deployment_id"] for s in out["suspects"]} | set(fixes)
-                         | ({incident.caused_by_deployment_id}
-                            if incident.caused_by_deployment_id else set()))
-    suspects = [{**s, "deployment": known.get(s["deployment_id"], {})} for s in out["suspects"]]
-    respond = can_respond(viewer, incident)
     sla = out["sla"]
     done = request.query_params.get("done", "")
     return render(request, "incidents/detail.html", {
+        **nav,
         "incident": out,
-        "raw": incident,
         "now": now,
-        "suspects": suspects,
-        "cause": known.get(incident.caused_by_deployment_id or -1),
-        "fixes": [known[i] for i in fixes if i in known],
+        "suspects": view["suspects"],
+        "cause": view["cause"],
+        "fixes": view["fixes"],
         "respond_flag": _sla_flag(sla["respond_by"], sla["respond_breached"],
                                   out["acknowledged_at"] or out["resolved_at"], now),
         "resolve_flag": _sla_flag(sla["resolve_by"], sla["resolve_breached"],
                                   out["resolved_at"], now),
-        "map": affected_map(session, out["services"], out["origin_service"],
+        "map": affected_map(graph, out["services"], out["origin_service"],
                             f"What {out['number']} takes down or degrades"),
-        "can_respond": respond,
-        "actions": [(action, ACTION_LABELS[action])
-                    for action, (allowed, _) in lifecycle.ACTIONS.items()
-                    if incident.status in allowed] if respond else [],
-        "people": _people(session, (out["assignee"], out["commander"])) if respond else [],
-        "teams": sorted(catalog.team_names(session).values()) if respond else [],
-        "fix_candidates": _fix_candidates(session, incident) if respond else [],
+        "can_respond": view["can_respond"],
+        "actions": [(action, ACTION_LABELS[action]) for action in view["actions"]],
+        "people": view["people"],
+        "teams": view["teams"],
+        "fix_candidates": view["fix_candidates"],
         "error": error,
         "notice": NOTICES.get(done) if not error else None,
         "form": form or {},
@@ -161,10 +114,7 @@ def _incident_page(request: Request, session: Session, viewer: Viewer, number: i
 
 @router.get("/incidents/{incident_id}")
 def incident_page(request: Request, incident_id: str) -> Response:
-    number = _incident_id(incident_id)
-    with database(request).read_session() as session:
-        viewer = require_viewer(request, session)
-        return _incident_page(request, session, viewer, number)
+    return _incident_page(request, database(request), _incident_id(incident_id))
 
 
 # -- the forms: each writes through one use case, then back to the page ----------------------
@@ -196,10 +146,8 @@ def _submit(request: Request, incident_id: str, form: FormData, work: Work,
 def _after_failure(request: Request, number: int, exc: Exception,
                    form: dict[str, Any]) -> Response:
     message, status = problem(exc)
-    with database(request).read_session() as session:
-        viewer = require_viewer(request, session)
-        return _incident_page(request, session, viewer, number, error=message, status=status,
-                              form=form)
+    return _incident_page(request, database(request), number, error=message, status=status,
+                          form=form)
 
 
 def _act(session: Session, viewer: Viewer, number: int, form: FormData) -> str:
@@ -211,47 +159,21 @@ def _act(session: Session, viewer: Viewer, number: int, form: FormData) -> str:
     return action
 
 
-def _username(session: Session, user_id: int | None) -> str:
-    return (session.scalar(select(User.username).where(User.id == user_id)) or ""
-            if user_id else "")
-
-
-def _responder(session: Session, viewer: Viewer, number: int) -> Incident:
-    """The incident, once it is clear this person may respond to it (before comparing
-    a form with it: a viewer's forged post is refused even when it would change nothing)."""
-    incident = lifecycle.get_incident(session, number)
-    if not can_respond(viewer, incident):
-        viewer.actor.require_team_write(incident.owner_team_id, "respond to incidents")
-    return incident
-
-
 def _assign(session: Session, viewer: Viewer, number: int, form: FormData) -> str:
-    incident = _responder(session, viewer, number)
-    changes: dict[str, str] = {}
-    for field, user_id in (("assignee", incident.assignee_id),
-                           ("commander", incident.commander_id)):
-        if field in form and form_text(form, field) != _username(session, user_id):
-            changes[field] = form_text(form, field)
-    team = form_text(form, "team")
-    if team and team != catalog.team_names(session).get(incident.owner_team_id or -1):
-        changes["team"] = team
-    if not changes:
-        return "unchanged"
-    lifecycle.assign(session, viewer.actor, number, assignee=changes.get("assignee"),
-                     commander=changes.get("commander"), team=changes.get("team"))
-    return "assigned"
+    changed = lifecycle.reassign(
+        session, viewer.actor, number,
+        assignee=form_text(form, "assignee") if "assignee" in form else None,
+        commander=form_text(form, "commander") if "commander" in form else None,
+        team=form_text(form, "team") or None)
+    return "assigned" if changed else "unchanged"
 
 
 def _priority(session: Session, viewer: Viewer, number: int, form: FormData) -> str:
-    incident = _responder(session, viewer, number)
-    impact, urgency = level_from(form, "impact"), level_from(form, "urgency")
-    changes = {name: value for name, value, now in (("impact", impact, incident.impact),
-                                                      ("urgency", urgency, incident.urgency))
-               if value is not None and value != now}
-    if not changes:
-        return "unchanged"
-    lifecycle.set_priority(session, viewer.actor, number, **changes)
-    return "priority"
+    lifecycle.check_responder(session, viewer.actor, number)
+    changed = lifecycle.reprioritise(session, viewer.actor, number,
+                                     impact=level_from(form, "impact"),
+                                     urgency=level_from(form, "urgency"))
+    return "priority" if changed else "unchanged"
 
 
 def _note(session: Session, viewer: Viewer, number: int, form: FormData) -> str:

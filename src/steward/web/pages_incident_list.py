@@ -11,16 +11,15 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 from pydantic import ValidationError as PydanticError
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 from starlette.responses import RedirectResponse, Response
 
-from steward.catalog.models import Service
-from steward.catalog.use_cases import services as catalog
+from steward.catalog import queries as catalog
+from steward.catalog.use_cases.services import team_names
+from steward.db import Database
 from steward.errors import StewardError
 from steward.incidents import queries
-from steward.incidents.models import INCIDENT_STATES, OPEN_STATES
+from steward.incidents.commands import INCIDENT_STATES, OPEN_STATES
 from steward.incidents.priority import PRIORITIES
 from steward.incidents.schemas import IncidentCreate
 from steward.incidents.use_cases import lifecycle
@@ -38,7 +37,7 @@ from steward.web.guard import (
     read_form,
     require_viewer,
 )
-from steward.web.incidents_view import count_open_incidents, level_from
+from steward.web.incidents_view import level_from
 from steward.web.render import DEFAULT_LIMIT, Pager, paging, render
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
@@ -62,47 +61,43 @@ def _filters(request: Request) -> dict[str, str]:
     return filters
 
 
-def _service_choices(session: Session) -> list[tuple[str, list[str]]]:
-    """Service names grouped by owning team, for the declare form."""
-    teams = catalog.team_names(session)
-    groups: dict[str, list[str]] = {}
-    for name, owner_id in session.execute(select(Service.name, Service.owner_team_id)
-                                          .order_by(Service.name)):
-        groups.setdefault(teams.get(owner_id, "no team") if owner_id else "no team",
-                          []).append(name)
-    return sorted(groups.items())
-
-
 def can_declare(viewer: Viewer) -> bool:
     return viewer.role != "viewer"
 
 
-def _incidents_page(request: Request, session: Session, viewer: Viewer, *, error: str = "",
-                    status: int = 200, form: dict[str, Any] | None = None) -> Response:
-    filters = _filters(request)
-    limit, offset = paging(request)
-    wanted = filters["status"]
-    total, incidents = queries.list_incidents(
-        session, status=",".join(OPEN_STATES) if wanted == "open" else
-        None if wanted == "all" else wanted,
-        priority=filters["priority"] or None, team=filters["team"] or None,
-        service=filters["service"] or None, q=filters["q"] or None, limit=limit, offset=offset)
-    rows = [queries.incident_out(session, incident) for incident in incidents]
+def _incidents_page(request: Request, db: Database, *, error: str = "", status: int = 200,
+                    form: dict[str, Any] | None = None) -> Response:
+    with db.read_session() as session:
+        viewer = require_viewer(request, session)
+        filters = _filters(request)
+        limit, offset = paging(request)
+        wanted = filters["status"]
+        total, rows = queries.incident_listing(
+            session, status=",".join(OPEN_STATES) if wanted == "open" else
+            None if wanted == "all" else wanted,
+            priority=filters["priority"] or None, team=filters["team"] or None,
+            service=filters["service"] or None, q=filters["q"] or None, limit=limit,
+            offset=offset)
+        declare = can_declare(viewer)
+        teams = sorted(team_names(session).values())
+        service_names = catalog.service_names(session)
+        open_count = queries.count_open_incidents(session)
+        service_groups = catalog.service_names_by_team(session) if declare else []
     keep: dict[str, Any] = {k: v for k, v in filters.items() if v and not (
         k == "status" and v == "open")}
     if limit != DEFAULT_LIMIT:
         keep["limit"] = limit
-    declare = can_declare(viewer)
     now = utcnow()
     return render(request, "incidents/list.html", {
+        "nav_open_incidents": open_count,
         "rows": rows, "filters": filters, "filtered": bool(keep),
         "pager": Pager("/incidents", keep, total, limit, offset),
         "statuses": INCIDENT_STATES, "priorities": PRIORITIES,
-        "teams": sorted(catalog.team_names(session).values()),
-        "service_names": sorted(session.scalars(select(Service.name))),
-        "open_count": count_open_incidents(session),
+        "teams": teams,
+        "service_names": service_names,
+        "open_count": open_count,
         "can_declare": declare,
-        "service_groups": _service_choices(session) if declare else [],
+        "service_groups": service_groups,
         "form": form or {},
         "error": error,
         "now": now,
@@ -112,9 +107,7 @@ def _incidents_page(request: Request, session: Session, viewer: Viewer, *, error
 
 @router.get("/incidents")
 def incidents_page(request: Request) -> Response:
-    with database(request).read_session() as session:
-        viewer = require_viewer(request, session)
-        return _incidents_page(request, session, viewer)
+    return _incidents_page(request, database(request))
 
 
 @router.post("/incidents")
@@ -136,8 +129,5 @@ def incident_declare(request: Request, form: Form) -> Response:
             number = incident.id
     except (StewardError, PydanticError) as exc:
         message, status = problem(exc)
-        with db.read_session() as session:
-            viewer = require_viewer(request, session)
-            return _incidents_page(request, session, viewer, error=message, status=status,
-                                   form=values)
+        return _incidents_page(request, db, error=message, status=status, form=values)
     return RedirectResponse(f"/incidents/{number}?done=declared", status_code=303)

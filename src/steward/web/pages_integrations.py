@@ -20,6 +20,7 @@ from steward.auth.use_cases.integrations import (
     new_integration,
     revoke_integration,
 )
+from steward.db import Session
 from steward.errors import PermissionDenied, StewardError, ValidationError
 from steward.request.database import database
 from steward.web.guard import (
@@ -146,7 +147,7 @@ def _base_url(request: Request) -> str:
     return str(request.base_url).rstrip("/")
 
 
-def _rows(session: Any, viewer: Viewer, filters: dict[str, str], *, limit: int,
+def _rows(session: Session, viewer: Viewer, filters: dict[str, str], *, limit: int,
           offset: int) -> tuple[int, list[dict[str, Any]]]:
     total, rows = queries.integration_rows(session, **filters, limit=limit, offset=offset)
     for row in rows:
@@ -154,7 +155,7 @@ def _rows(session: Any, viewer: Viewer, filters: dict[str, str], *, limit: int,
     return total, rows
 
 
-def _choices(session: Any, viewer: Viewer) -> dict[str, Any]:
+def _choices(session: Session, viewer: Viewer) -> dict[str, Any]:
     """What the filters offer (everything) and what the create form offers (writable)."""
     targets = queries.routing_targets(session)
     teams = targets.teams
@@ -177,7 +178,7 @@ def _filters(request: Request) -> dict[str, str]:
     return filters
 
 
-def _page(request: Request, session: Any, viewer: Viewer, *, error: str = "",
+def _page(request: Request, session: Session, viewer: Viewer, *, error: str = "",
           status: int = 200, form: dict[str, str] | None = None,
           created: dict[str, Any] | None = None) -> Response:
     filters = _filters(request)

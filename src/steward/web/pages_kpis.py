@@ -15,18 +15,20 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Request
 from pydantic import ValidationError as PydanticError
-from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 from starlette.responses import RedirectResponse, Response
 
+from steward.db import Session
 from steward.errors import StewardError, ValidationError
 from steward.goals import metrics as goal_metrics
+from steward.goals import queries as goal_queries
 from steward.goals import service as goals
 from steward.incidents.priority import PRIORITIES
 from steward.kpis.dora_queries import dora_kpis, dora_table
 from steward.kpis.itsm import itsm_kpis, weekly_mttr
 from steward.kpis.sql import MAX_DAYS
 from steward.request.database import database
+from steward.slos.queries import slo_readings
 from steward.timeutil import parse_timestamp, utcnow
 from steward.web.change_forms import form_values, problem
 from steward.web.guard import (
@@ -95,37 +97,29 @@ def _charts(session: Session, team: str | None, dora: dict[str, Any],
 
 def _goal_rows(session: Session, team: str | None, now: datetime) -> list[dict[str, Any]]:
     rows = []
-    for goal in goals.list_goals(session):
-        progress = goals.goal_progress(session, goal, now=now, weekly=False)
+    for progress in goal_queries.progress_of_goals(session, now=now):
         if team is None:
             judged = progress["organisation"]
         else:
             judged = next((t for t in progress["teams"] if t["team"] == team),
                           {"value": None, "display": "no data", "meets": None,
                            "progress": None})
-        found = goal_metrics.METRICS[goal.metric]
+        found = goal_metrics.METRICS[progress["metric"]]
         rows.append({**progress, "judged": judged,
-                     "target_display": goal_metrics.format_value(found, goal.target),
+                     "target_display": goal_metrics.format_value(found, progress["target"]),
                      "percent": round((judged["progress"] or 0) * 100)})
     return rows
 
 
 def _slos(session: Session, team: str | None, now: datetime) -> list[dict[str, Any]]:
     """Every SLO of the team (or all of them) with its error budget burn-down."""
-    from steward.catalog.models import Service
-    from steward.slos.service import list_slos
-    from steward.slos.status import burndown, status_of
-
     out = []
-    for slo in list_slos(session, team=team):
-        service = session.get(Service, slo.service_id)
-        status = status_of(session, slo, now).out()
-        points = burndown(session, slo, now)
-        name = service.name if service else ""
-        svg = trend_chart([(p["at"][5:10], p["budget_left"]) for p in points],
-                          title=f"Error budget left: {slo.name} ({name})",
+    for reading in slo_readings(session, team=team, at=now):
+        slo, status = reading.slo, reading.status.out()
+        svg = trend_chart([(p["at"][5:10], p["budget_left"]) for p in reading.burndown or []],
+                          title=f"Error budget left: {slo.name} ({slo.service})",
                           kind="line", fmt=percent, ceiling=1.0, chart_id=f"slo-{slo.id}")
-        out.append({"slo": slo, "service": name, "status": status,
+        out.append({"slo": slo, "service": slo.service, "status": status,
                     "svg": svg, "left": status["budget_left"]})
     return out
 
@@ -170,7 +164,7 @@ def kpis_page(request: Request) -> Response:
         end = parse_timestamp(context["dora"]["window"]["end"], field="end")
         context["team_rows"] = dora_table(session, group_by="team", days=context["days"],
                                           end=end)
-        return render(request, "kpis.html", context, nav="kpis")
+    return render(request, "kpis.html", context, nav="kpis")
 
 
 @router.get("/kpis/teams/{team}")
@@ -178,7 +172,7 @@ def team_kpis_page(request: Request, team: str) -> Response:
     with database(request).read_session() as session:
         require_viewer(request, session)
         context = _dashboard(request, session, team)
-        return render(request, "kpis.html", context, nav="kpis")
+    return render(request, "kpis.html", context, nav="kpis")
 
 
 @router.get("/kpis/goals/new")
@@ -194,23 +188,22 @@ def goal_page(request: Request, goal_id: str) -> Response:
     record_id(goal_id, "goal")
     with database(request).read_session() as session:
         require_viewer(request, session)
-        goal = goals.get_goal(session, int(goal_id))
-        progress = goals.goal_progress(session, goal)
-        found = goal_metrics.METRICS[goal.metric]
-        fmt = percent if found.unit == "ratio" else hours if found.unit == "hours" else plain
-        chart = trend_chart([(_label(w["week_start"]), w["value"]) for w in progress["weeks"]],
-                            title=f"{goal.name}: organisation per week", kind="line",
-                            fmt=fmt, target=goal.target, target_label="target",
-                            chart_id="chart-goal")
-        for team in progress["teams"]:
-            team["percent"] = round((team["progress"] or 0) * 100)
-        done = request.query_params.get("done", "")
-        return render(request, "kpis_goal.html", {
-            "goal": progress, "chart": chart, "metric": found,
-            "notice": "Goal set." if done == "created" else "",
-            "target_display": goal_metrics.format_value(found, goal.target),
-            "percent": round((progress["organisation"]["progress"] or 0) * 100),
-        }, nav="kpis")
+        progress = goal_queries.progress_of_goal(session, int(goal_id))
+    found = goal_metrics.METRICS[progress["metric"]]
+    fmt = percent if found.unit == "ratio" else hours if found.unit == "hours" else plain
+    chart = trend_chart([(_label(w["week_start"]), w["value"]) for w in progress["weeks"]],
+                        title=f"{progress['name']}: organisation per week", kind="line",
+                        fmt=fmt, target=progress["target"], target_label="target",
+                        chart_id="chart-goal")
+    for team in progress["teams"]:
+        team["percent"] = round((team["progress"] or 0) * 100)
+    done = request.query_params.get("done", "")
+    return render(request, "kpis_goal.html", {
+        "goal": progress, "chart": chart, "metric": found,
+        "notice": "Goal set." if done == "created" else "",
+        "target_display": goal_metrics.format_value(found, progress["target"]),
+        "percent": round((progress["organisation"]["progress"] or 0) * 100),
+    }, nav="kpis")
 
 
 DONE_NOTICES = {"deleted": "Goal removed."}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from dataclasses import dataclass
 from datetime import datetime
@@ -14,9 +15,10 @@ from fastapi.templating import Jinja2Templates
 from starlette.responses import Response
 
 from steward import __version__
+from steward.db import Base
 from steward.inputs import MAX_EXACT
 from steward.timeutil import isoformat_z
-from steward.web.guard import PageError
+from steward.web.page_error import PageError
 from steward.weburl import web_href
 
 HERE = Path(__file__).resolve().parent
@@ -27,6 +29,12 @@ STATE_LABELS = {"up": "\u2713 up", "degraded": "! degraded", "down": "\u2715 dow
                 "unknown": "? unknown"}
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 500
+
+# Templates get plain data: a page handing one a database row would read it after its
+# session closed, or load more rows while rendering. On, render() refuses such a context.
+REFUSE_ORM_IN_TEMPLATES = False
+# How far into a context's dicts, lists and dataclasses the check looks.
+ORM_CHECK_DEPTH = 4
 
 
 def _when(value: datetime | None) -> str:
@@ -59,10 +67,36 @@ TEMPLATES.env.globals["state_label"] = lambda s: STATE_LABELS.get(s, s)
 TEMPLATES.env.globals["version"] = __version__
 
 
+def _holds_row(value: Any, depth: int) -> bool:
+    if isinstance(value, Base):
+        return True
+    if depth <= 0 or isinstance(value, (str, bytes, int, float)) or value is None:
+        return False
+    if isinstance(value, dict):
+        items: Any = value.values()
+    elif isinstance(value, (list, tuple, set, frozenset)):
+        items = value
+    elif dataclasses.is_dataclass(value) and not isinstance(value, type):
+        items = (getattr(value, f.name) for f in dataclasses.fields(value))
+    else:
+        return False
+    return any(_holds_row(item, depth - 1) for item in items)
+
+
+def refuse_rows(context: dict[str, Any]) -> None:
+    """A TypeError naming the first context key that holds a database row."""
+    for key, value in context.items():
+        if _holds_row(value, ORM_CHECK_DEPTH):
+            raise TypeError(f"template context {key!r} holds a database row; "
+                            "give templates plain data")
+
+
 def render(request: Request, template: str, context: dict[str, Any] | None = None, *,
            status: int = 200, nav: str = "") -> Response:
     ctx: dict[str, Any] = {"viewer": getattr(request.state, "viewer", None), "nav": nav}
     ctx.update(context or {})
+    if REFUSE_ORM_IN_TEMPLATES:
+        refuse_rows(ctx)
     response = TEMPLATES.TemplateResponse(request, template, ctx, status_code=status)
     response.headers["Cache-Control"] = "no-store"
     response.headers["X-Frame-Options"] = "DENY"

@@ -6,7 +6,6 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.staticfiles import StaticFiles
-from sqlalchemy.exc import SQLAlchemyError
 from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import RedirectResponse, Response
@@ -16,9 +15,19 @@ from steward.auth.use_cases.login import WRONG, LoginPolicy, sign_in
 from steward.config import Settings
 from steward.errors import AuthenticationFailed, Throttled
 from steward.request.database import SESSION_COOKIE, database
+from steward.web import (
+    pages_admin,
+    pages_catalog,
+    pages_changes,
+    pages_imports,
+    pages_incident_list,
+    pages_integrations,
+    pages_kpis,
+    pages_map,
+    pages_slos,
+)
 from steward.web.guard import (
     LOGIN_CSRF_COOKIE,
-    TITLES,
     WebRoute,
     check_csrf,
     form_text,
@@ -27,7 +36,9 @@ from steward.web.guard import (
     read_form,
     safe_next,
     viewer_from,
+    viewer_if_reachable,
 )
+from steward.web.page_error import TITLES
 from steward.web.render import STATIC_DIR, error_page, render
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
@@ -126,11 +137,7 @@ def logout(request: Request, form: Form) -> Response:
 
 def _remember_viewer(request: Request) -> None:
     """So an error page for an unknown address still shows the navigation."""
-    try:
-        with database(request).read_session() as session:
-            viewer = viewer_from(request, session)
-    except SQLAlchemyError:  # an error page must render even when the database does not answer
-        return
+    viewer = viewer_if_reachable(request)
     if viewer is not None:
         request.state.viewer = viewer
 
@@ -142,26 +149,25 @@ def _wants_html(request: Request) -> bool:
     return "text/html" in request.headers.get("accept", "")
 
 
-def install_web(app: FastAPI) -> None:
-    from steward.web import pages_admin, pages_catalog, pages_map
+# Every page's router, in the order their paths are matched.
+PAGE_ROUTERS = (
+    router,  # signing in and out
+    pages_catalog.router,  # the catalog, one service, its forms
+    pages_map.router,
+    pages_admin.router,  # teams, the audit log
+    pages_changes.router,  # changes, the calendar, the policy, deployments
+    pages_incident_list.router,  # incident list, one incident, their forms
+    pages_integrations.router,  # integration keys: list, create once, revoke
+    pages_slos.router,  # SLOs: list with burn-down charts, one SLO, forms
+    pages_kpis.router,  # KPI dashboard: organisation, team, goal
+    pages_imports.router,  # admin: ServiceNow incident history, Backstage catalog files
+)
 
+
+def install_web(app: FastAPI) -> None:
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
-    app.include_router(router)
-    app.include_router(pages_catalog.router)
-    app.include_router(pages_map.router)
-    app.include_router(pages_admin.router)
-    from steward.web import pages_changes  # changes, calendar, deployments
-    app.include_router(pages_changes.router)
-    from steward.web import pages_incident_list  # incident list, one incident, their forms
-    app.include_router(pages_incident_list.router)
-    from steward.web import pages_integrations  # integration keys: list, create once, revoke
-    app.include_router(pages_integrations.router)
-    from steward.web import pages_slos  # SLOs: list with burn-down charts, one SLO, forms
-    app.include_router(pages_slos.router)
-    from steward.web import pages_kpis  # KPI dashboard: organisation, team, goal
-    app.include_router(pages_kpis.router)
-    from steward.web import pages_imports  # admin: import ServiceNow incident history
-    app.include_router(pages_imports.router)
+    for page_router in PAGE_ROUTERS:
+        app.include_router(page_router)
 
     previous: Any = app.exception_handlers.get(StarletteHTTPException)
 

@@ -1,17 +1,12 @@
 """Layered system map: the whole service dependency graph as an inline SVG.
 
-Pure module (standard library only).  :func:`layout` places every service in a
-row so that a service is always drawn above the services it depends on
-(business services at the top, resources at the bottom); :func:`render_svg`
-turns that into a standalone, embeddable SVG string.
-
-Layering: a node's layer is the length of its longest path *down* (in the
-dependency direction) to a leaf.  Cycles are collapsed with an iterative
-Tarjan SCC first, so all members of a cycle share one row and nothing ever
-recurses or hangs.  Inside a row nodes are ordered by a few deterministic
-barycenter sweeps (ties broken by team, then name, then id) to reduce edge
-crossings.  Everything is iterative and roughly O((V + E) log V), so graphs
-with tens of thousands of nodes are fine.
+Pure module (standard library only). :mod:`steward.web.systemmap_layout` places
+every service in a row so that a service is always drawn above the services it
+depends on (business services at the top, resources at the bottom); layering is
+each node's longest path down to a leaf, cycles collapsed first (Tarjan SCC),
+rows ordered by barycenter sweeps, all iterative, so graphs with tens of
+thousands of nodes are fine. :func:`render_svg` turns that into a standalone,
+embeddable SVG string.
 
 Colours are applied through CSS classes only (``state-up``, ``state-degraded``,
 ``state-down``, ``state-unknown`` on each node group).  The SVG carries a small
@@ -25,19 +20,6 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Callable, Sequence
-
-__all__ = [
-    "NODE_HEIGHT",
-    "NODE_WIDTH",
-    "STATES",
-    "Layout",
-    "MapEdge",
-    "MapNode",
-    "layout",
-    "render_svg",
-]
-
-# --------------------------------------------------------------------------- geometry
 
 from steward.web.systemmap_layout import (
     LABEL_MAX_CHARS,

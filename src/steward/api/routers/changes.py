@@ -10,7 +10,7 @@ from fastapi import Path, Query, Request, Response
 from steward.api.deps import CurrentActor, End, Limit, Offset, Start, database
 from steward.api.edge import api_router
 from steward.api.errors import error_responses
-from steward.changes import assessment
+from steward.changes import assessment, queries
 from steward.changes.schemas import (
     CalendarOut,
     ChangeCreate,
@@ -53,12 +53,11 @@ def list_changes(request: Request, _actor: CurrentActor, limit: Limit = 100, off
     start_at = parse_timestamp(start, field="start") if start is not None else None
     end_at = parse_timestamp(end, field="end") if end is not None else None
     with database(request).read_session() as session:
-        total, rows = records.list_changes(session, state=state, model=model, team=team,
-                                           service=service, risk_level=risk_level, q=q,
-                                           start=start_at, end=end_at, limit=limit,
-                                           offset=offset)
-        return {"total": total, "limit": limit, "offset": offset,
-                "items": [records.change_out(session, c) for c in rows]}
+        total, items = queries.change_listing(session, state=state, model=model, team=team,
+                                              service=service, risk_level=risk_level, q=q,
+                                              start=start_at, end=end_at, limit=limit,
+                                              offset=offset)
+    return {"total": total, "limit": limit, "offset": offset, "items": items}
 
 
 @router.get("/changes/score", response_model=SuccessScoresOut,
@@ -67,7 +66,7 @@ def change_success_score(request: Request, _actor: CurrentActor, team: str | Non
                          days: Annotated[int, Query(ge=1, le=3650)] = 90) -> dict[str, Any]:
     """Change success score per team: +3 successful, -2 with issues, -5 failed."""
     with database(request).read_session() as session:
-        items = records.success_scores(session, days=days, team=team)
+        items = queries.success_scores(session, days=days, team=team)
         return {"days": days, "items": items}
 
 
@@ -84,14 +83,14 @@ def change_policy(_actor: CurrentActor) -> dict[str, Any]:
 def create_change(body: ChangeCreate, request: Request, actor: CurrentActor) -> dict[str, Any]:
     with database(request).session() as session:
         change = lifecycle.create_change(session, actor, body)
-        return records.change_out(session, change, detail=True)
+        return queries.change_out(session, change, detail=True)
 
 
 @router.get("/changes/{change_id}", response_model=ChangeDetailOut,
             responses=error_responses(404, 422))
 def get_change(change_id: ChangeId, request: Request, _actor: CurrentActor) -> dict[str, Any]:
     with database(request).read_session() as session:
-        return records.change_out(session, lifecycle.get_change(session, change_id), detail=True)
+        return queries.change_detail(session, change_id)
 
 
 @router.post("/changes/{change_id}/approve", operation_id="approve_change",
@@ -101,7 +100,7 @@ def approve(change_id: ChangeId, body: Decision, request: Request,
             actor: CurrentActor) -> dict[str, Any]:
     with database(request).session() as session:
         change = lifecycle.decide(session, actor, change_id, "approve", body.comment)
-        return records.change_out(session, change, detail=True)
+        return queries.change_out(session, change, detail=True)
 
 
 @router.post("/changes/{change_id}/reject", operation_id="reject_change",
@@ -111,7 +110,7 @@ def reject(change_id: ChangeId, body: Decision, request: Request,
            actor: CurrentActor) -> dict[str, Any]:
     with database(request).session() as session:
         change = lifecycle.decide(session, actor, change_id, "reject", body.comment)
-        return records.change_out(session, change, detail=True)
+        return queries.change_out(session, change, detail=True)
 
 
 @router.post("/changes/{change_id}/{state}", operation_id="move_change",
@@ -125,7 +124,7 @@ def move(change_id: ChangeId, request: Request, actor: CurrentActor,
     with database(request).session() as session:
         change = lifecycle.transition(session, actor, change_id, state, outcome=body.outcome,
                                       comment=body.comment)
-        return records.change_out(session, change, detail=True)
+        return queries.change_out(session, change, detail=True)
 
 
 @router.get("/changes/{change_id}/gate", response_model=GateOut,
@@ -147,8 +146,8 @@ def pipeline_gate(body: GateRequest, request: Request, actor: CurrentActor) -> d
 @router.get("/change-templates", response_model=Listing[TemplateOut])
 def list_templates(request: Request, _actor: CurrentActor) -> dict[str, Any]:
     with database(request).read_session() as session:
-        items = [records.template_out(session, t) for t in records.list_templates(session)]
-        return {"total": len(items), "items": items}
+        items = queries.template_listing(session)
+    return {"total": len(items), "items": items}
 
 
 @router.post("/change-templates", status_code=201, response_model=TemplateOut,
@@ -161,8 +160,8 @@ def create_template(body: TemplateCreate, request: Request, actor: CurrentActor)
 @router.get("/calendar/windows", response_model=Listing[WindowOut])
 def list_windows(request: Request, _actor: CurrentActor) -> dict[str, Any]:
     with database(request).read_session() as session:
-        items = [records.window_out(w) for w in records.list_windows(session)]
-        return {"total": len(items), "items": items}
+        items = queries.window_listing(session)
+    return {"total": len(items), "items": items}
 
 
 @router.post("/calendar/windows", status_code=201, response_model=WindowOut,
@@ -188,7 +187,6 @@ def calendar_view(request: Request, _actor: CurrentActor, start: Start = None,
     begin: datetime = parse_timestamp(start, field="start") if start is not None else utcnow()
     finish = begin + timedelta(days=days)
     with database(request).read_session() as session:
-        _, changes = records.list_changes(session, start=begin, end=finish, limit=1000)
-        return {"start": begin, "end": finish,
-                "windows": records.occurrences_between(session, begin, finish),
-                "changes": [records.change_out(session, c) for c in changes]}
+        _, changes = queries.change_listing(session, start=begin, end=finish, limit=1000)
+        windows = queries.occurrences_between(session, begin, finish)
+    return {"start": begin, "end": finish, "windows": windows, "changes": changes}

@@ -56,7 +56,7 @@ def list_deployments(request: Request, _actor: CurrentActor, limit: Limit = 100,
                          pattern="^(in_progress|succeeded|failed|rolled_back)$")] = None,
                      unauthorised: bool | None = None) -> dict[str, Any]:
     with database(request).read_session() as session:
-        total, items = queries.deployment_listing(
+        total, items = queries.deployment_page(
             session, service=service, environment=environment, status=status,
             unauthorised=unauthorised, limit=limit, offset=offset)
     return {"total": total, "limit": limit, "offset": offset, "items": items}

@@ -31,6 +31,7 @@ from steward.api.throttle import ingest_wait_sync
 from steward.auth.use_cases import integrations
 from steward.changes.commands import RecordDeployment
 from steward.changes.use_cases.webhook_deliveries import NotDeployed, record_delivery
+from steward.db import Session
 from steward.db.conflicts import once_more_on_conflict
 from steward.errors import AuthenticationFailed, PermissionDenied, Throttled, ValidationError
 from steward.incidents.schemas import AlertsAccepted
@@ -53,7 +54,7 @@ RECORDED: dict[int | str, dict[str, Any]] = {
     **error_responses(401, 413, 422, 429)}
 
 
-def _record(session: Any, integration: Any, cmd: RecordDeployment | Ignored, source: str,
+def _record(session: Session, integration: Any, cmd: RecordDeployment | Ignored, source: str,
             delivery: str | None) -> dict[str, Any] | Ignored:
     """Record once per delivery; a redelivery answers what the first one did."""
     if isinstance(cmd, Ignored):
@@ -62,7 +63,7 @@ def _record(session: Any, integration: Any, cmd: RecordDeployment | Ignored, sou
     return Ignored(result.reason) if isinstance(result, NotDeployed) else result
 
 
-def _store(request: Request, work: Callable[[Any], Any]) -> Any:
+def _store(request: Request, work: Callable[[Session], Any]) -> Any:
     """Run in a write transaction; a concurrent duplicate delivery becomes a replay."""
     db = database(request)
 
@@ -108,7 +109,7 @@ async def ingest_github(request: Request) -> JSONResponse:
     event = request.headers.get("x-github-event")
     delivery = request.headers.get("x-github-delivery")
 
-    def work(session: Any) -> dict[str, Any] | Ignored:
+    def work(session: Session) -> dict[str, Any] | Ignored:
         integration = next((row for row, secret in integrations.webhook_secrets(session, "github")
                             if github.verify_signature(secret.encode(), body, signature)), None)
         if integration is None:
@@ -135,7 +136,7 @@ async def ingest_gitlab(request: Request) -> JSONResponse:
         raise AuthenticationFailed("X-Gitlab-Token: missing")
     _count(request, token)
 
-    def work(session: Any) -> dict[str, Any] | Ignored:
+    def work(session: Session) -> dict[str, Any] | Ignored:
         # GitLab sends the token itself: it is recognised by its hash, like a bearer key.
         integration = integrations.by_key(session, token, types=("gitlab",))
         return _record(session, integration, gitlab.translate(json_body(body), event),
@@ -165,7 +166,7 @@ async def ingest_cdevents(request: Request) -> Response:
 
         return await run_in_threadpool(cdevents_incident, request, key, headers, payload)
 
-    def work(session: Any) -> dict[str, Any] | Ignored:
+    def work(session: Session) -> dict[str, Any] | Ignored:
         integration = integrations.by_key(session, key, types=("cdevents", "generic"))
         cmd = cdevents.translate(headers, payload)
         if cmd is None:
@@ -197,7 +198,7 @@ async def pagerduty_change_event(request: Request) -> Response:
             errors = ["Invalid routing key"]  # an unknown key is the first thing said
         return JSONResponse(pagerduty_change.invalid_response(errors), status_code=400)
 
-    def work(session: Any) -> dict[str, Any]:
+    def work(session: Session) -> dict[str, Any]:
         try:
             integration = integrations.by_key(session, payload["routing_key"],
                                               types=("pagerduty",))

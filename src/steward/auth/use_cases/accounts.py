@@ -14,11 +14,10 @@ from sqlalchemy.orm import Session
 
 from steward.audit import service as audit
 from steward.auth.actor import Actor
-from steward.auth.models import ApiToken, TeamMembership, User, WebSession
+from steward.auth.models import TEAMS, ApiToken, TeamMembership, User, WebSession
 from steward.auth.password_policy import password_problem
 from steward.auth.passwords import hash_password
 from steward.auth.schemas import UserCreate, UserUpdate
-from steward.catalog.models import Team
 from steward.db import text_search
 from steward.errors import AuthenticationFailed, Conflict, NotFound, ValidationError
 from steward.timeutil import isoformat_z, utcnow
@@ -52,10 +51,10 @@ def user_team_ids(session: Session, user_id: int) -> frozenset[int]:
 def user_team_names(session: Session, user_id: int) -> list[str]:
     return list(
         session.scalars(
-            select(Team.name)
-            .join(TeamMembership, TeamMembership.team_id == Team.id)
+            select(TEAMS.c.name)
+            .join(TeamMembership, TeamMembership.team_id == TEAMS.c.id)
             .where(TeamMembership.user_id == user_id)
-            .order_by(Team.name)
+            .order_by(TEAMS.c.name)
         )
     )
 
@@ -70,7 +69,7 @@ def get_user(session: Session, username: str) -> User:
 def _team_ids_for(session: Session, names: list[str]) -> list[int]:
     ids = []
     for name in dict.fromkeys(names):
-        team_id = session.scalar(select(Team.id).where(Team.name == name))
+        team_id = session.scalar(select(TEAMS.c.id).where(TEAMS.c.name == name))
         if team_id is None:
             raise ValidationError(f"teams: team {name!r} does not exist", field="teams")
         ids.append(team_id)
@@ -187,7 +186,7 @@ def list_users(session: Session, *, team: str | None = None, role: str | None = 
     query = select(User)
     if team:
         query = (query.join(TeamMembership, TeamMembership.user_id == User.id)
-                 .join(Team, Team.id == TeamMembership.team_id).where(Team.name == team))
+                 .join(TEAMS, TEAMS.c.id == TeamMembership.team_id).where(TEAMS.c.name == team))
     if role:
         query = query.where(User.role == role)
     if q:

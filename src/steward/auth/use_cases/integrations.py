@@ -23,10 +23,8 @@ from sqlalchemy.orm import Session
 from steward.audit import service as audit
 from steward.auth import keyring
 from steward.auth.actor import Actor
-from steward.auth.models import Integration
-from steward.auth.queries import integration_out
+from steward.auth.models import SERVICES, TEAMS, Integration
 from steward.auth.secret_key import SecretKeyProblem, sealed_key_id
-from steward.catalog.models import Service, Team
 from steward.db.direct import Driver
 from steward.errors import AuthenticationFailed, Conflict, NotFound, ValidationError
 from steward.timeutil import utcnow
@@ -66,12 +64,13 @@ def create_integration(session: Session, actor: Actor, type: str, *, service: st
         raise ValidationError(f"name: at most {NAME_LENGTH} characters", field="name")
     service_row = None
     if service:
-        service_row = session.scalar(select(Service).where(Service.name == service))
+        service_row = session.execute(select(SERVICES.c.id, SERVICES.c.owner_team_id)
+                                      .where(SERVICES.c.name == service)).first()
         if service_row is None:
             raise ValidationError(f"service: service {service!r} does not exist", field="service")
     team_id = service_row.owner_team_id if service_row else None
     if team:
-        team_id = session.scalar(select(Team.id).where(Team.name == team))
+        team_id = session.scalar(select(TEAMS.c.id).where(TEAMS.c.name == team))
         if team_id is None:
             raise ValidationError(f"team: team {team!r} does not exist", field="team")
     if team_id is None:
@@ -100,6 +99,18 @@ def new_integration(session: Session, actor: Actor, type: str, *, service: str |
     integration, key = create_integration(session, actor, type, service=service, team=team,
                                           name=name)
     return {**integration_out(session, integration), "key": key}
+
+
+def integration_out(session: Session, integration: Integration) -> dict[str, Any]:
+    """An integration as the API shows it (never its key)."""
+    service = session.scalar(select(SERVICES.c.name).where(
+        SERVICES.c.id == integration.service_id)) if integration.service_id else None
+    team = session.scalar(select(TEAMS.c.name).where(
+        TEAMS.c.id == integration.team_id)) if integration.team_id else None
+    return {"id": integration.id, "type": integration.type, "name": integration.name,
+            "service": service, "team": team,
+            "prefix": integration.prefix, "created_at": integration.created_at,
+            "revoked": integration.revoked_at is not None}
 
 
 def by_key(session: Session, key: str | None, *, types: tuple[str, ...] = ()) -> Integration:

@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 from steward.audit.service import Change, record_many
 from steward.auth.actor import Actor
 from steward.auth.models import TeamMembership, User
+from steward.auth.use_cases.accounts import user_snapshot
 from steward.catalog.backstage import (
     EntityError,
     ImportPlan,
@@ -239,8 +240,6 @@ class _Importer:
         return team.id if team else None
 
     def _apply_users(self, team_ids: dict[str, int]) -> dict[str, int]:
-        from steward.auth.use_cases.accounts import user_snapshot
-
         ids: dict[str, int] = {}
         counts = self.report.users
         for spec in self.plan.users:

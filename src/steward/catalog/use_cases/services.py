@@ -305,8 +305,15 @@ def update_dependency(session: Session, actor: Actor, dependency_id: int,
     return dep
 
 
-def delete_dependency(session: Session, actor: Actor, dependency_id: int) -> None:
+def delete_dependency(session: Session, actor: Actor, dependency_id: int, *,
+                      service: str | None = None) -> None:
+    """``service``: remove the dependency only if it is one of this service's (either end);
+    NotFound naming the service otherwise."""
+    named = get_service(session, service) if service is not None else None
     dep = get_dependency(session, dependency_id)
+    if named is not None and named.id not in (dep.service_id, dep.depends_on_id):
+        raise NotFound(f"dependency {dependency_id} does not belong to {service}",
+                       field="service")
     dependant = session.get(Service, dep.service_id)
     assert dependant is not None
     actor.require_team_write(dependant.owner_team_id, f"remove dependencies of {dependant.name}")

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, insert, or_, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from steward import config
@@ -24,6 +24,8 @@ from steward.changes.models import (
     Deployment,
     DeploymentCommit,
 )
+from steward.changes.schemas import ChangeCreate
+from steward.changes.use_cases.lifecycle import create_change, follow_deployment
 from steward.errors import NotFound, ValidationError
 from steward.timeutil import isoformat_z, utcnow
 
@@ -112,8 +114,6 @@ def record_deployment(session: Session, actor: Actor, cmd: RecordDeployment, *,
                      else "deployment.update", "deployment", deployment.id,
                      before=before, after=after)
     if change is not None:
-        from steward.changes.use_cases.lifecycle import follow_deployment
-
         follow_deployment(session, actor, change, deployment)
     return Recorded(deployment, existing is None, change)
 
@@ -125,9 +125,6 @@ def _open_change_for(session: Session, actor: Actor, deployment: Deployment,
     The approval policy decides as for any change; when it approves at once
     (a low-risk change), the deployment goes ahead authorised.
     """
-    from steward.changes.schemas import ChangeCreate
-    from steward.changes.use_cases.lifecycle import create_change
-
     title = (cmd.description or f"Deploy {service.name} {deployment.version}".strip())[:300]
     change = create_change(session, actor, ChangeCreate(
         title=title, services=[service.name], environment=deployment.environment,
@@ -253,8 +250,6 @@ def record_batch(session: Session, actor: Actor,
     if commits:
         session.execute(insert(DeploymentCommit.__table__), commits)
     audit.record_many(session, actor, changes)
-    from steward.changes.use_cases.lifecycle import follow_deployment
-
     for dep, _cmd, change in pending:
         if change is not None:
             follow_deployment(session, actor, change, dep)
@@ -414,21 +409,3 @@ def list_deployments(session: Session, *, service: str | None = None, team_id: i
         Deployment.finished_at.desc().nulls_first(), Deployment.id.desc())
         .limit(limit).offset(offset)).all()
     return total, list(rows)
-
-
-def change_failure_stats(session: Session, service_ids: list[int], environment: str,
-                         days: int = 30) -> tuple[int, int]:
-    """(finished deployments, failed ones) of these services over the last ``days``."""
-    if not service_ids:
-        return 0, 0
-    since = utcnow() - timedelta(days=days)
-    failed = or_(Deployment.status.in_(("failed", "rolled_back")),
-                 Deployment.caused_incident_id.is_not(None),
-                 Deployment.id.in_(select(Deployment.rollback_of_id).where(
-                     Deployment.rollback_of_id.is_not(None))))
-    row = session.execute(select(
-        func.count(), func.count().filter(failed)).where(and_(
-            Deployment.service_id.in_(service_ids),
-            func.lower(Deployment.environment) == environment.lower(),
-            Deployment.status != "in_progress", Deployment.finished_at >= since))).one()
-    return int(row[0]), int(row[1])

@@ -2,37 +2,41 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from dataclasses import dataclass
+from datetime import datetime
 
-from sqlalchemy import select, text
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-import steward.models  # noqa: F401 - every table registered, so foreign keys resolve in a server
 from steward.auth.models import Integration
 from steward.catalog.event_routing import (
-    INVALID,
-    CatalogService,
     Refused,
     Routed,
     catalog_service,
     route_event,
 )
-from steward.catalog.graph import load_graph
-from steward.catalog.impact import Graph
 from steward.catalog.models import Service
-from steward.db.direct import Driver
-from steward.errors import ValidationError
-from steward.incidents import alert_store, correlate, settings
+from steward.incidents import correlate, settings
 from steward.incidents.commands import (
-    ALERT_STATUSES,
-    SEVERITIES,
     URL_LENGTH,
     RecordAlert,
     alert_summary,
 )
-from steward.incidents.models import OPEN_STATES, Alert, Incident, IncidentService
+from steward.incidents.models import Alert, Incident
+from steward.incidents.routing import apply_route, check
 from steward.incidents.timeline import add_entry
+from steward.incidents.transaction_state import (
+    graph_for,
+    lock_correlation,
+    open_incidents,
+    remember,
+)
+from steward.incidents.use_cases.lifecycle import (
+    alert_acknowledged,
+    alerts_resolved,
+    join_incident,
+    open_incident,
+)
 from steward.timeutil import as_utc, utcnow
 
 
@@ -50,16 +54,6 @@ class Recorded:
     alert: Alert | None  # None: an acknowledge or resolve for no active alert
     created: bool
     incident: Incident | None
-
-
-def record_alerts(session: Session, integration: Integration | None,
-                  commands: list[RecordAlert]) -> list[Outcome]:
-    """Several alerts in one transaction, with few statements (see ``incidents.batch``)."""
-    from steward.incidents import routing
-    from steward.incidents.use_cases import record_many
-
-    prepared = routing.prepare(session, integration, commands)
-    return record_many.record_prepared(session, [prepared])[0]
 
 
 def route(session: Session, integration: Integration | None, cmd: RecordAlert,
@@ -81,40 +75,6 @@ def _route(session: Session, integration: Integration | None,
     return route_event(named=name, found=catalog_service(named),
                        key_team_id=integration.team_id if integration is not None else None,
                        key_service=catalog_service(own))
-
-
-UNKNOWN_SERVICE = "service_not_in_catalog"
-
-
-def apply_route(cmd: RecordAlert, route: Routed | Refused,
-                ) -> tuple[RecordAlert, CatalogService | None]:
-    """The command as it is recorded, and its service; raises the refusal.
-
-    A name the catalog does not know is kept in the alert's ``details``
-    (``service_not_in_catalog``). An acknowledge or resolve that routes to no
-    service is not refused: it settles its alert by dedup key alone (PagerDuty's
-    carry no payload at all)."""
-    if isinstance(route, Refused):
-        if route.kind == INVALID and cmd.status != "firing":
-            return cmd, None
-        raise route.error(cmd.service_field)
-    if route.unknown:
-        cmd = replace(cmd, details={**cmd.details, UNKNOWN_SERVICE: route.unknown})
-    return cmd, route.service
-
-
-def check(cmd: RecordAlert) -> None:
-    """The command's own values (status, severity, key, time), before anything is read."""
-    if cmd.status not in ALERT_STATUSES:
-        raise ValidationError(f"status: must be one of {', '.join(ALERT_STATUSES)}",
-                              field="status")
-    if cmd.severity not in SEVERITIES:
-        raise ValidationError(f"severity: must be one of {', '.join(SEVERITIES)}",
-                              field="severity")
-    if not cmd.dedup_key or len(cmd.dedup_key) > 255:
-        raise ValidationError("dedup_key: 1 to 255 characters", field="dedup_key")
-    if cmd.occurred_at and cmd.occurred_at > utcnow() + timedelta(minutes=5):
-        raise ValidationError("occurred_at: is in the future", field="occurred_at")
 
 
 def record_alert(session: Session, integration: Integration | None,
@@ -158,8 +118,6 @@ def record_alert(session: Session, integration: Integration | None,
 
 def _settle(session: Session, alert: Alert, cmd: RecordAlert, now: datetime) -> Incident | None:
     """An acknowledge or resolve event for an active alert."""
-    from steward.incidents.use_cases.lifecycle import alert_acknowledged, alerts_resolved
-
     incident = session.get(Incident, alert.incident_id) if alert.incident_id else None
     if cmd.status == "acknowledged":
         alert.status = "acknowledged"
@@ -177,61 +135,11 @@ def _settle(session: Session, alert: Alert, cmd: RecordAlert, now: datetime) -> 
     return incident
 
 
-def _open_incidents(session: Session) -> list[correlate.OpenIncident]:
-    """Open incidents for correlation, loaded once per transaction (see ``remember``)."""
-    cached = session.info.get(OPEN_CACHE)
-    if cached is None:
-        cached = session.info[OPEN_CACHE] = {i.id: i for i in _load_open_incidents(session)}
-    return list(cached.values())
-
-
-OPEN_CACHE = "steward.open_incidents"
-LOCKED = "steward.correlation_locked"
-
-
-def remember(session: Session, incident: Incident, service_id: int) -> None:
-    """Keep the transaction's cache of open incidents current after an alert lands."""
-    cached = session.info.get(OPEN_CACHE)
-    if cached is None:
-        return
-    known = cached.get(incident.id)
-    services = tuple(sorted(set(known.services if known else ()) | {service_id}))
-    cached[incident.id] = correlate.OpenIncident(
-        id=incident.id, services=services,
-        last_alert_at=as_utc(incident.last_alert_at or incident.started_at),
-        started_at=as_utc(incident.started_at), group_keys=tuple(incident.group_keys or ()))
-
-
-def forget_open_incidents(session: Session) -> None:
-    session.info.pop(OPEN_CACHE, None)
-
-
-
-def _load_open_incidents(session: Session) -> list[correlate.OpenIncident]:
-    rows = session.execute(
-        select(Incident.id, Incident.last_alert_at, Incident.started_at, Incident.group_keys,
-               IncidentService.service_id)
-        .join(IncidentService, IncidentService.incident_id == Incident.id, isouter=True)
-        .where(Incident.status.in_(OPEN_STATES))).all()
-    # incident id -> (its services, last alert, start, group keys)
-    found: dict[int, tuple[list[int], datetime, datetime, tuple[str, ...]]] = {}
-    for incident_id, last_alert_at, started_at, group_keys, service_id in rows:
-        entry = found.setdefault(incident_id, (
-            [], last_alert_at or started_at, started_at, tuple(group_keys or ())))
-        if service_id is not None:
-            entry[0].append(service_id)
-    return [correlate.OpenIncident(id=i, services=tuple(services), last_alert_at=last,
-                                   started_at=started, group_keys=groups)
-            for i, (services, last, started, groups) in found.items()]
-
-
 def _correlate(session: Session, alert: Alert, service: Service) -> Incident:
-    from steward.incidents.use_cases.lifecycle import join_incident, open_incident
-
     lock_correlation(session)
     graph = graph_for(session)
     placement = correlate.place_alert(graph, service.id, alert.first_seen,
-                                      _open_incidents(session), settings.correlation(),
+                                      open_incidents(session), settings.correlation(),
                                       group_key=alert.group_key)
     if placement.incident_id is None:
         incident = open_incident(session, alert, service, placement.reason)
@@ -244,31 +152,3 @@ def _correlate(session: Session, alert: Alert, service: Service) -> Incident:
     return incident
 
 
-def lock_correlation(session: Session, driver: Driver | None = None) -> None:
-    """On PostgreSQL, one correlator at a time (held to the end of the transaction), so
-    two receivers' first alerts of one group (webhook and PagerDuty at once) cannot each
-    open an incident. With ``driver``, taken on its connection (in its pipeline)."""
-    if session.get_bind().dialect.name == "postgresql" and not session.info.get(LOCKED):
-        if driver is None:
-            session.execute(text(_CORRELATION_LOCK))
-        else:
-            driver.run(_CORRELATION_LOCK)
-        session.info[LOCKED] = True
-        forget_open_incidents(session)
-
-
-_CORRELATION_LOCK = "SELECT pg_advisory_xact_lock(7343001)"
-
-
-GRAPH = "steward.graph"
-
-
-def graph_for(session: Session) -> Graph:
-    """The dependency graph of this transaction's catalog revision, looked up once per
-    transaction (the revision read on the driver's connection: the alert writer asks
-    for it in every group)."""
-    graph: Graph | None = session.info.get(GRAPH)
-    if graph is None:
-        graph = session.info[GRAPH] = load_graph(
-            session, revision=alert_store.catalog_revision(Driver(session)))
-    return graph

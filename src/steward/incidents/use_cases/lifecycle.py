@@ -21,6 +21,7 @@ from steward.incidents import correlate, priority, settings
 from steward.incidents.commands import incident_title
 from steward.incidents.models import OPEN_STATES, Alert, Incident, IncidentService
 from steward.incidents.timeline import add_entry
+from steward.incidents.transaction_state import forget_open_incidents, graph_for
 from steward.timeutil import as_utc, utcnow
 
 SEVERITY_ORDER = ("critical", "error", "warning", "info")
@@ -104,7 +105,7 @@ DEFERRED = "steward.recompute_later"
 
 
 def recompute_soon(session: Session, incident: Incident) -> None:
-    """Recompute now, or once at the end of a batch of alerts (see ``record_alerts``)."""
+    """Recompute now, or once at the end of a batch of alerts (see ``record_prepared``)."""
     later = session.info.get(DEFERRED)
     if later is None:
         recompute(session, incident)
@@ -114,8 +115,6 @@ def recompute_soon(session: Session, incident: Incident) -> None:
 
 def recompute(session: Session, incident: Incident) -> None:
     """Origin, owner, business services affected and priority, from its alerts."""
-    from steward.incidents.use_cases.alerts import graph_for
-
     graph = graph_for(session)
     rows = session.execute(select(IncidentService.service_id, IncidentService.first_alert_at)
                            .where(IncidentService.incident_id == incident.id)).all()
@@ -178,8 +177,6 @@ def _set_status(session: Session, incident: Incident, status: str, at: datetime,
     add_entry(session, incident, "state", f"{before} -> {status}. {text}".strip(), actor=actor,
               at=at, data={"from": before, "to": status})
     session.flush()
-    from steward.incidents.use_cases.alerts import forget_open_incidents
-
     forget_open_incidents(session)
 
 
@@ -238,6 +235,12 @@ def may_respond(actor: Actor, incident: Incident) -> bool:
 def require_responder(actor: Actor, incident: Incident) -> None:
     if not may_respond(actor, incident):
         actor.require_team_write(incident.owner_team_id, "respond to incidents")
+
+
+def check_responder(session: Session, actor: Actor, incident_id: int) -> None:
+    """Refuses ``actor`` unless they may respond to the incident; a page calls this
+    before reading its form, so a viewer's forged post is refused as such."""
+    require_responder(actor, get_incident(session, incident_id))
 
 
 def declare(session: Session, actor: Actor, title: str, service: str,
@@ -316,6 +319,47 @@ def assign(session: Session, actor: Actor, incident_id: int, *, assignee: str | 
     audit.record(session, actor, "incident.assign", "incident", incident.id, before=before,
                  after=snapshot(incident))
     return incident
+
+
+def reassign(session: Session, actor: Actor, incident_id: int, *,
+             assignee: str | None = None, commander: str | None = None,
+             team: str | None = None) -> bool:
+    """What the people form sends, changed or not: only what differs from the incident is
+    assigned (an empty team keeps the team); False when nothing differs. Rights come
+    first: a viewer's forged post is refused even when it would change nothing."""
+    incident = get_incident(session, incident_id)
+    require_responder(actor, incident)
+    changes: dict[str, str] = {}
+    for field, wanted, user_id in (("assignee", assignee, incident.assignee_id),
+                                   ("commander", commander, incident.commander_id)):
+        now = (session.scalar(select(User.username).where(User.id == user_id)) or ""
+               if user_id else "")
+        if wanted is not None and wanted != now:
+            changes[field] = wanted
+    if team and team != (session.scalar(select(Team.name).where(
+            Team.id == incident.owner_team_id)) if incident.owner_team_id else None):
+        changes["team"] = team
+    if not changes:
+        return False
+    assign(session, actor, incident_id, assignee=changes.get("assignee"),
+           commander=changes.get("commander"), team=changes.get("team"))
+    return True
+
+
+def reprioritise(session: Session, actor: Actor, incident_id: int, *,
+                 impact: int | None = None, urgency: int | None = None) -> bool:
+    """What the priority form sends: only a level that differs is set (and then stays
+    set by hand); False when nothing differs. Rights come first, as for :func:`reassign`."""
+    incident = get_incident(session, incident_id)
+    require_responder(actor, incident)
+    changes = {name: value for name, value, now in (("impact", impact, incident.impact),
+                                                      ("urgency", urgency, incident.urgency))
+               if value is not None and value != now}
+    if not changes:
+        return False
+    set_priority(session, actor, incident_id, impact=changes.get("impact"),
+                 urgency=changes.get("urgency"))
+    return True
 
 
 def set_priority(session: Session, actor: Actor, incident_id: int, *,

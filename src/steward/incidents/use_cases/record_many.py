@@ -47,9 +47,15 @@ from steward.incidents.models import (
     TimelineEntry,
 )
 from steward.incidents.priority import URGENCY_BY_SEVERITY
-from steward.incidents.routing import Prepared
+from steward.incidents.routing import Prepared, prepare
+from steward.incidents.transaction_state import (
+    forget_open_incidents,
+    graph_for,
+    lock_correlation,
+)
 from steward.incidents.use_cases import alerts
 from steward.incidents.use_cases.alerts import Outcome
+from steward.incidents.use_cases.lifecycle import DEFERRED, recompute
 from steward.timeutil import as_utc, utcnow
 
 ALERTS = Alert.__table__
@@ -119,11 +125,15 @@ class _Pending:
         return bool(self.inserts or self.bumps or self.incidents)
 
 
+def record_alerts(session: Session, integration: Integration | None,
+                  commands: list[RecordAlert]) -> list[Outcome]:
+    """Several alerts in one transaction, with few statements."""
+    return record_prepared(session, [prepare(session, integration, commands)])[0]
+
+
 def record_prepared(session: Session, submissions: Sequence[Prepared]) -> list[list[Outcome]]:
     """Record every submission's alerts (checked and routed by ``routing.prepare``), in
     order, in the caller's transaction."""
-    from steward.incidents.use_cases.lifecycle import DEFERRED, recompute
-
     outer = DEFERRED in session.info
     if not outer:
         session.info[DEFERRED] = {}
@@ -284,14 +294,14 @@ class _GroupWriter:
             self.stale_orm = False
         # It reads the open incidents itself, all of them, as they now are; the lock
         # first, as flush takes it (it may update an alert before it needs the lock).
-        alerts.lock_correlation(self.session, self.driver)
-        alerts.forget_open_incidents(self.session)
+        lock_correlation(self.session, self.driver)
+        forget_open_incidents(self.session)
         recorded = alerts.record_alert(self.session, integration, cmd)
         self.session.flush()
         # Incidents may have opened, grown or changed state: read them again when needed.
         self.open = self.facts = None
         self.placements.clear()
-        alerts.forget_open_incidents(self.session)
+        forget_open_incidents(self.session)
         self.now = utcnow()  # later events are seen after this one, as one by one they would
         alert = recorded.alert
         self.active[key] = (_Active(alert.incident_id, alert_id=alert.id)
@@ -352,7 +362,7 @@ class _GroupWriter:
     def _graph(self) -> Graph:
         """The dependency graph, once per transaction (shared with the reference path)."""
         if self.graph is None:
-            self.graph = alerts.graph_for(self.session)
+            self.graph = graph_for(self.session)
         return self.graph
 
     def _nearby(self, graph: Graph, service_id: int) -> frozenset[int]:
@@ -432,7 +442,7 @@ class _GroupWriter:
         # inserted, uncommitted, waits for that process (the unique index), and that
         # process, on the reference path, may hold the lock while this one would wait
         # for it.
-        alerts.lock_correlation(self.session, self.driver)
+        lock_correlation(self.session, self.driver)
         if numbered:
             self.driver.insert_rows(ALERTS, rows)
             for placed in pending.inserts:

@@ -1,0 +1,56 @@
+"""Templates get plain data: render() can refuse a context holding a database row, and the
+catalog, team, audit, map, SLO, KPI and import pages pass that check."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+from webclient import HTML
+from webclient import sign_in as sign_in_at
+
+from steward.catalog.models import Service
+from steward.goals.models import Goal
+from steward.slos.models import Slo
+from steward.web import render
+
+
+@dataclass
+class Holder:
+    rows: list[Any]
+
+
+def test_a_row_anywhere_near_the_top_of_the_context_is_refused_naming_its_key():
+    row = Service(name="api")
+    for context, key in (({"service": row}, "service"),
+                         ({"ok": 1, "rows": [{"entry": row}]}, "rows"),
+                         ({"page": Holder(rows=[(1, row)])}, "page")):
+        with pytest.raises(TypeError, match=repr(key)):
+            render.refuse_rows(context)
+
+
+def test_plain_data_passes():
+    render.refuse_rows({"rows": [{"name": "api", "tier": 1}], "page": Holder(rows=[("a", 2)]),
+                        "text": "x", "nothing": None, "fmt": lambda v: v})
+
+
+@pytest.fixture
+def refusing(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(render, "REFUSE_ORM_IN_TEMPLATES", True)
+
+
+def test_pages_render_with_rows_refused(web, refusing):  # type: ignore[no-untyped-def]
+    with web.db.read_session() as session:
+        slo_id = session.scalar(select(Slo.id).order_by(Slo.id))
+        goal_id = session.scalar(select(Goal.id).order_by(Goal.id))
+    pages = ["/catalog", "/services/transfers-service", "/teams", "/teams/platform",
+             "/audit", "/audit?verify=1", "/map?failing=transfers-service", "/slos",
+             f"/slos/{slo_id}", "/services/transfers-service/slos/new", "/kpis",
+             "/kpis/teams/platform", "/kpis/goals/new", f"/kpis/goals/{goal_id}",
+             "/changes/policy", "/imports/servicenow", "/imports/backstage", "/nowhere"]
+    sign_in_at(web, "admin")
+    for path in pages:
+        page = web.get(path, headers=HTML)
+        assert page.status_code == (404 if path == "/nowhere" else 200), path
