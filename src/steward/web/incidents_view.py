@@ -8,14 +8,12 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
-from fastapi import Request
 from starlette.datastructures import FormData
 
 from steward.catalog.impact import Graph, analyse
 from steward.db import Session
 from steward.errors import ValidationError
 from steward.incidents import queries
-from steward.request.database import database
 from steward.timeutil import as_utc, parse_timestamp, utcnow
 from steward.web.guard import form_text
 from steward.web.impact_view import affected_drawing
@@ -109,19 +107,10 @@ def nav_counts(session: Session) -> dict[str, int]:
     return {"nav_open_incidents": queries.count_open_incidents(session)}
 
 
-def open_incidents_for_nav(request: Request) -> int | None:
-    """The navigation's count for pages whose handler does not put ``nav_open_incidents``
-    in the context: one COUNT in a session of its own, never an error."""
-    if getattr(request.state, "viewer", None) is None:
-        return None
-    return queries.open_incident_count(database(request))
-
-
 TEMPLATES.env.globals["incident_badge_parts"] = incident_badge_parts
 TEMPLATES.env.globals["timeline_kind"] = timeline_kind
 TEMPLATES.env.globals["priority_words"] = PRIORITY_WORDS
 TEMPLATES.env.globals["level_words"] = LEVEL_WORDS
-TEMPLATES.env.globals["open_incidents_for_nav"] = open_incidents_for_nav
 TEMPLATES.env.filters["ago"] = ago
 TEMPLATES.env.filters["utc_text"] = utc_text
 

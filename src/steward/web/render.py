@@ -16,7 +16,9 @@ from starlette.responses import Response
 
 from steward import __version__
 from steward.db import Base
+from steward.incidents.queries import open_incident_count
 from steward.inputs import MAX_EXACT
+from steward.request.database import database
 from steward.timeutil import isoformat_z
 from steward.web.page_error import PageError
 from steward.weburl import web_href
@@ -31,8 +33,7 @@ DEFAULT_LIMIT = 50
 MAX_LIMIT = 500
 
 # Templates get plain data: a page handing one a database row would read it after its
-# session closed, or load more rows while rendering. On, render() refuses such a context.
-REFUSE_ORM_IN_TEMPLATES = False
+# session closed, or load more rows while rendering, so render() refuses such a context.
 # How far into a context's dicts, lists and dataclasses the check looks.
 ORM_CHECK_DEPTH = 4
 
@@ -91,12 +92,21 @@ def refuse_rows(context: dict[str, Any]) -> None:
                             "give templates plain data")
 
 
+def _open_incident_count(request: Request, viewer: Any) -> int | None:
+    """The navigation's count beside "Incidents", for pages whose handler did not count
+    it in its own session: one COUNT, before rendering starts; none when signed out."""
+    if viewer is None:
+        return None
+    return open_incident_count(database(request))
+
+
 def render(request: Request, template: str, context: dict[str, Any] | None = None, *,
            status: int = 200, nav: str = "") -> Response:
     ctx: dict[str, Any] = {"viewer": getattr(request.state, "viewer", None), "nav": nav}
     ctx.update(context or {})
-    if REFUSE_ORM_IN_TEMPLATES:
-        refuse_rows(ctx)
+    if "nav_open_incidents" not in ctx:
+        ctx["nav_open_incidents"] = _open_incident_count(request, ctx["viewer"])
+    refuse_rows(ctx)
     response = TEMPLATES.TemplateResponse(request, template, ctx, status_code=status)
     response.headers["Cache-Control"] = "no-store"
     response.headers["X-Frame-Options"] = "DENY"
