@@ -18,6 +18,7 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+from demo_templates import DemoTemplates
 from steward import migrate
 from steward.catalog import graph
 from steward.config import Settings, normalise_database_url
@@ -37,6 +38,27 @@ def pytest_runtest_makereport(item, call):  # type: ignore[no-untyped-def]
         reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else report.longrepr
         report.outcome = "failed"
         report.longrepr = f"skipped under STEWARD_REQUIRE_ALL=1: {reason}"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "demo(kpi_history=False): the test's ``db`` starts "
+                            "with the demo organisation (and its twelve weeks of KPI history)")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def cheap_password_hashing() -> Iterator[None]:
+    """argon2id with the least work it allows: the same hashes in the same format, made in
+    milliseconds instead of a good part of a second (the cost a server pays on purpose).
+    Hashes carry their parameters, so a server process verifies them just as cheaply."""
+    from argon2 import PasswordHasher
+
+    from steward.auth import passwords
+
+    hasher = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(passwords, "_hasher", hasher)
+        patch.setattr(passwords, "_DUMMY_HASH", hasher.hash("steward-dummy-password"))
+        yield
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -116,12 +138,28 @@ def _reset_postgres(db: Database) -> None:
     graph.clear_cache()
 
 
+@pytest.fixture(scope="session")
+def demo_templates(tmp_path_factory: pytest.TempPathFactory,
+                   sqlite_template: Path) -> Iterator[DemoTemplates]:
+    templates = DemoTemplates(tmp_path_factory.mktemp("demo"), sqlite_template, POSTGRES_URL,
+                              _migrated)
+    try:
+        yield templates
+    finally:
+        templates.close()
+
+
 BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 
 
 @pytest.fixture(params=BACKENDS)
 def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
-    """A migrated, empty Steward database (each backend in turn)."""
+    """A migrated Steward database (each backend in turn): empty, or for a test marked
+    ``demo`` a copy of the demo organisation seeded once (``demo_templates``)."""
+    demo = request.node.get_closest_marker("demo")
+    if demo is not None:
+        yield from _demo_copy(request, tmp_path, **demo.kwargs)
+        return
     if request.param == "sqlite":
         path = tmp_path / "steward.db"
         shutil.copy(request.getfixturevalue("sqlite_template"), path)
@@ -134,6 +172,29 @@ def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
         yield database
     finally:
         database.dispose()
+
+
+def _demo_copy(request: pytest.FixtureRequest, tmp_path: Path, *,
+               kpi_history: bool = False) -> Iterator[Database]:
+    templates: DemoTemplates = request.getfixturevalue("demo_templates")
+    if request.param == "sqlite":
+        path = tmp_path / "steward.db"
+        templates.sqlite_copy(path, kpi_history=kpi_history)
+        database = Database(Settings(database_url=f"sqlite:///{path}", **UNTHROTTLED))
+        try:
+            yield database
+        finally:
+            database.dispose()
+        return
+    request.getfixturevalue("postgres_database")  # skips when PostgreSQL is not configured
+    name = templates.postgres_copy(kpi_history=kpi_history)
+    database = Database(Settings(database_url=templates.url(name), **UNTHROTTLED))
+    graph.clear_cache()
+    try:
+        yield database
+    finally:
+        database.dispose()
+        templates.drop_later(name)
 
 
 @pytest.fixture

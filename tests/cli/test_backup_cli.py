@@ -23,7 +23,6 @@ from steward.auth.integrations import create_integration
 from steward.backup.service import backup, count_rows
 from steward.catalog import teams
 from steward.catalog.schemas import TeamCreate
-from steward.demo.seed import seed_demo
 from steward.incidents.models import Incident
 
 PAYLOAD = (Path(__file__).resolve().parents[1] / "fixtures" / "payloads" / "github"
@@ -60,8 +59,8 @@ def github_delivery(database, secret: str) -> int:
         "X-Hub-Signature-256": signature, "content-type": "application/json"}).status_code
 
 
+@pytest.mark.demo
 def test_backup_wipe_restore_keeps_every_row_and_the_audit_chain(db, empty_db, tmp_path):
-    seed_demo(db)
     with db.session() as session:
         secret = create_integration(session, SYSTEM, "github", service="orders-service")[1]
     before = counts(db)

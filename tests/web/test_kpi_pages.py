@@ -15,17 +15,17 @@ from steward.api.app import create_app
 from steward.catalog.models import Service
 from steward.demo.kpi_history import SLOS
 from steward.demo.organisation import TEAMS
-from steward.demo.seed import seed_demo
 from steward.kpis.dora_queries import dora_kpis
 from steward.kpis.goals import list_goals
 from steward.kpis.itsm import itsm_kpis
 from steward.kpis.slo import list_slos
 from steward.web.kpi_charts import percent
 
+pytestmark = pytest.mark.demo(kpi_history=True)
+
 
 @pytest.fixture
 def web(db):  # type: ignore[no-untyped-def]
-    seed_demo(db, kpi_history=True)
     client = TestClient(create_app(db.settings, database=db))
     client.db = db  # type: ignore[attr-defined]
     return client
