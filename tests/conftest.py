@@ -18,9 +18,9 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+import snapshots
 from demo_templates import DemoTemplates
 from steward import migrate
-from steward.catalog import graph
 from steward.config import Settings, normalise_database_url
 from steward.db import Database
 
@@ -118,6 +118,7 @@ def postgres_database() -> Iterator[str]:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
     url = admin_url.set(database=name).render_as_string(hide_password=False)
     db = _migrated(url)
+    snapshots.remember_migrated(db)  # what each test's database starts from
     db.dispose()
     try:
         yield url
@@ -127,26 +128,10 @@ def postgres_database() -> Iterator[str]:
         admin.dispose()
 
 
-def _reset_postgres(db: Database) -> None:
-    from steward.models import metadata
-
-    names = ", ".join(f'"{t.name}"' for t in metadata.sorted_tables)
-    with db.engine.begin() as conn:
-        conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
-    migrate.ensure_seed_rows(db)
-    # The catalog revision starts again at 0, so a cached graph of the last test would match.
-    graph.clear_cache()
-
-
 @pytest.fixture(scope="session")
 def demo_templates(tmp_path_factory: pytest.TempPathFactory,
-                   sqlite_template: Path) -> Iterator[DemoTemplates]:
-    templates = DemoTemplates(tmp_path_factory.mktemp("demo"), sqlite_template, POSTGRES_URL,
-                              _migrated)
-    try:
-        yield templates
-    finally:
-        templates.close()
+                   sqlite_template: Path) -> DemoTemplates:
+    return DemoTemplates(tmp_path_factory.mktemp("demo"), sqlite_template, snapshots.reset)
 
 
 BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
@@ -167,7 +152,7 @@ def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
     else:
         url = request.getfixturevalue("postgres_database")
         database = Database(Settings(database_url=url, **UNTHROTTLED))
-        _reset_postgres(database)
+        snapshots.reset(database)
     try:
         yield database
     finally:
@@ -186,15 +171,14 @@ def _demo_copy(request: pytest.FixtureRequest, tmp_path: Path, *,
         finally:
             database.dispose()
         return
-    request.getfixturevalue("postgres_database")  # skips when PostgreSQL is not configured
-    name = templates.postgres_copy(kpi_history=kpi_history)
-    database = Database(Settings(database_url=templates.url(name), **UNTHROTTLED))
-    graph.clear_cache()
+    url = request.getfixturevalue("postgres_database")
+    snapshot = templates.postgres_snapshot(url, kpi_history=kpi_history)
+    database = Database(Settings(database_url=url, **UNTHROTTLED))
+    snapshots.restore(database, snapshot)
     try:
         yield database
     finally:
         database.dispose()
-        templates.drop_later(name)
 
 
 @pytest.fixture

@@ -1,8 +1,9 @@
 """The demo organisation seeded once and copied for each test that starts from it.
 
 Seeding takes seconds (it goes through the use cases, as ``steward demo`` does); a
-copy takes milliseconds: on SQLite a copy of the file, on PostgreSQL ``CREATE
-DATABASE ... TEMPLATE``. Each test gets its own copy, so tests stay independent.
+copy takes a fraction of one: on SQLite a copy of the file, on PostgreSQL the seeded
+rows written back into the session's test database (``snapshots``). Each test gets
+its own copy, so tests stay independent.
 
 The demo places its records relative to the moment it is seeded: a live incident
 that began minutes ago, SLO reports for the hours up to the current one, twelve
@@ -15,21 +16,16 @@ from __future__ import annotations
 
 import shutil
 import sqlite3
-import time
-import uuid
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import closing
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import OperationalError
-
+import snapshots
+from snapshots import Snapshot
 from steward.auth.secret_key import default_key_file
 from steward.catalog import graph
-from steward.config import Settings, normalise_database_url
+from steward.config import Settings
 from steward.db import Database
 from steward.demo.seed import seed_demo
 from steward.timeutil import utcnow
@@ -60,21 +56,18 @@ def copy_sqlite(source: Path, target: Path) -> None:
 
 
 class DemoTemplates:
-    """Seeded templates of the demo (``kpi_history`` or not), per backend, made on first
-    use and again when they get old (see the module's docstring)."""
+    """The seeded demo (``kpi_history`` or not) per backend: an SQLite file, or a snapshot
+    of a PostgreSQL database's rows; made on first use and again when they get old (see
+    the module's docstring)."""
 
-    def __init__(self, folder: Path, sqlite_empty: Path, postgres_url: str,
-                 migrated: Callable[[str], Database]) -> None:
+    def __init__(self, folder: Path, sqlite_empty: Path,
+                 reset_postgres: Callable[[Database], None]) -> None:
         self.folder = folder
         self.sqlite_empty = sqlite_empty
-        self.postgres_url = postgres_url
-        self.migrated = migrated
-        self.prefix = f"steward_demo_{uuid.uuid4().hex[:8]}"
+        self.reset_postgres = reset_postgres
         self.seeds = 0
         self._sqlite: dict[bool, tuple[Path, datetime]] = {}
-        self._postgres: dict[bool, tuple[str, datetime]] = {}
-        self._dropper = ThreadPoolExecutor(max_workers=1, thread_name_prefix="drop-copies")
-        self._dropping: list[Future[None]] = []
+        self._postgres: dict[bool, tuple[Snapshot, datetime]] = {}
 
     # SQLite
 
@@ -106,69 +99,20 @@ class DemoTemplates:
 
     # PostgreSQL
 
-    @property
-    def _admin_url(self) -> URL:
-        return make_url(normalise_database_url(self.postgres_url))
-
-    def url(self, name: str) -> str:
-        return self._admin_url.set(database=name).render_as_string(hide_password=False)
-
-    def admin(self, statement: str) -> None:
-        engine = create_engine(self._admin_url, isolation_level="AUTOCOMMIT")
-        try:
-            with engine.connect() as conn:
-                conn.execute(text(statement))
-        finally:
-            engine.dispose()
-
-    def drop(self, name: str) -> None:
-        self.admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-    def drop_later(self, name: str) -> None:
-        """Drops a copy while the next test runs: PostgreSQL (before 16) makes every
-        DROP DATABASE wait for a checkpoint, seconds on a busy server."""
-        self._dropping.append(self._dropper.submit(self.drop, name))
-
-    def postgres_template(self, *, kpi_history: bool) -> str:
+    def postgres_snapshot(self, url: str, *, kpi_history: bool) -> Snapshot:
+        """The demo seeded into the session's PostgreSQL database (``url``), as rows to
+        write back into it for each test (``snapshots.restore``)."""
         made = self._postgres.get(kpi_history)
         if made is not None and _fresh(made[1]):
             return made[0]
         self.seeds += 1
-        name = f"{self.prefix}_{self.seeds}{'_kpi' if kpi_history else ''}"
-        self.admin(f'CREATE DATABASE "{name}"')
         seeded_at = utcnow()
-        db = self.migrated(self.url(name))
+        db = Database(Settings(database_url=url))
         try:
+            self.reset_postgres(db)
             seed_demo(db, kpi_history=kpi_history)
+            snapshot = snapshots.take(db)
         finally:
             db.dispose()
-        graph.clear_cache()
-        if made is not None:
-            self.drop(made[0])
-        self._postgres[kpi_history] = (name, seeded_at)
-        return name
-
-    def postgres_copy(self, *, kpi_history: bool = False) -> str:
-        """A new database copied from the template; its name (the caller drops it)."""
-        source = self.postgres_template(kpi_history=kpi_history)
-        name = f"{source}_copy_{uuid.uuid4().hex[:8]}"
-        # PostgreSQL refuses to copy a database anyone is connected to: a session that
-        # has not gone yet is ended and the copy tried again.
-        for attempt in range(5):
-            try:
-                self.admin(f'CREATE DATABASE "{name}" TEMPLATE "{source}"')
-                return name
-            except OperationalError as exc:
-                if "being accessed by other users" not in str(exc) or attempt == 4:
-                    raise
-            self.admin("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                       f"WHERE datname = '{source}' AND pid <> pg_backend_pid()")
-            time.sleep(0.2 * (attempt + 1))
-        raise AssertionError("unreachable")
-
-    def close(self) -> None:
-        self._dropper.shutdown(wait=True)
-        for name, _ in self._postgres.values():
-            self.drop(name)
-        for dropped in self._dropping:
-            dropped.result()  # a copy that could not be dropped is an error of the run
+        self._postgres[kpi_history] = (snapshot, seeded_at)
+        return snapshot
