@@ -116,6 +116,8 @@ def postgres_database() -> Iterator[str]:
     admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
+        # A database for tests: a commit need not wait for the disk.
+        conn.execute(text(f'ALTER DATABASE "{name}" SET synchronous_commit = off'))
     url = admin_url.set(database=name).render_as_string(hide_password=False)
     db = _migrated(url)
     snapshots.remember_migrated(db)  # what each test's database starts from

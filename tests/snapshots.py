@@ -43,8 +43,6 @@ def take(db: Database) -> Snapshot:
 def restore(db: Database, snapshot: Snapshot) -> None:
     """Every table as it was in the snapshot, sequences included."""
     with db.engine.begin() as conn:
-        # A test database: a commit need not wait for the disk.
-        conn.execute(text("SET LOCAL synchronous_commit = off"))
         # Rows go back in the order they were read, so a query without ORDER BY meets
         # them as it did; a team may come before its parent, a deployment before the one
         # it rolled back (an update moves a row), so foreign keys are not checked while
