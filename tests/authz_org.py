@@ -9,18 +9,15 @@ integration, an SLO, a goal, a calendar window, a dependency and a token.
 from __future__ import annotations
 
 import shutil
-import time
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
-from sqlalchemy import create_engine, select, text
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import OperationalError
+from sqlalchemy import select
 
+import snapshots
 from steward.auth.actor import SYSTEM
 from steward.auth.models import ApiToken, User
 from steward.auth.schemas import UserCreate
@@ -36,7 +33,7 @@ from steward.changes.schemas import ChangeCreate, WindowCreate
 from steward.changes.use_cases import records
 from steward.changes.use_cases.deployments import record_deployment
 from steward.changes.use_cases.lifecycle import create_change
-from steward.config import Settings, normalise_database_url
+from steward.config import Settings
 from steward.db import Database
 from steward.goals import service as goals
 from steward.incidents.use_cases import lifecycle as incidents
@@ -113,24 +110,9 @@ def build(db: Database) -> Org:
     return Org(tokens=tokens, ids=ids)
 
 
-def _emptied(url: str) -> None:
-    """The session's PostgreSQL test database as a migrated, empty one (earlier tests leave
-    their rows until the next test's fixture truncates them)."""
-    from steward.models import ensure_seed_rows, metadata
-
-    db = Database(Settings(database_url=url))
-    try:
-        names = ", ".join(f'"{t.name}"' for t in metadata.sorted_tables)
-        with db.engine.begin() as conn:
-            conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
-        ensure_seed_rows(db)
-    finally:
-        db.dispose()
-    graph.clear_cache()
-
-
 class Copies:
-    """Fresh copies of one built organisation (a file copy, or a PostgreSQL template)."""
+    """Fresh copies of one built organisation: a copy of an SQLite file, or on PostgreSQL
+    the organisation's rows written back into the session's test database."""
 
     def __init__(self, backend: str, folder: Path, sqlite_template: Path | None,
                  postgres_url: str | None) -> None:
@@ -143,42 +125,15 @@ class Copies:
             db = Database(Settings(database_url=f"sqlite:///{self.template_path}"))
         else:
             assert postgres_url is not None
-            self.admin_url = make_url(normalise_database_url(postgres_url))
-            self.source = make_url(postgres_url).database
-            self.template_name = f"authz_org_{uuid.uuid4().hex[:8]}"
-            _emptied(postgres_url)
-            self._copy(self.template_name, self.source)
-            db = Database(Settings(database_url=self._url(self.template_name)))
+            self.postgres_url = postgres_url
+            db = Database(Settings(database_url=postgres_url))
+            snapshots.reset(db)  # earlier tests leave their rows until the next one starts
         try:
             self.org = build(db)
+            if backend == "postgres":
+                self.snapshot = snapshots.take(db)
         finally:
             db.dispose()
-
-    def _url(self, name: str) -> str:
-        return self.admin_url.set(database=name).render_as_string(hide_password=False)
-
-    def _copy(self, name: str, source: str) -> None:
-        """``CREATE DATABASE name TEMPLATE source``: PostgreSQL refuses while any other
-        session is connected to the source (a pooled connection an earlier test left
-        open), so those sessions are ended and the copy tried again."""
-        for attempt in range(5):
-            try:
-                self._admin(f'CREATE DATABASE "{name}" TEMPLATE "{source}"')
-                return
-            except OperationalError as exc:
-                if "being accessed by other users" not in str(exc) or attempt == 4:
-                    raise
-            self._admin("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                        f"WHERE datname = '{source}' AND pid <> pg_backend_pid()")
-            time.sleep(0.2 * (attempt + 1))
-
-    def _admin(self, statement: str) -> None:
-        engine = create_engine(self.admin_url, isolation_level="AUTOCOMMIT")
-        try:
-            with engine.connect() as conn:
-                conn.execute(text(statement))
-        finally:
-            engine.dispose()
 
     @contextmanager
     def fresh(self) -> Iterator[Database]:
@@ -194,15 +149,12 @@ class Copies:
                 db.dispose()
                 path.unlink()
             return
-        name = f"{self.template_name}_{self.count}"
-        self._copy(name, self.template_name)
-        db = Database(Settings(database_url=self._url(name)))
+        db = Database(Settings(database_url=self.postgres_url))
+        snapshots.restore(db, self.snapshot)
         try:
             yield db
         finally:
             db.dispose()
-            self._admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
     def close(self) -> None:
-        if self.backend == "postgres":
-            self._admin(f'DROP DATABASE IF EXISTS "{self.template_name}" WITH (FORCE)')
+        """Nothing to remove: the next test's fixture empties the PostgreSQL database."""

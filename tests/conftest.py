@@ -18,7 +18,8 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from steward.catalog import graph
+import snapshots
+from demo_templates import DemoTemplates
 from steward.config import Settings, normalise_database_url
 from steward.db import Database, migrate
 from steward.models import ensure_seed_rows
@@ -37,6 +38,27 @@ def pytest_runtest_makereport(item, call):  # type: ignore[no-untyped-def]
         reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else report.longrepr
         report.outcome = "failed"
         report.longrepr = f"skipped under STEWARD_REQUIRE_ALL=1: {reason}"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "demo(kpi_history=False): the test's ``db`` starts "
+                            "with the demo organisation (and its twelve weeks of KPI history)")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def cheap_password_hashing() -> Iterator[None]:
+    """argon2id with the least work it allows: the same hashes in the same format, made in
+    milliseconds instead of a good part of a second (the cost a server pays on purpose).
+    Hashes carry their parameters, so a server process verifies them just as cheaply."""
+    from argon2 import PasswordHasher
+
+    from steward.auth import passwords
+
+    hasher = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(passwords, "_hasher", hasher)
+        patch.setattr(passwords, "_DUMMY_HASH", hasher.hash("steward-dummy-password"))
+        yield
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -94,8 +116,11 @@ def postgres_database() -> Iterator[str]:
     admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
+        # A database for tests: a commit need not wait for the disk.
+        conn.execute(text(f'ALTER DATABASE "{name}" SET synchronous_commit = off'))
     url = admin_url.set(database=name).render_as_string(hide_password=False)
     db = _migrated(url)
+    snapshots.remember_migrated(db)  # what each test's database starts from
     db.dispose()
     try:
         yield url
@@ -105,15 +130,10 @@ def postgres_database() -> Iterator[str]:
         admin.dispose()
 
 
-def _reset_postgres(db: Database) -> None:
-    from steward.models import metadata
-
-    names = ", ".join(f'"{t.name}"' for t in metadata.sorted_tables)
-    with db.engine.begin() as conn:
-        conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
-    ensure_seed_rows(db)
-    # The catalog revision starts again at 0, so a cached graph of the last test would match.
-    graph.clear_cache()
+@pytest.fixture(scope="session")
+def demo_templates(tmp_path_factory: pytest.TempPathFactory,
+                   sqlite_template: Path) -> DemoTemplates:
+    return DemoTemplates(tmp_path_factory.mktemp("demo"), sqlite_template, snapshots.reset)
 
 
 BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
@@ -121,7 +141,12 @@ BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 
 @pytest.fixture(params=BACKENDS)
 def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
-    """A migrated, empty Steward database (each backend in turn)."""
+    """A migrated Steward database (each backend in turn): empty, or for a test marked
+    ``demo`` a copy of the demo organisation seeded once (``demo_templates``)."""
+    demo = request.node.get_closest_marker("demo")
+    if demo is not None:
+        yield from _demo_copy(request, tmp_path, **demo.kwargs)
+        return
     if request.param == "sqlite":
         path = tmp_path / "steward.db"
         shutil.copy(request.getfixturevalue("sqlite_template"), path)
@@ -129,7 +154,29 @@ def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
     else:
         url = request.getfixturevalue("postgres_database")
         database = Database(Settings(database_url=url, **UNTHROTTLED))
-        _reset_postgres(database)
+        snapshots.reset(database)
+    try:
+        yield database
+    finally:
+        database.dispose()
+
+
+def _demo_copy(request: pytest.FixtureRequest, tmp_path: Path, *,
+               kpi_history: bool = False) -> Iterator[Database]:
+    templates: DemoTemplates = request.getfixturevalue("demo_templates")
+    if request.param == "sqlite":
+        path = tmp_path / "steward.db"
+        templates.sqlite_copy(path, kpi_history=kpi_history)
+        database = Database(Settings(database_url=f"sqlite:///{path}", **UNTHROTTLED))
+        try:
+            yield database
+        finally:
+            database.dispose()
+        return
+    url = request.getfixturevalue("postgres_database")
+    snapshot = templates.postgres_snapshot(url, kpi_history=kpi_history)
+    database = Database(Settings(database_url=url, **UNTHROTTLED))
+    snapshots.restore(database, snapshot)
     try:
         yield database
     finally:

@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from serving import (
     child_pids,
     database_env,
@@ -17,6 +18,8 @@ from serving import (
     steward,
     wait_until,
 )
+
+pytestmark = pytest.mark.e2e
 
 
 def _serve(env: dict[str, str], port: int, log: Path) -> subprocess.Popen[bytes]:

@@ -23,7 +23,6 @@ from steward.backup.service import backup, count_rows
 from steward.catalog.schemas import TeamCreate
 from steward.catalog.use_cases import teams
 from steward.db import migrate
-from steward.demo.seed import seed_demo
 from steward.incidents.models import Incident
 from steward.models import ensure_seed_rows
 
@@ -61,8 +60,8 @@ def github_delivery(database, secret: str) -> int:
         "X-Hub-Signature-256": signature, "content-type": "application/json"}).status_code
 
 
+@pytest.mark.demo
 def test_backup_wipe_restore_keeps_every_row_and_the_audit_chain(db, empty_db, tmp_path):
-    seed_demo(db)
     with db.session() as session:
         secret = create_integration(session, SYSTEM, "github", service="orders-service")[1]
     before = counts(db)

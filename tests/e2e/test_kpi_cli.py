@@ -7,10 +7,12 @@ from datetime import timedelta
 from pathlib import Path
 
 import httpx
+import pytest
 from serving import admin_token, database_env, served, steward
 
 from steward.timeutil import isoformat_z, utcnow
 
+pytestmark = pytest.mark.e2e
 
 def test_kpi_commands(tmp_path: Path) -> None:
     env = database_env(tmp_path / "steward.db")

@@ -16,10 +16,8 @@ from pathlib import Path
 import pytest
 from serving import served
 
-from steward.config import Settings
-from steward.db import Database, migrate
-from steward.demo.seed import DEMO_PASSWORD, seed_demo
-from steward.models import ensure_seed_rows
+from demo_templates import DemoTemplates
+from steward.demo.seed import DEMO_PASSWORD
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -36,16 +34,19 @@ SCREENSHOTS = REPO / "test-output" / "screenshots"
 
 
 
+def pytest_itemcollected(item: pytest.Item) -> None:
+    # ``web`` is a client on the demo organisation: the test's ``db`` starts with it.
+    if "web" in getattr(item, "fixturenames", ()) and item.get_closest_marker("demo") is None:
+        item.add_marker(pytest.mark.demo)
+
+
 @pytest.fixture(scope="session")
-def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def live_server(tmp_path_factory: pytest.TempPathFactory,
+                demo_templates: DemoTemplates) -> Iterator[str]:
     """Base URL of a real server on 127.0.0.1 serving the seeded demo organisation."""
     folder = tmp_path_factory.mktemp("live")
+    demo_templates.sqlite_copy(folder / "steward.db")
     url = f"sqlite:///{folder / 'steward.db'}"
-    db = Database(Settings(database_url=url))
-    migrate.upgrade(db)
-    ensure_seed_rows(db)
-    seed_demo(db)
-    db.dispose()
 
     env = {**os.environ, "STEWARD_DATABASE_URL": url}
     env.pop("STEWARD_SECURE_COOKIES", None)  # plain http on 127.0.0.1
@@ -116,12 +117,12 @@ def sign_in(page):  # type: ignore[no-untyped-def]
 
 @pytest.fixture
 def web(db):  # type: ignore[no-untyped-def]
-    """A TestClient on the demo organisation (``web.db`` is its database)."""
+    """A TestClient on the demo organisation (``web.db`` is its database, which the
+    ``demo`` mark, given to every test using this fixture, fills)."""
     from fastapi.testclient import TestClient
 
-    from steward.app import create_app
+    from steward.api.app import create_app
 
-    seed_demo(db)
     client = TestClient(create_app(db.settings, database=db))
     client.db = db  # type: ignore[attr-defined]
     return client

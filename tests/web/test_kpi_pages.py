@@ -11,21 +11,21 @@ import pytest
 from fastapi.testclient import TestClient
 from webclient import HTML, sign_in
 
-from steward.app import create_app
+from steward.api.app import create_app
 from steward.catalog.models import Service
 from steward.demo.kpi_history import SLOS
 from steward.demo.organisation import TEAMS
-from steward.demo.seed import seed_demo
 from steward.goals.service import list_goals
 from steward.kpis.dora_queries import dora_kpis
 from steward.kpis.itsm import itsm_kpis
 from steward.slos.service import list_slos
 from steward.web.kpi_charts import percent
 
+pytestmark = pytest.mark.demo(kpi_history=True)
+
 
 @pytest.fixture
 def web(db):  # type: ignore[no-untyped-def]
-    seed_demo(db, kpi_history=True)
     client = TestClient(create_app(db.settings, database=db))
     client.db = db  # type: ignore[attr-defined]
     return client

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from sqlalchemy import select
 from webclient import HTML
 from webclient import sign_in as sign_in_at
@@ -103,6 +104,7 @@ def test_viewers_and_other_teams_cannot_write(web):
     assert slo_id(web, "transfers succeed") == number
 
 
+@pytest.mark.ui
 def test_slo_pages_in_a_browser(page, sign_in, shot):  # type: ignore[no-untyped-def]
     sign_in("bob")
     page.click("nav.mainnav >> text=SLOs")

@@ -16,24 +16,17 @@ from pathlib import Path
 import pytest
 from serving import served
 
-from steward.config import Settings
-from steward.db import Database, migrate
-from steward.demo.seed import DEMO_PASSWORD, seed_demo
-from steward.models import ensure_seed_rows
+from steward.demo.seed import DEMO_PASSWORD
 
 pytestmark = pytest.mark.ui
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-output" / "screenshots"
 
 
 @pytest.fixture(scope="module")
-def kpi_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def kpi_server(tmp_path_factory: pytest.TempPathFactory, demo_templates) -> Iterator[str]:  # type: ignore[no-untyped-def]
     folder = tmp_path_factory.mktemp("kpi-live")
+    demo_templates.sqlite_copy(folder / "steward.db", kpi_history=True)
     url = f"sqlite:///{folder / 'steward.db'}"
-    db = Database(Settings(database_url=url))
-    migrate.upgrade(db)
-    ensure_seed_rows(db)
-    seed_demo(db, kpi_history=True)
-    db.dispose()
     env = {**os.environ, "STEWARD_DATABASE_URL": url}
     env.pop("STEWARD_SECURE_COOKIES", None)
     with served(env, folder / "server.log") as base:
