@@ -121,7 +121,7 @@ def web(db):  # type: ignore[no-untyped-def]
     ``demo`` mark, given to every test using this fixture, fills)."""
     from fastapi.testclient import TestClient
 
-    from steward.api.app import create_app
+    from steward.app import create_app
 
     client = TestClient(create_app(db.settings, database=db))
     client.db = db  # type: ignore[attr-defined]

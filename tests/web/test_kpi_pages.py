@@ -11,7 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 from webclient import HTML, sign_in
 
-from steward.api.app import create_app
+from steward.app import create_app
 from steward.catalog.models import Service
 from steward.demo.kpi_history import SLOS
 from steward.demo.organisation import TEAMS
