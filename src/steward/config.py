@@ -189,6 +189,14 @@ class Settings:
         "STEWARD_TOPOLOGY_WINDOW_MINUTES", "", "minutes (over 0)",
         "an alert may join an incident of a connected service active within this time",
         shown="5")
+    reopen_window_minutes: str = _var(
+        "STEWARD_REOPEN_WINDOW_MINUTES", "", "minutes (over 0)",
+        "an alert triggering again within this time of its incident's resolution reopens "
+        "that incident; later, it opens a new one linked as a recurrence", shown="30")
+    event_time_bound_minutes: str = _var(
+        "STEWARD_EVENT_TIME_BOUND_MINUTES", "", "minutes (over 0)",
+        "an event's reported time counts back at most this far before it was received "
+        "(earlier times are kept on the alert as reported)", shown="60")
     correlation_distance: str = _var(
         "STEWARD_CORRELATION_DISTANCE", "", "whole number",
         "dependency hops, either way, across which alerts correlate by topology", shown="2")
@@ -241,6 +249,14 @@ class Settings:
     @property
     def topology_window(self) -> timedelta:
         return _minutes("STEWARD_TOPOLOGY_WINDOW_MINUTES", self.topology_window_minutes, 5)
+
+    @property
+    def reopen_window(self) -> timedelta:
+        return _minutes("STEWARD_REOPEN_WINDOW_MINUTES", self.reopen_window_minutes, 30)
+
+    @property
+    def event_time_bound(self) -> timedelta:
+        return _minutes("STEWARD_EVENT_TIME_BOUND_MINUTES", self.event_time_bound_minutes, 60)
 
     @property
     def suspect_lookback(self) -> timedelta:

@@ -67,6 +67,10 @@ class Incident(Base):
     # Change references from imported history (a ServiceNow rfc / caused_by number).
     change_ref: Mapped[str | None] = mapped_column(String(100))
     caused_by_ref: Mapped[str | None] = mapped_column(String(100))
+    # The incident this one is a recurrence of: an alert of it triggered again after the
+    # reopen window had passed (``STEWARD_REOPEN_WINDOW``).
+    recurrence_of_id: Mapped[int | None] = mapped_column(
+        ForeignKey("incidents.id", ondelete="SET NULL"), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
@@ -81,6 +85,20 @@ class IncidentService(Base):
     service_id: Mapped[int] = mapped_column(
         ForeignKey("services.id", ondelete="CASCADE"), primary_key=True, index=True)
     first_alert_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class IncidentTeam(Base):
+    """A team responding to an incident besides its owning team: one whose service joined
+    the incident after it was acknowledged (the owner then stays as it was)."""
+
+    __tablename__ = "incident_teams"
+
+    incident_id: Mapped[int] = mapped_column(
+        ForeignKey("incidents.id", ondelete="CASCADE"), primary_key=True)
+    team_id: Mapped[int] = mapped_column(
+        ForeignKey("teams.id", ondelete="CASCADE"), primary_key=True, index=True)
+    added_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    reason: Mapped[str] = mapped_column(Text, default="")
 
 
 class Alert(Base):
@@ -113,7 +131,11 @@ class Alert(Base):
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     url: Mapped[str] = mapped_column(String(URL_LENGTH), default="")
     group_key: Mapped[str | None] = mapped_column(String(500))
+    # first_seen is the event's time as it counts (its reported time, made plausible:
+    # see ``incidents.event_time``); reported_at the time the source gave, as given;
+    # created_at when Steward received it.
     first_seen: Mapped[datetime] = mapped_column(UTCDateTime)
+    reported_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_seen: Mapped[datetime] = mapped_column(UTCDateTime)
     count: Mapped[int] = mapped_column(Integer, default=1)
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -122,6 +144,7 @@ class Alert(Base):
 
 class TimelineEntry(Base):
     __tablename__ = "incident_timeline"
+    __table_args__ = (Index("ix_incident_timeline_incident_at", "incident_id", "at", "id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"),

@@ -31,6 +31,14 @@ def sla_targets() -> SlaTargets:
         raise ValidationError(f"STEWARD_SLA: {exc}", field="STEWARD_SLA") from exc
 
 
+def reopen_window() -> timedelta:
+    return config.settings().reopen_window
+
+
+def event_time_bound() -> timedelta:
+    return config.settings().event_time_bound
+
+
 def suspect_lookback() -> timedelta:
     return config.settings().suspect_lookback
 
