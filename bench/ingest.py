@@ -32,6 +32,7 @@ import argparse
 import asyncio
 import os
 import random
+import secrets
 import subprocess
 import sys
 import tempfile
@@ -263,6 +264,9 @@ def main() -> int:
         # One key sends everything here, far past the default per-key rate: the limit is
         # raised, not turned off, so every request still pays for its count.
         env.setdefault("STEWARD_RATE_LIMIT_INGEST", "100000000/minute")
+        # PostgreSQL servers share one secret key, which must be given; a throwaway one here.
+        if not env.get("STEWARD_SECRET_KEY") and not env.get("STEWARD_SECRET_KEY_FILE"):
+            env["STEWARD_SECRET_KEY"] = secrets.token_hex(32)
         db.dispose()
         services = [f"svc-{i}" for i in range(50)]
         yaml = ["apiVersion: backstage.io/v1alpha1\nkind: Group\nmetadata: {name: ops}\n"
