@@ -17,7 +17,7 @@ from steward.catalog.impact import analyse
 from steward.catalog.models import Service, Team
 from steward.changes.models import Deployment
 from steward.errors import Conflict, NotFound, ValidationError
-from steward.incidents import correlate, priority, settings
+from steward.incidents import correlate, priority, rules, settings
 from steward.incidents.commands import incident_title
 from steward.incidents.models import OPEN_STATES, Alert, Incident, IncidentService
 from steward.incidents.timeline import add_entry
@@ -79,9 +79,13 @@ def open_incident(session: Session, alert: Alert, service: Service, reason: str)
 def join_incident(session: Session, incident: Incident, alert: Alert, service: Service,
                   reason: str) -> None:
     alert.incident_id = incident.id
-    known = session.get(IncidentService, (incident.id, service.id)) is not None
-    more_urgent = (not incident.urgency_overridden and
-                   priority.urgency_from([alert.severity])[0] < incident.urgency)
+    known = session.get(IncidentService, (incident.id, service.id))
+    effects = rules.joining(
+        status=incident.status, urgency=incident.urgency,
+        urgency_overridden=incident.urgency_overridden, started_at=incident.started_at,
+        group_keys=incident.group_keys or [],
+        service_first_alert=known.first_alert_at if known is not None else None,
+        severity=alert.severity, seen=alert.first_seen, group_key=alert.group_key)
     _add_service(session, incident, service.id, alert.first_seen)
     if alert.group_key and alert.group_key not in (incident.group_keys or []):
         incident.group_keys = [*(incident.group_keys or []), alert.group_key]
@@ -92,12 +96,10 @@ def join_incident(session: Session, incident: Incident, alert: Alert, service: S
     add_entry(session, incident, "alert", f"Alert on {service.name} joined: {alert.summary} "
               f"({alert.severity}). {reason}", at=alert.first_seen,
               data={"alert_id": alert.id, "service": service.name})
-    if incident.status == "mitigated":
+    if effects.reopens:
         _set_status(session, incident, "triggered", alert.first_seen,
                     "A new alert fired on a mitigated incident.")
-    # Another alert on a service already in the incident changes nothing derived,
-    # unless it is more urgent than what the incident has seen.
-    if not known or more_urgent:
+    if effects.recompute:
         recompute_soon(session, incident)
 
 
