@@ -96,7 +96,7 @@ def record_alert(session: Session, integration: Integration | None,
         repeat = rules.Repeat(active.count, as_utc(active.last_seen), active.summary,
                               active.severity, active.labels)
         repeat.add(cmd, seen)
-        active.count, active.last_seen = repeat.count, repeat.last_seen
+        active.count, active.last_seen = repeat.count, repeat.last_seen or seen
         active.summary, active.severity = repeat.summary or "", cmd.severity
         active.labels = repeat.labels or {}
         session.flush()
