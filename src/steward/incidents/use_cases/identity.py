@@ -91,13 +91,15 @@ def _last_origin_candidate(session: Session, incident: Incident) -> str | None:
 def _settle_teams(session: Session, incident: Incident, graph: Graph,
                   alerting: Sequence[tuple[int, datetime]],
                   owners: dict[int, int | None]) -> None:
-    """Every team owning a service of the incident, besides the owner, responds to it."""
-    wanted: dict[int, tuple[datetime, str]] = {}  # team -> (first alert, its service)
-    for service_id, at in sorted(alerting, key=lambda s: (as_utc(s[1]),
-                                                          graph.cis[s[0]].name)):
+    """Every team owning a service of the incident, besides the owner, responds to it:
+    added when its service joins (or when the owner changes, before acknowledgement),
+    for its service that alerted first."""
+    wanted: dict[int, str] = {}  # team -> its service
+    for service_id, _ in sorted(alerting, key=lambda s: (as_utc(s[1]),
+                                                         graph.cis[s[0]].name)):
         team = owners.get(service_id)
         if team is not None and team != incident.owner_team_id and team not in wanted:
-            wanted[team] = (as_utc(at), graph.cis[service_id].name)
+            wanted[team] = graph.cis[service_id].name
     known = {row.team_id: row for row in session.scalars(
         select(IncidentTeam).where(IncidentTeam.incident_id == incident.id))}
     for team_id, row in known.items():
@@ -108,8 +110,9 @@ def _settle_teams(session: Session, incident: Incident, graph: Graph,
         return
     names = dict(session.execute(select(Team.id, Team.name).where(
         Team.id.in_(new))).all())
+    at = max(as_utc(first) for _, first in alerting)  # the alert that brought the change
     for team_id in new:
-        at, service = wanted[team_id]
+        service = wanted[team_id]
         reason = f"owns {service}"
         session.add(IncidentTeam(incident_id=incident.id, team_id=team_id, added_at=at,
                                  reason=reason))
