@@ -637,3 +637,44 @@ def test_repeats_and_incident_times_of_a_group_update_every_row_once(db, twins):
     assert stored == {"a": (4, at(0), "first a", "critical", {"x": "1"}),
                       "b": (3, at(4), "b again", "info", {"y": "2"})}
     assert seen == {incidents["a"]: (at(0), at(10)), incidents["b"]: (at(4), at(10))}
+
+
+@pytest.mark.parametrize("db", [pytest.param("postgres", marks=pytest.mark.postgres)],
+                         indirect=True)
+def test_open_incidents_near_a_group_are_read_by_the_status_index(db, twins):
+    """PostgreSQL: the open incidents a group could join (triggered or acknowledged ones
+    whenever they were last active, mitigated ones in the window) are found through the
+    status index, not by reading every incident ever recorded."""
+    from sqlalchemy import text
+
+    from steward.incidents import alert_store
+
+    reference(db, twins[1], [fire("a", "db1", 0)])
+    with db.engine.connect() as conn:
+        conn.execute(text(
+            "INSERT INTO incidents (title, description, status, priority, impact, urgency,"
+            " impact_overridden, urgency_overridden, priority_reasons, origin_reasoning,"
+            " business_services, group_keys, manual, started_at, reopen_count,"
+            " reassignment_count, category, source, created_at, updated_at)"
+            " SELECT 'old', '', 'closed', 'P3', 2, 2, false, false, '[]', '', '{}', '[]',"
+            " false, now() - n * interval '1 minute', 0, 0, '', 'steward', now(), now()"
+            " FROM generate_series(1, 20000) AS n"))
+        conn.execute(text("ANALYZE incidents"))
+        conn.commit()
+    with db.read_session() as session:
+        service = session.scalar(select(Service.id).where(Service.name == "db1"))
+    one_of = "x.service_id = $3"
+    sql = alert_store._OPEN_NEAR_PG.format(services=one_of).replace("?", "$1", 1).replace(
+        "?", "$2", 1)
+    with db.engine.connect() as conn:
+        plan = "\n".join(conn.exec_driver_sql(
+            f"EXPLAIN (COSTS OFF) {sql}".replace("$1", f"'{at(-5).isoformat()}'")
+            .replace("$2", f"'{at(5).isoformat()}'").replace("$3", str(service)))
+            .scalars())
+    assert "Seq Scan on incidents" not in plan, plan
+    assert "ix_incidents_status_started" in plan, plan
+    with db.session() as session:
+        from steward.db.direct import Driver
+
+        found, _facts = alert_store.load_open(Driver(session), {service}, at(20), at(25))
+    assert [i.status for i in found.values()] == ["triggered"]  # whenever last active
