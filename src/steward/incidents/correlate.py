@@ -136,6 +136,13 @@ def nearby_services(graph: Graph, service_id: int,
     return frozenset(_bfs(service_id, settings.max_distance, _neighbours_either_way(graph)))
 
 
+def mitigated_reach(settings: CorrelationSettings = CorrelationSettings()) -> timedelta:
+    """How far from a mitigated incident's last alert activity an alert can still join it
+    (by service or topology); triggered and acknowledged incidents have no such limit.
+    Lets a caller read only the open incidents that can matter."""
+    return max(settings.group_window, settings.topology_window)
+
+
 def _place_by_topology(graph: Graph, service_id: int, at: datetime,
                        open_incidents: Sequence[OpenIncident],
                        settings: CorrelationSettings) -> Placement | None:

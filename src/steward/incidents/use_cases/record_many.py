@@ -317,7 +317,7 @@ class _GroupWriter:
                 services = set()
                 for service_id in self.scope.services:
                     services |= self._nearby(graph, service_id)
-            window = max(self.settings.group_window, self.settings.topology_window)
+            window = correlate.mitigated_reach(self.settings)
             self.open, self.facts = alert_store.load_open(
                 self.driver, services, self.scope.first - window - SLACK,
                 self.scope.last + window + SLACK)
