@@ -36,9 +36,10 @@ def graph(names: list[str], links: list[tuple[str, str]],
 
 
 def incident(id: int, g: Graph, *services: str, last: float = 0,
-             keys: tuple[str, ...] = ()) -> OpenIncident:
+             keys: tuple[str, ...] = (), status: str = "triggered") -> OpenIncident:
     return OpenIncident(id=id, services=tuple(g.by_name[s] for s in services),
-                        last_alert_at=at(last), started_at=at(last - 10), group_keys=keys)
+                        last_alert_at=at(last), started_at=at(last - 10), group_keys=keys,
+                        status=status)
 
 
 # The cascade of the acceptance test: a database under two teams' services.
@@ -61,8 +62,9 @@ def sid(name: str, g: Graph = CASCADE) -> int:
 def test_no_open_incident_opens_a_new_one():
     placement = place_alert(CASCADE, sid("ledger-db"), at(0), [])
     assert placement.incident_id is None
-    assert placement.reason == ("new incident: no open incident on a related service "
-                                "within 5 min")
+    assert placement.reason == ("new incident: no triggered or acknowledged incident on "
+                                "ledger-db or within 2 hops of it, nor a mitigated one "
+                                "active within 5 min")
 
 
 def test_same_service_within_the_group_window_joins():
@@ -72,10 +74,46 @@ def test_same_service_within_the_group_window_joins():
     assert placement.reason == "same service (ledger-db) as INC-4 within 5 min"
 
 
-def test_same_service_after_the_windows_opens_a_new_incident():
+def test_same_service_after_the_windows_opens_a_new_incident_when_mitigated():
     placement = place_alert(CASCADE, sid("ledger-db"), at(6),
-                            [incident(4, CASCADE, "ledger-db", last=0)])
+                            [incident(4, CASCADE, "ledger-db", last=0, status="mitigated")])
     assert placement.incident_id is None
+
+
+@pytest.mark.parametrize("status", ["triggered", "acknowledged"])
+def test_an_open_outage_takes_its_related_alerts_for_its_whole_life(status):
+    """Hours after its last alert, a triggered or acknowledged incident still takes the
+    alerts of its services and of those near them: the outage is not over."""
+    open_ = [incident(4, CASCADE, "ledger-db", last=0, status=status)]
+    same = place_alert(CASCADE, sid("ledger-db"), at(180), open_)
+    assert same.incident_id == 4
+    assert same.reason == f"same service (ledger-db) as INC-4 ({status}, open since 09:50 UTC)"
+    downstream = place_alert(CASCADE, sid("checkout"), at(12), open_)
+    assert downstream.incident_id == 4
+    assert downstream.reason == ("checkout depends on ledger-db (2 hops), which is in INC-4 "
+                                 f"({status}, open since 09:50 UTC)")
+
+
+def test_a_lifelong_incident_never_takes_an_unrelated_service():
+    open_ = [incident(4, CASCADE, "ledger-db", last=0)]
+    # order-to-cash is 3 hops from ledger-db; unrelated is not connected at all.
+    assert place_alert(CASCADE, sid("order-to-cash"), at(12), open_).incident_id is None
+    assert place_alert(CASCADE, sid("unrelated"), at(1), open_).incident_id is None
+
+
+def test_a_mitigated_incident_is_joined_by_topology_only_within_the_window():
+    open_ = [incident(4, CASCADE, "ledger-db", last=0, status="mitigated")]
+    near = place_alert(CASCADE, sid("accounts-api"), at(4), open_)
+    assert near.incident_id == 4
+    assert near.reason.endswith("(mitigated, alert activity within 5 min)")
+    assert place_alert(CASCADE, sid("accounts-api"), at(6), open_).incident_id is None
+
+
+def test_a_lifelong_match_and_a_recent_mitigated_one_go_by_distance():
+    open_ = [incident(4, CASCADE, "checkout", last=-120),  # 2 hops from ledger-db
+             incident(5, CASCADE, "accounts-api", last=0, status="mitigated")]  # 1 hop
+    assert place_alert(CASCADE, sid("ledger-db"), at(1), open_).incident_id == 5
+    assert place_alert(CASCADE, sid("ledger-db"), at(10), open_).incident_id == 4
 
 
 def test_window_edge_is_inclusive():
@@ -85,7 +123,7 @@ def test_window_edge_is_inclusive():
 
 
 def test_out_of_order_alert_counts_with_the_absolute_gap():
-    open_ = [incident(4, CASCADE, "ledger-db", last=10)]
+    open_ = [incident(4, CASCADE, "ledger-db", last=10, status="mitigated")]
     assert place_alert(CASCADE, sid("ledger-db"), at(7), open_).incident_id == 4
     assert place_alert(CASCADE, sid("ledger-db"), at(4), open_).incident_id is None
 
@@ -151,22 +189,24 @@ def test_beyond_max_distance_opens_a_new_incident():
     assert place_alert(CASCADE, sid("order-to-cash"), at(1), open_, wider).incident_id == 4
 
 
-def test_topology_respects_its_own_window():
-    open_ = [incident(4, CASCADE, "ledger-db", last=0)]
+def test_topology_respects_its_own_window_for_a_mitigated_incident():
+    open_ = [incident(4, CASCADE, "ledger-db", last=0, status="mitigated")]
     assert place_alert(CASCADE, sid("accounts-api"), at(8), open_).incident_id is None
     wide = CorrelationSettings(topology_window=timedelta(minutes=10))
     placement = place_alert(CASCADE, sid("accounts-api"), at(8), open_, wide)
     assert placement.incident_id == 4
-    assert placement.reason.endswith("(alert activity within 10 min)")
+    assert placement.reason.endswith("(mitigated, alert activity within 10 min)")
 
 
 def test_same_service_outside_group_window_but_inside_topology_window():
     wide = CorrelationSettings(group_window=timedelta(minutes=2),
                                topology_window=timedelta(minutes=10))
     placement = place_alert(CASCADE, sid("ledger-db"), at(4),
-                            [incident(4, CASCADE, "ledger-db", last=0)], wide)
+                            [incident(4, CASCADE, "ledger-db", last=0, status="mitigated")],
+                            wide)
     assert placement.incident_id == 4
-    assert placement.reason == "same service (ledger-db) as INC-4 within 10 min"
+    assert placement.reason == ("same service (ledger-db) as INC-4 (mitigated, alert "
+                                "activity within 10 min)")
 
 
 def test_topology_off_only_groups_by_service():
@@ -176,13 +216,18 @@ def test_topology_off_only_groups_by_service():
     assert placement.incident_id is None
     assert placement.reason == ("new incident: no open incident on accounts-api within 5 min "
                                 "(topology correlation is off)")
+    # Without topology, even an open outage takes its service's alerts only in the window.
+    later = place_alert(CASCADE, sid("ledger-db"), at(6),
+                        [incident(4, CASCADE, "ledger-db", last=0)], off)
+    assert later.incident_id is None
 
 
-def test_new_incident_names_both_windows_when_they_differ():
-    wide = CorrelationSettings(topology_window=timedelta(minutes=15))
+def test_new_incident_names_the_distance_and_the_topology_window():
+    wide = CorrelationSettings(topology_window=timedelta(minutes=15), max_distance=1)
     placement = place_alert(CASCADE, sid("unrelated"), at(0), [], wide)
-    assert placement.reason == ("new incident: no open incident on unrelated within 5 min "
-                                "nor on a related service within 15 min")
+    assert placement.reason == ("new incident: no triggered or acknowledged incident on "
+                                "unrelated or within 1 hop of it, nor a mitigated one active "
+                                "within 15 min")
 
 
 def test_closest_incident_wins_then_the_most_recent():
@@ -415,14 +460,17 @@ def test_origin_depends_on_no_alerting_service_outside_its_cycle(pairs, alerts):
        st.integers(0, 3))
 def test_placement_joins_only_related_incidents_in_their_window(pairs, service, specs, hops):
     g = _random_graph(pairs)
-    open_ = [OpenIncident(i + 1, (s,), at(m), at(m - 1)) for i, (s, m) in enumerate(specs)]
+    open_ = [OpenIncident(i + 1, (s,), at(abs(m)), at(abs(m) - 1),
+                          status="mitigated" if m < 0 else "triggered")
+             for i, (s, m) in enumerate(specs)]
     rules = CorrelationSettings(max_distance=hops)
     placement = place_alert(g, service, at(0), open_, rules)
     if placement.incident_id is None:
         assert placement.reason.startswith("new incident")
         return
     chosen = next(i for i in open_ if i.id == placement.incident_id)
-    assert abs(chosen.last_alert_at - at(0)) <= timedelta(minutes=5)
+    if chosen.status == "mitigated":  # a triggered one: at any time
+        assert abs(chosen.last_alert_at - at(0)) <= timedelta(minutes=5)
     # Within max_distance hops, ignoring direction.
     frontier, seen = {service}, {service}
     for _ in range(hops):

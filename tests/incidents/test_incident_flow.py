@@ -81,6 +81,24 @@ def test_cascade_becomes_one_incident_with_the_database_as_origin(org):
     assert kinds.count("alert") == 3
 
 
+def test_burn_alerts_downstream_of_an_open_cascade_join_it_later(org):
+    """The cascade is still triggered twelve minutes on: SLO burn alerts on services that
+    need core-db join it rather than opening a second P1; its origin and team stay."""
+    start = utcnow() - timedelta(minutes=20)
+    _, cascade = alert(org, "core-db", "db-down", at=start)
+    _, burn = alert(org, "online-banking", "slo-burn", severity="error",
+                    at=start + timedelta(minutes=12))
+    assert burn == cascade
+    incident = detail(org, cascade)
+    assert (incident["origin_service"], incident["team"]) == ("core-db", "platform")
+    assert [t["team"] for t in incident["responding_teams"]] == ["banking-webapp"]
+    assert [e["kind"] for e in incident["timeline"]] == ["alert", "alert", "team"]
+    with org.session() as session:  # once mitigated, only within the window
+        lifecycle.act(session, actor(org, "carol"), cascade, "mitigate")
+    _, late = alert(org, "orders-service", "orders-5xx", at=utcnow())
+    assert late != cascade
+
+
 def test_unrelated_service_opens_its_own_incident(org):
     _, db_incident = alert(org, "core-db", "db-down")
     make_service(org, "mail-relay", owner="platform", kind="resource", tier=3)

@@ -191,6 +191,65 @@ def test_a_group_of_many_requests_gives_what_one_by_one_gives(db, twins):
     assert state(db, 2) == state(db, 1)
 
 
+def outage(n: int) -> list[RecordAlert]:
+    """An outage on db that stays triggered: alerts near it keep joining long after its
+    last alert (no time window), until it is mitigated; then only within the window."""
+    db, api, web = f"db{n}", f"api{n}", f"web{n}"
+    return [
+        fire("a", db, 0),
+        fire("b", db, 12),  # 12 minutes after any alert: still the same outage
+        fire("c", web, 19),  # 2 hops from db, 7 minutes after the last alert
+        fire("d", api, 27, severity="error"),
+        settle("a", db, 27.5), settle("b", db, 27.5), settle("c", web, 27.5),
+        settle("d", api, 27.5),  # every alert resolved: mitigated
+        fire("e", db, 28),  # within the window of a mitigated incident: joins it again
+    ]
+
+
+def test_alerts_join_an_open_outage_for_its_whole_life_on_both_paths(db, twins):
+    reference(db, twins[1], outage(1))
+    grouped(db, twins[2], outage(2))
+    assert state(db, 2) == state(db, 1)
+    [incident] = state(db, 2)["incidents"]
+    assert incident["services"] == ["api", "db", "web"]
+    assert incident["status"] == "triggered"
+    joined = [text for kind, _at, text, _data in incident["timeline"] if kind == "alert"]
+    assert "same service (db) as INC (triggered, open since " in joined[1]
+    assert "web depends on db (2 hops), which is in INC (triggered" in joined[2]
+
+
+def test_the_hot_path_reads_an_open_outage_whatever_its_last_alert(db, twins, monkeypatch):
+    """A group's new alert on a service of a triggered incident last active long ago joins
+    it on the hot path, with no event taking the reference path: the hot path reads every
+    triggered or acknowledged incident near its alerts, whenever they were last active."""
+    from steward.incidents.use_cases import alerts
+
+    grouped(db, twins[1], [fire("a", "db1", 0)])
+    calls: list[RecordAlert] = []
+    record = alerts.record_alert
+
+    def counted(session, integration, cmd):  # type: ignore[no-untyped-def]
+        calls.append(cmd)
+        return record(session, integration, cmd)
+
+    monkeypatch.setattr(alerts, "record_alert", counted)
+    results = grouped(db, twins[1], [fire("b", "db1", 15), fire("c", "db1", 25)])
+    assert calls == []
+    assert [r["created"] for r in results] == [True, True]
+    with db.read_session() as session:
+        assert len(set(session.scalars(select(Alert.incident_id)))) == 1
+
+
+def test_unrelated_outages_stay_apart_on_both_paths(db, twins):
+    """Two catalogs that share nothing: an open outage on one never takes the other's."""
+    grouped(db, twins[1], [fire("a", "db1", 0)])
+    results = grouped(db, twins[2], [fire("a", "db2", 10), fire("b", "web2", 11)])
+    with db.read_session() as session:
+        incidents = set(session.scalars(select(Alert.incident_id)))
+    assert len(incidents) == 2
+    assert results[0]["incident_id"] == results[1]["incident_id"]
+
+
 def test_everything_resolving_mitigates_within_a_group(db, twins):
     events = [fire("a", "db{n}", 0), fire("b", "db{n}", 1), fire("a", "db{n}", 2),
               settle("a", "db{n}", 3), settle("b", "db{n}", 4), fire("b", "db{n}", 5)]
@@ -578,3 +637,44 @@ def test_repeats_and_incident_times_of_a_group_update_every_row_once(db, twins):
     assert stored == {"a": (4, at(0), "first a", "critical", {"x": "1"}),
                       "b": (3, at(4), "b again", "info", {"y": "2"})}
     assert seen == {incidents["a"]: (at(0), at(10)), incidents["b"]: (at(4), at(10))}
+
+
+@pytest.mark.parametrize("db", [pytest.param("postgres", marks=pytest.mark.postgres)],
+                         indirect=True)
+def test_open_incidents_near_a_group_are_read_by_the_status_index(db, twins):
+    """PostgreSQL: the open incidents a group could join (triggered or acknowledged ones
+    whenever they were last active, mitigated ones in the window) are found through the
+    status index, not by reading every incident ever recorded."""
+    from sqlalchemy import text
+
+    from steward.incidents import alert_store
+
+    reference(db, twins[1], [fire("a", "db1", 0)])
+    with db.engine.connect() as conn:
+        conn.execute(text(
+            "INSERT INTO incidents (title, description, status, priority, impact, urgency,"
+            " impact_overridden, urgency_overridden, priority_reasons, origin_reasoning,"
+            " business_services, group_keys, manual, started_at, reopen_count,"
+            " reassignment_count, category, source, created_at, updated_at)"
+            " SELECT 'old', '', 'closed', 'P3', 2, 2, false, false, '[]', '', '{}', '[]',"
+            " false, now() - n * interval '1 minute', 0, 0, '', 'steward', now(), now()"
+            " FROM generate_series(1, 20000) AS n"))
+        conn.execute(text("ANALYZE incidents"))
+        conn.commit()
+    with db.read_session() as session:
+        service = session.scalar(select(Service.id).where(Service.name == "db1"))
+    one_of = "x.service_id = $3"
+    sql = alert_store._OPEN_NEAR_PG.format(services=one_of).replace("?", "$1", 1).replace(
+        "?", "$2", 1)
+    with db.engine.connect() as conn:
+        plan = "\n".join(conn.exec_driver_sql(
+            f"EXPLAIN (COSTS OFF) {sql}".replace("$1", f"'{at(-5).isoformat()}'")
+            .replace("$2", f"'{at(5).isoformat()}'").replace("$3", str(service)))
+            .scalars())
+    assert "Seq Scan on incidents" not in plan, plan
+    assert "ix_incidents_status_started" in plan, plan
+    with db.session() as session:
+        from steward.db.direct import Driver
+
+        found, _facts = alert_store.load_open(Driver(session), {service}, at(20), at(25))
+    assert [i.status for i in found.values()] == ["triggered"]  # whenever last active

@@ -9,7 +9,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from steward.catalog.impact import CI, Graph, Link
-from steward.incidents.suspects import Candidate, candidate_services, rank_suspects
+from steward.incidents.suspects import (
+    Candidate,
+    candidate_services,
+    nearest_services,
+    rank_suspects,
+)
 
 STARTED = datetime(2024, 5, 6, 10, 0, tzinfo=UTC)
 
@@ -42,6 +47,37 @@ def rank(*candidates: Candidate, origin: str = "orders-service", **kwargs) -> li
 def test_candidates_are_the_origin_and_what_it_depends_on():
     assert candidate_services(GRAPH, ID["orders-service"]) == {
         ID["orders-service"]: 0, ID["ledger-db"]: 1, ID["storage"]: 2, ID["san"]: 3}
+
+
+def test_every_service_of_the_incident_is_a_source_at_its_own_distance():
+    """checkout is in the incident with origin ledger-db: orders-service, which only
+    checkout needs, is 1 hop from it; ledger-db's own dependencies count from ledger-db."""
+    found = nearest_services(GRAPH, [ID["ledger-db"], ID["checkout"]])
+    assert found == {ID["ledger-db"]: (0, ID["ledger-db"]), ID["checkout"]: (0, ID["checkout"]),
+                     ID["orders-service"]: (1, ID["checkout"]),
+                     ID["storage"]: (1, ID["ledger-db"]), ID["san"]: (2, ID["ledger-db"])}
+
+
+def test_the_source_given_first_wins_a_tie_of_distance():
+    # ledger-db is 1 hop from both orders-service and accounts-api
+    first = nearest_services(GRAPH, [ID["accounts-api"], ID["orders-service"]])
+    second = nearest_services(GRAPH, [ID["orders-service"], ID["accounts-api"]])
+    assert first[ID["ledger-db"]] == (1, ID["accounts-api"])
+    assert second[ID["ledger-db"]] == (1, ID["orders-service"])
+
+
+def test_reasons_name_the_nearest_service_of_the_incident():
+    found = nearest_services(GRAPH, [ID["ledger-db"], ID["checkout"]])
+    ranked = rank_suspects(
+        [deployment(1, "orders-service", 30), deployment(2, "checkout", 40),
+         deployment(3, "storage", 50)],
+        {sid: hops for sid, (hops, _) in found.items()}, STARTED, origin="ledger-db",
+        near={sid: NAMES[source] for sid, (_, source) in found.items()})
+    reasons = {s.service: s.reasons[1] for s in ranked}
+    assert reasons == {
+        "orders-service": "on orders-service, which checkout depends on (1 hop from checkout)",
+        "checkout": "on checkout, a service of the incident",
+        "storage": "on storage, which ledger-db depends on (1 hop from the origin)"}
 
 
 def test_dependants_are_not_candidates():

@@ -118,7 +118,14 @@ def test_incident_page_for_a_viewer(web):  # type: ignore[no-untyped-def]
     assert alerts.count("<tr>") == 4  # the header and three alerts
     assert 'data-severity="critical"' in alerts and 'data-alert="firing"' in alerts
     timeline = text.split('id="timeline-list"', 1)[1].split("</ol>", 1)[0]
-    assert timeline.count('<li class="tl') == 5
+    # three alerts, two origin revisions (each with its team), two responding teams
+    # added, the acknowledgement and a note
+    assert timeline.count('<li class="tl') == 9
+    assert "Probable origin revised: accounts-service -&gt; core-db." in timeline
+    assert "Owning team: team banking-webapp -&gt; platform." in timeline
+    responding = text.split('id="responding-teams"', 1)[1].split("</dd>", 1)[0]
+    assert "/teams/order-to-cash" in responding and "owns orders-service" in responding
+    assert "/teams/banking-webapp" in responding and "owns accounts-service" in responding
     assert timeline.index("Alert on orders-service") < timeline.index("checking pgbouncer")
     assert 'class="steward-systemmap"' in text
     assert 'data-service="online-banking"' in text and 'data-service="core-db"' in text

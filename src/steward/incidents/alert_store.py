@@ -8,10 +8,13 @@ types would give them.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from steward.db.direct import Driver
+from steward.incidents import correlate
+from steward.incidents.correlate import ACTIVE_STATES
 from steward.incidents.models import OPEN_STATES
 
 # The status is a literal, so SQLite can use the partial unique index uq_alerts_active_key.
@@ -32,18 +35,23 @@ _OPEN = ("SELECT i.id, i.status, i.urgency, i.urgency_overridden, i.last_alert_a
          "i.started_at, i.group_keys, s.service_id, s.first_alert_at "
          "FROM incidents i LEFT OUTER JOIN incident_services s ON s.incident_id = i.id "
          "WHERE i.status IN ({states})".format(states=", ".join(f"'{s}'" for s in OPEN_STATES)))
-_OPEN_NEAR = (_OPEN + " AND COALESCE(i.last_alert_at, i.started_at) >= ?"
-              " AND COALESCE(i.last_alert_at, i.started_at) <= ?"
-              " AND EXISTS (SELECT 1 FROM incident_services x"
+# Near a group's services: every triggered or acknowledged incident (related alerts join
+# it for as long as it stays so), and mitigated ones whose last alert activity (or start)
+# falls in the window. Both by the status index (ix_incidents_status_started); the
+# services' condition on incident_services' primary key.
+_JOINABLE = ("(i.status IN ({active}) OR (COALESCE(i.last_alert_at, i.started_at) >= ?"
+             " AND COALESCE(i.last_alert_at, i.started_at) <= ?))").replace(
+    "{active}", ", ".join(f"'{s}'" for s in ACTIVE_STATES))
+_OPEN_NEAR = (_OPEN + " AND " + _JOINABLE
+              + " AND EXISTS (SELECT 1 FROM incident_services x"
               " WHERE x.incident_id = i.id AND {services})")
-# PostgreSQL: the same, the open incidents in the window read first and once. Planned as
-# one join, the estimate of one incident in the window (it cannot see the times) made a
+# PostgreSQL: the same, the joinable open incidents read first and once. Planned as one
+# join, the estimate of one incident in the window (it cannot see the times) made a
 # nested loop that tests every open incident against every row of incident_services.
 _OPEN_NEAR_PG = (
-    "WITH o AS MATERIALIZED (SELECT id, status, urgency, urgency_overridden, last_alert_at,"
-    " started_at, group_keys FROM incidents WHERE status IN ({states})"
-    " AND COALESCE(last_alert_at, started_at) >= ?"
-    " AND COALESCE(last_alert_at, started_at) <= ?), "
+    "WITH o AS MATERIALIZED (SELECT i.id, i.status, i.urgency, i.urgency_overridden,"
+    " i.last_alert_at, i.started_at, i.group_keys FROM incidents i"
+    " WHERE i.status IN ({states}) AND " + _JOINABLE + "), "
     "near AS MATERIALIZED (SELECT DISTINCT x.incident_id FROM o"
     " JOIN incident_services x ON x.incident_id = o.id WHERE {services}) "
     "SELECT o.id, o.status, o.urgency, o.urgency_overridden, o.last_alert_at, o.started_at,"
@@ -86,8 +94,10 @@ def open_incidents(driver: Driver, services: Iterable[int] | None, since: dateti
                    until: datetime) -> list[OpenRow]:
     """Open incidents, one row per service they hold (id, status, urgency, urgency
     overridden, last alert, started, group keys, service id, its first alert); with
-    ``services``, only incidents on one of them whose last alert activity (or start)
-    falls between ``since`` and ``until``."""
+    ``services``, only those an alert on one of them could join by service or topology
+    (``correlate.place_alert``): incidents holding one of them that are triggered or
+    acknowledged, or mitigated with their last alert activity (or start) between
+    ``since`` and ``until``."""
     if services is None:
         rows = driver.rows(_OPEN)
     else:
@@ -142,3 +152,58 @@ def next_alert_ids(driver: Driver, count: int) -> list[int]:
 def catalog_revision(driver: Driver) -> int:
     rows = driver.rows(_REVISION)
     return int(rows[0][0] or 0) if rows else 0
+
+
+@dataclass
+class Facts:
+    """What the fast join needs of an open incident besides ``correlate.OpenIncident``."""
+
+    status: str
+    urgency: int
+    urgency_overridden: bool
+    first_alert: dict[int, datetime]  # service id -> its first alert in the incident
+
+
+class OpenFacts(dict[int, Facts]):
+    """Open incidents' facts by id, with the incidents of each service and group key."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.by_service: dict[int, list[int]] = {}
+        self.by_group: dict[str, list[int]] = {}
+        # (service id, group key) -> the incidents an alert with those could join
+        self.candidates: dict[tuple[int, str | None], list[int]] = {}
+
+
+def load_open(driver: Driver, services: set[int] | None = None,
+              since: datetime | None = None, until: datetime | None = None,
+              ) -> tuple[dict[int, correlate.OpenIncident], OpenFacts]:
+    """The open incidents as correlation sees them, with their facts: every one, or (with
+    ``services``, ``since`` and ``until``) those :func:`open_incidents` finds near them.
+    Both ways of recording alerts read them with this, so they place alerts alike."""
+    if services is None:
+        rows = open_incidents(driver, None, datetime.min, datetime.max)
+    else:
+        assert since is not None and until is not None
+        rows = open_incidents(driver, services, since, until)
+    facts = OpenFacts()
+    cached: dict[int, correlate.OpenIncident] = {}
+    shape: dict[int, tuple[datetime, datetime, tuple[str, ...]]] = {}
+    for (incident_id, status, urgency, overridden, last, started, group_keys, service_id,
+         first) in rows:
+        fact = facts.get(incident_id)
+        if fact is None:
+            fact = facts[incident_id] = Facts(status, urgency, overridden, {})
+            shape[incident_id] = (last or started, started, tuple(group_keys or ()))
+        if service_id is not None and first is not None:  # the outer join finds both or none
+            fact.first_alert[service_id] = first
+    for incident_id, fact in facts.items():
+        last_at, started_at, keys = shape[incident_id]
+        cached[incident_id] = correlate.OpenIncident(
+            id=incident_id, services=tuple(fact.first_alert), last_alert_at=last_at,
+            started_at=started_at, group_keys=keys, status=fact.status)
+        for service_id in fact.first_alert:
+            facts.by_service.setdefault(service_id, []).append(incident_id)
+        for group_key in keys:
+            facts.by_group.setdefault(group_key, []).append(incident_id)
+    return cached, facts

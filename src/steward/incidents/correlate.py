@@ -8,7 +8,10 @@ incident costs more than one left on its own:
 - :func:`place_alert` puts a new alert into an open incident or asks for a new
   one. Rules, first match wins: the same Alertmanager group; the same service
   within the grouping window; a service close in the dependency graph (either
-  direction, up to ``max_distance`` hops) within the topology window.
+  direction, up to ``max_distance`` hops) of an incident that is triggered or
+  acknowledged, for as long as it stays so (an outage lasts as long as it
+  lasts: its later alerts belong to it), or of a mitigated incident within the
+  topology window of its last alert activity.
 - :func:`probable_origin` names the most upstream alerting service of an
   incident: the one the others depend on and which depends on none of them.
 
@@ -29,13 +32,16 @@ Neighbours = Callable[[int], Iterable[int]]
 
 # Beyond this many names a sentence lists a few and counts the rest.
 MAX_NAMES_IN_SENTENCE = 5
+# Open incidents that related alerts join for as long as they stay in these states; a
+# mitigated one only within the topology window of its last alert activity.
+ACTIVE_STATES = ("triggered", "acknowledged")
 
 
 @dataclass(frozen=True)
 class CorrelationSettings:
     group_window: timedelta = timedelta(minutes=5)
-    # Alerts within this time of an open incident's last alert activity can join
-    # it through the dependency graph.
+    # Alerts within this time of a mitigated incident's last alert activity can join
+    # it through the dependency graph (a triggered or acknowledged one, at any time).
     topology_window: timedelta = timedelta(minutes=5)
     max_distance: int = 2  # hops through dependencies, either direction
     topology: bool = True
@@ -55,6 +61,12 @@ class OpenIncident:
     last_alert_at: datetime
     started_at: datetime
     group_keys: tuple[str, ...] = ()
+    status: str = "triggered"  # triggered, acknowledged or mitigated
+
+    @property
+    def active(self) -> bool:
+        """Triggered or acknowledged: related alerts join it whenever they come."""
+        return self.status in ACTIVE_STATES
 
 
 @dataclass(frozen=True)
@@ -108,11 +120,9 @@ def place_alert(
         return Placement(None, f"new incident: no open incident on {name} within "
                                f"{group_window} (topology correlation is off)")
     topology_window = format_duration(settings.topology_window)
-    if group_window == topology_window:
-        return Placement(None, "new incident: no open incident on a related service "
-                               f"within {topology_window}")
-    return Placement(None, f"new incident: no open incident on {name} within {group_window} "
-                           f"nor on a related service within {topology_window}")
+    return Placement(None, f"new incident: no triggered or acknowledged incident on {name} "
+                           f"or within {_hops(settings.max_distance)} of it, nor a mitigated "
+                           f"one active within {topology_window}")
 
 
 def nearby_services(graph: Graph, service_id: int,
@@ -126,16 +136,23 @@ def nearby_services(graph: Graph, service_id: int,
     return frozenset(_bfs(service_id, settings.max_distance, _neighbours_either_way(graph)))
 
 
+def mitigated_reach(settings: CorrelationSettings = CorrelationSettings()) -> timedelta:
+    """How far from a mitigated incident's last alert activity an alert can still join it
+    (by service or topology); triggered and acknowledged incidents have no such limit.
+    Lets a caller read only the open incidents that can matter."""
+    return max(settings.group_window, settings.topology_window)
+
+
 def _place_by_topology(graph: Graph, service_id: int, at: datetime,
                        open_incidents: Sequence[OpenIncident],
                        settings: CorrelationSettings) -> Placement | None:
-    recent = [i for i in open_incidents
-              if _within(at, i.last_alert_at, settings.topology_window)]
-    if not recent:
+    joinable = [i for i in open_incidents
+                if i.active or _within(at, i.last_alert_at, settings.topology_window)]
+    if not joinable:
         return None
     distances = _bfs(service_id, settings.max_distance, _neighbours_either_way(graph))
     related: list[tuple[int, int, OpenIncident]] = []  # (distance, nearest service, incident)
-    for incident in recent:
+    for incident in joinable:
         reachable = [(distances[s], s) for s in incident.services if s in distances]
         if reachable:
             distance, nearest = min(reachable)
@@ -145,13 +162,15 @@ def _place_by_topology(graph: Graph, service_id: int, at: datetime,
     # The closest incident; on a tie, the one with the latest alert activity.
     distance, nearest, chosen = min(
         related, key=lambda r: (r[0], -_timestamp(r[2].last_alert_at), -r[2].id))
-    window = format_duration(settings.topology_window)
+    if chosen.active:
+        why = f"{chosen.status}, open since {_clock(chosen.started_at)}"
+    else:
+        why = f"mitigated, alert activity within {format_duration(settings.topology_window)}"
     if distance == 0:
         return Placement(chosen.id, f"same service ({service_name(graph, service_id)}) as "
-                                    f"{_number(chosen)} within {window}")
+                                    f"{_number(chosen)} ({why})")
     relation = describe_relation(graph, service_id, nearest, distance)
-    return Placement(chosen.id, f"{relation}, which is in {_number(chosen)} "
-                                f"(alert activity within {window})")
+    return Placement(chosen.id, f"{relation}, which is in {_number(chosen)} ({why})")
 
 
 def describe_relation(graph: Graph, source: int, target: int, distance: int) -> str:

@@ -88,8 +88,8 @@ class IncidentService(Base):
 
 
 class IncidentTeam(Base):
-    """A team responding to an incident besides its owning team: one whose service joined
-    the incident after it was acknowledged (the owner then stays as it was)."""
+    """A team responding to an incident besides its owning team: one owning a service of
+    the incident (see ``use_cases.identity``)."""
 
     __tablename__ = "incident_teams"
 

@@ -20,7 +20,14 @@ from steward.changes.models import Change, Deployment
 from steward.changes.use_cases.deployments import is_production
 from steward.db import Database, text_search
 from steward.incidents import priority, settings, suspects
-from steward.incidents.models import OPEN_STATES, Alert, Incident, IncidentService, TimelineEntry
+from steward.incidents.models import (
+    OPEN_STATES,
+    Alert,
+    Incident,
+    IncidentService,
+    IncidentTeam,
+    TimelineEntry,
+)
 from steward.incidents.use_cases import lifecycle
 from steward.timeutil import as_utc, isoformat_z, utcnow
 
@@ -102,6 +109,7 @@ def incident_out(session: Session, incident: Incident, *, detail: bool = False) 
         "category": incident.category or None,
         "caused_by_deployment": incident.caused_by_deployment_id,
         "sla": sla(incident),
+        "responding_teams": responding_teams(session, incident),
     }
     if detail:
         out["description"] = incident.description
@@ -119,6 +127,17 @@ def incident_out(session: Session, incident: Incident, *, detail: bool = False) 
     return out
 
 
+def responding_teams(session: Session, incident: Incident) -> list[dict[str, Any]]:
+    """The teams responding besides the owning team, in the order they were added."""
+    rows = session.execute(select(Team.name, IncidentTeam.added_at, IncidentTeam.reason)
+                           .join(IncidentTeam, IncidentTeam.team_id == Team.id)
+                           .where(IncidentTeam.incident_id == incident.id,
+                                  IncidentTeam.team_id != (incident.owner_team_id or -1))
+                           .order_by(IncidentTeam.added_at, Team.name)).all()
+    return [{"team": name, "added_at": isoformat_z(added_at), "reason": reason}
+            for name, added_at, reason in rows]
+
+
 def alert_out(session: Session, alert: Alert) -> dict[str, Any]:
     return {"id": alert.id, "dedup_key": alert.dedup_key, "status": alert.status,
             "severity": alert.severity, "summary": alert.summary, "source": alert.source,
@@ -130,13 +149,19 @@ def alert_out(session: Session, alert: Alert) -> dict[str, Any]:
 
 
 def suspects_for(session: Session, incident: Incident) -> list[dict[str, Any]]:
-    """Deployments before the incident on its origin and what the origin depends on."""
-    if incident.origin_service_id is None:
-        return []
+    """Deployments before the incident on its services and what they depend on (each at
+    its distance from the nearest of them), ranked."""
     graph = load_graph(session)
-    if incident.origin_service_id not in graph.cis:
+    services = [sid for sid in session.scalars(select(IncidentService.service_id).where(
+        IncidentService.incident_id == incident.id).order_by(IncidentService.service_id))
+        if sid in graph.cis]
+    origin = incident.origin_service_id if incident.origin_service_id in graph.cis else None
+    if origin is not None:  # the origin first: it wins ties of distance
+        services = [origin, *(s for s in services if s != origin)]
+    if not services:
         return []
-    distances = suspects.candidate_services(graph, incident.origin_service_id)
+    nearest = suspects.nearest_services(graph, services)
+    distances = {sid: hops for sid, (hops, _) in nearest.items()}
     started = as_utc(incident.started_at)
     lookback = settings.suspect_lookback()
     rows = session.execute(
@@ -152,8 +177,10 @@ def suspects_for(session: Session, incident: Incident) -> list[dict[str, Any]]:
         finished_at=as_utc(d.finished_at), risk_score=risk, status=d.status,
         environment=d.environment) for d, risk in rows if d.finished_at is not None]
     candidates = [c for c in candidates if is_production(c.environment)]
-    ranked = suspects.rank_suspects(candidates, distances, started, lookback,
-                                    origin=graph.cis[incident.origin_service_id].name)
+    ranked = suspects.rank_suspects(
+        candidates, distances, started, lookback,
+        origin=graph.cis[origin].name if origin is not None else None,
+        near={sid: graph.cis[source].name for sid, (_, source) in nearest.items()})
     by_id = {c.deployment_id: c for c in candidates}
     return [{"deployment_id": s.deployment_id, "change_id": s.change_id, "service": s.service,
              "version": by_id[s.deployment_id].version,

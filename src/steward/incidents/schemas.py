@@ -78,6 +78,14 @@ class SlaOut(Out):
     made_sla: bool | None = Field(description="the verdict imported history brought, if any")
 
 
+class RespondingTeamOut(Out):
+    """A team responding to the incident besides its owning team."""
+
+    team: str
+    added_at: Timestamp
+    reason: str = Field(description='why it responds, e.g. "owns payments-db"')
+
+
 class IncidentOut(Out):
     id: int
     number: str = Field(description="INC-<id>")
@@ -106,6 +114,8 @@ class IncidentOut(Out):
     category: str | None
     caused_by_deployment: int | None
     sla: SlaOut
+    responding_teams: list[RespondingTeamOut] = Field(
+        description="teams owning a service of the incident, besides the owning team")
 
 
 class AlertOut(Out):

@@ -8,16 +8,14 @@ an incident (``lifecycle``) all read and reset these, so they live here, below a
 
 from __future__ import annotations
 
-from datetime import datetime
-
-from sqlalchemy import select, text
+from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from steward.catalog.graph import load_graph
 from steward.catalog.impact import Graph
 from steward.db.direct import Driver
 from steward.incidents import alert_store, correlate
-from steward.incidents.models import OPEN_STATES, Incident, IncidentService
+from steward.incidents.models import Incident
 from steward.timeutil import as_utc
 
 
@@ -43,7 +41,8 @@ def remember(session: Session, incident: Incident, service_id: int) -> None:
     cached[incident.id] = correlate.OpenIncident(
         id=incident.id, services=services,
         last_alert_at=as_utc(incident.last_alert_at or incident.started_at),
-        started_at=as_utc(incident.started_at), group_keys=tuple(incident.group_keys or ()))
+        started_at=as_utc(incident.started_at), group_keys=tuple(incident.group_keys or ()),
+        status=incident.status)
 
 
 def forget_open_incidents(session: Session) -> None:
@@ -51,21 +50,9 @@ def forget_open_incidents(session: Session) -> None:
 
 
 def _load_open_incidents(session: Session) -> list[correlate.OpenIncident]:
-    rows = session.execute(
-        select(Incident.id, Incident.last_alert_at, Incident.started_at, Incident.group_keys,
-               IncidentService.service_id)
-        .join(IncidentService, IncidentService.incident_id == Incident.id, isouter=True)
-        .where(Incident.status.in_(OPEN_STATES))).all()
-    # incident id -> (its services, last alert, start, group keys)
-    found: dict[int, tuple[list[int], datetime, datetime, tuple[str, ...]]] = {}
-    for incident_id, last_alert_at, started_at, group_keys, service_id in rows:
-        entry = found.setdefault(incident_id, (
-            [], last_alert_at or started_at, started_at, tuple(group_keys or ())))
-        if service_id is not None:
-            entry[0].append(service_id)
-    return [correlate.OpenIncident(id=i, services=tuple(services), last_alert_at=last,
-                                   started_at=started, group_keys=groups)
-            for i, (services, last, started, groups) in found.items()]
+    session.flush()  # read on the session's connection, past the ORM: it must see all
+    found, _facts = alert_store.load_open(Driver(session))
+    return list(found.values())
 
 
 def lock_correlation(session: Session, driver: Driver | None = None) -> None:

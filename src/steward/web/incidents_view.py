@@ -51,6 +51,8 @@ TIMELINE_KINDS = {
     "priority": ("\u2195", "priority"),
     "cause": ("\u2731", "cause"),
     "fix": ("\u2713", "fix"),
+    "origin": ("\u2316", "origin"),
+    "team": ("\u2691", "responding team"),
 }
 
 

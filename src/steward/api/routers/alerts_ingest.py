@@ -26,12 +26,10 @@ from steward.api.errors import error_responses
 from steward.api.openapi import json_body_schema
 from steward.api.throttle import ingest_wait, send_answer, too_many_requests, too_many_response
 from steward.auth.use_cases import integrations
-from steward.db.conflicts import once_more_on_conflict, once_more_on_conflict_async
-from steward.db.group_commit import GroupCommitter
 from steward.errors import AuthenticationFailed, StewardError
 from steward.incidents.commands import RecordAlert
 from steward.incidents.schemas import AlertsAccepted
-from steward.incidents.use_cases.record_group import record_group
+from steward.incidents.use_cases.alert_writer import AlertWriter
 from steward.ingest import alertmanager, cdevents, generic_alert, grafana, pagerduty_events
 from steward.ingest.schemas import PagerDutyEventAccepted, PagerDutyInvalid, PagerDutyThrottled
 from steward.inputs import InputProblem, load_json
@@ -43,25 +41,15 @@ MAX_BATCH = 10_000
 
 def _record_all(request: Request, key: str | None, types: tuple[str, ...],
                 commands: list[RecordAlert]) -> list[dict[str, Any]]:
-    """Record the commands together, committed (with other requests' events) before the
-    answer; retried once if a concurrent twin in another process won a unique key."""
-    writer = alert_writer(request)
-    return once_more_on_conflict(lambda: writer.submit((key, types, commands)))
+    """Record the commands with the application's alert writer (``AlertWriter.record``)."""
+    return alert_writer(request).record(key, types, commands)
 
 
 async def _record_all_async(request: Request, key: str | None, types: tuple[str, ...],
                             commands: list[RecordAlert]) -> list[dict[str, Any]]:
     """:func:`_record_all` waiting on the event loop rather than in a worker thread."""
-    writer, sender = alert_writer(request), _sender(request.scope)
-    return await once_more_on_conflict_async(
-        lambda: writer.submit_async((key, types, commands), sender))
-
-
-# Once a group has started, another request arriving within this long joins it. Under a
-# steady stream of concurrent senders the groups are then about twice as large (and
-# commits half as many) as when each takes only what is already queued; a lone request
-# waits at most this long more.
-GROUP_WAIT = 0.0005
+    return await alert_writer(request).record_async(key, types, commands,
+                                                    _sender(request.scope))
 
 
 def _sender(scope: Mapping[str, Any]) -> tuple[Any, ...] | None:
@@ -70,12 +58,12 @@ def _sender(scope: Mapping[str, Any]) -> tuple[Any, ...] | None:
     return tuple(client) if client else None
 
 
-def alert_writer(request: Request) -> GroupCommitter:
+def alert_writer(request: Request) -> AlertWriter:
+    """The application's alert writer, made at its first alert."""
     app = request.app
     writer = getattr(app.state, "alert_writer", None)
     if writer is None:
-        writer = app.state.alert_writer = GroupCommitter(
-            database(request), max_wait=GROUP_WAIT, run_group=record_group)
+        writer = app.state.alert_writer = AlertWriter(database(request))
     return writer
 
 
@@ -320,7 +308,7 @@ class FastAlerts:
             items = body if isinstance(body, list) else [body]
             commands = [generic_alert.to_command(item) for item in items]
             writer = alert_writer(Request(scope))
-            results = await writer.submit_async((key, (), commands), _sender(scope))
+            results = await writer.record_once_async(key, (), commands, _sender(scope))
         except Exception:  # noqa: BLE001 - the route answers it, with its usual error
             return None
         return orjson.dumps({"status": "accepted", "alerts": len(results), "results": results})

@@ -16,7 +16,7 @@ from steward.catalog.event_routing import (
     route_event,
 )
 from steward.catalog.models import Service
-from steward.incidents import correlate, settings
+from steward.incidents import correlate, rules, settings
 from steward.incidents.commands import (
     URL_LENGTH,
     RecordAlert,
@@ -93,11 +93,12 @@ def record_alert(session: Session, integration: Integration | None,
             return Recorded(None, False, None)
         return Recorded(active, False, _settle(session, active, cmd, now))
     if active is not None:
-        active.last_seen = max(active.last_seen, seen)
-        active.count += 1
-        active.summary = alert_summary(cmd.summary) or active.summary
-        active.severity = cmd.severity
-        active.labels = dict(cmd.labels) or active.labels
+        repeat = rules.Repeat(active.count, as_utc(active.last_seen), active.summary,
+                              active.severity, active.labels)
+        repeat.add(cmd, seen)
+        active.count, active.last_seen = repeat.count, repeat.last_seen or seen
+        active.summary, active.severity = repeat.summary or "", cmd.severity
+        active.labels = repeat.labels or {}
         session.flush()
         incident = session.get(Incident, active.incident_id) if active.incident_id else None
         return Recorded(active, False, incident)

@@ -17,11 +17,12 @@ from steward.catalog.impact import analyse
 from steward.catalog.models import Service, Team
 from steward.changes.models import Deployment
 from steward.errors import Conflict, NotFound, ValidationError
-from steward.incidents import correlate, priority, settings
+from steward.incidents import priority, rules, settings
 from steward.incidents.commands import incident_title
 from steward.incidents.models import OPEN_STATES, Alert, Incident, IncidentService
 from steward.incidents.timeline import add_entry
 from steward.incidents.transaction_state import forget_open_incidents, graph_for
+from steward.incidents.use_cases import identity
 from steward.timeutil import as_utc, utcnow
 
 SEVERITY_ORDER = ("critical", "error", "warning", "info")
@@ -79,9 +80,13 @@ def open_incident(session: Session, alert: Alert, service: Service, reason: str)
 def join_incident(session: Session, incident: Incident, alert: Alert, service: Service,
                   reason: str) -> None:
     alert.incident_id = incident.id
-    known = session.get(IncidentService, (incident.id, service.id)) is not None
-    more_urgent = (not incident.urgency_overridden and
-                   priority.urgency_from([alert.severity])[0] < incident.urgency)
+    known = session.get(IncidentService, (incident.id, service.id))
+    effects = rules.joining(
+        status=incident.status, urgency=incident.urgency,
+        urgency_overridden=incident.urgency_overridden, started_at=incident.started_at,
+        group_keys=incident.group_keys or [],
+        service_first_alert=known.first_alert_at if known is not None else None,
+        severity=alert.severity, seen=alert.first_seen, group_key=alert.group_key)
     _add_service(session, incident, service.id, alert.first_seen)
     if alert.group_key and alert.group_key not in (incident.group_keys or []):
         incident.group_keys = [*(incident.group_keys or []), alert.group_key]
@@ -92,12 +97,10 @@ def join_incident(session: Session, incident: Incident, alert: Alert, service: S
     add_entry(session, incident, "alert", f"Alert on {service.name} joined: {alert.summary} "
               f"({alert.severity}). {reason}", at=alert.first_seen,
               data={"alert_id": alert.id, "service": service.name})
-    if incident.status == "mitigated":
+    if effects.reopens:
         _set_status(session, incident, "triggered", alert.first_seen,
                     "A new alert fired on a mitigated incident.")
-    # Another alert on a service already in the incident changes nothing derived,
-    # unless it is more urgent than what the incident has seen.
-    if not known or more_urgent:
+    if effects.recompute:
         recompute_soon(session, incident)
 
 
@@ -114,20 +117,16 @@ def recompute_soon(session: Session, incident: Incident) -> None:
 
 
 def recompute(session: Session, incident: Incident) -> None:
-    """Origin, owner, business services affected and priority, from its alerts."""
+    """Origin, owner, responding teams, business services affected and priority, from
+    its alerts."""
     graph = graph_for(session)
     rows = session.execute(select(IncidentService.service_id, IncidentService.first_alert_at)
                            .where(IncidentService.incident_id == incident.id)).all()
     alerting = [(sid, as_utc(at)) for sid, at in rows if sid in graph.cis]
     has_alerts = incident.manual is False or session.scalar(
         select(func.count()).where(Alert.incident_id == incident.id))
-    if alerting:
-        origin = correlate.probable_origin(graph, alerting)
-        incident.origin_service_id = origin.service_id
-        incident.origin_reasoning = origin.reasoning if has_alerts else (
-            f"Declared on {graph.cis[origin.service_id].name}; no alert has fired.")
-        incident.owner_team_id = session.scalar(
-            select(Service.owner_team_id).where(Service.id == origin.service_id))
+    if alerting:  # origin, owner and responding teams (see ``identity``)
+        identity.settle(session, incident, graph, alerting, bool(has_alerts))
     result = analyse(graph, [sid for sid, _ in alerting])
     down = [a.name for a in result.business_services if a.state == "down"]
     degraded = [a.name for a in result.business_services if a.state == "degraded"]

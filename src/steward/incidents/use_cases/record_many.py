@@ -27,7 +27,7 @@ from __future__ import annotations
 import contextlib
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -38,7 +38,7 @@ from steward.auth.models import Integration
 from steward.auth.use_cases.integrations import KeyHolder
 from steward.catalog.impact import Graph
 from steward.db.direct import COPY_FROM, Driver, JsonText
-from steward.incidents import alert_store, correlate, settings
+from steward.incidents import alert_store, correlate, rules, settings
 from steward.incidents.commands import URL_LENGTH, RecordAlert, alert_summary
 from steward.incidents.models import (
     Alert,
@@ -46,7 +46,6 @@ from steward.incidents.models import (
     IncidentService,
     TimelineEntry,
 )
-from steward.incidents.priority import URGENCY_BY_SEVERITY
 from steward.incidents.routing import Prepared, prepare
 from steward.incidents.transaction_state import (
     forget_open_incidents,
@@ -70,27 +69,6 @@ class _Active:
     alert_id: int | None = None  # None while its INSERT is pending
     row: dict[str, Any] | None = None  # the pending INSERT's values
     bump: dict[str, Any] | None = None  # the pending UPDATE of a stored alert
-
-
-@dataclass
-class _Facts:
-    """What the fast join needs of an open incident besides ``correlate.OpenIncident``."""
-
-    status: str
-    urgency: int
-    urgency_overridden: bool
-    first_alert: dict[int, datetime]  # service id -> its first alert in the incident
-
-
-class _OpenFacts(dict[int, _Facts]):
-    """Open incidents' facts by id, with the incidents of each service and group key."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.by_service: dict[int, list[int]] = {}
-        self.by_group: dict[str, list[int]] = {}
-        # (service id, group key) -> the incidents an alert with those could join
-        self.candidates: dict[tuple[int, str | None], list[int]] = {}
 
 
 # Events without a time are seen when processed, a little after the group was read.
@@ -118,7 +96,7 @@ class _Scope:
 class _Pending:
     inserts: list[_Active] = field(default_factory=list)
     timeline: list[tuple[_Active, dict[str, Any]]] = field(default_factory=list)
-    bumps: dict[int, list[Any]] = field(default_factory=dict)  # alert id -> bump_alerts row
+    bumps: dict[int, rules.Repeat] = field(default_factory=dict)  # alert id -> its repeats
     incidents: dict[int, datetime] = field(default_factory=dict)  # id -> new last_alert_at
 
     def __bool__(self) -> bool:
@@ -177,7 +155,7 @@ class _GroupWriter:
         self.settings = settings.correlation()
         self.nearby: dict[int, frozenset[int]] = {}
         self.open: dict[int, correlate.OpenIncident] | None = None
-        self.facts: _OpenFacts | None = None
+        self.facts: alert_store.OpenFacts | None = None
         self.scope = _Scope()
         self.json_names: dict[str, str] = {}
         self.graph: Graph | None = None
@@ -204,25 +182,16 @@ class _GroupWriter:
 
     def _repeat(self, active: _Active, cmd: RecordAlert) -> None:
         seen = as_utc(cmd.occurred_at) if cmd.occurred_at else self.now
-        summary = alert_summary(cmd.summary)
         if active.row is not None:  # new in this group: amend the pending INSERT
             row = active.row
-            row["count"] += 1
-            row["last_seen"] = max(row["last_seen"], seen)
-            row["summary"] = summary or row["summary"]
-            row["severity"] = cmd.severity
-            row["labels"] = dict(cmd.labels) or row["labels"]
+            repeat = rules.Repeat(row["count"], row["last_seen"], row["summary"],
+                                  row["severity"], row["labels"])
+            repeat.add(cmd, seen)
+            row.update(count=repeat.count, last_seen=repeat.last_seen, summary=repeat.summary,
+                       severity=repeat.severity, labels=repeat.labels)
             return
         assert active.alert_id is not None
-        bump = self.pending.bumps.get(active.alert_id)
-        if bump is None:  # id, repeats, last seen, summary, severity, labels
-            bump = self.pending.bumps[active.alert_id] = [active.alert_id, 0, seen, None,
-                                                          cmd.severity, None]
-        bump[1] += 1
-        bump[2] = max(bump[2], seen)
-        bump[3] = summary or bump[3]
-        bump[4] = cmd.severity
-        bump[5] = dict(cmd.labels) or bump[5]
+        self.pending.bumps.setdefault(active.alert_id, rules.Repeat()).add(cmd, seen)
 
     def _fast_new(self, iid: int | None, cmd: RecordAlert,
                   service: tuple[int, str]) -> _Active | None:
@@ -252,12 +221,13 @@ class _GroupWriter:
             return None
         incident = open_incidents[placement.incident_id]
         fact = facts.get(incident.id)
-        first = fact.first_alert.get(service_id) if fact else None
-        if (fact is None or first is None or fact.status == "mitigated"
-                or seen < first or seen < incident.started_at
-                or (cmd.group_key and cmd.group_key not in incident.group_keys)
-                or (not fact.urgency_overridden
-                    and URGENCY_BY_SEVERITY[cmd.severity] < fact.urgency)):
+        # Only a join that changes nothing but the alert itself is written here.
+        if fact is None or not rules.joining(
+                status=fact.status, urgency=fact.urgency,
+                urgency_overridden=fact.urgency_overridden, started_at=incident.started_at,
+                group_keys=incident.group_keys,
+                service_first_alert=fact.first_alert.get(service_id),
+                severity=cmd.severity, seen=seen, group_key=cmd.group_key).only_alert:
             return None
         row = {"integration_id": iid, "service_id": service_id, "incident_id": incident.id,
                "dedup_key": cmd.dedup_key, "status": "firing", "severity": cmd.severity,
@@ -274,9 +244,7 @@ class _GroupWriter:
                     f"{placement.reason}",
             "data": service_name}))
         if seen > incident.last_alert_at:
-            open_incidents[incident.id] = correlate.OpenIncident(
-                id=incident.id, services=incident.services, last_alert_at=seen,
-                started_at=incident.started_at, group_keys=incident.group_keys)
+            open_incidents[incident.id] = replace(incident, last_alert_at=seen)
             self.placements.clear()
         self.pending.incidents[incident.id] = open_incidents[incident.id].last_alert_at
         return placed
@@ -333,10 +301,12 @@ class _GroupWriter:
         for alert_id, key, incident_id in alert_store.active_alerts(self.driver, iid, keys):
             self.active[(iid, key)] = _Active(incident_id, alert_id=alert_id)
 
-    def _open_incidents(self) -> tuple[dict[int, correlate.OpenIncident], _OpenFacts]:
+    def _open_incidents(self) -> tuple[dict[int, correlate.OpenIncident],
+                                       alert_store.OpenFacts]:
         """The open incidents this group's new alerts could join, read once (again after
         the reference path ran). Without group keys, only incidents on services near the
-        group's alerts and active within the correlation windows can match."""
+        group's alerts can match: triggered or acknowledged ones whenever they were last
+        active, mitigated ones within the correlation windows."""
         if self.open is None or self.facts is None:
             # No correlation lock to read: it keeps two writers from each opening an
             # incident for one group, and this path only joins incidents that already
@@ -347,8 +317,8 @@ class _GroupWriter:
                 services = set()
                 for service_id in self.scope.services:
                     services |= self._nearby(graph, service_id)
-            window = max(self.settings.group_window, self.settings.topology_window)
-            self.open, self.facts = _load_open(
+            window = correlate.mitigated_reach(self.settings)
+            self.open, self.facts = alert_store.load_open(
                 self.driver, services, self.scope.first - window - SLACK,
                 self.scope.last + window + SLACK)
         return self.open, self.facts
@@ -454,7 +424,9 @@ class _GroupWriter:
             self._insert_timeline(pending)
         # Rows are updated in id order, so concurrent writers lock them in the same order.
         if pending.bumps:
-            alert_store.bump_alerts(self.driver, [pending.bumps[i] for i in sorted(pending.bumps)])
+            alert_store.bump_alerts(self.driver, [
+                (i, r.count, r.last_seen, r.summary, r.severity, r.labels)
+                for i, r in sorted(pending.bumps.items())])
         if pending.incidents:
             alert_store.touch_incidents(self.driver, pending.incidents, utcnow())
 
@@ -470,31 +442,3 @@ class _GroupWriter:
 
 
 _INSERT_ALERTS_RETURNING = insert(ALERTS).returning(ALERTS.c.id, sort_by_parameter_order=True)
-
-
-def _load_open(driver: Driver, services: set[int] | None, since: datetime,
-               until: datetime) -> tuple[dict[int, correlate.OpenIncident], _OpenFacts]:
-    """Open incidents with their services; ``services`` given, only incidents on one of
-    them whose last alert activity falls between ``since`` and ``until``."""
-    rows = alert_store.open_incidents(driver, services, since, until)
-    facts = _OpenFacts()
-    cached: dict[int, correlate.OpenIncident] = {}
-    shape: dict[int, tuple[datetime, datetime, tuple[str, ...]]] = {}
-    for (incident_id, status, urgency, overridden, last, started, group_keys, service_id,
-         first) in rows:
-        fact = facts.get(incident_id)
-        if fact is None:
-            fact = facts[incident_id] = _Facts(status, urgency, overridden, {})
-            shape[incident_id] = (last or started, started, tuple(group_keys or ()))
-        if service_id is not None and first is not None:  # the outer join finds both or none
-            fact.first_alert[service_id] = first
-    for incident_id, fact in facts.items():
-        last_at, started_at, keys = shape[incident_id]
-        cached[incident_id] = correlate.OpenIncident(
-            id=incident_id, services=tuple(fact.first_alert), last_alert_at=last_at,
-            started_at=started_at, group_keys=keys)
-        for service_id in fact.first_alert:
-            facts.by_service.setdefault(service_id, []).append(incident_id)
-        for group_key in keys:
-            facts.by_group.setdefault(group_key, []).append(incident_id)
-    return cached, facts
