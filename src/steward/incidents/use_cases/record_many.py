@@ -38,7 +38,7 @@ from steward.auth.models import Integration
 from steward.auth.use_cases.integrations import KeyHolder
 from steward.catalog.impact import Graph
 from steward.db.direct import COPY_FROM, Driver, JsonText
-from steward.incidents import alert_store, correlate, settings
+from steward.incidents import alert_store, correlate, event_time, settings
 from steward.incidents.commands import URL_LENGTH, RecordAlert, alert_summary
 from steward.incidents.models import (
     Alert,
@@ -175,6 +175,7 @@ class _GroupWriter:
         self.pending = _Pending()
         self.stale_orm = False  # Core wrote rows the session may hold as objects
         self.settings = settings.correlation()
+        self.bound = settings.event_time_bound()
         self.nearby: dict[int, frozenset[int]] = {}
         self.open: dict[int, correlate.OpenIncident] | None = None
         self.facts: _OpenFacts | None = None
@@ -202,8 +203,11 @@ class _GroupWriter:
                 return _Result(placed, True, placed.incident_id)
         return self._reference(integration, cmd, key)
 
+    def _received(self, cmd: RecordAlert) -> datetime:
+        return as_utc(cmd.received_at) if cmd.received_at else self.now
+
     def _repeat(self, active: _Active, cmd: RecordAlert) -> None:
-        seen = as_utc(cmd.occurred_at) if cmd.occurred_at else self.now
+        seen = event_time.clamp(cmd.occurred_at, self._received(cmd), self.bound)
         summary = alert_summary(cmd.summary)
         if active.row is not None:  # new in this group: amend the pending INSERT
             row = active.row
@@ -228,7 +232,8 @@ class _GroupWriter:
                   service: tuple[int, str]) -> _Active | None:
         """A new alert joining an open incident that already has its service, else None."""
         service_id, service_name = service
-        seen = as_utc(cmd.occurred_at) if cmd.occurred_at else self.now
+        received = self._received(cmd)
+        seen, time_note = event_time.plausible(cmd.occurred_at, received, self.bound)
         open_incidents, facts = self._open_incidents()
         graph = self._graph()
         # Only the incidents that can match: same group key, or a service nearby. They
@@ -259,13 +264,17 @@ class _GroupWriter:
                 or (not fact.urgency_overridden
                     and URGENCY_BY_SEVERITY[cmd.severity] < fact.urgency)):
             return None
+        details = dict(cmd.details)
+        if time_note is not None:
+            details[event_time.TIME_NOTE] = time_note
         row = {"integration_id": iid, "service_id": service_id, "incident_id": incident.id,
                "dedup_key": cmd.dedup_key, "status": "firing", "severity": cmd.severity,
                "summary": alert_summary(cmd.summary), "source": cmd.source,
-               "labels": dict(cmd.labels), "details": dict(cmd.details),
+               "labels": dict(cmd.labels), "details": details,
                "url": (cmd.url or "")[:URL_LENGTH], "group_key": cmd.group_key,
                "first_seen": seen, "last_seen": seen, "count": 1, "resolved_at": None,
-               "created_at": self.now}
+               "created_at": received,
+               "reported_at": as_utc(cmd.occurred_at) if cmd.occurred_at else None}
         placed = _Active(incident.id, row=row)
         self.pending.inserts.append(placed)
         self.pending.timeline.append((placed, {
