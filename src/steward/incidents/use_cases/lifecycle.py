@@ -194,10 +194,11 @@ def reopen(session: Session, incident: Incident, at: datetime, text: str) -> Non
 
 def resolve_alerts(session: Session, incident: Incident, at: datetime) -> int:
     """The incident's alerts not resolved yet resolve with it, said in one timeline entry."""
-    count = session.execute(
+    done: Any = session.execute(
         update(Alert).where(Alert.incident_id == incident.id, Alert.status != "resolved")
         .values(status="resolved", resolved_at=at)
-        .execution_options(synchronize_session="evaluate")).rowcount
+        .execution_options(synchronize_session="evaluate"))
+    count = done.rowcount
     if count:
         add_entry(session, incident, "alert", f"{count} alert{'' if count == 1 else 's'} "
                   "resolved with the incident.", at=at, data={"alerts_resolved": count})
