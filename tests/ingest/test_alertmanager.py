@@ -153,7 +153,7 @@ def test_missing_fingerprint_is_computed_like_alertmanager() -> None:
     ("error", "error"), ("high", "error"), ("major", "error"),
     ("warning", "warning"), ("warn", "warning"), ("minor", "warning"),
     ("info", "info"), ("none", "info"), ("low", "info"),
-    ("page", "error"), ("", "error"), (None, "error"),
+    ("page", "critical"), ("P3", "warning"), ("", "error"), (None, "error"),
 ])
 def test_severity_label_mapping(label: str | None, expected: str) -> None:
     labels = {"alertname": "X", "service": "checkout"}

@@ -82,7 +82,7 @@ def test_single_or_batch() -> None:
     ({"dedup_key": "k" * 256}, "dedup_key", None),
     ({"status": KeyError}, "status", "is required"),
     ({"status": "acknowledged"}, "status", None),
-    ({"severity": "high"}, "severity", None),
+    ({"severity": 5}, "severity", None),
     ({"summary": "s" * 1025}, "summary", None),
     ({"labels": {"n": 1}}, "labels.n", None),
     ({"labels": ["a"]}, "labels", None),

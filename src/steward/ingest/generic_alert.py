@@ -53,8 +53,8 @@ class AlertIn(BaseModel):
         default=None, description="a service name; default: the integration key's service")
     dedup_key: DedupKey = Field(description="identifies the alert within the integration")
     status: AlertStatus
-    severity: Severity | None = Field(
-        default=None, description="critical, error, warning or info; an alias (high, "
+    severity: Severity = Field(
+        default="error", description="critical, error, warning or info; an alias (high, "
         "minor, ...) is read as its level, another word as error (the alert says so); "
         "default error")
     summary: Summary = ""
@@ -130,7 +130,7 @@ def to_command(alert: AlertIn) -> RecordAlert:
         dedup_key=alert.dedup_key,
         status=alert.status,
         summary=alert.summary,
-        severity=alert.severity or "error",
+        severity=alert.severity,
         service=alert.service,
         occurred_at=alert.occurred_at,
         ended_at=alert.occurred_at if alert.status == "resolved" else None,

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from steward.errors import StewardError, ValidationError
+from steward.errors import ValidationError
 from steward.timeutil import parse_timestamp
 
 
@@ -18,9 +18,10 @@ class Ignored:
     reason: str
 
 
-class UnreadableTime(StewardError):
-    """An event's time that does not parse: that event is refused (400), and only it; the
-    other events of its batch are recorded and the answer lists it (:class:`Refusal`)."""
+class UnreadableTime(ValidationError):
+    """An event's time that does not parse: that event is refused (400, not 422), and only
+    it; the other events of its batch are recorded and the answer lists it
+    (:class:`Refusal`)."""
 
     status_code = 400
 
