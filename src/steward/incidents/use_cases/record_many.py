@@ -19,7 +19,11 @@ alerts that open an incident, bring a new service into one, are more urgent
 than it, carry a new Alertmanager group, land on a mitigated incident or
 arrive out of order. Events are processed in their order, so repeats,
 resolves and re-triggers of one key within a group give what one by one
-would.
+would. A re-trigger of a resolved key joins here only when correlation places
+it in an open incident (correlation comes first); otherwise it opens an
+incident, so the reference path decides whether its old incident is reopened
+or a recurrence opens (``recurrence``). Times count as ``event_time`` makes
+them plausible, on both paths.
 """
 
 from __future__ import annotations
