@@ -228,3 +228,19 @@ def test_payload_is_not_required_to_resolve() -> None:
 ])
 def test_timestamps(text: str, expected: datetime) -> None:
     assert pd.translate(trigger(timestamp=text)).occurred_at == expected
+
+
+@pytest.mark.parametrize(("word", "level", "noted"), [
+    ("Critical", "critical", False), ("high", "error", False), ("Sev-9", "error", True)])
+def test_a_severity_pagerduty_does_not_know_is_read_not_refused(word: str, level: str,
+                                                                noted: bool) -> None:
+    body = trigger(severity=word)
+    assert pd.validate(body) == []
+    command = pd.translate(body)
+    assert command.severity == level
+    assert command.details.get("severity_reported") == (word if noted else None)
+
+
+def test_a_timestamp_from_2015_is_kept_as_reported() -> None:
+    command = pd.translate(trigger(timestamp="2015-03-01T00:00:00Z"))
+    assert command.occurred_at == datetime(2015, 3, 1, tzinfo=UTC)
