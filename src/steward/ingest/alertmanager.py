@@ -20,6 +20,14 @@ own ``status``, and that is the one that counts: the group's ``status`` stays
   annotation (which service it lands on is the domain's rule,
   ``catalog.event_routing``).
 
+- The severity is the alert's ``severity`` label, read by the command
+  (``incidents.severity``: aliases are read, an unknown word is recorded as
+  ``error`` and the alert keeps it).
+- ``startsAt`` is kept as reported (``RecordAlert.occurred_at``); how much of it
+  counts is the domain's rule (``incidents.event_time``). An alert whose
+  ``startsAt`` or ``endsAt`` does not parse is refused alone
+  (:func:`translate_group`): the rest of its group is recorded.
+
 Unknown top-level and per-alert fields are ignored; Grafana's webhook
 (:mod:`steward.ingest.grafana`) is this shape with a few more fields.
 """
