@@ -47,7 +47,8 @@ def alert(db, service, key, status="firing", severity="critical", at=None, summa
     with db.session() as session:
         recorded = record_alert(session, None, RecordAlert(
             dedup_key=key, status=status, severity=severity, service=service,
-            summary=summary or f"{service} is failing", occurred_at=at))
+            summary=summary or f"{service} is failing", occurred_at=at,
+            received_at=at))  # history, replayed as it was received
         return (recorded.alert.id if recorded.alert else None,
                 recorded.incident.id if recorded.incident else None)
 

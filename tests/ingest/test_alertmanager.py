@@ -153,7 +153,7 @@ def test_missing_fingerprint_is_computed_like_alertmanager() -> None:
     ("error", "error"), ("high", "error"), ("major", "error"),
     ("warning", "warning"), ("warn", "warning"), ("minor", "warning"),
     ("info", "info"), ("none", "info"), ("low", "info"),
-    ("page", "error"), ("", "error"), (None, "error"),
+    ("page", "critical"), ("P3", "warning"), ("", "error"), (None, "error"),
 ])
 def test_severity_label_mapping(label: str | None, expected: str) -> None:
     labels = {"alertname": "X", "service": "checkout"}
@@ -292,3 +292,25 @@ def test_go_zero_end_time_means_no_end(zero: str | None) -> None:
 def test_a_firing_alerts_end_time_is_checked_but_not_kept() -> None:
     [command] = alertmanager.translate(one_alert(endsAt="2026-11-26T05:30:00Z"))
     assert command.ended_at is None
+
+
+def test_an_unknown_severity_label_is_recorded_as_error_with_the_word() -> None:
+    [command] = alertmanager.translate(one_alert(labels={
+        "alertname": "X", "service": "checkout", "severity": "catastrophic"}))
+    assert command.severity == "error"
+    assert command.details["severity_reported"] == "catastrophic"
+    assert command.details["severity_note"] == (
+        "severity 'catastrophic' is not one Steward knows; recorded as error")
+
+
+def test_a_time_that_does_not_parse_refuses_its_alert_only() -> None:
+    payload = body("am-webhook-v4-firing-2alerts.json")
+    payload["alerts"][1]["startsAt"] = "yesterday"
+    payload["alerts"][0]["startsAt"] = "2099-01-01T00:00:00Z"  # far ahead: kept, as reported
+    commands, refused = alertmanager.translate_group(payload)
+    assert len(commands) == 1
+    assert commands[0].occurred_at == datetime(2099, 1, 1, tzinfo=UTC)
+    assert [r.to_dict() for r in refused] == [{
+        "index": 1, "field": "alerts[1].startsAt",
+        "message": "'yesterday' is not an ISO-8601 time"}]
+    assert error_of(payload).status_code == 400  # one at a time: that event's 400

@@ -94,3 +94,19 @@ def test_errors_name_the_field(path: tuple[str, str], value: Any, field: str) ->
     with pytest.raises(ValidationError) as caught:
         cdevents.incident_to_alert(JSON, event)
     assert caught.value.field == field
+
+
+def test_an_unknown_custom_severity_is_recorded_as_error_with_the_word() -> None:
+    event = copy.deepcopy(load("v0.5.1-incident_reported.json"))
+    event["customData"] = {**(event.get("customData") or {}), "severity": "sev-zero"}
+    command = cdevents.incident_to_alert(JSON, event)
+    assert command is not None and command.severity == "error"
+    assert command.details["severity_reported"] == "sev-zero"
+
+
+def test_a_timestamp_that_does_not_parse_is_that_events_400() -> None:
+    event = copy.deepcopy(load("v0.5.1-incident_detected.json"))
+    event["context"]["timestamp"] = "last tuesday"
+    with pytest.raises(ValidationError) as caught:
+        cdevents.incident_to_alert(JSON, event)
+    assert (caught.value.status_code, caught.value.field) == (400, "context.timestamp")

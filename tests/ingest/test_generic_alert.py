@@ -82,7 +82,7 @@ def test_single_or_batch() -> None:
     ({"dedup_key": "k" * 256}, "dedup_key", None),
     ({"status": KeyError}, "status", "is required"),
     ({"status": "acknowledged"}, "status", None),
-    ({"severity": "high"}, "severity", None),
+    ({"severity": 5}, "severity", None),
     ({"summary": "s" * 1025}, "summary", None),
     ({"labels": {"n": 1}}, "labels.n", None),
     ({"labels": ["a"]}, "labels", None),
@@ -121,3 +121,22 @@ def test_batch_errors_name_the_index() -> None:
 ])
 def test_occurred_at_forms(text: str, expected: datetime) -> None:
     assert parse_alert(alert(occurred_at=text)).occurred_at == expected
+
+
+def test_any_severity_word_is_read_by_the_command() -> None:
+    assert to_command(parse_alert(alert(severity="HIGH"))).severity == "error"
+    odd = to_command(parse_alert(alert(severity="purple")))
+    assert (odd.severity, odd.details["severity_reported"]) == ("error", "purple")
+
+
+def test_a_batch_refuses_only_the_alerts_whose_time_does_not_parse() -> None:
+    from steward.ingest.generic_alert import read_batch
+
+    split = read_batch([DOCUMENTED, alert(occurred_at="nope"), DOCUMENTED])
+    assert split is not None
+    alerts, refused = split
+    assert len(alerts) == 2
+    assert [r.to_dict() for r in refused] == [
+        {"index": 1, "field": "[1].occurred_at", "message": "'nope' is not an ISO-8601 time"}]
+    # Another problem in any alert refuses the whole batch, as it always did.
+    assert read_batch([DOCUMENTED, alert(occurred_at="nope", environment="x")]) is None

@@ -106,3 +106,11 @@ def test_unknown_fields_are_ignored() -> None:
     payload["notYetInvented"] = True
     payload["alerts"][0]["annotations"]["__value_string__"] = "x"
     assert len(grafana.translate(payload)) == 2
+
+
+def test_a_time_that_does_not_parse_refuses_its_alert_only() -> None:
+    payload = load()
+    payload["alerts"][1]["startsAt"] = "12/10/2021 09:56"
+    commands, refused = grafana.translate_group(payload)
+    assert len(commands) == len(payload["alerts"]) - 1
+    assert [(r.index, r.field) for r in refused] == [(1, "alerts[1].startsAt")]

@@ -192,8 +192,6 @@ def test_event_errors(body: Any, errors: list[str]) -> None:
     ({"summary": "x" * 1025}, "'payload.summary' is too long (maximum is 1024 characters)"),
     ({"source": " "}, "'payload.source' is missing or blank"),
     ({"severity": KeyError}, "'payload.severity' is missing or blank"),
-    ({"severity": "Critical"}, "'payload.severity' is invalid (must be one of the following: "
-                               "'critical', 'warning', 'error' or 'info')"),
     ({"timestamp": "17/07/2015"}, "'payload.timestamp' is not a valid ISO 8601 timestamp"),
     ({"timestamp": "9999-12-31T23:59:59-05:00"},
      "'payload.timestamp' is not a valid ISO 8601 timestamp"),
@@ -230,3 +228,19 @@ def test_payload_is_not_required_to_resolve() -> None:
 ])
 def test_timestamps(text: str, expected: datetime) -> None:
     assert pd.translate(trigger(timestamp=text)).occurred_at == expected
+
+
+@pytest.mark.parametrize(("word", "level", "noted"), [
+    ("Critical", "critical", False), ("high", "error", False), ("Sev-9", "error", True)])
+def test_a_severity_pagerduty_does_not_know_is_read_not_refused(word: str, level: str,
+                                                                noted: bool) -> None:
+    body = trigger(severity=word)
+    assert pd.validate(body) == []
+    command = pd.translate(body)
+    assert command.severity == level
+    assert command.details.get("severity_reported") == (word if noted else None)
+
+
+def test_a_timestamp_from_2015_is_kept_as_reported() -> None:
+    command = pd.translate(trigger(timestamp="2015-03-01T00:00:00Z"))
+    assert command.occurred_at == datetime(2015, 3, 1, tzinfo=UTC)

@@ -314,3 +314,37 @@ def test_declare_an_incident(web):  # type: ignore[no-untyped-def]
 
 def sign_in(client, username: str) -> str:  # type: ignore[no-untyped-def]
     return sign_in_at(client, username, "/incidents")
+
+
+def test_a_recurrence_links_back_and_alerts_show_both_times(web):  # type: ignore[no-untyped-def]
+    from helpers import make_service
+
+    from steward.auth.use_cases import accounts as auth
+    from steward.incidents.commands import RecordAlert
+    from steward.incidents.use_cases import lifecycle
+    from steward.incidents.use_cases.alerts import record_alert
+
+    make_service(web.db, "lonely", owner="platform", tier=3)
+    then = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=5)
+    with web.db.session() as session:
+        old = record_alert(session, None, RecordAlert(
+            dedup_key="lonely-down", status="firing", service="lonely", summary="lonely down",
+            occurred_at=then, received_at=then)).incident
+        assert old is not None
+        carol = auth.actor_for_user(session, auth.get_user(session, "carol"))
+        lifecycle.act(session, carol, old.id, "resolve", at=then + timedelta(minutes=10))
+        old_id = old.id
+    with web.db.session() as session:
+        new = record_alert(session, None, RecordAlert(
+            dedup_key="lonely-down", status="firing", service="lonely", summary="lonely down",
+            severity="catastrophic", occurred_at=datetime(2015, 3, 1, tzinfo=UTC))).incident
+        assert new is not None
+        new_id = new.id
+    sign_in(web, "carol")
+    text = web.get(f"/incidents/{new_id}").text
+    assert re.search(rf'id="recurrence-of"><a href="/incidents/{old_id}">INC-{old_id}</a>', text)
+    assert "2015-03-01 00:00:00 UTC" in text  # the time reported, beside the one counted
+    assert "11 years before it was received" in text
+    assert "sent as “catastrophic”" in text
+    resolved = web.get(f"/incidents/{old_id}").text
+    assert "1 alert resolved with the incident." in resolved

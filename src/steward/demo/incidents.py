@@ -40,7 +40,7 @@ def _alert(session: Session, integration: Integration, service: str, key: str, s
            ended: datetime | None = None) -> int | None:
     recorded = record_alert(session, integration, RecordAlert(
         dedup_key=key, status=status, severity=severity, service=service, summary=summary,
-        occurred_at=at, ended_at=ended, source="alertmanager",
+        occurred_at=at, ended_at=ended, received_at=ended or at, source="alertmanager",
         labels={"alertname": key.split(":")[0], "service": service, "severity": severity}))
     return recorded.incident.id if recorded.incident else None
 

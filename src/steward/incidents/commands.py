@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from steward.incidents import severity as severities
 from steward.inputs import shorten
 from steward.weburl import screen_url
 
@@ -19,7 +20,9 @@ from steward.weburl import screen_url
 URL_NOT_LINKED = "url_not_linked"
 
 ALERT_STATUSES = ("firing", "acknowledged", "resolved")
-SEVERITIES = ("critical", "error", "warning", "info")
+SEVERITIES = severities.SEVERITIES
+# Where an alert whose severity Steward did not know says so (beside ``severity_reported``).
+SEVERITY_NOTE = "severity_note"
 INCIDENT_STATES = ("triggered", "acknowledged", "mitigated", "resolved", "closed")
 OPEN_STATES = ("triggered", "acknowledged", "mitigated")
 
@@ -27,6 +30,7 @@ OPEN_STATES = ("triggered", "acknowledged", "mitigated")
 TITLE_LENGTH = 500  # an incident's title (its column's size)
 SUMMARY_LENGTH = 1024  # an alert's summary: PagerDuty's own limit for one
 URL_LENGTH = 2000
+REPORTED_LENGTH = 200  # an unknown severity word, as kept in the details
 
 
 def alert_summary(summary: str) -> str:
@@ -45,12 +49,19 @@ class RecordAlert:
     dedup_key: str  # identifies the alert within its integration (fingerprint, dedup_key)
     status: str  # firing, acknowledged (PagerDuty acknowledge), resolved
     summary: str = ""
-    severity: str = "error"  # one of SEVERITIES
+    # What the source calls it: read into one of SEVERITIES (``severity.normalise``); a
+    # word Steward does not know is recorded as "error" and the details say so.
+    severity: str = "error"
     service: str | None = None  # a service name the event names (label, payload field)
     # The wire field that named it, for messages ("labels.service", "payload.custom_details.
     # service"); routing itself is ``catalog.event_routing``.
     service_field: str = "service"
-    occurred_at: datetime | None = None  # when the source saw it (UTC); None = now
+    # When the source saw it (UTC), as reported (the alert's reported_at); None = now.
+    # The time that counts is made plausible when recorded (``incidents.event_time``).
+    occurred_at: datetime | None = None
+    # When Steward received it; None = now. Set only by what replays history (the demo's
+    # seed): an event's time counts within a bound of this one.
+    received_at: datetime | None = None
     ended_at: datetime | None = None  # for resolved: when it stopped
     source: str = "generic"  # alertmanager, pagerduty, grafana, cdevents, generic
     labels: dict[str, str] = field(default_factory=dict)
@@ -61,6 +72,15 @@ class RecordAlert:
     group_key: str | None = None
 
     def __post_init__(self) -> None:
+        if self.severity not in SEVERITIES:
+            given: Any = self.severity
+            level, note = severities.normalise(given)
+            object.__setattr__(self, "severity", level)
+            if note is not None:
+                object.__setattr__(self, "details", {
+                    **self.details, SEVERITY_NOTE: note,
+                    severities.REPORTED_DETAIL: shorten(given, REPORTED_LENGTH)
+                    if isinstance(given, str) else given})
         # An alert is never refused for a bad link: a url that is not http(s) is
         # dropped and its text kept in the details (steward.weburl).
         url, refused = screen_url(self.url)

@@ -108,6 +108,7 @@ def incident_out(session: Session, incident: Incident, *, detail: bool = False) 
         "source": incident.source, "external_ref": incident.external_ref,
         "category": incident.category or None,
         "caused_by_deployment": incident.caused_by_deployment_id,
+        "recurrence_of": incident.recurrence_of_id,
         "sla": sla(incident),
         "responding_teams": responding_teams(session, incident),
     }
@@ -144,6 +145,8 @@ def alert_out(session: Session, alert: Alert) -> dict[str, Any]:
             "service": _name(session, Service, Service.name, alert.service_id),
             "labels": alert.labels or {}, "details": alert.details or {}, "url": alert.url,
             "first_seen": isoformat_z(alert.first_seen), "last_seen": isoformat_z(alert.last_seen),
+            "reported_at": isoformat_z(alert.reported_at),
+            "received_at": isoformat_z(alert.created_at),
             "count": alert.count, "resolved_at": isoformat_z(alert.resolved_at),
             "incident_id": alert.incident_id}
 

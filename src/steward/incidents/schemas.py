@@ -113,6 +113,9 @@ class IncidentOut(Out):
     external_ref: str | None
     category: str | None
     caused_by_deployment: int | None
+    recurrence_of: int | None = Field(
+        default=None, description="the incident this one is a recurrence of: an alert of it "
+        "triggered again after the reopen window")
     sla: SlaOut
     responding_teams: list[RespondingTeamOut] = Field(
         description="teams owning a service of the incident, besides the owning team")
@@ -129,7 +132,13 @@ class AlertOut(Out):
     labels: dict[str, Any]
     details: dict[str, Any]
     url: str
-    first_seen: Timestamp
+    first_seen: Timestamp = Field(description="when it counts from: the time reported, "
+                                  "made plausible (never in the future, never more than the "
+                                  "event-time bound before it was received)")
+    reported_at: Timestamp | None = Field(
+        default=None, description="the time the source reported, as reported")
+    received_at: Timestamp | None = Field(default=None,
+                                          description="when Steward received it")
     last_seen: Timestamp
     count: int
     resolved_at: Timestamp | None
@@ -174,9 +183,20 @@ class AlertResult(Out):
     incident_id: int | None
 
 
+class RefusedEvent(Out):
+    """An event of a batch that was refused; the rest of the batch was recorded."""
+
+    index: int = Field(description="its place in the batch (from 0)")
+    field: str
+    message: str
+
+
 class AlertsAccepted(Out):
     """Alerts recorded (committed) before this answer."""
 
     status: Literal["accepted"]
-    alerts: int
+    alerts: int = Field(description="how many were recorded")
     results: list[AlertResult]
+    refused: list[RefusedEvent] = Field(
+        default_factory=list, description="events of the batch refused one by one (a time "
+        "that does not parse); the others were recorded")

@@ -20,6 +20,14 @@ own ``status``, and that is the one that counts: the group's ``status`` stays
   annotation (which service it lands on is the domain's rule,
   ``catalog.event_routing``).
 
+- The severity is the alert's ``severity`` label, read by the command
+  (``incidents.severity``: aliases are read, an unknown word is recorded as
+  ``error`` and the alert keeps it).
+- ``startsAt`` is kept as reported (``RecordAlert.occurred_at``); how much of it
+  counts is the domain's rule (``incidents.event_time``). An alert whose
+  ``startsAt`` or ``endsAt`` does not parse is refused alone
+  (:func:`translate_group`): the rest of its group is recorded.
+
 Unknown top-level and per-alert fields are ignored; Grafana's webhook
 (:mod:`steward.ingest.grafana`) is this shape with a few more fields.
 """
@@ -27,27 +35,18 @@ Unknown top-level and per-alert fields are ignored; Grafana's webhook
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
 from steward.errors import ValidationError
 from steward.incidents.commands import RecordAlert
-from steward.timeutil import parse_timestamp
+from steward.ingest.wire import Refusal, UnreadableTime, event_time, refuse_batch
 
 VERSION = "4"
 ALERT_STATUSES = ("firing", "resolved")
 DEDUP_KEY_MAX = 255
 GO_ZERO_TIME = "0001-01-01"  # any time on Go's zero day means "not set"
-
-SEVERITY_ALIASES = {
-    "critical": "critical",
-    "error": "error", "high": "error", "major": "error",
-    "warning": "warning", "warn": "warning", "minor": "warning",
-    "medium": "warning", "moderate": "warning",
-    "info": "info", "none": "info", "low": "info",
-}
-DEFAULT_SEVERITY = "error"
 
 # Alertmanager's LabelSet.Fingerprint: FNV-1a 64 with 0xff after each name and value.
 _FNV_OFFSET = 0xCBF29CE484222325
@@ -58,11 +57,35 @@ GROUP_DETAILS = ("receiver", "externalURL")
 
 
 def translate(body: Any) -> list[RecordAlert]:
-    """Every alert of a webhook notification as a command, in payload order."""
+    """Every alert of a webhook notification as a command, in payload order; raises the
+    first refusal (:func:`translate_group` records the others)."""
+    commands, refused = translate_group(body)
+    if refused:
+        raise refuse_batch(refused)
+    return commands
+
+
+def translate_group(body: Any) -> tuple[list[RecordAlert], list[Refusal]]:
+    """The commands of a notification's alerts, and the alerts refused one by one (a time
+    that does not parse); anything else wrong refuses the whole notification."""
     group = read_group(body, version=VERSION)
-    return [alert_command(alert, f"alerts[{index}]", group, source="alertmanager",
-                          group_details=GROUP_DETAILS)
-            for index, alert in enumerate(group["alerts"])]
+    return each_alert(group, lambda alert, where: alert_command(
+        alert, where, group, source="alertmanager", group_details=GROUP_DETAILS))
+
+
+def each_alert(group: Mapping[str, Any], command: Callable[[Any, str], RecordAlert],
+               ) -> tuple[list[RecordAlert], list[Refusal]]:
+    """``command`` of every alert of a group, in order, an alert whose time does not
+    parse refused alone."""
+    commands, refused = [], []
+    for index, alert in enumerate(group["alerts"]):
+        where = f"alerts[{index}]"
+        try:
+            commands.append(command(alert, where))
+        except UnreadableTime as exc:
+            field = exc.field or where
+            refused.append(Refusal(index, field, exc.message.removeprefix(f"{field}: ")))
+    return commands, refused
 
 
 def read_group(body: Any, *, version: str) -> dict[str, Any]:
@@ -123,7 +146,7 @@ def alert_command(alert: Any, where: str, group: Mapping[str, Any], *, source: s
         dedup_key=_dedup_key(alert.get("fingerprint"), labels, f"{where}.fingerprint"),
         status=status,
         summary=_summary(annotations, labels),
-        severity=severity_of(labels.get("severity")),
+        severity=labels.get("severity", ""),  # read by the command (``severity``)
         service=service,
         service_field=service_field,
         occurred_at=occurred_at,
@@ -150,13 +173,6 @@ def named_service(labels: Mapping[str, str],
     return None, "labels.service"
 
 
-def severity_of(value: Any) -> str:
-    """A ``severity`` label in Steward's four levels; unknown or absent -> ``error``."""
-    if not isinstance(value, str):
-        return DEFAULT_SEVERITY
-    return SEVERITY_ALIASES.get(value.strip().lower(), DEFAULT_SEVERITY)
-
-
 def fingerprint(labels: Mapping[str, str]) -> str:
     """Alertmanager's fingerprint of a label set (16 lowercase hex digits)."""
     value = _FNV_OFFSET
@@ -173,7 +189,7 @@ def group_key_hash(group_key: str) -> str:
 
 
 def parse_time(value: Any, field: str) -> datetime:
-    return parse_timestamp(value, field=field)
+    return event_time(value, field)
 
 
 def end_time(value: Any, field: str) -> datetime | None:

@@ -31,8 +31,7 @@ from urllib.parse import parse_qsl, unquote
 from steward.changes.commands import RecordDeployment
 from steward.errors import ValidationError
 from steward.incidents.commands import RecordAlert
-from steward.ingest.alertmanager import severity_of
-from steward.ingest.wire import object_at, required_str
+from steward.ingest.wire import event_time, object_at, required_str
 from steward.timeutil import parse_timestamp
 
 _TYPE = re.compile(r"dev\.cdevents\.([a-z]+)\.([a-z]+)\.(\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?)")
@@ -157,7 +156,8 @@ def incident_event(headers: Mapping[str, str], body: Any) -> dict[str, Any] | No
         if isinstance(service_id, str) and service_id.strip() else None,
         "environment": _environment(content),
         "description": description.strip() if isinstance(description, str) else "",
-        "timestamp": _time(context, "context.timestamp"),
+        # a time that does not parse refuses the event 400; any other is kept as reported
+        "timestamp": event_time(context.get("timestamp"), "context.timestamp"),
         "event_id": required_str(context, "context.id"),
         "source": context.get("source") if isinstance(context.get("source"), str) else None,
         "url": ticket.strip() if isinstance(ticket, str) and ticket.strip() else None,
@@ -172,8 +172,9 @@ def incident_to_alert(headers: Mapping[str, str], body: Any) -> RecordAlert | No
 
     ``None`` for any other CDEvent. The subject id names the incident, so it is
     the dedup key: the resolved event settles the alert its detected event opened.
-    ``customData.severity``, when it is one Steward knows (or an alias such as
-    ``high``/``low``), sets the severity; otherwise it is ``error``.
+    ``customData.severity`` sets the severity (``incidents.severity``: an alias such
+    as ``high``/``low`` is read, a word Steward does not know is ``error`` and the
+    alert says so); absent, it is ``error``.
     """
     facts = incident_event(headers, body)
     if facts is None:
@@ -192,7 +193,7 @@ def incident_to_alert(headers: Mapping[str, str], body: Any) -> RecordAlert | No
         dedup_key=facts["id"],
         status="resolved" if resolved else "firing",
         summary=facts["description"],
-        severity=severity_of(custom.get("severity")),
+        severity=custom.get("severity"),  # read by the command (``incidents.severity``)
         service=facts["service"],
         service_field="subject.content.service.id",
         occurred_at=facts["timestamp"],

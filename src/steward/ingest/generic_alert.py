@@ -3,11 +3,14 @@
 The shape is the one PRODUCT.md promises ("Shapes others rely on"):
 ``{"service", "dedup_key", "status", "severity", "summary", "occurred_at",
 "labels", "details"}`` with ``status`` firing or resolved and ``severity``
-critical, error, warning or info. One optional extra, ``url`` (a link back to
+critical, error, warning or info (another word is read by ``incidents.severity``:
+an alias such as ``high`` is its level, an unknown word is recorded as ``error``
+and the alert says so). One optional extra, ``url`` (a link back to
 the source), matches what the other sources carry. Anything else is refused,
 so a typo is an error rather than silently lost. ``service`` may be left out:
 the integration key's service is used. For a resolved alert ``occurred_at`` is
-when it stopped.
+when it stopped. An ``occurred_at`` that does not parse refuses that alert only
+(:func:`read_batch`).
 """
 
 from __future__ import annotations
@@ -27,11 +30,14 @@ from pydantic import ValidationError as PydanticValidationError
 
 from steward.errors import ValidationError
 from steward.incidents.commands import RecordAlert
+from steward.ingest.wire import Refusal
 from steward.inputs import JsonObject, StringMap
 from steward.timeutil import parse_timestamp
 
 AlertStatus = Literal["firing", "resolved"]
-Severity = Literal["critical", "error", "warning", "info"]
+# Steward's four levels, or any word a source uses for one (never refused for its word).
+Severity = Annotated[str, Field(json_schema_extra={
+    "examples": ["critical", "error", "warning", "info"]})]
 DedupKey = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1,
                                             max_length=255)]
 ServiceName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1,
@@ -47,7 +53,10 @@ class AlertIn(BaseModel):
         default=None, description="a service name; default: the integration key's service")
     dedup_key: DedupKey = Field(description="identifies the alert within the integration")
     status: AlertStatus
-    severity: Severity = "error"
+    severity: Severity = Field(
+        default="error", description="critical, error, warning or info; an alias (high, "
+        "minor, ...) is read as its level, another word as error (the alert says so); "
+        "default error")
     summary: Summary = ""
     occurred_at: datetime | None = Field(
         default=None, description="ISO-8601; when it fired (or, resolved, when it stopped)")
@@ -89,6 +98,31 @@ def parse_alerts(data: Any) -> list[AlertIn]:
         except PydanticValidationError as exc:
             raise _named(exc, prefix=f"[{index}]") from None
     return alerts
+
+
+def read_batch(items: list[Any]) -> tuple[list[AlertIn], list[Refusal]] | None:
+    """The alerts of a list, those whose only problem is an ``occurred_at`` that does not
+    parse refused one by one; None when any alert has another problem (the whole body
+    is then refused, as it always was)."""
+    alerts, refused = [], []
+    for index, item in enumerate(items):
+        try:
+            alerts.append(AlertIn.model_validate(item))
+        except PydanticValidationError as exc:
+            message = _unreadable_time(exc)
+            if message is None:
+                return None
+            refused.append(Refusal(index, f"[{index}].occurred_at", message))
+    return alerts, refused
+
+
+def _unreadable_time(exc: PydanticValidationError) -> str | None:
+    """Why ``occurred_at`` does not parse, when that is an alert's only problem."""
+    errors = exc.errors()
+    if not errors or any(e.get("type") != "value_error" or tuple(e.get("loc", ())) !=
+                         ("occurred_at",) for e in errors):
+        return None
+    return str(errors[0].get("ctx", {}).get("error", "is not an ISO-8601 time"))
 
 
 def to_command(alert: AlertIn) -> RecordAlert:

@@ -21,7 +21,8 @@ from typing import Any
 
 from steward.errors import ValidationError
 from steward.incidents.commands import RecordAlert
-from steward.ingest.alertmanager import alert_command, read_group
+from steward.ingest.alertmanager import alert_command, each_alert, read_group
+from steward.ingest.wire import Refusal, refuse_batch
 
 VERSION = "1"
 GROUP_DETAILS = ("receiver", "externalURL", "orgId")
@@ -31,7 +32,17 @@ _LEGACY_FIELDS = ("ruleId", "evalMatches", "ruleUrl")
 
 
 def translate(body: Any) -> list[RecordAlert]:
-    """Every alert of a Grafana webhook notification as a command, in payload order."""
+    """Every alert of a Grafana webhook notification as a command, in payload order;
+    raises the first refusal (:func:`translate_group` records the others)."""
+    commands, refused = translate_group(body)
+    if refused:
+        raise refuse_batch(refused)
+    return commands
+
+
+def translate_group(body: Any) -> tuple[list[RecordAlert], list[Refusal]]:
+    """The commands of a notification's alerts, and the alerts refused one by one (a time
+    that does not parse); anything else wrong refuses the whole notification."""
     if isinstance(body, dict) and "alerts" not in body \
             and any(key in body for key in _LEGACY_FIELDS):
         raise ValidationError(
@@ -39,6 +50,6 @@ def translate(body: Any) -> list[RecordAlert]:
             "(ruleId/evalMatches), which Steward does not read: send from a Grafana "
             "alerting (unified alerting) webhook contact point", field="alerts")
     group = read_group(body, version=VERSION)
-    return [alert_command(alert, f"alerts[{index}]", group, source="grafana",
-                          group_details=GROUP_DETAILS, alert_details=ALERT_DETAILS)
-            for index, alert in enumerate(group["alerts"])]
+    return each_alert(group, lambda alert, where: alert_command(
+        alert, where, group, source="grafana", group_details=GROUP_DETAILS,
+        alert_details=ALERT_DETAILS))

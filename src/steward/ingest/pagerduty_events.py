@@ -16,8 +16,9 @@ Answers: ``202 {"status": "success", "message": "Event processed",
 object is invalid", "errors": [...]}``. The wording of the errors is
 PagerDuty's where it is known from real responses ("Length of 'routing_key' is
 incorrect (should be 32 characters)", "'payload.source' is missing or blank",
-"'payload.severity' is invalid (must be one of the following: 'critical',
-'warning', 'error' or 'info')"); the rest follows the same pattern.
+"'payload.severity' is missing or blank"); the rest follows the same pattern. A
+severity PagerDuty does not know is not refused: it is recorded as ``error``
+and the alert keeps the word (``incidents.severity``).
 
 The service an event names is ``payload.custom_details.service``. Alertmanager's
 ``pagerduty_configs`` receiver sends none with its default ``details``: it
@@ -42,9 +43,9 @@ from datetime import datetime
 from typing import Any
 
 from steward.errors import ValidationError
+from steward.incidents import severity as severities
 from steward.incidents.commands import RecordAlert
 from steward.ingest import alertmanager_text
-from steward.ingest.alertmanager import severity_of
 from steward.ingest.wire import list_problems
 from steward.timeutil import parse_timestamp
 
@@ -52,8 +53,7 @@ ROUTING_KEY_LENGTH = 32
 DEDUP_KEY_MAX = 255
 SUMMARY_MAX = 1024
 EVENT_ACTIONS = {"trigger": "firing", "acknowledge": "acknowledged", "resolve": "resolved"}
-SEVERITIES = ("critical", "warning", "error", "info")  # PagerDuty's order, in its message
-MOST_SEVERE_FIRST = ("critical", "error", "warning", "info")
+MOST_SEVERE_FIRST = severities.SEVERITIES
 SUCCESS_MESSAGE = "Event processed"
 INVALID_RESPONSE = {"status": "invalid event", "message": "Event object is invalid"}
 PAYLOAD_STRINGS = ("component", "group", "class")
@@ -95,14 +95,15 @@ def translate(body: Any) -> RecordAlert:
     custom = payload.get("custom_details")
     timestamp = payload.get("timestamp")
     occurred_at = _time(timestamp) if _present(timestamp) else None
-    severity = payload.get("severity")
+    severity: Any = payload.get("severity")
     labels = {key: payload[key].strip() for key in ("source", *PAYLOAD_STRINGS)
               if _text(payload.get(key))}
     service, service_field = named_service(custom)
     listed = alertmanager_text.listed_alerts(custom)
     if listed is not None:
         alerts = listed[1]
-        named = [severity_of(a.labels["severity"]) for a in alerts if "severity" in a.labels]
+        named = [severities.normalise(a.labels["severity"])[0] for a in alerts
+                 if "severity" in a.labels]
         if named:
             severity = min(named, key=MOST_SEVERE_FIRST.index)
         labels = {**alertmanager_text.common_labels(alerts), **labels}
@@ -116,7 +117,7 @@ def translate(body: Any) -> RecordAlert:
         dedup_key=dedup_key,
         status=EVENT_ACTIONS[action],
         summary=_text(payload.get("summary")) or "",
-        severity=severity if severity in SEVERITIES else "error",
+        severity=severity,  # read by the command: an unknown word is "error", said so
         service=service,
         service_field=service_field,
         occurred_at=occurred_at,
@@ -211,13 +212,9 @@ def _payload_problems(payload: dict[str, Any]) -> list[tuple[str, str]]:
     source = payload.get("source")
     if not isinstance(source, str) or not source.strip():
         problems.append(("payload.source", "'payload.source' is missing or blank"))
-    severity = payload.get("severity")
-    if not _present(severity):
+    # A severity PagerDuty would refuse is recorded as "error", and the alert says so.
+    if not _present(payload.get("severity")):
         problems.append(("payload.severity", "'payload.severity' is missing or blank"))
-    elif severity not in SEVERITIES:
-        problems.append(("payload.severity", "'payload.severity' is invalid (must be one of "
-                                             "the following: 'critical', 'warning', 'error' "
-                                             "or 'info')"))
     timestamp = payload.get("timestamp")
     if _present(timestamp):
         try:

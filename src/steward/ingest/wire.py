@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from steward.errors import ValidationError
+from steward.timeutil import parse_timestamp
 
 
 @dataclass(frozen=True)
@@ -14,6 +16,43 @@ class Ignored:
     so the sender never counts it as a failure (GitLab disables hooks that fail)."""
 
     reason: str
+
+
+class UnreadableTime(ValidationError):
+    """An event's time that does not parse: that event is refused (400, not 422), and only
+    it; the other events of its batch are recorded and the answer lists it
+    (:class:`Refusal`)."""
+
+    status_code = 400
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """One event of a batch refused: its place in the batch, the field and why."""
+
+    index: int
+    field: str
+    message: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"index": self.index, "field": self.field, "message": self.message}
+
+
+def event_time(value: Any, field: str) -> datetime:
+    """An event's time; :class:`UnreadableTime` naming ``field`` when it does not parse.
+    Any time that parses is kept as reported: how much of it counts is the domain's rule
+    (``incidents.event_time``)."""
+    try:
+        return parse_timestamp(value, field=field)
+    except ValidationError as exc:
+        raise UnreadableTime(exc.message, field=field) from None
+
+
+def refuse_batch(refused: list[Refusal]) -> UnreadableTime:
+    """The error of a batch whose every event was refused: the first, with all of them."""
+    first = refused[0]
+    return UnreadableTime(f"{first.field}: {first.message}", field=first.field,
+                          details=[r.to_dict() for r in refused])
 
 
 def object_at(parent: dict[str, Any], path: str) -> dict[str, Any]:

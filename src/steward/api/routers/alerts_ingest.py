@@ -8,8 +8,8 @@ records them in one transaction that commits before the answer is sent.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
-from typing import Annotated, Any
+from collections.abc import Callable, Mapping, Sequence
+from typing import Annotated, Any, TypeVar
 
 import orjson
 from fastapi import Request
@@ -32,10 +32,12 @@ from steward.incidents.schemas import AlertsAccepted
 from steward.incidents.use_cases.alert_writer import AlertWriter
 from steward.ingest import alertmanager, cdevents, generic_alert, grafana, pagerduty_events
 from steward.ingest.schemas import PagerDutyEventAccepted, PagerDutyInvalid, PagerDutyThrottled
+from steward.ingest.wire import Refusal, UnreadableTime, refuse_batch
 from steward.inputs import InputProblem, load_json
 from steward.request.validation import DEPTH_ERROR
 
 router = api_router(tags=["ingest"])
+T = TypeVar("T")
 MAX_BATCH = 10_000
 
 
@@ -67,17 +69,23 @@ def alert_writer(request: Request) -> AlertWriter:
     return writer
 
 
-def _accepted(results: list[dict[str, Any]]) -> Response:
-    return Response(orjson.dumps({"status": "accepted", "alerts": len(results),
-                                  "results": results}),
-                    status_code=202, media_type="application/json")
+def _accepted(results: list[dict[str, Any]], refused: Sequence[Refusal] = ()) -> Response:
+    return Response(_accepted_body(results, refused), status_code=202,
+                    media_type="application/json")
+
+
+def _accepted_body(results: list[dict[str, Any]], refused: Sequence[Refusal]) -> bytes:
+    """The 202 answer: the alerts recorded, and the events of the batch refused one by one
+    (a time that does not parse), by their place in what was sent."""
+    return orjson.dumps({"status": "accepted", "alerts": len(results), "results": results,
+                         "refused": [r.to_dict() for r in refused]})
 
 
 # The routes answer with their own Response (never through FastAPI's response model
 # checks); ``response_model`` and ``responses`` describe those answers.
 WEBHOOK_ALERTS: dict[str, Any] = {"status_code": 202, "response_model": AlertsAccepted,
                                   "dependencies": [BY_INTEGRATION_KEY],
-                                  "responses": error_responses(401, 413, 422, 429)}
+                                  "responses": error_responses(400, 401, 413, 422, 429)}
 
 
 def _required_key(request: Request) -> str:
@@ -99,7 +107,7 @@ async def _authenticate(request: Request, key: str | None, types: tuple[str, ...
 
 
 async def _translated(request: Request, key: str, types: tuple[str, ...],
-                      translate: Callable[[Any], list[RecordAlert]]) -> list[RecordAlert]:
+                      translate: Callable[[Any], T]) -> T:
     """The body's commands; a refused body is answered 401 first when the key is not valid."""
     try:
         return translate(json_body(await request.body()))
@@ -123,8 +131,18 @@ async def ingest_alertmanager(request: Request) -> Response:
         return too_many_response(wait, _throttled_message(wait),
                                  status=ALERTMANAGER_RETRY_STATUS)
     types = ("alertmanager", "generic")
-    commands = await _translated(request, key, types, alertmanager.translate)
-    return _accepted(await _record_all_async(request, key, types, commands))
+    commands, refused = await _translated(request, key, types, alertmanager.translate_group)
+    return await _record_batch(request, key, types, commands, refused)
+
+
+async def _record_batch(request: Request, key: str, types: tuple[str, ...],
+                        commands: list[RecordAlert], refused: list[Refusal]) -> Response:
+    """A batch's commands recorded, the events refused one by one listed in the answer; a
+    batch whose every event was refused is answered 400 (after the key is checked)."""
+    if refused and not commands:
+        await _authenticate(request, key, types)
+        raise refuse_batch(refused)
+    return _accepted(await _record_all_async(request, key, types, commands), refused)
 
 
 def _throttled_message(wait: int) -> str:
@@ -139,8 +157,8 @@ async def ingest_grafana(request: Request) -> Response:
     if wait is not None:
         return too_many_response(wait, _throttled_message(wait))
     types = ("grafana", "generic")
-    commands = await _translated(request, key, types, grafana.translate)
-    return _accepted(await _record_all_async(request, key, types, commands))
+    commands, refused = await _translated(request, key, types, grafana.translate_group)
+    return await _record_batch(request, key, types, commands, refused)
 
 
 @router.post("/v2/enqueue", status_code=202, response_model=PagerDutyEventAccepted,
@@ -184,6 +202,37 @@ AlertsBody = (generic_alert.AlertIn
 ALERTS_BODY: TypeAdapter[Any] = TypeAdapter(AlertsBody)
 
 
+def read_alerts(raw: bytes) -> tuple[list[generic_alert.AlertIn], list[Refusal]]:
+    """The alerts of a JSON body (one or a list), and those of a list refused one by one
+    (an ``occurred_at`` that does not parse). One alert whose time does not parse is
+    refused 400 naming the field; any other problem raises as :func:`alerts_body` does."""
+    try:
+        body = alerts_body(raw)
+    except PydanticValidationError as exc:
+        return _refusing_times(raw, exc)
+    return (body if isinstance(body, list) else [body]), []
+
+
+def _refusing_times(raw: bytes, exc: PydanticValidationError,
+                    ) -> tuple[list[generic_alert.AlertIn], list[Refusal]]:
+    try:
+        data = load_json(raw, repair=True)
+    except (InputProblem, ValueError):
+        raise exc from None
+    single = isinstance(data, dict)
+    if single or (isinstance(data, list) and 1 <= len(data) <= MAX_BATCH):
+        split = generic_alert.read_batch([data] if single else data)
+        if split is not None:
+            alerts, refused = split
+            if single and refused:
+                message = refused[0].message
+                raise UnreadableTime(f"occurred_at: {message}", field="occurred_at")
+            if refused and not alerts:
+                raise refuse_batch(refused)
+            return alerts, refused
+    raise exc
+
+
 def alerts_body(raw: bytes) -> Any:
     """The alerts of a JSON body. Alerts from monitoring are never refused for their text:
     NUL is dropped and lone surrogates replaced (``steward.inputs``). The common body
@@ -219,14 +268,19 @@ async def post_alerts(request: Request) -> Response:
     if wait is not None:
         return too_many_response(wait, _throttled_message(wait))
     raw = await request.body()
+    refused: list[Refusal] = []
     try:
         if not raw:
             raise RequestValidationError([{"type": "missing", "loc": ("body",),
                                            "msg": "Field required", "input": None}])
         if _is_json(request.headers.get("content-type", "")):
-            body = alerts_body(raw)
+            items, refused = read_alerts(raw)
         else:  # as FastAPI does: a body not declared JSON is not parsed, so it is refused
             body = ALERTS_BODY.validate_python(raw)
+            items = body if isinstance(body, list) else [body]
+    except UnreadableTime:
+        await _authenticate(request, key, ())
+        raise
     except PydanticValidationError as exc:
         await _authenticate(request, key, ())
         raise RequestValidationError([{**e, "loc": ("body", *e["loc"])}
@@ -243,9 +297,8 @@ async def post_alerts(request: Request) -> Response:
     except RequestValidationError:
         await _authenticate(request, key, ())
         raise
-    items = body if isinstance(body, list) else [body]
     return _accepted(await _record_all_async(request, key, (), [
-        generic_alert.to_command(item) for item in items]))
+        generic_alert.to_command(item) for item in items]), refused)
 
 
 class FastAlerts:
@@ -304,14 +357,13 @@ class FastAlerts:
 
     async def _record(self, scope: dict[str, Any], raw: bytes, key: str | None) -> bytes | None:
         try:
-            body = alerts_body(raw)
-            items = body if isinstance(body, list) else [body]
+            items, refused = read_alerts(raw)
             commands = [generic_alert.to_command(item) for item in items]
             writer = alert_writer(Request(scope))
             results = await writer.record_once_async(key, (), commands, _sender(scope))
         except Exception:  # noqa: BLE001 - the route answers it, with its usual error
             return None
-        return orjson.dumps({"status": "accepted", "alerts": len(results), "results": results})
+        return _accepted_body(results, refused)
 
 
 def _replay(body: bytes, receive: Any, last: dict[str, Any] | None) -> Any:

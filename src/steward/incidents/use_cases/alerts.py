@@ -16,7 +16,7 @@ from steward.catalog.event_routing import (
     route_event,
 )
 from steward.catalog.models import Service
-from steward.incidents import correlate, rules, settings
+from steward.incidents import correlate, event_time, rules, settings
 from steward.incidents.commands import (
     URL_LENGTH,
     RecordAlert,
@@ -35,8 +35,8 @@ from steward.incidents.use_cases.lifecycle import (
     alert_acknowledged,
     alerts_resolved,
     join_incident,
-    open_incident,
 )
+from steward.incidents.use_cases.recurrence import reopen_or_recur
 from steward.timeutil import as_utc, utcnow
 
 
@@ -86,8 +86,9 @@ def record_alert(session: Session, integration: Integration | None,
         Alert.integration_id.is_(None) if integration_id is None
         else Alert.integration_id == integration_id,
         Alert.dedup_key == cmd.dedup_key, Alert.status != "resolved"))
-    now = utcnow()
-    seen = as_utc(cmd.occurred_at) if cmd.occurred_at else now
+    now = as_utc(cmd.received_at) if cmd.received_at else utcnow()
+    bound = settings.event_time_bound()
+    seen, time_note = event_time.plausible(cmd.occurred_at, now, bound)
     if cmd.status != "firing":
         if active is None:
             return Recorded(None, False, None)
@@ -105,12 +106,17 @@ def record_alert(session: Session, integration: Integration | None,
     assert routed is not None  # a firing alert has a service, or was refused
     service = session.get(Service, routed.id)
     assert service is not None
+    details = dict(cmd.details)
+    if time_note is not None:
+        details[event_time.TIME_NOTE] = time_note
     alert = Alert(integration_id=integration_id, service_id=service.id,
                   dedup_key=cmd.dedup_key, status="firing", severity=cmd.severity,
                   summary=alert_summary(cmd.summary), source=cmd.source,
-                  labels=dict(cmd.labels), details=dict(cmd.details),
+                  labels=dict(cmd.labels), details=details,
                   url=(cmd.url or "")[:URL_LENGTH],
-                  group_key=cmd.group_key, first_seen=seen, last_seen=seen)
+                  group_key=cmd.group_key, first_seen=seen, last_seen=seen,
+                  reported_at=as_utc(cmd.occurred_at) if cmd.occurred_at else None,
+                  created_at=now)
     session.add(alert)
     session.flush()
     incident = _correlate(session, alert, service)
@@ -127,7 +133,7 @@ def _settle(session: Session, alert: Alert, cmd: RecordAlert, now: datetime) -> 
             alert_acknowledged(session, incident, alert, now)
         return incident
     alert.status = "resolved"
-    alert.resolved_at = as_utc(cmd.ended_at) if cmd.ended_at else now
+    alert.resolved_at = event_time.clamp(cmd.ended_at, now, settings.event_time_bound())
     session.flush()
     if incident is not None:
         add_entry(session, incident, "alert", f"Alert resolved: {alert.summary}",
@@ -143,7 +149,9 @@ def _correlate(session: Session, alert: Alert, service: Service) -> Incident:
                                       open_incidents(session), settings.correlation(),
                                       group_key=alert.group_key)
     if placement.incident_id is None:
-        incident = open_incident(session, alert, service, placement.reason)
+        # Not correlated: the incident its key's last alert belonged to is reopened, or
+        # a recurrence of it opens (``recurrence``); else a new incident.
+        incident = reopen_or_recur(session, alert, service, placement.reason)
     else:
         found = session.get(Incident, placement.incident_id)
         assert found is not None

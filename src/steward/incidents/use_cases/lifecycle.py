@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from steward.audit import service as audit
@@ -186,6 +186,25 @@ def alert_acknowledged(session: Session, incident: Incident, alert: Alert,
                     f"Acknowledged at the source ({alert.source}).")
 
 
+def reopen(session: Session, incident: Incident, at: datetime, text: str) -> None:
+    """A resolved or closed incident back to triggered (an alert of it fired again)."""
+    _set_status(session, incident, "triggered", at, text)
+
+
+def resolve_alerts(session: Session, incident: Incident, at: datetime) -> int:
+    """The incident's alerts not resolved yet resolve with it, said in one timeline entry."""
+    done: Any = session.execute(
+        update(Alert).where(Alert.incident_id == incident.id, Alert.status != "resolved")
+        .values(status="resolved", resolved_at=at)
+        .execution_options(synchronize_session="evaluate"))
+    count = done.rowcount
+    if count:
+        add_entry(session, incident, "alert", f"{count} alert{'' if count == 1 else 's'} "
+                  "resolved with the incident.", at=at, data={"alerts_resolved": count})
+        session.flush()
+    return int(count or 0)
+
+
 def alerts_resolved(session: Session, incident: Incident, at: datetime) -> None:
     """When every alert of an incident has resolved, it is mitigated (if configured)."""
     still = session.scalar(select(func.count()).where(
@@ -221,6 +240,8 @@ def act(session: Session, actor: Actor, incident_id: int, action: str,
         raise ValidationError("at: is before the incident started", field="at")
     before = snapshot(incident)
     _set_status(session, incident, status, when, note, actor=actor.name)
+    if status == "resolved":
+        resolve_alerts(session, incident, when)
     audit.record(session, actor, f"incident.{action}", "incident", incident.id,
                  before=before, after=snapshot(incident))
     return incident

@@ -19,7 +19,11 @@ alerts that open an incident, bring a new service into one, are more urgent
 than it, carry a new Alertmanager group, land on a mitigated incident or
 arrive out of order. Events are processed in their order, so repeats,
 resolves and re-triggers of one key within a group give what one by one
-would.
+would. A re-trigger of a resolved key joins here only when correlation places
+it in an open incident (correlation comes first); otherwise it opens an
+incident, so the reference path decides whether its old incident is reopened
+or a recurrence opens (``recurrence``). Times count as ``event_time`` makes
+them plausible, on both paths.
 """
 
 from __future__ import annotations
@@ -38,7 +42,7 @@ from steward.auth.models import Integration
 from steward.auth.use_cases.integrations import KeyHolder
 from steward.catalog.impact import Graph
 from steward.db.direct import COPY_FROM, Driver, JsonText
-from steward.incidents import alert_store, correlate, rules, settings
+from steward.incidents import alert_store, correlate, event_time, rules, settings
 from steward.incidents.commands import URL_LENGTH, RecordAlert, alert_summary
 from steward.incidents.models import (
     Alert,
@@ -153,6 +157,7 @@ class _GroupWriter:
         self.pending = _Pending()
         self.stale_orm = False  # Core wrote rows the session may hold as objects
         self.settings = settings.correlation()
+        self.bound = settings.event_time_bound()
         self.nearby: dict[int, frozenset[int]] = {}
         self.open: dict[int, correlate.OpenIncident] | None = None
         self.facts: alert_store.OpenFacts | None = None
@@ -180,8 +185,11 @@ class _GroupWriter:
                 return _Result(placed, True, placed.incident_id)
         return self._reference(integration, cmd, key)
 
+    def _received(self, cmd: RecordAlert) -> datetime:
+        return as_utc(cmd.received_at) if cmd.received_at else self.now
+
     def _repeat(self, active: _Active, cmd: RecordAlert) -> None:
-        seen = as_utc(cmd.occurred_at) if cmd.occurred_at else self.now
+        seen = event_time.clamp(cmd.occurred_at, self._received(cmd), self.bound)
         if active.row is not None:  # new in this group: amend the pending INSERT
             row = active.row
             repeat = rules.Repeat(row["count"], row["last_seen"], row["summary"],
@@ -197,7 +205,8 @@ class _GroupWriter:
                   service: tuple[int, str]) -> _Active | None:
         """A new alert joining an open incident that already has its service, else None."""
         service_id, service_name = service
-        seen = as_utc(cmd.occurred_at) if cmd.occurred_at else self.now
+        received = self._received(cmd)
+        seen, time_note = event_time.plausible(cmd.occurred_at, received, self.bound)
         open_incidents, facts = self._open_incidents()
         graph = self._graph()
         # Only the incidents that can match: same group key, or a service nearby. They
@@ -229,13 +238,17 @@ class _GroupWriter:
                 service_first_alert=fact.first_alert.get(service_id),
                 severity=cmd.severity, seen=seen, group_key=cmd.group_key).only_alert:
             return None
+        details = dict(cmd.details)
+        if time_note is not None:
+            details[event_time.TIME_NOTE] = time_note
         row = {"integration_id": iid, "service_id": service_id, "incident_id": incident.id,
                "dedup_key": cmd.dedup_key, "status": "firing", "severity": cmd.severity,
                "summary": alert_summary(cmd.summary), "source": cmd.source,
-               "labels": dict(cmd.labels), "details": dict(cmd.details),
+               "labels": dict(cmd.labels), "details": details,
                "url": (cmd.url or "")[:URL_LENGTH], "group_key": cmd.group_key,
                "first_seen": seen, "last_seen": seen, "count": 1, "resolved_at": None,
-               "created_at": self.now}
+               "created_at": received,
+               "reported_at": as_utc(cmd.occurred_at) if cmd.occurred_at else None}
         placed = _Active(incident.id, row=row)
         self.pending.inserts.append(placed)
         self.pending.timeline.append((placed, {
