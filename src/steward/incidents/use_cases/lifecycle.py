@@ -13,11 +13,10 @@ from steward.audit import service as audit
 from steward.auth.actor import Actor
 from steward.auth.models import User
 from steward.catalog.graph import load_graph
-from steward.catalog.impact import analyse
 from steward.catalog.models import Service, Team
 from steward.changes.models import Deployment
 from steward.errors import Conflict, NotFound, ValidationError
-from steward.incidents import correlate, priority, settings
+from steward.incidents import correlate, health, priority, settings, severity
 from steward.incidents.commands import incident_title
 from steward.incidents.models import OPEN_STATES, Alert, Incident, IncidentService
 from steward.incidents.timeline import add_entry
@@ -96,9 +95,23 @@ def join_incident(session: Session, incident: Incident, alert: Alert, service: S
         _set_status(session, incident, "triggered", alert.first_seen,
                     "A new alert fired on a mitigated incident.")
     # Another alert on a service already in the incident changes nothing derived,
-    # unless it is more urgent than what the incident has seen.
-    if not known or more_urgent:
+    # unless it is more urgent than what the incident has seen or worsens its service.
+    if not known or more_urgent or _worsens(session, incident, alert):
         recompute_soon(session, incident)
+
+
+def _worsens(session: Session, incident: Incident, alert: Alert) -> bool:
+    """Whether ``alert`` makes its service's state in the incident worse than its other
+    active alerts do (a warning after info alerts, a critical after warnings)."""
+    impact = severity.impact_of(alert.severity)
+    if impact == severity.NONE:
+        return False
+    as_bad = [s for s in severity.SEVERITIES
+              if severity.impact_of(s) == severity.DOWN or severity.impact_of(s) == impact]
+    return session.scalar(select(Alert.id).where(
+        Alert.incident_id == incident.id, Alert.service_id == alert.service_id,
+        Alert.id != alert.id, Alert.status != "resolved",
+        Alert.severity.in_(as_bad)).limit(1)) is None
 
 
 DEFERRED = "steward.recompute_later"
@@ -128,18 +141,27 @@ def recompute(session: Session, incident: Incident) -> None:
             f"Declared on {graph.cis[origin.service_id].name}; no alert has fired.")
         incident.owner_team_id = session.scalar(
             select(Service.owner_team_id).where(Service.id == origin.service_id))
-    result = analyse(graph, [sid for sid, _ in alerting])
+    # Each service's state from its alerts (severity means impact), spread through the graph.
+    alert_rows = session.execute(
+        select(Alert.service_id, Alert.severity, Alert.status)
+        .where(Alert.incident_id == incident.id)
+        .group_by(Alert.service_id, Alert.severity, Alert.status)).all()
+    impacts = health.service_impacts(
+        [sid for sid, _ in alerting],
+        [(sid, sev, st != "resolved") for sid, sev, st in alert_rows if sid in graph.cis])
+    result = health.incident_analysis(graph, impacts)
     down = [a.name for a in result.business_services if a.state == "down"]
     degraded = [a.name for a in result.business_services if a.state == "degraded"]
     incident.business_services = {"down": down, "degraded": degraded}
-    tiers = [graph.cis[a.id].tier for a in result.affected.values()]
     reasons = []
     if not incident.impact_overridden:
-        incident.impact, why = priority.impact_from(tiers or [3], len(down), len(degraded))
+        incident.impact, why = priority.impact_from(
+            [graph.cis[a.id].tier for a in result.down],
+            [graph.cis[a.id].tier for a in result.degraded], len(down), len(degraded),
+            info_only=bool(impacts) and all(i.impact == "none" for i in impacts.values()))
         reasons.append(why)
     if not incident.urgency_overridden:
-        severities = list(session.scalars(select(Alert.severity).where(
-            Alert.incident_id == incident.id))) or ["error"]
+        severities = sorted({sev for _, sev, _ in alert_rows}) or ["error"]
         incident.urgency, why = priority.urgency_from(severities)
         reasons.append(why)
     new_priority = priority.priority(incident.impact, incident.urgency)
