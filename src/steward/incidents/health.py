@@ -24,7 +24,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from steward.catalog.impact import Graph, ImpactResult, analyse
-from steward.incidents.severity import DEGRADED, DOWN, NONE, most_severe, worst_impact
+from steward.incidents.severity import (
+    DEGRADED,
+    DOWN,
+    NONE,
+    SEVERITIES,
+    impact_of,
+    most_severe,
+    worst_impact,
+)
 
 UP, UNKNOWN = "up", "unknown"
 HEALTH_STATES = (DOWN, DEGRADED, UP, UNKNOWN)  # worst first
@@ -58,6 +66,17 @@ def service_impacts(services: Iterable[int],
         else:
             out[service_id] = ServiceImpact(worst_impact(counted), most_severe(counted))
     return out
+
+
+def severities_as_bad(severity: str) -> tuple[str, ...]:
+    """The severities whose impact is at least as bad as ``severity``'s (empty for one
+    with no impact: nothing to compare). An alert of ``severity`` makes its service's state
+    worse unless the service has an active alert of one of these."""
+    rank = {DOWN: 0, DEGRADED: 1, NONE: 2}
+    impact = impact_of(severity)
+    if impact == NONE:
+        return ()
+    return tuple(s for s in SEVERITIES if rank[impact_of(s)] <= rank[impact])
 
 
 def seeds(impacts: Mapping[int, ServiceImpact], *,
