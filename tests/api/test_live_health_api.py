@@ -175,3 +175,31 @@ def test_the_listing_counts_states_and_filters_them(org):
     assert client.get("/api/v1/health").status_code == 401
     missing = client.get("/api/v1/services/ghost", headers=bearer(token))
     assert missing.status_code == 404
+
+
+def test_the_health_command_prints_every_state(org, monkeypatch):
+    import json
+
+    from typer.testing import CliRunner
+
+    from steward.cli import client as cli_client
+    from steward.cli.main import app
+
+    number = fire(org, "core-db", "critical")
+    api, _, token = org
+    # The command's HTTP client talks to the test application instead of a server.
+    def test_client(**options):  # type: ignore[no-untyped-def]
+        api.headers.update(options["headers"])
+        return api
+
+    monkeypatch.setattr(cli_client.httpx, "Client", test_client)
+    runner = CliRunner()
+    args = ["health", "--url", "http://testserver", "--token", token]
+    shown = runner.invoke(app, [*args, "--state", "down"], env={"COLUMNS": "200"},
+                          catch_exceptions=False)
+    assert shown.exit_code == 0, shown.output
+    assert "✕ DOWN" in shown.output and "online-banking" in shown.output
+    assert f"INC-{number} P1 triggered" in shown.output
+    assert "unwatched" not in shown.output
+    as_json = runner.invoke(app, [*args, "--json"], catch_exceptions=False)
+    assert json.loads(as_json.output)["counts"]["down"] == 3
