@@ -84,6 +84,8 @@ def test_several_incidents_add_up_and_each_service_names_those_behind_it():
     assert [i["id"] for i in bank.incidents] == [5, 4]  # by priority
     assert bank.reason == "hard dependency api is down (db -> api -> bank; INC-5, INC-4)"
     assert found[ID["db"]].reason == "INC-5 has a critical alert on it"
+    errored = live_health(G, [incident(8, [("desk", "error", True)])], set())
+    assert errored[ID["desk"]].reason == "INC-8 has an error alert on it"
     assert found[ID["lonely"]].state == "up"
     assert found[ID["lonely"]].reason == "no open incident affects it"
     assert found[ID["desk"]].reason.startswith("nothing monitors it")

@@ -132,7 +132,8 @@ def _numbers(incidents: Sequence[OpenIncident]) -> str:
 
 
 def _seed_reason(incident: OpenIncident, found: ServiceImpact) -> str:
-    said = f"a {found.severity} alert on it" if found.severity else "declared on it"
+    article = "an" if (found.severity or "")[:1] in ("a", "e", "i", "o", "u") else "a"
+    said = f"{article} {found.severity} alert on it" if found.severity else "declared on it"
     if incident.status == "mitigated" and found.impact == DOWN:
         return f"INC-{incident.id} is mitigated ({said})"
     if found.severity is None:
