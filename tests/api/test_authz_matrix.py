@@ -58,8 +58,9 @@ RULES: list[tuple[str, str, str]] = [
     ("POST", r"/api/v1/incidents(/\{incident_id\}/[a-z{}_]+)?", RESPONDER),
     ("POST PATCH DELETE", r"/api/v1/(teams|services|dependencies|changes|gate|change-templates"
                           r"|calendar|deployments|integrations|slos)(/.*)?", TEAM),
-    ("GET", r"/api/v1/(alerts|teams|services|impact|dependencies|users|changes|change-policy"
-            r"|change-templates|calendar|deployments|integrations|incidents|slos|kpis|goals)"
+    ("GET", r"/api/v1/(alerts|teams|services|impact|health|dependencies|users|changes"
+            r"|change-policy|change-templates|calendar|deployments|integrations|incidents|slos"
+            r"|kpis|goals)"
             r"(/.*)?", READ),
 ]
 

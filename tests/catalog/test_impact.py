@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from collections.abc import Sequence
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -19,8 +20,8 @@ def graph(nodes: dict[str, str | tuple[str, int]], links: list[tuple[str, str, s
     return Graph(cis, [Link(ids[a], ids[b], t) for a, b, t in links])
 
 
-def states(g: Graph, *failing: str) -> dict[str, str]:
-    result = analyse(g, [g.by_name[f] for f in failing])
+def states(g: Graph, *failing: str, degraded: tuple[str, ...] = ()) -> dict[str, str]:
+    result = analyse(g, [g.by_name[f] for f in failing], [g.by_name[d] for d in degraded])
     return {a.name: a.state for a in result.affected.values()}
 
 
@@ -88,6 +89,36 @@ def test_unknown_and_repeated_failing_ids_are_ignored():
     assert result.failing == ["a"]
 
 
+def test_a_degraded_service_degrades_what_needs_it_and_downs_nothing():
+    g = graph({"shop": "business_service", "web": "service", "api": "service",
+               "db": "resource"},
+              [("shop", "web", "hard"), ("web", "api", "hard"), ("api", "db", "hard")])
+    assert states(g, degraded=("api",)) == {"api": "degraded", "web": "degraded",
+                                            "shop": "degraded"}
+    result = analyse(g, [], [g.by_name["api"]])
+    assert result.failing == [] and result.reported_degraded == ["api"]
+    assert result.affected[g.by_name["api"]].reason == "reported degraded"
+    assert result.affected[g.by_name["shop"]].path == ("api", "web", "shop")
+
+
+def test_down_wins_over_degraded_for_the_same_or_a_downstream_service():
+    g = graph({"web": "service", "api": "service", "db": "resource"},
+              [("web", "api", "hard"), ("api", "db", "hard")])
+    assert states(g, "db", degraded=("db", "api")) == {"db": "down", "api": "down",
+                                                       "web": "down"}
+    assert states(g, "api", degraded=("db",)) == {"api": "down", "web": "down",
+                                                  "db": "degraded"}
+
+
+def test_one_pool_member_down_or_degraded_degrades_the_pool():
+    nodes: dict[str, str | tuple[str, int]] = {
+        "site": "service", "pool": ("pool", 1), "n1": "resource", "n2": "resource"}
+    g = graph(nodes, [("site", "pool", "hard"), ("pool", "n1", "hard"), ("pool", "n2", "hard")])
+    assert states(g, "n1") == {"n1": "down", "pool": "degraded", "site": "degraded"}
+    assert states(g, degraded=("n2",)) == {"n2": "degraded", "pool": "degraded",
+                                           "site": "degraded"}
+
+
 # -- properties ------------------------------------------------------------------
 
 KINDS = ["service", "resource", "pool", "api"]
@@ -112,10 +143,19 @@ def random_graphs(draw):  # type: ignore[no-untyped-def]
     return Graph(cis, links), failing
 
 
-def fixpoint(g: Graph, failing: list[int]) -> dict[int, str]:
+@st.composite
+def random_graphs_with_degraded(draw):  # type: ignore[no-untyped-def]
+    g, failing = draw(random_graphs())
+    degraded = draw(st.lists(st.integers(0, len(g.cis) - 1), max_size=4))
+    return g, failing, degraded
+
+
+def fixpoint(g: Graph, failing: list[int], degraded: Sequence[int] = ()) -> dict[int, str]:
     """The rules applied naively until nothing changes: a reference to compare with."""
     rank = {"up": 0, "degraded": 1, "down": 2}
     state = {i: "up" for i in g.cis}
+    for d in degraded:
+        state[d] = "degraded"
     for f in failing:
         state[f] = "down"
     changed = True
@@ -170,3 +210,14 @@ def test_more_failures_never_improve_anything(data):  # type: ignore[no-untyped-
     more = analyse(g, failing)
     for ci_id in g.cis:
         assert rank[more.state_of(ci_id)] >= rank[fewer.state_of(ci_id)]
+
+
+@settings(max_examples=300, deadline=None)
+@given(random_graphs_with_degraded())
+def test_degraded_seeds_match_the_naive_fixpoint(data):  # type: ignore[no-untyped-def]
+    g, failing, degraded = data
+    result = analyse(g, failing, degraded)
+    assert {i: a.state for i, a in result.affected.items()} == fixpoint(g, failing, degraded)
+    seeds = {g.cis[i].name for i in [*failing, *degraded]}
+    for affected in result.affected.values():
+        assert affected.path[0] in seeds and affected.path[-1] == affected.name

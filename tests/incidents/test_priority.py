@@ -54,36 +54,58 @@ def test_out_of_range_names_the_field(impact, urgency, field):
 
 
 def test_business_service_down_is_high_impact():
-    assert impact_from([3, 4], 2, 0) == (1, "high impact: 2 business services down")
-    assert impact_from([3], 1, 5) == (1, "high impact: 1 business service down")
+    assert impact_from([3, 4], [], 2, 0) == (1, "high impact: 2 business services down")
+    assert impact_from([3], [1], 1, 5) == (1, "high impact: 1 business service down")
 
 
-def test_tier_one_affected_is_high_impact():
-    assert impact_from([3, 1], 0, 0) == (1, "high impact: a tier-1 service is affected")
+def test_tier_one_down_is_high_impact():
+    assert impact_from([3, 1], [], 0, 0) == (1, "high impact: a tier-1 service is down")
+
+
+def test_tier_one_degraded_is_medium_impact():
+    assert impact_from([3], [1], 0, 0) == (
+        2, "medium impact: a tier-1 service is degraded, none is down")
 
 
 def test_business_service_degraded_is_medium_impact():
-    assert impact_from([3], 0, 1) == (
+    assert impact_from([3], [], 0, 1) == (
         2, "medium impact: 1 business service degraded, none down")
 
 
-def test_tier_two_is_medium_impact():
-    assert impact_from([4, 2, 3], 0, 0)[0] == 2
+def test_tier_two_down_is_medium_impact_but_degraded_is_low():
+    assert impact_from([4, 2, 3], [], 0, 0) == (
+        2, "medium impact: a tier-2 service is down, no business service is hit")
+    assert impact_from([3], [2], 0, 0) == (
+        3, "low impact: the most critical service affected is tier 2 (degraded)")
 
 
 def test_lower_tiers_are_low_impact():
-    assert impact_from([3, 4], 0, 0) == (
-        3, "low impact: the most critical service affected is tier 3")
-    assert impact_from([], 0, 0) == (3, "low impact: no affected service is known")
+    assert impact_from([3, 4], [], 0, 0) == (
+        3, "low impact: the most critical service affected is tier 3 (down)")
+    assert impact_from([], [3], 0, 0)[0] == 3
+    assert impact_from([], [], 0, 0) == (3, "low impact: no affected service is known")
+
+
+def test_info_alerts_only_affect_no_service():
+    assert impact_from([], [], 0, 0, info_only=True) == (
+        3, "low impact: no service is affected (info alerts only)")
+
+
+def test_a_warning_on_a_tier_three_service_is_p5_never_p1():
+    impact, _ = impact_from([], [3], 0, 0)
+    urgency, _ = urgency_from(["warning"])
+    assert priority(impact, urgency) == "P5"
 
 
 def test_impact_rejects_nonsense():
     with pytest.raises(ValueError, match=r"^business_services_down:"):
-        impact_from([3], -1, 0)
+        impact_from([3], [], -1, 0)
     with pytest.raises(ValueError, match=r"^business_services_degraded:"):
-        impact_from([3], 0, -2)
-    with pytest.raises(ValueError, match=r"^tiers:"):
-        impact_from([0], 0, 0)
+        impact_from([3], [], 0, -2)
+    with pytest.raises(ValueError, match=r"^down_tiers:"):
+        impact_from([0], [], 0, 0)
+    with pytest.raises(ValueError, match=r"^degraded_tiers:"):
+        impact_from([], [0], 0, 0)
 
 
 # --- urgency -----------------------------------------------------------------------------
@@ -109,7 +131,7 @@ def test_unknown_severity_is_refused():
 
 
 def test_impact_and_urgency_compose_into_a_priority():
-    impact, _ = impact_from([2], 1, 0)
+    impact, _ = impact_from([2], [], 1, 0)
     urgency, _ = urgency_from(["critical", "warning"])
     assert priority(impact, urgency) == "P1"
 

@@ -62,7 +62,16 @@ def test_system_map_has_every_service_and_colours_a_failure(page, sign_in, shot)
     for name, *_rest in org.SERVICES:
         node = page.locator(f"svg g.node[data-service='{name}'] a")
         assert node.get_attribute("href") == f"/services/{name}"
-    assert page.locator("svg g.node.state-down").count() == 0
+    # Live health: the demo's open cascade has core-db down, and what needs it follows.
+    core = page.locator("svg g.node[data-service='core-db']")
+    assert core.get_attribute("data-state") == "down"
+    assert page.locator("svg g.node[data-service='online-banking']").get_attribute(
+        "data-state") in ("down", "degraded")
+    live_fill = core.locator("rect").evaluate("r => getComputedStyle(r).fill")
+    assert live_fill != page.locator("svg g.node[data-service='web-node-1'] rect").evaluate(
+        "r => getComputedStyle(r).fill")
+    assert "✕ DOWN" in core.text_content()  # the state in words, not colour alone
+    assert "core-db" in page.inner_text("#live-hit")
     shot("map")
 
     page.fill("#m-failing", "core-db")

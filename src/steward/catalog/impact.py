@@ -3,7 +3,7 @@
 Pure logic: plain data in, plain data out. Rules, applied to a graph whose
 edges point from a dependant to what it depends on:
 
-- a failing CI is down;
+- a failing CI is down; a CI reported degraded (and not down) is degraded;
 - a CI with a failed (down) ``hard`` dependency is down;
 - a pool is down when fewer than ``min_up`` of its members are up (a degraded
   member still counts as up; a pool with fewer members than ``min_up`` needs
@@ -13,7 +13,7 @@ edges point from a dependant to what it depends on:
 
 States only ever get worse while propagating, and each CI is settled at most
 once per state, so cycles cannot make it loop. Every affected CI carries the
-path from a failing CI that explains its state.
+path from a failing (or reported degraded) CI that explains its state.
 """
 
 from __future__ import annotations
@@ -75,6 +75,7 @@ class Affected:
 class ImpactResult:
     failing: list[str]
     affected: dict[int, Affected] = field(default_factory=dict)
+    reported_degraded: list[str] = field(default_factory=list)
 
     def state_of(self, ci_id: int) -> str:
         found = self.affected.get(ci_id)
@@ -102,7 +103,11 @@ class ImpactResult:
         return sorted({a.team for a in self.affected.values() if a.team})
 
 
-def analyse(graph: Graph, failing: Sequence[int]) -> ImpactResult:
+def analyse(graph: Graph, failing: Sequence[int], degraded: Sequence[int] = ()) -> ImpactResult:
+    """What ``failing`` CIs take down or degrade, and what ``degraded`` ones degrade.
+
+    A CI both failing and reported degraded is down; unknown ids are ignored.
+    """
     cis = graph.cis
     failing_ids = [ci_id for ci_id in dict.fromkeys(failing) if ci_id in cis]
     result = ImpactResult(failing=[cis[i].name for i in failing_ids])
@@ -144,8 +149,16 @@ def analyse(graph: Graph, failing: Sequence[int]) -> ImpactResult:
             reason[dependant] = why
             queue.append(dependant)
 
-    # Phase 2: degradation spreads from every down CI, then from degraded ones.
+    # Phase 2: degradation spreads from every down CI, then from degraded ones (those
+    # reported degraded first: they are settled before anything they degrade).
     queue = deque(down_order)
+    for ci_id in dict.fromkeys(degraded):
+        if ci_id in cis and ci_id not in state:
+            state[ci_id] = DEGRADED
+            parent[ci_id] = None
+            reason[ci_id] = "reported degraded"
+            result.reported_degraded.append(cis[ci_id].name)
+            queue.append(ci_id)
     while queue:
         current = queue.popleft()
         current_state = state[current]

@@ -113,6 +113,47 @@ class ServiceOut(Out):
     updated_at: datetime
 
 
+HealthState = Literal["down", "degraded", "up", "unknown"]
+
+
+class HealthIncidentOut(Out):
+    id: int
+    title: str
+    priority: str
+    status: str
+
+
+class ServiceHealthOut(Out):
+    """A service's live state from the open incidents, why, and the incidents behind it."""
+
+    state: HealthState
+    reason: str
+    incidents: list[HealthIncidentOut]
+
+
+class ServiceDetailOut(ServiceOut):
+    health: ServiceHealthOut
+
+
+class ServiceHealthItemOut(ServiceHealthOut):
+    service: str
+
+
+class HealthCounts(Out):
+    down: int
+    degraded: int
+    up: int
+    unknown: int
+
+
+class HealthListOut(Out):
+    """Every service's live health (those in the states asked for), by name."""
+
+    total: int
+    counts: HealthCounts
+    items: list[ServiceHealthItemOut]
+
+
 class DependencyCreate(Strict):
     service: ServiceName = Field(description="the dependant")
     depends_on: ServiceName

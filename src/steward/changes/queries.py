@@ -81,6 +81,14 @@ def change_listing(session: Session, *, state: str | None = None, model: str | N
     return total, [change_out(session, change) for change in rows]
 
 
+def pending_changes(session: Session, service: str, *,
+                    limit: int = 20) -> tuple[int, list[dict[str, Any]]]:
+    """The changes touching ``service`` not yet carried out (new to implementing), newest
+    first, each as :func:`change_out` shows it."""
+    return change_listing(session, state=",".join(assessment.OPEN_STATES), service=service,
+                          limit=limit)
+
+
 def change_out(session: Session, change: Change, *, detail: bool = False) -> dict[str, Any]:
     services = list(session.scalars(select(Service.name).join(
         ChangeService, ChangeService.service_id == Service.id).where(

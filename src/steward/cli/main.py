@@ -53,6 +53,15 @@ def _pipeline_commands() -> None:
 _pipeline_commands()
 
 
+def _health_command() -> None:
+    from steward.cli.health import health
+
+    app.command("health")(health)
+
+
+_health_command()
+
+
 def _slo_commands() -> None:
     from steward.cli.slo import slo_app
 

@@ -38,35 +38,46 @@ def priority(impact: int, urgency: int) -> str:
     return PRIORITY_MATRIX[(impact, urgency)]
 
 
-def impact_from(tiers: Sequence[int], business_services_down: int,
-                business_services_degraded: int) -> tuple[int, str]:
-    """Impact from the tiers of the affected CIs and the business services hit.
+def impact_from(down_tiers: Sequence[int], degraded_tiers: Sequence[int],
+                business_services_down: int, business_services_degraded: int, *,
+                info_only: bool = False) -> tuple[int, str]:
+    """Impact from the tiers of the CIs down and degraded and the business services hit.
 
-    ``tiers`` are the tiers (1 most critical .. 4) of the CIs affected; the
-    business-service counts come from impact analysis. A business service
-    down, or any tier-1 CI affected, is high impact: that is what customers
-    notice. Degraded business services or a tier-2 CI are medium.
+    ``down_tiers`` and ``degraded_tiers`` are the tiers (1 most critical .. 4) of the
+    CIs impact analysis found down and degraded; the business-service counts come from
+    it too. A business service down, or a tier-1 CI down, is high impact: that is what
+    customers notice. A business service or a tier-1 CI degraded, or a tier-2 CI down,
+    is medium. Anything else is low; ``info_only`` says why nothing is affected (the
+    incident's alerts are all ``info``, which marks no service down or degraded).
     """
     for field, count in (("business_services_down", business_services_down),
                          ("business_services_degraded", business_services_degraded)):
         if count < 0:
             raise ValueError(f"{field}: must not be negative, got {count}")
-    for tier in tiers:
-        if tier < 1:
-            raise ValueError(f"tiers: a tier is 1 (most critical) or more, got {tier}")
-    top_tier = min(tiers, default=None)
+    for field, tiers in (("down_tiers", down_tiers), ("degraded_tiers", degraded_tiers)):
+        for tier in tiers:
+            if tier < 1:
+                raise ValueError(f"{field}: a tier is 1 (most critical) or more, got {tier}")
+    top_down = min(down_tiers, default=None)
+    top_degraded = min(degraded_tiers, default=None)
     if business_services_down:
         return 1, f"high impact: {_count(business_services_down, 'business service')} down"
-    if top_tier == 1:
-        return 1, "high impact: a tier-1 service is affected"
+    if top_down == 1:
+        return 1, "high impact: a tier-1 service is down"
     if business_services_degraded:
         return 2, (f"medium impact: {_count(business_services_degraded, 'business service')} "
                    "degraded, none down")
-    if top_tier == 2:
-        return 2, "medium impact: a tier-2 service is affected, no business service is hit"
-    if top_tier is None:
+    if top_degraded == 1:
+        return 2, "medium impact: a tier-1 service is degraded, none is down"
+    if top_down == 2:
+        return 2, "medium impact: a tier-2 service is down, no business service is hit"
+    top_tier = min(top_down or 5, top_degraded or 5)
+    if top_tier == 5:
+        if info_only:
+            return 3, "low impact: no service is affected (info alerts only)"
         return 3, "low impact: no affected service is known"
-    return 3, f"low impact: the most critical service affected is tier {top_tier}"
+    state = "down" if top_down == top_tier else "degraded"
+    return 3, f"low impact: the most critical service affected is tier {top_tier} ({state})"
 
 
 def urgency_from(severities: Sequence[str]) -> tuple[int, str]:

@@ -59,6 +59,9 @@ class Joining:
     new_group_key: bool  # an Alertmanager group the incident did not hold
     more_urgent: bool  # more urgent than the incident (its urgency not set by hand)
     reopens: bool  # the incident was mitigated: it is triggered again
+    # its severity makes its service's state in the incident worse than its alerts there did
+    # (a warning after info alerts, a critical after warnings): the caller's answer
+    worsens_service: bool = False
 
     @property
     def recompute(self) -> bool:
@@ -71,12 +74,14 @@ class Joining:
     def only_alert(self) -> bool:
         """Nothing but the alert itself (and the incident's last alert time) changes."""
         return not (self.new_service or self.earlier_on_service or self.earlier_start
-                    or self.new_group_key or self.more_urgent or self.reopens)
+                    or self.new_group_key or self.more_urgent or self.reopens
+                    or self.worsens_service)
 
 
 def joining(*, status: str, urgency: int, urgency_overridden: bool, started_at: datetime,
             group_keys: tuple[str, ...] | list[str], service_first_alert: datetime | None,
-            severity: str, seen: datetime, group_key: str | None) -> Joining:
+            severity: str, seen: datetime, group_key: str | None,
+            worsens_service: bool = False) -> Joining:
     """What an alert of ``severity`` seen at ``seen`` changes in the open incident it
     joins; ``service_first_alert`` is its service's first alert there (None: none yet)."""
     at = _utc(seen)
@@ -87,7 +92,7 @@ def joining(*, status: str, urgency: int, urgency_overridden: bool, started_at: 
         new_group_key=bool(group_key) and group_key not in group_keys,
         more_urgent=(not urgency_overridden
                      and URGENCY_BY_SEVERITY.get(severity, 2) < urgency),
-        reopens=status == "mitigated")
+        reopens=status == "mitigated", worsens_service=worsens_service)
 
 
 def _utc(value: datetime) -> datetime:

@@ -197,10 +197,17 @@ def count_slos(session: Session) -> int:
     return int(session.scalar(select(func.count(Slo.id))) or 0)
 
 
+def services_with_slos(session: Session) -> set[int]:
+    """Services with an SLO: monitored, for live health."""
+    return set(session.scalars(select(Slo.service_id).distinct()))
+
+
 def _register_hooks() -> None:
     from steward.changes import hooks
+    from steward.incidents import health_queries
 
     hooks.register_error_budget(error_budget_left)
+    health_queries.register_monitor(services_with_slos)
 
 
 _register_hooks()

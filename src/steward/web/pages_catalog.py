@@ -16,8 +16,13 @@ from steward.catalog import queries as catalog
 from steward.catalog.queries import ServiceView
 from steward.catalog.schemas import DependencyCreate, ServiceUpdate
 from steward.catalog.use_cases import services as service_cases
+from steward.changes import queries as change_queries
 from steward.db import Session
 from steward.errors import NotFound, StewardError, ValidationError
+from steward.incidents import health_queries
+from steward.incidents import queries as incident_queries
+from steward.incidents.commands import OPEN_STATES
+from steward.incidents.health import Health
 from steward.request.database import database
 from steward.slos import queries as slo_queries
 from steward.web.change_forms import problem
@@ -59,31 +64,44 @@ def catalog_page(request: Request) -> Response:
             lifecycle=filters["lifecycle"] or None, q=filters["q"] or None,
             limit=limit, offset=offset)
         teams = catalog.team_names(session)
+        health = health_queries.health_states(session, [r.name for r in rows])
     keep: dict[str, Any] = {k: v for k, v in filters.items() if v}
     if limit != 50:
         keep["limit"] = limit
     pager = Pager("/catalog", keep, total, limit, offset)
     return render(request, "catalog.html", {
-        "rows": rows, "filters": filters, "pager": pager, "kinds": catalog.SERVICE_KINDS,
+        "rows": rows, "health": health, "filters": filters, "pager": pager,
+        "kinds": catalog.SERVICE_KINDS,
         "lifecycles": catalog.LIFECYCLES, "teams": teams, "filtered": any(filters.values()),
     }, nav="catalog")
 
 
 @dataclass(frozen=True)
 class ServicePage:
-    """What the service page shows: the catalog's view, the SLOs and the integrations."""
+    """What the service page shows: the catalog's view, its live health with its open
+    incidents, pending changes and recent deployments, the SLOs and the integrations."""
 
     catalog: ServiceView
     slos: list[dict[str, Any]]
     integrations: list[ServiceIntegration]
+    health: Health | None = None
+    incidents: tuple[int, list[dict[str, Any]]] = (0, [])
+    changes: tuple[int, list[dict[str, Any]]] = (0, [])
+    deployments: tuple[int, list[dict[str, Any]]] = (0, [])
 
 
 def _service_data(session: Session, name: str) -> ServicePage:
+    view = catalog.service_view(session, name)
     return ServicePage(
-        catalog=catalog.service_view(session, name),
+        catalog=view,
         slos=[slo_view(r) for r in slo_queries.slo_readings(session, service=name,
                                                             burndowns=0)],
-        integrations=auth_queries.service_integrations(session, name))
+        integrations=auth_queries.service_integrations(session, name),
+        health=health_queries.health_states(session, [name]).get(name),
+        incidents=incident_queries.incident_listing(session, status=",".join(OPEN_STATES),
+                                                    service=name, limit=20),
+        changes=change_queries.pending_changes(session, name, limit=20),
+        deployments=change_queries.deployment_page(session, service=name, limit=10))
 
 
 def _impact_view(found: ServiceView) -> dict[str, Any]:
@@ -120,6 +138,10 @@ def _service_page(request: Request, viewer: Viewer, page: ServicePage, *, error:
         "service_names": sorted(n for n in kinds if n != service.name) if can_edit else [],
         "service_slos": page.slos,
         "service_integrations": page.integrations,
+        "health": page.health,
+        "open_incidents": page.incidents,
+        "pending_changes": page.changes,
+        "deployments": page.deployments,
         "error": error,
         "notice": notice,
         "form": form or {},

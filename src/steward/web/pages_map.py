@@ -1,4 +1,5 @@
-"""The system map: every service and dependency, coloured by a what-if failure."""
+"""The system map: every service and dependency, coloured by its live health (from the
+open incidents), or by a what-if failure."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ from starlette.responses import Response
 from steward.catalog.graph import impact_of, load_graph
 from steward.catalog.impact import ImpactResult
 from steward.errors import StewardError
+from steward.incidents import health_queries
+from steward.incidents.health import Health
 from steward.request.database import database
 from steward.web.guard import WebRoute, pick, require_viewer
 from steward.web.impact_view import service_href
@@ -43,9 +46,11 @@ def map_page(request: Request) -> Response:
                 result = impact_of(session, failing)
             except StewardError as exc:
                 error, status = exc.message, exc.status_code
+        health = health_queries.health_by_id(session, graph) if result is None else {}
     nodes = [
         MapNode(id=ci.id, name=ci.name, kind=ci.kind, team=ci.team, tier=ci.tier,
-                state=result.state_of(ci.id) if result else "up")
+                state=result.state_of(ci.id) if result else health[ci.id].state,
+                note="" if result else health[ci.id].reason)
         for ci in graph.cis.values()
     ]
     edges = [MapEdge(dependant=src, dependency=dst, type=dep_type)
@@ -57,6 +62,8 @@ def map_page(request: Request) -> Response:
     title = "System map"
     if result:
         title += " if " + ", ".join(result.failing) + " failed"
+    else:
+        title += ": live health from the open incidents"
     svg = render_svg(nodes, edges, href=lambda n: service_href(n.name), highlight=highlight,
                      title=title, id_prefix="sysmap")
     teams = sorted({ci.team for ci in graph.cis.values() if ci.team})
@@ -78,8 +85,26 @@ def map_page(request: Request) -> Response:
         "teams": teams,
         "team_count": len(highlight),
         "summary": summary,
+        "live": None if result else live_summary(graph.cis, health),
         "error": error,
         "service_count": len(nodes),
         "edge_count": len(edges),
         "service_names": sorted(graph.by_name),
     }, status=status, nav="map")
+
+
+def live_summary(cis: dict[int, Any], health: dict[int, Health]) -> dict[str, Any]:
+    """What the map's colours say now: services by state (worst first) and the open
+    incidents behind them."""
+    counts = {state: 0 for state in ("down", "degraded", "up", "unknown")}
+    hit: list[dict[str, Any]] = []
+    incidents: dict[int, dict[str, Any]] = {}
+    for ci_id, found in health.items():
+        counts[found.state] += 1
+        if found.state in ("down", "degraded"):
+            hit.append({"name": cis[ci_id].name, "state": found.state, "reason": found.reason})
+            for ref in found.incidents:
+                incidents.setdefault(ref["id"], dict(ref))
+    hit.sort(key=lambda h: (h["state"] != "down", h["name"]))
+    ordered = sorted(incidents.values(), key=lambda i: (i["priority"], i["id"]))
+    return {"counts": counts, "hit": hit, "incidents": ordered}

@@ -249,6 +249,8 @@ def render_svg(
             team = node.team if node.team else "no team"
             kind_text = _clean(node.kind).replace("_", " ")
             tip = f"{node.name} \u2014 {node.kind}, tier {node.tier}, team {team}, state {state}"
+            if node.note:
+                tip += f": {node.note}"
             cx = x + nw / 2.0
             add(
                 f'<g class="{cls}" data-id="{nid}" data-service="{_esc(node.name)}" '

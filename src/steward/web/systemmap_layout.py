@@ -34,6 +34,7 @@ class MapNode:
     team: str | None  # owning team name
     state: str = "up"  # up, degraded, down, unknown
     tier: int = 3
+    note: str = ""  # why it is in that state, added to its tooltip
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,7 @@ from steward.api.routers import (
     integrations,
     kpi_export,
     kpis,
+    live_health,
     metrics,
     slos,
     users,
@@ -33,6 +34,7 @@ API_ROUTERS: tuple[APIRouter, ...] = (
     health.router,
     alerts_ingest.router,
     catalog.router,
+    live_health.router,  # every service's live health
     users.router,
     audit.router,
     changes.router,

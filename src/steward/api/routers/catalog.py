@@ -18,6 +18,7 @@ from steward.catalog.schemas import (
     DependencyUpdate,
     ImpactOut,
     ServiceCreate,
+    ServiceDetailOut,
     ServiceKind,
     ServiceOut,
     ServiceUpdate,
@@ -27,6 +28,7 @@ from steward.catalog.schemas import (
 )
 from steward.catalog.use_cases import services as catalog
 from steward.catalog.use_cases import teams as team_cases
+from steward.incidents import health_queries
 from steward.inputs import MAX_ID
 from steward.shapes import Page
 
@@ -106,11 +108,13 @@ def create_service(body: ServiceCreate, request: Request, actor: CurrentActor) -
         return catalog.service_out(session, service)
 
 
-@router.get("/services/{name}", response_model=ServiceOut,
+@router.get("/services/{name}", response_model=ServiceDetailOut,
             responses=error_responses(404, 422))
 def get_service(name: str, request: Request, _actor: CurrentActor) -> dict[str, Any]:
+    """The service, with its live health from the open incidents."""
     with database(request).read_session() as session:
-        return catalog.service_out(session, catalog.get_service(session, name))
+        out = catalog.service_out(session, catalog.get_service(session, name))
+        return {**out, "health": health_queries.service_health(session, name)}
 
 
 @router.patch("/services/{name}", response_model=ServiceOut,

@@ -13,11 +13,11 @@ from steward.audit import service as audit
 from steward.auth.actor import Actor
 from steward.auth.models import User
 from steward.catalog.graph import load_graph
-from steward.catalog.impact import analyse
+from steward.catalog.impact import Graph
 from steward.catalog.models import Service, Team
 from steward.changes.models import Deployment
 from steward.errors import Conflict, NotFound, ValidationError
-from steward.incidents import priority, rules, settings
+from steward.incidents import health, priority, rules, settings
 from steward.incidents.commands import incident_title
 from steward.incidents.models import OPEN_STATES, Alert, Incident, IncidentService
 from steward.incidents.timeline import add_entry
@@ -73,6 +73,13 @@ def open_incident(session: Session, alert: Alert, service: Service, reason: str)
     add_entry(session, incident, "alert", f"Alert on {service.name}: {alert.summary} "
               f"({alert.severity}). {reason}", at=alert.first_seen,
               data={"alert_id": alert.id, "service": service.name})
+    graph = graph_for(session)
+    if session.info.get(DEFERRED) is not None and service.id in graph.cis:
+        # Recomputed at the end of the batch; its first alert's priority meanwhile, as
+        # one alert at a time would give it (a later change is noted from there).
+        incident.priority_reasons = _derive_priority(graph, incident, health.service_impacts(
+            [service.id], [(service.id, alert.severity, True)]), [alert.severity])
+        incident.priority = priority.priority(incident.impact, incident.urgency)
     recompute_soon(session, incident)
     return incident
 
@@ -86,7 +93,8 @@ def join_incident(session: Session, incident: Incident, alert: Alert, service: S
         urgency_overridden=incident.urgency_overridden, started_at=incident.started_at,
         group_keys=incident.group_keys or [],
         service_first_alert=known.first_alert_at if known is not None else None,
-        severity=alert.severity, seen=alert.first_seen, group_key=alert.group_key)
+        severity=alert.severity, seen=alert.first_seen, group_key=alert.group_key,
+        worsens_service=known is not None and _worsens(session, incident, alert))
     _add_service(session, incident, service.id, alert.first_seen)
     if alert.group_key and alert.group_key not in (incident.group_keys or []):
         incident.group_keys = [*(incident.group_keys or []), alert.group_key]
@@ -102,6 +110,15 @@ def join_incident(session: Session, incident: Incident, alert: Alert, service: S
                     "A new alert fired on a mitigated incident.")
     if effects.recompute:
         recompute_soon(session, incident)
+
+
+def _worsens(session: Session, incident: Incident, alert: Alert) -> bool:
+    """Whether ``alert`` makes its service's state in the incident worse than its other
+    alerts did (a warning after info alerts, a critical after warnings)."""
+    as_bad = health.severities_as_bad(alert.severity)
+    return bool(as_bad) and session.scalar(select(Alert.id).where(
+        Alert.incident_id == incident.id, Alert.service_id == alert.service_id,
+        Alert.id != alert.id, Alert.severity.in_(as_bad)).limit(1)) is None
 
 
 DEFERRED = "steward.recompute_later"
@@ -127,20 +144,17 @@ def recompute(session: Session, incident: Incident) -> None:
         select(func.count()).where(Alert.incident_id == incident.id))
     if alerting:  # origin, owner and responding teams (see ``identity``)
         identity.settle(session, incident, graph, alerting, bool(has_alerts))
-    result = analyse(graph, [sid for sid, _ in alerting])
-    down = [a.name for a in result.business_services if a.state == "down"]
-    degraded = [a.name for a in result.business_services if a.state == "degraded"]
-    incident.business_services = {"down": down, "degraded": degraded}
-    tiers = [graph.cis[a.id].tier for a in result.affected.values()]
-    reasons = []
-    if not incident.impact_overridden:
-        incident.impact, why = priority.impact_from(tiers or [3], len(down), len(degraded))
-        reasons.append(why)
-    if not incident.urgency_overridden:
-        severities = list(session.scalars(select(Alert.severity).where(
-            Alert.incident_id == incident.id))) or ["error"]
-        incident.urgency, why = priority.urgency_from(severities)
-        reasons.append(why)
+    # Each service's state from its alerts (severity means impact), spread through the
+    # graph. Every alert the incident has had counts, resolved or not: its impact does not
+    # fall by itself while it is open (live health counts the active ones).
+    alert_rows = session.execute(
+        select(Alert.service_id, Alert.severity).where(Alert.incident_id == incident.id)
+        .group_by(Alert.service_id, Alert.severity)).all()
+    impacts = health.service_impacts(
+        [sid for sid, _ in alerting],
+        [(sid, sev, True) for sid, sev in alert_rows if sid in graph.cis])
+    reasons = _derive_priority(graph, incident, impacts,
+                               sorted({sev for _, sev in alert_rows}) or ["error"])
     new_priority = priority.priority(incident.impact, incident.urgency)
     if new_priority != incident.priority and incident.id is not None and reasons:
         if incident.priority and (session.scalar(select(func.count()).where(
@@ -150,6 +164,27 @@ def recompute(session: Session, incident: Incident) -> None:
     incident.priority = new_priority
     incident.priority_reasons = reasons or list(incident.priority_reasons or [])
     session.flush()
+
+
+def _derive_priority(graph: Graph, incident: Incident, impacts: dict[int, health.ServiceImpact],
+                     severities: Sequence[str]) -> list[str]:
+    """Business services hit, impact and urgency (each unless set by hand) from the states
+    of the incident's services and its alerts' severities; the reasons for what was set."""
+    result = health.incident_analysis(graph, impacts)
+    down = [a.name for a in result.business_services if a.state == "down"]
+    degraded = [a.name for a in result.business_services if a.state == "degraded"]
+    incident.business_services = {"down": down, "degraded": degraded}
+    reasons = []
+    if not incident.impact_overridden:
+        incident.impact, why = priority.impact_from(
+            [graph.cis[a.id].tier for a in result.down],
+            [graph.cis[a.id].tier for a in result.degraded], len(down), len(degraded),
+            info_only=bool(impacts) and all(i.impact == "none" for i in impacts.values()))
+        reasons.append(why)
+    if not incident.urgency_overridden:
+        incident.urgency, why = priority.urgency_from(severities)
+        reasons.append(why)
+    return reasons
 
 
 def _set_status(session: Session, incident: Incident, status: str, at: datetime, text: str,

@@ -35,14 +35,14 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import insert
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from steward.auth.models import Integration
 from steward.auth.use_cases.integrations import KeyHolder
 from steward.catalog.impact import Graph
 from steward.db.direct import COPY_FROM, Driver, JsonText
-from steward.incidents import alert_store, correlate, event_time, rules, settings
+from steward.incidents import alert_store, correlate, event_time, health, rules, settings
 from steward.incidents.commands import URL_LENGTH, RecordAlert, alert_summary
 from steward.incidents.models import (
     Alert,
@@ -165,6 +165,8 @@ class _GroupWriter:
         self.json_names: dict[str, str] = {}
         self.graph: Graph | None = None
         self.placements: dict[tuple[int, str | None, datetime], correlate.Placement] = {}
+        # (incident, service, severity): the service has had an alert at least as bad
+        self.as_bad: set[tuple[int, int, str]] = set()
 
     # -- one event ------------------------------------------------------------------------
 
@@ -236,7 +238,8 @@ class _GroupWriter:
                 urgency_overridden=fact.urgency_overridden, started_at=incident.started_at,
                 group_keys=incident.group_keys,
                 service_first_alert=fact.first_alert.get(service_id),
-                severity=cmd.severity, seen=seen, group_key=cmd.group_key).only_alert:
+                severity=cmd.severity, seen=seen, group_key=cmd.group_key).only_alert \
+                or self._worsens(incident.id, service_id, cmd.severity):
             return None
         details = dict(cmd.details)
         if time_note is not None:
@@ -261,6 +264,19 @@ class _GroupWriter:
             self.placements.clear()
         self.pending.incidents[incident.id] = open_incidents[incident.id].last_alert_at
         return placed
+
+    def _worsens(self, incident_id: int, service_id: int, level: str) -> bool:
+        """Whether an alert of ``level`` makes its service's state in the incident worse
+        than its alerts did: then the reference path joins it and recomputes."""
+        as_bad = health.severities_as_bad(level)
+        if not as_bad or (incident_id, service_id, level) in self.as_bad:
+            return False
+        found = self.session.scalar(select(Alert.id).where(
+            Alert.incident_id == incident_id, Alert.service_id == service_id,
+            Alert.severity.in_(as_bad)).limit(1)) is not None
+        if found:
+            self.as_bad.add((incident_id, service_id, level))
+        return not found
 
     def _reference(self, integration: Integration | KeyHolder | None, cmd: RecordAlert,
                    key: tuple[int | None, str]) -> _Result:
