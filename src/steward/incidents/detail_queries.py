@@ -9,7 +9,18 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Float, Integer, and_, case, cast, func, or_, select, tuple_
+from sqlalchemy import (
+    Float,
+    Integer,
+    and_,
+    case,
+    cast,
+    func,
+    literal_column,
+    or_,
+    select,
+    tuple_,
+)
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -23,6 +34,8 @@ from steward.timeutil import isoformat_z
 SCAN_LIMIT = 10_000      # timeline entries one summarised page reads at most
 ALERTS_IN_DETAIL = 20    # alerts an incident's detail lists (the rest: paged)
 T = TimelineEntry
+# Written into the SQL, so that PostgreSQL matches the partial index on other entries.
+NOT_ALERT: ColumnElement[str] = literal_column("'alert'")
 
 
 def _dialect(session: Session) -> str:
@@ -124,7 +137,7 @@ def summarised_timeline(session: Session, incident_id: int, *, after: str | None
                            .offset(SCAN_LIMIT - 1).limit(1)).first()
     scope: ts.Key | None = (last[0], last[1]) if last else None
     # ... and at most ``limit`` entries that are not alerts.
-    events = list(session.scalars(select(T).where(*base, T.kind != "alert", _until(scope))
+    events = list(session.scalars(select(T).where(*base, T.kind != NOT_ALERT, _until(scope))
                                   .order_by(T.at, T.id).limit(limit + 1)))
     if len(events) > limit:
         events = events[:limit]
@@ -189,9 +202,10 @@ def _cut(rows: Sequence[dict[str, Any]], limit: int,
 
 def _joined(session: Session, incident_id: int) -> dict[str, datetime]:
     """When each service of the incident had its first alert in it."""
-    return dict(session.execute(select(Service.name, IncidentService.first_alert_at).join(
-        Service, Service.id == IncidentService.service_id).where(
-        IncidentService.incident_id == incident_id)).tuples().all())
+    return {name: at for name, at in session.execute(
+        select(Service.name, IncidentService.first_alert_at).join(
+            Service, Service.id == IncidentService.service_id).where(
+            IncidentService.incident_id == incident_id))}
 
 
 def _entries(session: Session, incident_id: int, key: ts.Key | None, scope: ts.Key | None,
@@ -268,8 +282,8 @@ def _group_total(session: Session, incident_id: int) -> int:
 def _service_names(session: Session, ids: set[int]) -> dict[int, str]:
     if not ids:
         return {}
-    return dict(session.execute(select(Service.id, Service.name).where(
-        Service.id.in_(ids))).tuples().all())
+    return {service_id: name for service_id, name in session.execute(
+        select(Service.id, Service.name).where(Service.id.in_(ids)))}
 
 
 def incident_alerts(session: Session, incident_id: int, *, status: str | None = None,
