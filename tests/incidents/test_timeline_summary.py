@@ -65,7 +65,7 @@ def test_a_collapsed_run_shows_the_first_alert_of_each_service_that_joined_in_it
     assert shown == [101 + n for n in range(ts.FIRST_SHOWN)]
     assert ts.joined_in(run, joined) == 14
     assert ts.summary_text(run, 14) == \
-        "+750 alerts on 15 services in 44 seconds (14 services joined)."
+        "+750 alerts on 15 services in 30 seconds (14 services joined)."
 
 
 def test_spans_read_naturally():
