@@ -31,7 +31,7 @@ from steward.incidents.models import Alert, IncidentService, TimelineEntry
 from steward.incidents.severity import SEVERITIES
 from steward.timeutil import isoformat_z
 
-SCAN_LIMIT = 10_000      # timeline entries one summarised page reads at most
+SCAN_LIMIT = 5_000       # timeline entries one summarised page reads at most
 ALERTS_IN_DETAIL = 20    # alerts an incident's detail lists (the rest: paged)
 T = TimelineEntry
 # Written into the SQL, so that PostgreSQL matches the partial index on other entries.
