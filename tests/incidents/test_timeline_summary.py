@@ -79,3 +79,22 @@ def test_spans_read_naturally():
 def test_entries_that_name_no_service_count_as_alerts_only():
     [run] = ts.runs([count(0, None, 12, 1), count(0, "api", 4000, 2)], [])
     assert ts.summary_text(run, 0) == "+4,012 alerts on 1 service in 30 seconds."
+
+
+def test_a_page_ends_after_whole_runs_and_before_the_runs_it_has_no_room_for():
+    from steward.incidents.detail_queries import cut_page
+
+    def row(second: int, entry_id: int, end: int | None = None, kind: str = "entry"):
+        at = T0 + timedelta(seconds=second)
+        return {"type": kind, "_key": (at, entry_id, 0 if kind != "entry" else 1),
+                "_end": (T0 + timedelta(seconds=end if end is not None else second),
+                         entry_id + 100 if end is not None else entry_id)}
+
+    summary, firsts = row(0, 1, end=50, kind="summary"), [row(n, 1 + n) for n in (0, 5, 9)]
+    note, later = row(60, 500), row(70, 501)
+    rows = [summary, *firsts, note, later]
+    page, end = cut_page(rows, 2)
+    assert page == [summary, *firsts] and end == summary["_end"]
+    assert cut_page(rows, 10) == (rows, None)
+    stop = {"type": "stop", "_key": (T0 + timedelta(seconds=65), 600, 0)}
+    assert cut_page([*rows[:5], stop, later], 10) == (rows[:5], note["_end"])

@@ -163,14 +163,18 @@ def summarised_timeline(session: Session, incident_id: int, *, after: str | None
     entries = _entries(session, incident_id, key, scope, wanted, ranges)
     rows: list[dict[str, Any]] = [_entry_row(e) for e in events]
     rows += [_entry_row(e) for e in entries]
-    run_ends = _run_ends(session, incident_id, key, scope, [r for r in runs if r.collapsed])
-    for run in runs:
+    run_ends = _run_ends(session, incident_id, key, scope,
+                         [r for r in runs[:limit] if r.collapsed])
+    for run in runs[:limit]:
         if run.collapsed:
             row = ts.summary_row(run, joined, {})
             row["_end"] = run_ends.get(run.first_id, (run.last_at, 2**62))
             rows.append(row)
+    # Runs past the first ``limit`` are left for a later page: the page ends before them.
+    rows += [{"type": "stop", "_key": (run.first_at, run.first_id, 0)}
+             for run in runs[limit:limit + 1]]
     ordered = ts.order(rows)
-    page, end = _cut(ordered, limit)
+    page, end = cut_page(ordered, limit)
     if end is None:
         end = scope
     more = end is not None and session.scalar(
@@ -185,14 +189,16 @@ def _entry_row(entry: TimelineEntry) -> dict[str, Any]:
             "_end": (entry.at, entry.id)}
 
 
-def _cut(rows: Sequence[dict[str, Any]], limit: int,
+def cut_page(rows: Sequence[dict[str, Any]], limit: int,
          ) -> tuple[list[dict[str, Any]], ts.Key | None]:
     """The first ``limit`` rows or a few more: never between a summary and an entry it
     spans. Returns the rows and the key the page ends at (None: it took every row)."""
-    if len(rows) <= limit:
+    if len(rows) <= limit and not any(row["type"] == "stop" for row in rows):
         return list(rows), None
     end: ts.Key | None = None
     for index, row in enumerate(rows):
+        if row["type"] == "stop":
+            return list(rows[:index]), end
         end = row["_end"] if end is None or row["_end"] > end else end
         following = rows[index + 1] if index + 1 < len(rows) else None
         if index + 1 >= limit and following is not None and following["_key"][:2] > end:
