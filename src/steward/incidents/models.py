@@ -113,6 +113,8 @@ class Alert(Base):
         # planner whose statistics lag behind a growing table took that one, with LIMIT 1,
         # and read every alert of the integration to find the key.
         Index("ix_alerts_integration_key", "integration_id", "dedup_key"),
+        # An incident's alerts (its foreign key), in the order they were first seen.
+        Index("ix_alerts_incident_first_seen", "incident_id", "first_seen", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -121,7 +123,7 @@ class Alert(Base):
     service_id: Mapped[int] = mapped_column(ForeignKey("services.id", ondelete="CASCADE"),
                                             index=True)
     incident_id: Mapped[int | None] = mapped_column(
-        ForeignKey("incidents.id", ondelete="SET NULL"), index=True)
+        ForeignKey("incidents.id", ondelete="SET NULL"))
     dedup_key: Mapped[str] = mapped_column(String(255))
     status: Mapped[str] = mapped_column(String(20), default="firing")
     severity: Mapped[str] = mapped_column(String(20), default="error")
@@ -144,7 +146,13 @@ class Alert(Base):
 
 class TimelineEntry(Base):
     __tablename__ = "incident_timeline"
-    __table_args__ = (Index("ix_incident_timeline_incident_at", "incident_id", "at", "id"),)
+    __table_args__ = (
+        Index("ix_incident_timeline_incident_at", "incident_id", "at", "id"),
+        # The entries that are not alerts, which a summarised timeline shows one by one
+        # however many alert entries surround them.
+        Index("ix_incident_timeline_events", "incident_id", "at", "id",
+              sqlite_where=text("kind != 'alert'"), postgresql_where=text("kind != 'alert'")),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"),

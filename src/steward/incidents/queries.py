@@ -19,14 +19,13 @@ from steward.catalog.use_cases.services import team_names
 from steward.changes.models import Change, Deployment
 from steward.changes.use_cases.deployments import is_production
 from steward.db import Database, text_search
-from steward.incidents import priority, settings, suspects
+from steward.incidents import detail_queries, priority, settings, suspects
 from steward.incidents.models import (
     OPEN_STATES,
     Alert,
     Incident,
     IncidentService,
     IncidentTeam,
-    TimelineEntry,
 )
 from steward.incidents.use_cases import lifecycle
 from steward.timeutil import as_utc, isoformat_z, utcnow
@@ -116,14 +115,7 @@ def incident_out(session: Session, incident: Incident, *, detail: bool = False) 
         out["description"] = incident.description
         out["origin_reasoning"] = incident.origin_reasoning
         out["priority_reasons"] = list(incident.priority_reasons or [])
-        out["alerts"] = [alert_out(session, a) for a in session.scalars(
-            select(Alert).where(Alert.incident_id == incident.id).order_by(Alert.first_seen))]
-        out["timeline"] = [
-            {"at": isoformat_z(e.at), "kind": e.kind, "actor": e.actor, "text": e.text,
-             "data": e.data or {}}
-            for e in session.scalars(select(TimelineEntry).where(
-                TimelineEntry.incident_id == incident.id)
-                .order_by(TimelineEntry.at, TimelineEntry.id))]
+        out.update(bounded_detail(session, incident.id))
         out["suspects"] = suspects_for(session, incident)
     return out
 
@@ -137,6 +129,17 @@ def responding_teams(session: Session, incident: Incident) -> list[dict[str, Any
                            .order_by(IncidentTeam.added_at, Team.name)).all()
     return [{"team": name, "added_at": isoformat_z(added_at), "reason": reason}
             for name, added_at, reason in rows]
+
+
+def bounded_detail(session: Session, incident_id: int) -> dict[str, Any]:
+    """What an incident's detail shows of its alerts and timeline, bounded at any number
+    of alerts: the count, the first alerts, the summarised timeline's first page and the
+    cursor of the next (``detail_queries``)."""
+    timeline = detail_queries.summarised_timeline(session, incident_id)
+    return {"alert_count": detail_queries.alert_count(session, incident_id),
+            "alerts": [alert_out(session, a)
+                       for a in detail_queries.first_alerts(session, incident_id)],
+            "timeline": timeline["items"], "timeline_next": timeline["next"]}
 
 
 def alert_out(session: Session, alert: Alert) -> dict[str, Any]:

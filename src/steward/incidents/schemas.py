@@ -146,6 +146,11 @@ class AlertOut(Out):
 
 
 class TimelineEntryOut(Out):
+    """A timeline entry, or (type "summary") a row standing for a run of alert entries:
+    its data says how many alerts, on how many services, from first_at to last_at."""
+
+    type: Literal["entry", "summary"] = "entry"
+    id: int | None = Field(default=None, description="the entry's id; none for a summary")
     at: Timestamp
     kind: str
     actor: str
@@ -171,9 +176,38 @@ class IncidentDetailOut(IncidentOut):
     description: str
     origin_reasoning: str
     priority_reasons: list[str]
-    alerts: list[AlertOut]
-    timeline: list[TimelineEntryOut]
+    alert_count: int = Field(description="every alert of the incident")
+    alerts: list[AlertOut] = Field(description="its first 20 alerts; every one, paged: "
+                                               "/incidents/{id}/alerts")
+    timeline: list[TimelineEntryOut] = Field(description="the summarised timeline's first "
+                                                         "page")
+    timeline_next: str | None = Field(description="cursor of the timeline's next page "
+                                                  "(/incidents/{id}/timeline?after=...)")
     suspects: list[SuspectOut]
+
+
+class TimelinePage(Out):
+    """Timeline entries in time order, ``limit`` rows at a time; ``next`` is the cursor of
+    the following page (``?after=``), none at the end."""
+
+    summarised: bool
+    limit: int
+    next: str | None
+    items: list[TimelineEntryOut]
+
+
+class AlertGroupOut(Out):
+    """The alerts of one service sharing a signature (their summary with digits as #)."""
+
+    service: str | None
+    signature: str
+    alerts: int = Field(description="alerts in the group")
+    active: int = Field(description="of them, not resolved")
+    events: int = Field(description="events they counted (repeats included)")
+    first_seen: Timestamp
+    last_seen: Timestamp
+    severity: str | None = Field(description="the worst severity in the group")
+    example: str = Field(description="one of the group's summaries")
 
 
 class AlertResult(Out):

@@ -4,7 +4,7 @@ status actions, assignment, priority, notes, cause and fix."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -16,12 +16,12 @@ from starlette.responses import RedirectResponse, Response
 from steward.catalog.graph import load_graph
 from steward.db import Database, Session
 from steward.errors import NotFound, StewardError, ValidationError
-from steward.incidents import queries
+from steward.incidents import detail_queries, queries
 from steward.incidents.schemas import DeploymentRef, NoteBody
 from steward.incidents.use_cases import lifecycle
 from steward.inputs import MAX_ID
 from steward.request.database import database
-from steward.timeutil import utcnow
+from steward.timeutil import isoformat_z, parse_timestamp, utcnow
 from steward.web.change_forms import form_values, local_time, problem
 from steward.web.guard import (
     PageError,
@@ -77,14 +77,59 @@ def _sla_flag(due: str | None, breached: bool, done_at: str | None,
     return {"tone": "info", "label": f"on track, due {ago(due, now)}" if due else "on track"}
 
 
+GROUPS_PER_PAGE = 25
+
+
+def _offset(raw: str | None) -> int:
+    return int(raw) if raw and raw.isdigit() and len(raw) < 10 else 0
+
+
+def _time_param(raw: str | None, field: str) -> datetime | None:
+    if not raw:
+        return None
+    try:
+        return parse_timestamp(raw, field=field, bounded=False)
+    except StewardError as exc:
+        raise PageError(400, "Bad request", str(exc)) from exc
+
+
+def storm_views(session: Session, number: int, params: Mapping[str, str]) -> dict[str, Any]:
+    """What the page shows of an incident's many alerts, read a page at a time: the
+    timeline page its cursor asks for (``after``; the alert entries of one summary with
+    ``from`` and ``to``) and the alert groups from ``groups`` on."""
+    after = params.get("after") or None
+    start, end = _time_param(params.get("from"), "from"), _time_param(params.get("to"), "to")
+    try:
+        if start is not None or end is not None:
+            timeline = detail_queries.raw_timeline(session, number, after=after, kind="alert",
+                                                   start=start, end=end)
+        elif after:
+            timeline = detail_queries.summarised_timeline(session, number, after=after)
+        else:
+            timeline = None
+    except ValidationError as exc:
+        raise PageError(400, "Bad request", str(exc)) from exc
+    offset = _offset(params.get("groups"))
+    total, groups = detail_queries.alert_groups(session, number, limit=GROUPS_PER_PAGE,
+                                                offset=offset)
+    return {"timeline_page": timeline, "timeline_range": {
+                "from": isoformat_z(start), "to": isoformat_z(end)},
+            "alert_groups": {"total": total, "offset": offset, "items": groups,
+                             "limit": GROUPS_PER_PAGE}}
+
+
 def _incident_page(request: Request, db: Database, number: int, *, error: str = "",
                    status: int = 200, form: dict[str, Any] | None = None) -> Response:
     with db.read_session() as session:
         viewer = require_viewer(request, session)
         view = queries.incident_view(session, number, viewer.actor)
+        storm = storm_views(session, number, request.query_params)
         graph = load_graph(session)
         nav = nav_counts(session)
     out = view["incident"]
+    if storm["timeline_page"] is not None:
+        out = {**out, "timeline": storm["timeline_page"]["items"],
+               "timeline_next": storm["timeline_page"]["next"]}
     now = utcnow()
     sla = out["sla"]
     done = request.query_params.get("done", "")
@@ -109,6 +154,9 @@ def _incident_page(request: Request, db: Database, number: int, *, error: str = 
         "error": error,
         "notice": NOTICES.get(done) if not error else None,
         "form": form or {},
+        "timeline_paged": storm["timeline_page"] is not None,
+        "timeline_range": storm["timeline_range"],
+        "alert_groups": storm["alert_groups"],
     }, status=status, nav="incidents")
 
 

@@ -9,9 +9,10 @@ from fastapi import Path, Query, Request
 from steward.api.deps import CurrentActor, End, Limit, Offset, Start, database
 from steward.api.edge import api_router
 from steward.api.errors import error_responses
-from steward.incidents import queries
+from steward.incidents import detail_queries, queries
 from steward.incidents.schemas import (
     ActionBody,
+    AlertGroupOut,
     AlertOut,
     AssignBody,
     DeploymentRef,
@@ -21,6 +22,7 @@ from steward.incidents.schemas import (
     NoteBody,
     PriorityBody,
     SuspectOut,
+    TimelinePage,
 )
 from steward.incidents.use_cases import lifecycle
 from steward.inputs import MAX_ID
@@ -32,6 +34,8 @@ router = api_router(prefix="/api/v1", tags=["incidents"], responses=error_respon
 RESPOND: dict[str, Any] = {"response_model": IncidentDetailOut,
                            "responses": error_responses(400, 403, 404, 409, 413, 422)}
 IncidentId = Annotated[int, Path(ge=1, le=MAX_ID, description="incident id")]
+ALERT_STATUS = "^(firing|acknowledged|resolved)(,(firing|acknowledged|resolved))*$"
+SEVERITY = "^(critical|error|warning|info)(,(critical|error|warning|info))*$"
 STATUS = ("^(triggered|acknowledged|mitigated|resolved|closed)"
           "(,(triggered|acknowledged|mitigated|resolved|closed))*$")
 
@@ -79,6 +83,64 @@ def suspects(incident_id: IncidentId, request: Request, _actor: CurrentActor) ->
     with database(request).read_session() as session:
         items = queries.suspects_for(session, lifecycle.get_incident(session, incident_id))
         return {"total": len(items), "items": items}
+
+
+PageRows = Annotated[int, Query(ge=1, le=500, description="rows per page")]
+
+
+@router.get("/incidents/{incident_id}/timeline", operation_id="incident_timeline",
+            response_model=TimelinePage, responses=error_responses(404, 422))
+def timeline(incident_id: IncidentId, request: Request, _actor: CurrentActor,
+             limit: PageRows = 100,
+             after: Annotated[str | None, Query(max_length=40, description=(
+                 "the previous page's 'next'"))] = None,
+             raw: Annotated[bool, Query(description=(
+                 "every entry as it is, alert entries not summarised"))] = False,
+             kind: Annotated[str | None, Query(pattern="^[a-z_]{1,30}$", description=(
+                 "raw only: entries of this kind ('other': every kind but alert)"))] = None,
+             start: Start = None, end: End = None) -> dict[str, Any]:
+    """The incident's timeline in time order, a page at a time. Summarised (the default):
+    entries other than alerts as they are, runs of many alert entries as one row each
+    ("+4,812 alerts on 37 services in 5 minutes") with the first alert of each service that
+    joined. ``raw=true``: every entry, ``kind``, ``start`` and ``end`` narrowing them (a
+    summary row's entries: kind=alert from its first_at to its last_at)."""
+    with database(request).read_session() as session:
+        lifecycle.get_incident(session, incident_id)
+        if raw or kind or start is not None or end is not None:
+            return detail_queries.raw_timeline(
+                session, incident_id, after=after, limit=limit, kind=kind,
+                start=parse_timestamp(start, field="start") if start is not None else None,
+                end=parse_timestamp(end, field="end") if end is not None else None)
+        return detail_queries.summarised_timeline(session, incident_id, after=after,
+                                                  limit=limit)
+
+
+@router.get("/incidents/{incident_id}/alerts", operation_id="incident_alerts",
+            response_model=Page[AlertOut] | Page[AlertGroupOut],
+            responses=error_responses(404, 422))
+def incident_alerts(incident_id: IncidentId, request: Request, _actor: CurrentActor,
+                    limit: PageRows = 50, offset: Offset = 0,
+                    group: Annotated[str | None, Query(pattern="^signature$", description=(
+                        "signature: groups of alerts by service and signature"))] = None,
+                    status: Annotated[str | None, Query(pattern=ALERT_STATUS)] = None,
+                    severity: Annotated[str | None, Query(pattern=SEVERITY)] = None,
+                    service: Annotated[str | None, Query(max_length=200)] = None,
+                    signature: Annotated[str | None, Query(max_length=500)] = None,
+                    ) -> dict[str, Any]:
+    """The incident's alerts, paged: one by one in the order first seen (filtered by
+    status, severity, service, signature), or with ``group=signature`` grouped by service
+    and signature (the summary with its digits as #), most alerts first."""
+    with database(request).read_session() as session:
+        lifecycle.get_incident(session, incident_id)
+        if group:
+            total, groups = detail_queries.alert_groups(session, incident_id, limit=limit,
+                                                        offset=offset)
+            return {"total": total, "limit": limit, "offset": offset, "items": groups}
+        total, rows = detail_queries.incident_alerts(
+            session, incident_id, status=status, severity=severity, service=service,
+            signature=signature, limit=limit, offset=offset)
+        return {"total": total, "limit": limit, "offset": offset,
+                "items": [queries.alert_out(session, a) for a in rows]}
 
 
 @router.post("/incidents/{incident_id}/notes", operation_id="add_incident_note", **RESPOND)
