@@ -30,6 +30,7 @@ The shape (every key not marked optional is required)::
       incidents: [ {label, services, origin, team, responding_teams, priority, status,
                     impact, urgency, recurrence_of, reopen_count, started_at,
                     timeline: [{kind, text, data}], timeline_excludes: [...],
+                    # text: a part of the entry's text (any case); data: a subset
                     suspects: [{service, version}]} ]
       alerts: [ {dedup_key, status, severity, service, incident, count, details,
                  details_keys, first_seen, reported_at} ]
@@ -292,9 +293,11 @@ def _expect(check: _Checker, value: Any, services: set[str]) -> dict[str, Any]:
         for key in ("timeline", "timeline_excludes"):
             for n, entry in enumerate(check.sequence(incident.get(key, []), f"{path}.{key}")):
                 where = f"{path}.{key}[{n}]"
-                fields = check.mapping(entry, where, required=("kind",),
-                                       optional=("text", "data"))
-                check.text(fields["kind"], f"{where}.kind")
+                fields = check.mapping(entry, where, optional=("kind", "text", "data"))
+                if not fields:
+                    check.fail(where, "names a kind, a text, data or several")
+                if "kind" in fields:
+                    check.text(fields["kind"], f"{where}.kind")
                 if "text" in fields:
                     check.text(fields["text"], f"{where}.text")
                 if "data" in fields:
