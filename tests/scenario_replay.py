@@ -170,7 +170,7 @@ class Replay:
 
     def _act(self, step: dict[str, Any], where: str) -> None:
         label = step["incident"]
-        incident = self.labelled(self.incidents()).get(label)
+        incident = self.labelled(self.incidents(detail=False)).get(label)
         if incident is None:
             raise ReplayError(f"{where}: cannot {step['action']} incident {label}: it has not "
                               f"opened (incidents are labelled in the order they open)\n"
@@ -200,11 +200,14 @@ class Replay:
                               f"{response.text[:600]}")
         return response.json()
 
-    def incidents(self) -> list[dict[str, Any]]:
-        """Every incident in the order it opened, with its detail."""
-        listed = self._get("/api/v1/incidents", status=ALL_STATUSES, limit=1000)["items"]
-        return [self._get(f"/api/v1/incidents/{i['id']}")
-                for i in sorted(listed, key=lambda i: i["id"])]
+    def incidents(self, *, detail: bool = True) -> list[dict[str, Any]]:
+        """Every incident in the order it opened (with its detail unless ``detail`` is
+        false)."""
+        listed = sorted(self._get("/api/v1/incidents", status=ALL_STATUSES,
+                                  limit=1000)["items"], key=lambda i: i["id"])
+        if not detail:
+            return listed
+        return [self._get(f"/api/v1/incidents/{i['id']}") for i in listed]
 
     def labelled(self, incidents: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
         labels = [i["label"] for i in self.scenario.expect["incidents"]]

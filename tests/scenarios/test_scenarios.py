@@ -10,14 +10,35 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from helpers import api_client
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
 from scenario_checks import differences
 from scenario_data import ScenarioError, load, parse, scenario_files
 from scenario_replay import Replay
 
+from steward.app import create_app
 from steward.db import Database
 
 FILES = scenario_files()
+_APPS: dict[str, FastAPI] = {}
+
+
+def scenario_client(db: Database) -> TestClient:
+    """A client of one application per backend, serving this test's database.
+
+    FastAPI builds each route of an application the first time a request meets it (a
+    few tenths of a second for the routes a scenario uses, most of its time), so the
+    scenarios share an application and each points it at its own fresh database, with
+    a writer of its own for alerts."""
+    backend = "sqlite" if db.settings.is_sqlite else "postgres"
+    app = _APPS.get(backend)
+    if app is None:
+        app = _APPS[backend] = create_app(db.settings, database=db)
+    app.state.db = db
+    app.state.settings = db.settings
+    if hasattr(app.state, "alert_writer"):
+        del app.state.alert_writer  # bound to the previous test's database
+    return TestClient(app)
 
 
 @pytest.mark.parametrize("path", FILES, ids=[p.name for p in FILES])
@@ -25,7 +46,7 @@ def test_scenario(path: Path, db: Database, monkeypatch: pytest.MonkeyPatch) -> 
     scenario = load(path)  # a malformed file fails here, naming the file and the value
     for name, value in scenario.settings.items():
         monkeypatch.setenv(name, value)
-    client = api_client(db)
+    client = scenario_client(db)
     replay = Replay(scenario, db, client)
     try:
         replay.run()
