@@ -15,27 +15,33 @@ from scenario_replay import TIME_TOLERANCE_MINUTES, Replay
 INCIDENT_FIELDS = {"origin": "origin_service", "team": "team", "priority": "priority",
                    "status": "status", "impact": "impact", "urgency": "urgency",
                    "reopen_count": "reopen_count"}
+DETAIL = {"timeline", "timeline_excludes", "suspects"}  # only in an incident's detail
+MAYBE_DETAIL = ("responding_teams", "recurrence_of")  # read from the detail if not listed
 
 
 def differences(replay: Replay) -> tuple[list[str], list[dict[str, Any]]]:
     """Every difference, and the incidents as the API shows them (in the order they opened)."""
     expect = replay.scenario.expect
-    incidents = replay.incidents()
+    incidents = replay.incidents(detail=False)
     found: list[str] = []
     if len(incidents) != len(expect["incidents"]):
+        labels = ", ".join(i["label"] for i in expect["incidents"]) or "none"
         found.append(f"incidents: {len(incidents)} opened, expected "
-                     f"{len(expect['incidents'])} ({', '.join(i['label'] for i in expect['incidents']) or 'none'})")
+                     f"{len(expect['incidents'])} ({labels})")
     labelled = replay.labelled(incidents)
     ids = {label: incident["id"] for label, incident in labelled.items()}
     for expected in expect["incidents"]:
         actual = labelled.get(expected["label"])
+        if actual is not None and (DETAIL & expected.keys() or any(
+                key in expected and key not in actual for key in MAYBE_DETAIL)):
+            actual = replay._get(f"/api/v1/incidents/{actual['id']}")
         if actual is not None:
             found += _incident(replay, expected, actual, ids)
     if expect.get("alerts"):
         found += _alerts(replay, expect["alerts"], ids)
     if expect.get("health"):
         found += _health(replay, expect["health"], ids)
-    return found, incidents
+    return found, replay.incidents() if found else incidents
 
 
 def _incident(replay: Replay, expected: dict[str, Any], actual: dict[str, Any],

@@ -16,8 +16,8 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 from helpers import bearer, make_user
-from scenario_data import BASE_MINUTES_AGO, SOURCES, Scenario
 
+from scenario_data import BASE_MINUTES_AGO, SOURCES, Scenario
 from steward.auth.actor import SYSTEM
 from steward.auth.use_cases.integrations import create_integration
 from steward.catalog.schemas import DependencyCreate, ServiceCreate, TeamCreate
@@ -219,14 +219,15 @@ class Replay:
         for n, incident in enumerate(incidents):
             label = labels[n] if n < len(labels) else "(unexpected)"
             teams = incident.get("responding_teams")
+            responding = [t.get("team") for t in teams] if teams is not None else "(no field)"
             lines.append(
                 f"  {label} = INC-{incident['id']} {incident['status']} {incident['priority']} "
                 f"(impact {incident['impact']}, urgency {incident['urgency']}) "
                 f"origin {incident['origin_service']} team {incident['team']} "
                 f"services {incident['services']} reopened {incident['reopen_count']} "
                 f"recurrence_of {incident.get('recurrence_of', '(no field)')} "
-                f"responding {[t.get('team') for t in teams] if teams is not None else '(no field)'}"
-                f" started {incident['started_at']}: {incident['title'][:60]!r}")
+                f"responding {responding} started {incident['started_at']}: "
+                f"{incident['title'][:60]!r}")
             for entry in incident.get("timeline", [])[-12:]:
                 lines.append(f"      {entry['at']} {entry['kind']}: {entry['text'][:140]}")
         return "\n".join(lines)

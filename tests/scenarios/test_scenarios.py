@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+
 from scenario_checks import differences
 from scenario_data import ScenarioError, load, parse, scenario_files
 from scenario_replay import Replay
-
 from steward.app import create_app
 from steward.db import Database
 
@@ -152,5 +152,5 @@ def test_steps_go_in_time_order() -> None:
 def test_a_file_that_is_not_yaml_is_refused(tmp_path: Path) -> None:
     broken = tmp_path / "broken.yaml"
     broken.write_text("description: [unclosed\n", encoding="utf-8")
-    with pytest.raises(ScenarioError, match="broken.yaml: not valid YAML"):
+    with pytest.raises(ScenarioError, match=r"broken\.yaml: not valid YAML"):
         load(broken)
