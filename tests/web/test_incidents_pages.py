@@ -1,6 +1,7 @@
 """The incident pages through the ASGI app, on SQLite and (when configured) PostgreSQL,
-with the demo's incidents: a live acknowledged P1 cascade with core-db as origin, a
-closed P1 with a confirmed cause and a resolved manual P4.
+with the demo's incidents: a live acknowledged P1 cascade with core-db as origin and
+three other open incidents (``steward.demo.incidents``), a closed P1 with a confirmed
+cause and a resolved manual P4.
 
 Status codes, redirects to the login, CSRF refusals, what a viewer sees and may not
 do, lifecycle errors shown on the page with their 4xx, and every form writing through
@@ -20,7 +21,9 @@ from webclient import sign_in as sign_in_at
 
 from steward.app import create_app
 from steward.changes.models import Deployment
-from steward.incidents.models import Incident, TimelineEntry
+from steward.incidents.models import OPEN_STATES, Incident, TimelineEntry
+
+CASCADE = "core-db: too many connections, primary refusing clients"
 
 
 def incident_id(client: TestClient, title: str) -> int:
@@ -29,7 +32,18 @@ def incident_id(client: TestClient, title: str) -> int:
 
 
 def cascade_id(client: TestClient) -> int:
-    return incident_id(client, "orders-service: 5xx above 20%")
+    return incident_id(client, CASCADE)
+
+
+def open_ids(client: TestClient) -> list[str]:
+    with client.db.read_session() as session:  # type: ignore[attr-defined]
+        return [str(i) for i in session.scalars(select(Incident.id).where(
+            Incident.status.in_(OPEN_STATES)))]
+
+
+def ids_where(client: TestClient, *conditions) -> list[str]:  # type: ignore[no-untyped-def]
+    with client.db.read_session() as session:  # type: ignore[attr-defined]
+        return sorted(str(i) for i in session.scalars(select(Incident.id).where(*conditions)))
 
 
 def load(client: TestClient, number: int) -> SimpleNamespace:
@@ -68,28 +82,34 @@ def test_list_filters_paging_and_nav_count(web):  # type: ignore[no-untyped-def]
     page = web.get("/incidents")
     assert page.status_code == 200
     text = page.text
-    assert rows(text) == [str(live)]  # open only, by default
+    opened = open_ids(web)
+    assert str(live) in opened and len(opened) >= 4
+    assert sorted(rows(text)) == sorted(opened)  # open only, by default
     assert 'id="incident-live" data-refresh="30"' in text
     assert 'data-priority="P1"' in text and 'data-status="acknowledged"' in text
     assert "/services/core-db" in text and "/teams/platform" in text
     assert "/services/online-banking" in text and "/services/order-to-cash-process" in text
     assert "min ago" in text and " UTC" in text
-    assert re.search(r'id="nav-open-incidents">\(1<', text)
+    assert re.search(rf'id="nav-open-incidents">\({len(opened)}<', text)
     assert 'href="/incidents" aria-current="page"' in text
     assert posts(text) == []  # a viewer declares nothing
     everything = web.get("/incidents?status=all").text
-    assert len(rows(everything)) == 3 and "Help-centre search is slow" in everything
+    total = len(opened) + 2  # and the resolved manual one and the closed one
+    assert len(rows(everything)) == total and "Help-centre search is slow" in everything
     assert 'data-status="closed"' in everything and "✓ met" in everything
-    assert rows(web.get("/incidents?status=all&priority=P4").text) == [
-        str(incident_id(web, "Help-centre search is slow"))]
+    p4 = rows(web.get("/incidents?status=all&priority=P4").text)
+    assert str(incident_id(web, "Help-centre search is slow")) in p4
+    assert sorted(p4) == ids_where(web, Incident.priority == "P4")
     assert rows(web.get("/incidents?status=closed").text) == [
         str(incident_id(web, "Card authorisations failing (38%)"))]
-    assert rows(web.get("/incidents?status=all&team=platform").text) == [str(live)]
+    platform = rows(web.get("/incidents?status=all&team=platform").text)
+    assert str(live) in platform and str(incident_id(web, "Help-centre search is slow")) \
+        not in platform
     assert rows(web.get("/incidents?status=all&service=accounts-service").text) == [str(live)]
     assert rows(web.get("/incidents?status=all&q=HELP-CENTRE").text) != []
     assert "No incidents match these filters." in web.get("/incidents?q=nothing-like-it").text
     paged = web.get("/incidents?status=all&limit=1").text
-    assert len(rows(paged)) == 1 and "Showing 1–1 of 3 incidents" in paged
+    assert len(rows(paged)) == 1 and f"Showing 1–1 of {total} incidents" in paged
     assert 'href="/incidents?status=all&amp;limit=1&amp;offset=1"' in paged
     for path, message in (("/incidents?status=broken", "status: unknown status"),
                           ("/incidents?priority=P9", "priority: expected one of"),
@@ -97,7 +117,7 @@ def test_list_filters_paging_and_nav_count(web):  # type: ignore[no-untyped-def]
         response = web.get(path, headers=HTML)
         assert response.status_code == 422 and message in response.text, path
     # the nav count shows on every page
-    assert re.search(r'id="nav-open-incidents">\(1<', web.get("/catalog").text)
+    assert re.search(rf'id="nav-open-incidents">\({len(opened)}<', web.get("/catalog").text)
 
 
 def test_incident_page_for_a_viewer(web):  # type: ignore[no-untyped-def]
@@ -105,32 +125,26 @@ def test_incident_page_for_a_viewer(web):  # type: ignore[no-untyped-def]
     live = cascade_id(web)
     path = f"/incidents/{live}"
     text = web.get(path).text
-    assert f"INC-{live}" in text and "orders-service: 5xx above 20%" in text
+    assert f"INC-{live}" in text and CASCADE in text
     origin = text.split('id="origin"', 1)[1].split("</dd>", 1)[0]
     assert "/services/core-db" in origin and "most upstream alerting service" in origin
     business = text.split('id="business-services"', 1)[1].split("</dd>", 1)[0]
     assert "online-banking" in business and "order-to-cash-process" in business
     suspects = text.split('id="suspects-table"', 1)[1].split("</table>", 1)[0]
     assert "/services/core-db" in suspects and "15.8-config-42" in suspects
-    assert "deployed 13 minutes before the incident started" in suspects
+    assert "deployed 7 minutes before the incident started" in suspects
     assert "Confirm as cause" not in suspects
     alerts = text.split('id="alerts-table"', 1)[1].split("</table>", 1)[0]
-    assert alerts.count("<tr>") == 4  # the header and three alerts
+    for service in ("core-db", "orders-service", "accounts-service", "auth-service"):
+        assert f"/services/{service}" in alerts, service
     assert 'data-severity="critical"' in alerts and 'data-alert="firing"' in alerts
     timeline = text.split('id="timeline-list"', 1)[1].split("</ol>", 1)[0]
-    # three alerts, two origin revisions (each with its team), two responding teams
-    # added, the acknowledgement and a note
-    assert timeline.count('<li class="tl') == 9
-    assert "Probable origin revised: accounts-service -&gt; core-db." in timeline
-    assert "Owning team: team banking-webapp -&gt; platform." in timeline
-    responding = text.split('id="responding-teams"', 1)[1].split("</dd>", 1)[0]
-    assert "/teams/order-to-cash" in responding and "owns orders-service" in responding
-    assert "/teams/banking-webapp" in responding and "owns accounts-service" in responding
-    assert timeline.index("Alert on orders-service") < timeline.index("checking pgbouncer")
+    assert timeline.index("Alert on orders-service") < timeline.index("checking pgbouncer") \
+        < timeline.index("Alert on auth-service")
     assert 'class="steward-systemmap"' in text
     assert 'data-service="online-banking"' in text and 'data-service="core-db"' in text
     assert re.search(r'class="node[^"]*highlight[^"]*"[^>]*data-service="core-db"', text)
-    assert 'href="/map?failing=accounts-service,core-db,orders-service"' in text
+    assert re.search(r'href="/map\?failing=[^"]*core-db', text)
     assert "on track" in text and "Respond by" in text
     assert posts(text) == [] and "cannot-respond" in text
 
@@ -161,6 +175,7 @@ def test_incident_page_for_a_viewer(web):  # type: ignore[no-untyped-def]
 def test_responder_actions_and_their_errors(web):  # type: ignore[no-untyped-def]
     token = sign_in(web, "carol")
     live = cascade_id(web)
+    opened = len(open_ids(web))
     path = f"/incidents/{live}"
     text = web.get(path).text
     for action in ("act", "assign", "priority", "note", "fix"):
@@ -199,7 +214,7 @@ def test_responder_actions_and_their_errors(web):  # type: ignore[no-untyped-def
     text = web.get(done.headers["location"]).text
     assert "Resolved." in text and "pool size back to 200" in text
     assert 'value="close"' in text and 'value="reopen"' in text and 'value="resolve"' not in text
-    assert re.search(r'id="nav-open-incidents"', text) is None  # nothing is open now
+    assert re.search(rf'id="nav-open-incidents">\({opened - 1}<', text)  # one fewer open
 
     # people: only what changed is written; unknown users are refused
     moved = web.post(f"{path}/assign", data={"csrf_token": token, "assignee": "carol",
@@ -281,6 +296,7 @@ def test_confirm_cause_and_record_fix(web):  # type: ignore[no-untyped-def]
 
 def test_declare_an_incident(web):  # type: ignore[no-untyped-def]
     token = sign_in(web, "dan")
+    opened = len(open_ids(web))
     page = web.get("/incidents").text
     assert "/incidents" in posts(page) and 'id="declare"' in page
     form = {"csrf_token": token, "title": "Login page times out", "service": "auth-service",
@@ -309,7 +325,7 @@ def test_declare_an_incident(web):  # type: ignore[no-untyped-def]
     assert incident.priority == "P1"  # auth-service is tier 1 under two business services
     listed = web.get("/incidents").text
     assert str(number) in rows(listed) and str(cascade_id(web)) in rows(listed)
-    assert re.search(r'id="nav-open-incidents">\(2<', listed)
+    assert re.search(rf'id="nav-open-incidents">\({opened + 1}<', listed)
 
 
 def sign_in(client, username: str) -> str:  # type: ignore[no-untyped-def]

@@ -1,9 +1,10 @@
 """The incident pages in real Chromium against ``steward serve`` with the demo.
 
 The live server seeds the demo, so the live cascade is there: core-db failing under
-Order-to-Cash and Banking WebApp, acknowledged, with the core-db deployment shortly
-before as the top suspect. The tests read it, confirm the cause and resolve it as
-carol (platform), and declare a manual incident. Every page is saved as a screenshot.
+Order-to-Cash, Banking WebApp and Identity, acknowledged, with the core-db deployment
+shortly before as the top suspect, beside the demo's other open incidents. The tests
+read it, confirm the cause and resolve it as carol (platform), and declare a manual
+incident. Every page is saved as a screenshot.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 pytestmark = pytest.mark.ui
-CASCADE = "orders-service: 5xx above 20%"
+CASCADE = "core-db: too many connections, primary refusing clients"
 
 
 def open_cascade(page) -> None:  # type: ignore[no-untyped-def]
@@ -29,6 +30,8 @@ def test_incident_list_and_the_cascade(page, sign_in, shot):  # type: ignore[no-
     page.click("nav.mainnav a:has-text('Incidents')")
     page.wait_for_url(re.compile(r"/incidents$"))
     assert re.fullmatch(r"\(\d+ open\)", page.text_content("#nav-open-incidents") or "")
+    opened = page.locator("#incidents tbody tr").count()
+    assert opened >= 4
     row = page.locator("#incidents tbody tr", has_text=CASCADE)
     assert row.count() == 1
     cells = row.inner_text()
@@ -58,7 +61,7 @@ def test_incident_list_and_the_cascade(page, sign_in, shot):  # type: ignore[no-
     page.select_option("#f-status", "all")
     page.click("form[aria-label='Filter incidents'] button[type=submit]")
     page.wait_for_url(re.compile(r"status=all"))
-    assert page.locator("#incidents tbody tr").count() == 3
+    assert page.locator("#incidents tbody tr").count() == opened + 2  # resolved, closed
     assert page.locator("#incidents .pill[data-status='closed']").count() == 1
     shot("incidents-list-all")
 
@@ -71,7 +74,9 @@ def test_incident_list_and_the_cascade(page, sign_in, shot):  # type: ignore[no-
     suspect = page.locator("#suspects-table tbody tr").first
     assert "core-db" in suspect.inner_text() and "15.8-config-42" in suspect.inner_text()
     assert "before the incident started" in suspect.inner_text()
-    assert page.locator("#alerts-table tbody tr").count() == 3
+    alerts = page.inner_text("#alerts-table")
+    for service in ("core-db", "orders-service", "accounts-service", "auth-service"):
+        assert service in alerts, service
     assert page.locator("#timeline-list li").count() >= 5
     origin = page.locator("#affected svg g.node[data-service='core-db']")
     assert "highlight" in origin.get_attribute("class")
@@ -80,7 +85,7 @@ def test_incident_list_and_the_cascade(page, sign_in, shot):  # type: ignore[no-
     assert page.locator("#respond form").count() == 0  # a viewer only follows
     shot("incident-cascade-viewer")
     page.click("#map-link")
-    page.wait_for_url(re.compile(r"/map\?failing=accounts-service,core-db,orders-service"))
+    page.wait_for_url(re.compile(r"/map\?failing=.*core-db"))
     assert "online-banking" in page.inner_text(".impact-strip")
 
 
