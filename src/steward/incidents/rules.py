@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from steward.incidents.commands import RecordAlert, alert_summary
 from steward.incidents.priority import URGENCY_BY_SEVERITY
@@ -49,9 +49,9 @@ class Repeat:
         self.labels = dict(cmd.labels) or self.labels
 
 
-@dataclass(frozen=True)
-class Joining:
-    """What a new alert joining an open incident changes there."""
+class Joining(NamedTuple):
+    """What a new alert joining an open incident changes there. (A named tuple: the hot
+    path asks this of every alert of a storm.)"""
 
     new_service: bool  # its service had no alert in the incident
     earlier_on_service: bool  # before the first alert of its service in the incident
@@ -66,16 +66,15 @@ class Joining:
     @property
     def recompute(self) -> bool:
         """Whether origin, teams, impact and priority must be worked out again: a new
-        service changes what is affected, a more urgent alert the urgency. Another alert
-        on a service already in the incident changes nothing derived."""
-        return self.new_service or self.more_urgent
+        service changes what is affected, a more urgent alert the urgency, a worse state
+        of a service the impact. Another alert on a service already in the incident
+        changes nothing derived."""
+        return self.new_service or self.more_urgent or self.worsens_service
 
     @property
     def only_alert(self) -> bool:
         """Nothing but the alert itself (and the incident's last alert time) changes."""
-        return not (self.new_service or self.earlier_on_service or self.earlier_start
-                    or self.new_group_key or self.more_urgent or self.reopens
-                    or self.worsens_service)
+        return not any(self)
 
 
 def joining(*, status: str, urgency: int, urgency_overridden: bool, started_at: datetime,
@@ -86,14 +85,15 @@ def joining(*, status: str, urgency: int, urgency_overridden: bool, started_at: 
     joins; ``service_first_alert`` is its service's first alert there (None: none yet)."""
     at = _utc(seen)
     return Joining(
-        new_service=service_first_alert is None,
-        earlier_on_service=service_first_alert is not None and at < _utc(service_first_alert),
-        earlier_start=at < _utc(started_at),
-        new_group_key=bool(group_key) and group_key not in group_keys,
-        more_urgent=(not urgency_overridden
-                     and URGENCY_BY_SEVERITY.get(severity, 2) < urgency),
-        reopens=status == "mitigated", worsens_service=worsens_service)
+        service_first_alert is None,
+        service_first_alert is not None and at < _utc(service_first_alert),
+        at < _utc(started_at),
+        bool(group_key) and group_key not in group_keys,
+        not urgency_overridden and URGENCY_BY_SEVERITY.get(severity, 2) < urgency,
+        status == "mitigated", worsens_service)
 
 
 def _utc(value: datetime) -> datetime:
+    if value.tzinfo is UTC:
+        return value
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)

@@ -167,6 +167,9 @@ class _GroupWriter:
         self.placements: dict[tuple[int, str | None, datetime], correlate.Placement] = {}
         # (incident, service, severity): the service has had an alert at least as bad
         self.as_bad: set[tuple[int, int, str]] = set()
+        # (incident, service, severity, seen, group key) -> whether the join is only the
+        # alert (``rules.joining``): the same while the incidents' facts stay as read
+        self.plain_joins: dict[tuple[int, int, str, datetime, str | None], bool] = {}
 
     # -- one event ------------------------------------------------------------------------
 
@@ -231,15 +234,19 @@ class _GroupWriter:
         if placement.incident_id is None:
             return None
         incident = open_incidents[placement.incident_id]
-        fact = facts.get(incident.id)
         # Only a join that changes nothing but the alert itself is written here.
-        if fact is None or not rules.joining(
+        join = (incident.id, service_id, cmd.severity, seen, cmd.group_key)
+        plain = self.plain_joins.get(join)
+        if plain is None:
+            fact = facts.get(incident.id)
+            plain = self.plain_joins[join] = fact is not None and rules.joining(
                 status=fact.status, urgency=fact.urgency,
                 urgency_overridden=fact.urgency_overridden, started_at=incident.started_at,
                 group_keys=incident.group_keys,
                 service_first_alert=fact.first_alert.get(service_id),
                 severity=cmd.severity, seen=seen, group_key=cmd.group_key).only_alert \
-                or self._worsens(incident.id, service_id, cmd.severity):
+                and not self._worsens(incident.id, service_id, cmd.severity)
+        if not plain:
             return None
         details = dict(cmd.details)
         if time_note is not None:
@@ -298,6 +305,7 @@ class _GroupWriter:
         # Incidents may have opened, grown or changed state: read them again when needed.
         self.open = self.facts = None
         self.placements.clear()
+        self.plain_joins.clear()
         forget_open_incidents(self.session)
         self.now = utcnow()  # later events are seen after this one, as one by one they would
         alert = recorded.alert
