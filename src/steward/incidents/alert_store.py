@@ -142,3 +142,11 @@ def next_alert_ids(driver: Driver, count: int) -> list[int]:
 def catalog_revision(driver: Driver) -> int:
     rows = driver.rows(_REVISION)
     return int(rows[0][0] or 0) if rows else 0
+
+
+def has_alert_among(driver: Driver, incident_id: int, service_id: int,
+                    severities: Sequence[str]) -> bool:
+    """Whether the incident has an alert on the service with one of these severities."""
+    among, params = driver.one_of("severity", severities)
+    return bool(driver.rows(f"SELECT 1 FROM alerts WHERE incident_id = ? AND service_id = ? "
+                            f"AND {among} LIMIT 1", [incident_id, service_id, *params]))
