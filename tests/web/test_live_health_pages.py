@@ -24,6 +24,7 @@ def org(db):
     make_service(db, "online-banking", owner="platform", kind="business_service", tier=1)
     make_service(db, "reports", owner="platform", tier=3)
     make_service(db, "unwatched", owner="platform", tier=3)
+    make_service(db, "orphan", owner="platform", tier=4)
     make_dependency(db, "accounts-service", "core-db")
     make_dependency(db, "online-banking", "accounts-service")
     make_dependency(db, "reports", "accounts-service", type="soft")
@@ -42,7 +43,12 @@ def org(db):
     deployed = client.post("/api/v1/deployments", headers=bearer(token), json={
         "service": "core-db", "environment": "production", "version": "v42"})
     assert deployed.status_code == 201, deployed.text
+    warned = client.post("/api/v1/alerts", headers=bearer(key), json={
+        "service": "unwatched", "dedup_key": "slow", "status": "firing",
+        "severity": "warning", "summary": "unwatched is slow"})
+    assert warned.status_code == 202, warned.text
     sign_in_at(client, "ada")
+    client.warned = warned.json()["results"][0]["incident_id"]  # type: ignore[attr-defined]
     return client, number, change.json()["id"]
 
 
@@ -56,9 +62,9 @@ def test_the_map_colours_every_service_by_its_live_state(org):
     assert page.status_code == 200
     assert node_states(page.text) == {
         "core-db": "down", "accounts-service": "down", "online-banking": "down",
-        "reports": "degraded", "unwatched": "unknown"}
+        "reports": "degraded", "unwatched": "degraded", "orphan": "unknown"}
     # Colour is never the only sign: each box and the legend say the state in words.
-    assert "\u2715 DOWN" in page.text and "? unknown" in page.text
+    assert "\u2715 DOWN" in page.text and "! degraded" in page.text
     assert 'class="legend-item state-degraded"' in page.text
     live = page.text[page.text.index('id="live-health"'):]
     assert f'href="/incidents/{number}">INC-{number}</a> (P1, triggered)' in live
@@ -77,8 +83,8 @@ def test_the_catalog_lists_each_services_health(org):
                              r'<span class="state state-[a-z]+" data-health="([a-z]+)"',
                              page, flags=re.S))
     assert health == {"accounts-service": "down", "core-db": "down", "online-banking": "down",
-                      "reports": "degraded", "unwatched": "unknown"}
-    assert "\u2715 down" in page and "? unknown" in page
+                      "reports": "degraded", "unwatched": "degraded", "orphan": "unknown"}
+    assert "\u2715 down" in page and "! degraded" in page
 
 
 def test_a_service_page_shows_its_health_and_what_is_going_on(org):
@@ -102,4 +108,14 @@ def test_a_service_page_shows_its_health_and_what_is_going_on(org):
     assert "v42" in deployments and "production" in deployments
 
     quiet = client.get("/services/unwatched", headers=HTML).text
-    assert 'data-health="unknown"' in quiet and "nothing monitors it" in quiet
+    assert 'data-health="degraded"' in quiet and "has a warning alert on it" in quiet
+    orphan = client.get("/services/orphan", headers=HTML).text
+    assert 'data-health="unknown"' in orphan and "nothing monitors it" in orphan
+
+
+def test_an_incident_page_draws_its_services_in_the_states_their_alerts_give(org):
+    client, number, _ = org
+    cascade = client.get(f"/incidents/{number}", headers=HTML).text
+    assert node_states(cascade)["online-banking"] == "down"
+    warned = client.get(f"/incidents/{client.warned}", headers=HTML).text
+    assert node_states(warned) == {"unwatched": "degraded"}

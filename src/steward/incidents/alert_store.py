@@ -207,3 +207,11 @@ def load_open(driver: Driver, services: set[int] | None = None,
         for group_key in keys:
             facts.by_group.setdefault(group_key, []).append(incident_id)
     return cached, facts
+
+
+def has_alert_among(driver: Driver, incident_id: int, service_id: int,
+                    severities: Sequence[str]) -> bool:
+    """Whether the incident has an alert on the service with one of these severities."""
+    among, params = driver.one_of("severity", severities)
+    return bool(driver.rows(f"SELECT 1 FROM alerts WHERE incident_id = ? AND service_id = ? "
+                            f"AND {among} LIMIT 1", [incident_id, service_id, *params]))

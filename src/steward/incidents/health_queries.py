@@ -22,6 +22,7 @@ from steward.incidents.health import (
     HEALTH_STATES,
     Health,
     OpenIncident,
+    ServiceImpact,
     live_health,
     service_impacts,
 )
@@ -63,6 +64,17 @@ def open_incidents(session: Session) -> list[OpenIncident]:
     return [OpenIncident(id=i, title=title, priority=prio, status=status,
                          impacts=service_impacts(services.get(i, ()), alerts.get(i, ())))
             for i, title, prio, status in heads]
+
+
+def incident_states(session: Session, incident_id: int) -> dict[int, ServiceImpact]:
+    """The state each service of one incident is in, as its priority counts them (every
+    alert it has had), for drawing what it takes down or degrades."""
+    services = session.scalars(select(IncidentService.service_id)
+                               .where(IncidentService.incident_id == incident_id)).all()
+    alerts = session.execute(select(Alert.service_id, Alert.severity)
+                             .where(Alert.incident_id == incident_id)
+                             .group_by(Alert.service_id, Alert.severity)).all()
+    return service_impacts(services, [(sid, sev, True) for sid, sev in alerts])
 
 
 def monitored_services(session: Session) -> set[int]:

@@ -3,7 +3,7 @@ open-incident count in the navigation, and the affected part of the system map."
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 from urllib.parse import quote
@@ -123,13 +123,17 @@ def failing_map_href(names: Sequence[str]) -> str:
 
 
 def affected_map(graph: Graph, names: Sequence[str], origin: str | None,
-                 title: str) -> dict[str, Any]:
-    """The incident's services as failing and what that takes down or degrades up to
-    the business services, the origin outlined."""
+                 title: str, states: Mapping[int, Any] | None = None) -> dict[str, Any]:
+    """The incident's services in the states their alerts give them (``states``: service
+    id to its ``health.ServiceImpact``; failing when not given) and what that takes down
+    or degrades up to the business services, the origin outlined."""
     known = [graph.by_name[n] for n in names if n in graph.by_name]
     if not known:
         return {"svg": "", "affected": [], "href": ""}
-    affected, svg = affected_drawing(graph, analyse(graph, known),
+    impacts = states or {}
+    down = [i for i in known if i not in impacts or impacts[i].impact == "down"]
+    degraded = [i for i in known if i in impacts and impacts[i].impact == "degraded"]
+    affected, svg = affected_drawing(graph, analyse(graph, down, degraded),
                                      graph.by_name.get(origin or ""), title, "incident-map")
     return {"svg": svg, "affected": affected,
             "href": failing_map_href([graph.cis[i].name for i in known])}

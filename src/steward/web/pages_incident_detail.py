@@ -16,7 +16,7 @@ from starlette.responses import RedirectResponse, Response
 from steward.catalog.graph import load_graph
 from steward.db import Database, Session
 from steward.errors import NotFound, StewardError, ValidationError
-from steward.incidents import detail_queries, queries
+from steward.incidents import detail_queries, health_queries, queries
 from steward.incidents.schemas import DeploymentRef, NoteBody
 from steward.incidents.use_cases import lifecycle
 from steward.inputs import MAX_ID
@@ -126,6 +126,7 @@ def _incident_page(request: Request, db: Database, number: int, *, error: str = 
         storm = storm_views(session, number, request.query_params)
         graph = load_graph(session)
         nav = nav_counts(session)
+        states = health_queries.incident_states(session, number)
     out = view["incident"]
     if storm["timeline_page"] is not None:
         out = {**out, "timeline": storm["timeline_page"]["items"],
@@ -145,7 +146,7 @@ def _incident_page(request: Request, db: Database, number: int, *, error: str = 
         "resolve_flag": _sla_flag(sla["resolve_by"], sla["resolve_breached"],
                                   out["resolved_at"], now),
         "map": affected_map(graph, out["services"], out["origin_service"],
-                            f"What {out['number']} takes down or degrades"),
+                            f"What {out['number']} takes down or degrades", states),
         "can_respond": view["can_respond"],
         "actions": [(action, ACTION_LABELS[action]) for action in view["actions"]],
         "people": view["people"],

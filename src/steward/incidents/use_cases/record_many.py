@@ -35,7 +35,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from steward.auth.models import Integration
@@ -278,9 +278,7 @@ class _GroupWriter:
         as_bad = health.severities_as_bad(level)
         if not as_bad or (incident_id, service_id, level) in self.as_bad:
             return False
-        found = self.session.scalar(select(Alert.id).where(
-            Alert.incident_id == incident_id, Alert.service_id == service_id,
-            Alert.severity.in_(as_bad)).limit(1)) is not None
+        found = alert_store.has_alert_among(self.driver, incident_id, service_id, as_bad)
         if found:
             self.as_bad.add((incident_id, service_id, level))
         return not found
