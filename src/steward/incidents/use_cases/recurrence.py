@@ -9,6 +9,9 @@ when the rules say so). Only when it joins none does its key's history count:
   alert's time: that incident is reopened and the alert joins it;
 - resolved longer ago: a new incident opens, a recurrence of that one
   (``recurrence_of_id``), and its timeline says so;
+- an incident only mitigated (every alert had resolved) counts the same from when it
+  was mitigated: within the window the alert joins it (which triggers it again), after
+  it a new incident is its recurrence;
 - otherwise (a key never seen, or whose incident is still open): a new incident.
 """
 
@@ -44,9 +47,19 @@ def reopen_or_recur(session: Session, alert: Alert, service: Service,
                     reason: str) -> Incident:
     """The incident an alert that correlated into none goes to (see the module's rules)."""
     before = previous_incident(session, alert)
-    if before is None or before.status not in ENDED or before.resolved_at is None:
+    if before is None:
         return open_incident(session, alert, service, reason)
     window = settings.reopen_window()
+    if before.status == "mitigated" and before.mitigated_at is not None:
+        mitigated_at = as_utc(before.mitigated_at)
+        if alert.first_seen - mitigated_at <= window:
+            join_incident(session, before, alert, service,
+                          f"It triggered again within {_minutes(window)} of INC-{before.id}'s "
+                          "mitigation.")
+            return before
+        return _recurrence(session, alert, service, reason, before, "mitigated", mitigated_at)
+    if before.status not in ENDED or before.resolved_at is None:
+        return open_incident(session, alert, service, reason)
     resolved_at = as_utc(before.resolved_at)
     if alert.first_seen - resolved_at <= window:
         reopen(session, before, max(alert.first_seen, resolved_at),
@@ -56,10 +69,15 @@ def reopen_or_recur(session: Session, alert: Alert, service: Service,
                       f"It triggered again within {_minutes(window)} of INC-{before.id}'s "
                       "resolution.")
         return before
+    return _recurrence(session, alert, service, reason, before, "resolved", resolved_at)
+
+
+def _recurrence(session: Session, alert: Alert, service: Service, reason: str,
+                before: Incident, ended: str, ended_at: datetime) -> Incident:
     incident = open_incident(session, alert, service, reason)
     incident.recurrence_of_id = before.id
     add_entry(session, incident, "recurrence",
-              f"Recurrence of INC-{before.id} (resolved {_when(resolved_at)}).",
+              f"Recurrence of INC-{before.id} ({ended} {_when(ended_at)}).",
               at=alert.first_seen, data={"incident_id": before.id,
                                          "alert_id": alert.id})
     session.flush()
