@@ -19,6 +19,7 @@ bound to it, it has an SLO), else unknown: Steward cannot tell.
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -141,25 +142,55 @@ def _seed_reason(incident: OpenIncident, found: ServiceImpact) -> str:
     return f"INC-{incident.id} has {said}"
 
 
+def _incidents_of(bits: int, ordered: Sequence[OpenIncident]) -> list[OpenIncident]:
+    found = []
+    while bits:
+        lowest = bits & -bits
+        found.append(ordered[lowest.bit_length() - 1])
+        bits ^= lowest
+    return found
+
+
 def live_health(graph: Graph, incidents: Sequence[OpenIncident],
                 monitored: Collection[int]) -> dict[int, Health]:
     """Every service's health (by id) from the open incidents; ``monitored`` holds the
     services something watches (alerts ever, an integration, an SLO)."""
     ordered = sorted(incidents, key=lambda i: (_PRIORITY_ORDER.get(i.priority, 9), i.id))
-    per_incident = [(i, incident_analysis(graph, i.impacts, mitigated=i.status == "mitigated"))
-                    for i in ordered]
     all_down: dict[int, None] = {}
     all_degraded: dict[int, None] = {}
-    for incident, _ in per_incident:
+    # Which incidents reach each service: an incident affects exactly what depends on its
+    # seeds, directly or not (a service down degrades at least every dependant), so a bit
+    # per incident spreads along the dependants until nothing changes.
+    reached_bits: dict[int, int] = {}
+    queue: deque[int] = deque()
+    for bit, incident in enumerate(ordered):
         down, degraded = seeds(incident.impacts, at_most_degraded=incident.status == "mitigated")
         all_down.update(dict.fromkeys(down))
         all_degraded.update(dict.fromkeys(degraded))
+        for ci_id in (*down, *degraded):
+            if ci_id in graph.cis:
+                reached_bits[ci_id] = reached_bits.get(ci_id, 0) | (1 << bit)
+                queue.append(ci_id)
+    while queue:
+        current = queue.popleft()
+        bits = reached_bits[current]
+        for dependant, _type in graph.dependants.get(current, ()):
+            before = reached_bits.get(dependant, 0)
+            if before | bits != before:
+                reached_bits[dependant] = before | bits
+                queue.append(dependant)
     combined = analyse(graph, list(all_down), [s for s in all_degraded if s not in all_down])
+
+    refs = {incident.id: incident.ref() for incident in ordered}  # shared, never changed
+    touched: dict[int, list[OpenIncident]] = {}
+    for incident in ordered:
+        for ci_id in incident.impacts:
+            touched.setdefault(ci_id, []).append(incident)
 
     health: dict[int, Health] = {}
     for ci_id in graph.cis:
-        behind = [i for i, result in per_incident if ci_id in result.affected]
-        touching = [i for i in ordered if ci_id in i.impacts]
+        behind = _incidents_of(reached_bits.get(ci_id, 0), ordered)
+        touching = touched.get(ci_id, [])
         affected = combined.affected.get(ci_id)
         if affected is not None:
             if len(affected.path) == 1:  # its own alerts say so
@@ -169,10 +200,10 @@ def live_health(graph: Graph, incidents: Sequence[OpenIncident],
             else:
                 reason = (f"{affected.reason} ({' -> '.join(affected.path)}"
                           + (f"; {_numbers(behind[:3])})" if behind else ")"))
-            health[ci_id] = Health(affected.state, reason, tuple(i.ref() for i in behind))
+            health[ci_id] = Health(affected.state, reason, tuple(refs[i.id] for i in behind))
         elif touching:
             health[ci_id] = Health(UP, f"only info alerts on it in {_numbers(touching[:3])}",
-                                   tuple(i.ref() for i in touching))
+                                   tuple(refs[i.id] for i in touching))
         elif ci_id in monitored:
             health[ci_id] = Health(UP, "no open incident affects it")
         else:
