@@ -167,7 +167,7 @@ def summarised_timeline(session: Session, incident_id: int, *, after: str | None
                          [r for r in runs[:limit] if r.collapsed])
     for run in runs[:limit]:
         if run.collapsed:
-            row = ts.summary_row(run, joined, {})
+            row = ts.summary_row(run, joined)
             row["_end"] = run_ends.get(run.first_id, (run.last_at, 2**62))
             rows.append(row)
     # Runs past the first ``limit`` are left for a later page: the page ends before them.

@@ -41,6 +41,7 @@ def signature(summary: str) -> str:
 # -- cursors -------------------------------------------------------------------------------
 
 Key = tuple[datetime, int]
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def cursor_of(key: Key) -> str:
@@ -60,9 +61,6 @@ def key_of(cursor: str) -> Key | None:
         return EPOCH + timedelta(microseconds=int(micros)), int(entry_id)
     except OverflowError:
         return None
-
-
-EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 # -- summarising ---------------------------------------------------------------------------
@@ -171,15 +169,15 @@ def summary_text(run: Run, joined: int) -> str:
     return text + "."
 
 
-def summary_row(run: Run, joined: Mapping[str, datetime], links: Mapping[str, str],
-                ) -> dict[str, object]:
-    """The row standing for a collapsed run, with where to read every entry of it."""
+def summary_row(run: Run, joined: Mapping[str, datetime]) -> dict[str, object]:
+    """The row standing for a collapsed run; its first and last times say where to read
+    every entry of it."""
     new = joined_in(run, joined)
     return {"type": "summary", "at": run.first_at, "kind": "alert", "actor": "",
             "text": summary_text(run, new),
             "data": {"alerts": run.count, "services": len(run.services),
                      "services_joined": new, "first_at": run.first_at,
-                     "last_at": run.last_at, **links},
+                     "last_at": run.last_at},
             "_key": (run.first_at, run.first_id, 0)}
 
 
