@@ -18,7 +18,7 @@ from steward.errors import Conflict, PermissionDenied, ValidationError
 from steward.incidents import queries
 from steward.incidents.commands import RecordAlert
 from steward.incidents.models import Alert, Incident
-from steward.incidents.use_cases import lifecycle
+from steward.incidents.use_cases import causes, lifecycle
 from steward.incidents.use_cases.alerts import record_alert
 from steward.timeutil import utcnow
 
@@ -141,7 +141,7 @@ def test_deployment_before_the_failure_is_the_top_suspect_and_counts_as_failed(o
     assert any("7 minutes" in r for r in suspects[0]["reasons"]), suspects[0]["reasons"]
     assert {s["deployment_id"] for s in suspects} == {culprit, early}  # orders is downstream
     with org.session() as session:
-        lifecycle.confirm_cause(session, actor(org, "carol"), incident_id, culprit)
+        causes.confirm_cause(session, actor(org, "carol"), incident_id, culprit)
     assert detail(org, incident_id)["caused_by_deployment"] == culprit
     with org.read_session() as session:
         core_db = session.scalar(select(Service.id).where(Service.name == "core-db"))

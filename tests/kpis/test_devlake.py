@@ -36,7 +36,8 @@ from steward.changes.use_cases.deployments import record_batch, record_deploymen
 from steward.errors import ValidationError
 from steward.incidents.models import Incident
 from steward.incidents.queries import suspects_for
-from steward.incidents.use_cases.lifecycle import confirm_cause, declare
+from steward.incidents.use_cases.causes import confirm_cause
+from steward.incidents.use_cases.lifecycle import declare
 from steward.ingest.generic_deployment import parse_deployment, to_command
 from steward.kpis.dora_queries import dora_kpis
 from steward.kpis.lineage import previous_successful, shipments

@@ -43,7 +43,7 @@ from steward.changes.commands import RecordDeployment
 from steward.changes.use_cases.deployments import record_deployment
 from steward.db import Database
 from steward.incidents.commands import RecordAlert
-from steward.incidents.use_cases import lifecycle
+from steward.incidents.use_cases import causes, lifecycle
 from steward.incidents.use_cases.alerts import record_alert
 from steward.timeutil import utcnow
 
@@ -104,12 +104,12 @@ def _payments_outage(session: Session, keys: dict[str, Integration], start: date
                      at=start + timedelta(minutes=7))
     lifecycle.add_note(session, alice, past, "Failures started right after 8.4.0; "
                        "rolling back.", at=start + timedelta(minutes=12))
-    lifecycle.confirm_cause(session, alice, past, bad.id, at=start + timedelta(minutes=15))
+    causes.confirm_cause(session, alice, past, bad.id, at=start + timedelta(minutes=15))
     fix = record_deployment(session, alice, RecordDeployment(
         service="payments-gateway", environment="production", status="succeeded",
         version="8.4.1", finished_at=start + timedelta(minutes=41),
         fixes_incident=past, description="Pin the tokenisation library")).deployment
-    lifecycle.mark_fix(session, alice, past, fix.id, at=start + timedelta(minutes=42))
+    causes.mark_fix(session, alice, past, fix.id, at=start + timedelta(minutes=42))
     for key in ("CardAuthFailures:payments-gateway", "HighLatency:payments-gateway"):
         _alert(session, o2c, "payments-gateway", key, "", "critical",
                start + timedelta(minutes=44), status="resolved",

@@ -34,6 +34,7 @@ from steward.changes.use_cases import lifecycle as changes
 from steward.changes.use_cases.deployments import record_batch, record_deployment
 from steward.db import Database
 from steward.demo import organisation as org
+from steward.incidents.use_cases import causes
 from steward.incidents.use_cases import lifecycle as incidents
 from steward.slos.schemas import SloCreate
 from steward.slos.service import create_slo
@@ -209,15 +210,15 @@ class _Story:
         self.counts["incidents"] += 1
         ack = start + timedelta(minutes=self.rng.randint(3, 40))
         incidents.act(self.s, actor, incident.id, "acknowledge", at=ack)
-        incidents.confirm_cause(self.s, actor, incident.id, dep.id,
-                                at=ack + timedelta(minutes=5))
+        causes.confirm_cause(self.s, actor, incident.id, dep.id,
+                             at=ack + timedelta(minutes=5))
         fix = record_deployment(self.s, actor, self.command(
             plan, service, ack + timedelta(minutes=self.rng.randint(20, 300)), "succeeded",
             fixes_incident=incident.id, change_id=change.id,
             description="Fix for the incident")).deployment
         self.counts["deployments"] += 1
         fixed = fix.finished_at or ack
-        incidents.mark_fix(self.s, actor, incident.id, fix.id, at=fixed + timedelta(minutes=1))
+        causes.mark_fix(self.s, actor, incident.id, fix.id, at=fixed + timedelta(minutes=1))
         incidents.act(self.s, actor, incident.id, "resolve", at=fixed + timedelta(minutes=12))
 
     def operational_incidents(self) -> None:

@@ -18,7 +18,7 @@ from steward.db import Database, Session
 from steward.errors import NotFound, StewardError, ValidationError
 from steward.incidents import detail_queries, health_queries, queries
 from steward.incidents.schemas import DeploymentRef, NoteBody
-from steward.incidents.use_cases import lifecycle
+from steward.incidents.use_cases import causes, lifecycle
 from steward.inputs import MAX_ID
 from steward.request.database import database
 from steward.timeutil import isoformat_z, parse_timestamp, utcnow
@@ -239,12 +239,12 @@ def _deployment_id(form: FormData) -> int:
 
 
 def _cause(session: Session, viewer: Viewer, number: int, form: FormData) -> str:
-    lifecycle.confirm_cause(session, viewer.actor, number, _deployment_id(form))
+    causes.confirm_cause(session, viewer.actor, number, _deployment_id(form))
     return "cause"
 
 
 def _fix(session: Session, viewer: Viewer, number: int, form: FormData) -> str:
-    lifecycle.mark_fix(session, viewer.actor, number, _deployment_id(form))
+    causes.mark_fix(session, viewer.actor, number, _deployment_id(form))
     return "fix"
 
 

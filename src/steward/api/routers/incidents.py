@@ -24,7 +24,7 @@ from steward.incidents.schemas import (
     SuspectOut,
     TimelinePage,
 )
-from steward.incidents.use_cases import lifecycle
+from steward.incidents.use_cases import causes, lifecycle
 from steward.inputs import MAX_ID
 from steward.shapes import Listing, Page
 from steward.timeutil import parse_timestamp
@@ -175,7 +175,7 @@ def confirm_cause(incident_id: IncidentId, body: DeploymentRef, request: Request
                   actor: CurrentActor) -> dict[str, Any]:
     """Confirm the deployment that caused the incident (it counts as failed)."""
     with database(request).session() as session:
-        incident = lifecycle.confirm_cause(session, actor, incident_id, body.deployment_id,
+        incident = causes.confirm_cause(session, actor, incident_id, body.deployment_id,
                                            body.at)
         return queries.incident_out(session, incident, detail=True)
 
@@ -185,7 +185,7 @@ def mark_fix(incident_id: IncidentId, body: DeploymentRef, request: Request,
              actor: CurrentActor) -> dict[str, Any]:
     """Record the deployment that fixed the incident (rework)."""
     with database(request).session() as session:
-        incident = lifecycle.mark_fix(session, actor, incident_id, body.deployment_id, body.at)
+        incident = causes.mark_fix(session, actor, incident_id, body.deployment_id, body.at)
         return queries.incident_out(session, incident, detail=True)
 
 

@@ -15,7 +15,6 @@ from steward.auth.models import User
 from steward.catalog.graph import load_graph
 from steward.catalog.impact import Graph
 from steward.catalog.models import Service, Team
-from steward.changes.models import Deployment
 from steward.errors import Conflict, NotFound, ValidationError
 from steward.incidents import health, priority, rules, settings
 from steward.incidents.commands import incident_title
@@ -249,7 +248,7 @@ def alerts_resolved(session: Session, incident: Incident, at: datetime) -> None:
         _set_status(session, incident, "mitigated", at, "All alerts resolved.")
 
 
-def _when(at: datetime | None) -> datetime:
+def action_time(at: datetime | None) -> datetime:
     now = utcnow()
     if at is None:
         return now
@@ -270,7 +269,7 @@ def act(session: Session, actor: Actor, incident_id: int, action: str,
     if incident.status not in allowed:
         raise Conflict(f"status: INC-{incident.id} is {incident.status}; {action} needs "
                        f"{' or '.join(allowed)}", field="status")
-    when = _when(at)
+    when = action_time(at)
     if when < as_utc(incident.started_at):
         raise ValidationError("at: is before the incident started", field="at")
     before = snapshot(incident)
@@ -307,7 +306,7 @@ def declare(session: Session, actor: Actor, title: str, service: str,
     target = session.scalar(select(Service).where(Service.name == service))
     if target is None:
         raise ValidationError(f"service: service {service!r} does not exist", field="service")
-    start = _when(started_at)
+    start = action_time(started_at)
     incident = Incident(title=title, description=description, status="triggered",
                         started_at=start, last_alert_at=start, manual=True,
                         impact=impact or 2, urgency=urgency or 2,
@@ -330,7 +329,7 @@ def add_note(session: Session, actor: Actor, incident_id: int, text: str,
     require_responder(actor, incident)
     if not text.strip():
         raise ValidationError("text: a note needs some text", field="text")
-    add_entry(session, incident, "note", text.strip(), actor=actor.name, at=_when(at))
+    add_entry(session, incident, "note", text.strip(), actor=actor.name, at=action_time(at))
     session.flush()
     audit.record(session, actor, "incident.note", "incident", incident.id,
                  after={"note": text.strip()})
@@ -369,7 +368,7 @@ def assign(session: Session, actor: Actor, incident_id: int, *, assignee: str | 
         raise ValidationError("assignee: name an assignee, commander or team",
                               field="assignee")
     add_entry(session, incident, "assignment", "Now " + ", ".join(parts) + ".",
-              actor=actor.name, at=_when(at))
+              actor=actor.name, at=action_time(at))
     session.flush()
     audit.record(session, actor, "incident.assign", "incident", incident.id, before=before,
                  after=snapshot(incident))
@@ -436,52 +435,6 @@ def set_priority(session: Session, actor: Actor, incident_id: int, *,
     session.flush()
     audit.record(session, actor, "incident.priority", "incident", incident.id, before=before,
                  after=snapshot(incident))
-    return incident
-
-
-def confirm_cause(session: Session, actor: Actor, incident_id: int,
-                  deployment_id: int, at: datetime | None = None) -> Incident:
-    """The deployment caused the incident: it now counts as failed."""
-    incident = get_incident(session, incident_id)
-    require_responder(actor, incident)
-    deployment = session.get(Deployment, deployment_id)
-    if deployment is None:
-        raise ValidationError(f"deployment_id: deployment {deployment_id} does not exist",
-                              field="deployment_id")
-    if deployment.finished_at and as_utc(deployment.finished_at) > as_utc(incident.started_at):
-        raise ValidationError("deployment_id: that deployment finished after the incident "
-                              "started", field="deployment_id")
-    before = snapshot(incident)
-    incident.caused_by_deployment_id = deployment.id
-    if deployment.caused_incident_id is None:
-        deployment.caused_incident_id = incident.id
-    service = session.scalar(select(Service.name).where(Service.id == deployment.service_id))
-    add_entry(session, incident, "cause", f"Cause confirmed: deployment {deployment.id} of "
-              f"{service} {deployment.version}"
-              + (f" (CHG-{deployment.change_id})" if deployment.change_id else "") + ".",
-              actor=actor.name, at=_when(at), data={"deployment_id": deployment.id})
-    session.flush()
-    audit.record(session, actor, "incident.cause", "incident", incident.id, before=before,
-                 after=snapshot(incident))
-    return incident
-
-
-def mark_fix(session: Session, actor: Actor, incident_id: int, deployment_id: int,
-             at: datetime | None = None) -> Incident:
-    """The deployment fixed the incident: unplanned rework."""
-    incident = get_incident(session, incident_id)
-    require_responder(actor, incident)
-    deployment = session.get(Deployment, deployment_id)
-    if deployment is None:
-        raise ValidationError(f"deployment_id: deployment {deployment_id} does not exist",
-                              field="deployment_id")
-    deployment.fixes_incident_id = incident.id
-    add_entry(session, incident, "fix", f"Deployment {deployment.id} ({deployment.version}) "
-              "recorded as the fix.", actor=actor.name, at=_when(at),
-              data={"deployment_id": deployment.id})
-    session.flush()
-    audit.record(session, actor, "incident.fix", "incident", incident.id,
-                 after={"fixed_by_deployment_id": deployment.id})
     return incident
 
 
