@@ -51,8 +51,9 @@ TIMELINE_KINDS = {
     "priority": ("\u2195", "priority"),
     "cause": ("\u2731", "cause"),
     "fix": ("\u2713", "fix"),
-    "origin": ("\u2316", "origin"),
-    "team": ("\u2691", "responding team"),
+    "origin": ("\u25ce", "origin"),
+    "team": ("\u2691", "team"),
+    "recurrence": ("\u21bb", "recurrence"),
 }
 
 
