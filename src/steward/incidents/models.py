@@ -115,6 +115,8 @@ class Alert(Base):
         Index("ix_alerts_integration_key", "integration_id", "dedup_key"),
         # An incident's alerts (its foreign key), in the order they were first seen.
         Index("ix_alerts_incident_first_seen", "incident_id", "first_seen", "id"),
+        # An incident's alerts grouped by service and signature.
+        Index("ix_alerts_incident_signature", "incident_id", "service_id", "signature"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -128,6 +130,9 @@ class Alert(Base):
     status: Mapped[str] = mapped_column(String(20), default="firing")
     severity: Mapped[str] = mapped_column(String(20), default="error")
     summary: Mapped[str] = mapped_column(String(SUMMARY_LENGTH), default="")
+    # The summary with its numbers blanked (``timeline_summary.signature``), written with
+    # the summary on every path: alerts that differ only in numbers share it.
+    signature: Mapped[str] = mapped_column(String(SUMMARY_LENGTH), server_default="")
     source: Mapped[str] = mapped_column(String(40), default="generic")
     labels: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
