@@ -115,8 +115,6 @@ class Alert(Base):
         Index("ix_alerts_integration_key", "integration_id", "dedup_key"),
         # An incident's alerts (its foreign key), in the order they were first seen.
         Index("ix_alerts_incident_first_seen", "incident_id", "first_seen", "id"),
-        # An incident's alerts grouped by service and signature.
-        Index("ix_alerts_incident_signature", "incident_id", "service_id", "signature"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -131,7 +129,9 @@ class Alert(Base):
     severity: Mapped[str] = mapped_column(String(20), default="error")
     summary: Mapped[str] = mapped_column(String(SUMMARY_LENGTH), default="")
     # The summary with its numbers blanked (``timeline_summary.signature``), written with
-    # the summary on every path: alerts that differ only in numbers share it.
+    # the summary on every path: alerts that differ only in numbers share it. Not indexed:
+    # an incident's alert groups read all its alerts (a scan, not an index), and a btree
+    # entry cannot hold a long summary of multi-byte characters (over 2,704 bytes).
     signature: Mapped[str] = mapped_column(String(SUMMARY_LENGTH), server_default="")
     source: Mapped[str] = mapped_column(String(40), default="generic")
     labels: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)

@@ -35,13 +35,10 @@ def upgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_alerts_incident_id'))
         batch_op.add_column(sa.Column('signature', sa.String(length=1024), server_default='', nullable=False))
     op.execute(f"UPDATE alerts SET signature = {_signature_sql('summary')} WHERE summary != ''")
-    with op.batch_alter_table('alerts', schema=None) as batch_op:
-        batch_op.create_index('ix_alerts_incident_signature', ['incident_id', 'service_id', 'signature'], unique=False)
 
 
 def downgrade() -> None:
     with op.batch_alter_table('alerts', schema=None) as batch_op:
-        batch_op.drop_index('ix_alerts_incident_signature')
         batch_op.drop_column('signature')
         batch_op.create_index(batch_op.f('ix_alerts_incident_id'), ['incident_id'], unique=False)
         batch_op.drop_index('ix_alerts_incident_first_seen')
