@@ -1,13 +1,20 @@
-"""The Alembic migrations build exactly the schema the models describe."""
+"""The Alembic migrations build exactly the schema the models describe, and give the
+rows stored before a migration what it adds."""
 
 from __future__ import annotations
 
 import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
+from helpers import make_service, make_team
+from sqlalchemy import text
 
 import steward.models
 from steward.db import migrate
+from steward.incidents import timeline_summary
+from steward.incidents.commands import RecordAlert
+from steward.incidents.use_cases.alerts import record_alert
 
 
 def test_migrations_match_models(db) -> None:
@@ -23,14 +30,6 @@ def test_upgrading_gives_alerts_stored_before_it_their_signature(db) -> None:
     as ``timeline_summary.signature`` gives it, so they group with the alerts after."""
     if not db.settings.is_sqlite:
         pytest.skip("the downgrade and upgrade run on a copy of the SQLite database")
-    from alembic import command
-    from sqlalchemy import text
-
-    from steward.incidents import timeline_summary
-    from steward.incidents.commands import RecordAlert
-    from steward.incidents.use_cases.alerts import record_alert
-    from helpers import make_service, make_team
-
     make_team(db, "ops")
     make_service(db, "db", owner="ops")
     summaries = ["latency high on pod-7 (5230 ms)", "disk 95% full on node-12345678",
