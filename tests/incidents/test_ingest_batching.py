@@ -131,7 +131,8 @@ def state(db, n: int) -> dict[str, Any]:  # type: ignore[no-untyped-def]
                 "mitigated_at": incident.mitigated_at, "group_keys": incident.group_keys,
                 "services": services, "timeline": timeline})
         return _unsuffixed({"alerts": [
-            (a.dedup_key, names[a.service_id], a.status, a.severity, a.summary, a.labels,
+            (a.dedup_key, names[a.service_id], a.status, a.severity, a.summary,
+             a.signature, a.labels,
              a.count, a.first_seen, a.last_seen, a.resolved_at,
              incident_no.get(a.incident_id or 0)) for a in alerts],
             "incidents": incidents}, n)
@@ -266,15 +267,19 @@ def test_everything_resolving_mitigates_within_a_group(db, twins):
 
 def test_repeats_in_one_group_count_every_event(db, twins):
     grouped(db, twins[1], [fire("a", "db1", 0), fire("b", "db1", 0.2)])
-    repeats = [fire("a", "db1", 1 + i / 10) for i in range(5)]
+    repeats = [fire("a", "db1", 1 + i / 10, summary=f"a slow {i}0 ms") for i in range(5)]
     repeats += [fire("new", "db1", 2 + i / 10, summary=f"new {i}") for i in range(4)]
     results = grouped(db, twins[1], repeats, pieces=3)
     with db.read_session() as session:
         counts = dict(session.execute(select(Alert.dedup_key, Alert.count)).all())
-        new = session.execute(select(Alert.summary, Alert.first_seen, Alert.last_seen)
-                              .where(Alert.dedup_key == "new")).one()
+        new = session.execute(select(Alert.summary, Alert.signature, Alert.first_seen,
+                                     Alert.last_seen).where(Alert.dedup_key == "new")).one()
+        a = session.execute(select(Alert.summary, Alert.signature)
+                            .where(Alert.dedup_key == "a")).one()
     assert counts == {"a": 6, "b": 1, "new": 4}
-    assert tuple(new) == ("new 3", at(2), at(2.3))
+    # a repeat's new summary brings its signature along, stored alert or pending one
+    assert tuple(new) == ("new 3", "new #", at(2), at(2.3))
+    assert tuple(a) == ("a slow 40 ms", "a slow # ms")
     assert [r["created"] for r in results] == [False] * 5 + [True, False, False, False]
     assert len({r["alert_id"] for r in results[5:]}) == 1
     assert len({r["incident_id"] for r in results}) == 1
@@ -441,7 +446,8 @@ def test_bulk_inserts_store_what_the_orm_stores(db, twins, copies):
         alerts.append({
             "integration_id": None, "service_id": service_id, "incident_id": incident_id,
             "dedup_key": f"raw-{n}", "status": "firing", "severity": "warning",
-            "summary": "quote ' and \" and %s", "source": "generic", "labels": labels,
+            "summary": "quote ' and \" and %s", "signature": "quote ' and \" and %s",
+            "source": "generic", "labels": labels,
             "details": {} if n else {"x": "y"}, "url": "", "group_key": None if n else "g",
             "first_seen": seen, "last_seen": seen.astimezone(UTC), "count": n + 1,
             "resolved_at": None if n else seen, "created_at": seen})

@@ -16,6 +16,7 @@ from steward.db.direct import Driver
 from steward.incidents import correlate
 from steward.incidents.correlate import ACTIVE_STATES
 from steward.incidents.models import OPEN_STATES
+from steward.incidents.timeline_summary import signature
 
 # The status is a literal, so SQLite can use the partial unique index uq_alerts_active_key.
 _ACTIVE = ("SELECT id, dedup_key, incident_id FROM alerts WHERE {integration} "
@@ -61,7 +62,8 @@ _OPEN_NEAR_PG = (
         "{states}", ", ".join(f"'{s}'" for s in OPEN_STATES))
 _BUMP = ("UPDATE alerts SET count = count + ?, "
          "last_seen = CASE WHEN last_seen < ? THEN ? ELSE last_seen END, "
-         "summary = COALESCE(?, summary), severity = ?, labels = COALESCE(?json, labels) "
+         "summary = COALESCE(?, summary), signature = COALESCE(?, signature), "
+         "severity = ?, labels = COALESCE(?json, labels) "
          "WHERE id = ?")
 # Never moves back: another process may have recorded a later alert in the meantime.
 _INCIDENT_SEEN = ("UPDATE incidents SET last_alert_at = CASE WHEN last_alert_at IS NULL "
@@ -119,9 +121,11 @@ def open_incidents(driver: Driver, services: Iterable[int] | None, since: dateti
 def bump_alerts(driver: Driver, bumps: Iterable[Sequence[Any]]) -> None:
     """Repeats of stored alerts: (alert id, repeats, last seen, summary or None, severity,
     labels or None), in the order given (callers give id order, so writers lock alike).
-    The batch writer counts repeats in place, so rows may be lists as well as tuples."""
+    The batch writer counts repeats in place, so rows may be lists as well as tuples.
+    A new summary brings its signature (``timeline_summary.signature``) along."""
     time, json = driver.time, driver.json
-    driver.many(_BUMP, [(n, time(seen), time(seen), summary, severity,
+    driver.many(_BUMP, [(n, time(seen), time(seen), summary,
+                         None if summary is None else signature(summary), severity,
                          None if labels is None else json(labels), alert_id)
                         for alert_id, n, seen, summary, severity, labels in bumps])
 

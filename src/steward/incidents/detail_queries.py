@@ -51,16 +51,6 @@ def _bucket(session: Session, column: Any) -> ColumnElement[int]:
     return cast(func.floor(seconds / ts.BUCKET_SECONDS), Integer)
 
 
-def signature_sql(column: Any) -> ColumnElement[str]:
-    """``timeline_summary.signature`` in SQL (the same on SQLite and PostgreSQL)."""
-    out = column
-    for digit in ts.SIGNATURE_DIGITS:
-        out = func.replace(out, digit, "#")
-    for run in ("####", "###", "##"):
-        out = func.replace(out, run, "#")
-    return out
-
-
 def parse_cursor(after: str | None) -> ts.Key | None:
     if after is None or after == "":
         return None
@@ -254,7 +244,7 @@ def alert_groups(session: Session, incident_id: int, *, limit: int = 50,
                  offset: int = 0) -> tuple[int, list[dict[str, Any]]]:
     """The incident's alerts grouped by service and signature, most alerts first: how
     many, how many still active, first and last seen, the worst severity, an example."""
-    sig = signature_sql(Alert.summary).label("signature")
+    sig = Alert.signature
     active = func.sum(case((Alert.status != "resolved", 1), else_=0))
     rows = session.execute(
         select(Alert.service_id, sig, func.count().label("alerts"), active,
@@ -279,7 +269,7 @@ def alert_groups(session: Session, incident_id: int, *, limit: int = 50,
 
 
 def _group_total(session: Session, incident_id: int) -> int:
-    sig = signature_sql(Alert.summary)
+    sig = Alert.signature
     groups = select(Alert.service_id, sig).where(Alert.incident_id == incident_id) \
         .group_by(Alert.service_id, sig).subquery()
     return int(session.scalar(select(func.count()).select_from(groups)) or 0)
@@ -306,7 +296,7 @@ def incident_alerts(session: Session, incident_id: int, *, status: str | None = 
         query = query.where(Alert.service_id.in_(select(Service.id).where(
             Service.name == service)))
     if signature:
-        query = query.where(signature_sql(Alert.summary) == signature)
+        query = query.where(Alert.signature == signature)
     total = int(session.scalar(select(func.count()).select_from(query.subquery())) or 0)
     rows = session.scalars(query.order_by(Alert.first_seen, Alert.id).limit(limit)
                            .offset(offset))

@@ -128,6 +128,11 @@ class Alert(Base):
     status: Mapped[str] = mapped_column(String(20), default="firing")
     severity: Mapped[str] = mapped_column(String(20), default="error")
     summary: Mapped[str] = mapped_column(String(SUMMARY_LENGTH), default="")
+    # The summary with its numbers blanked (``timeline_summary.signature``), written with
+    # the summary on every path: alerts that differ only in numbers share it. Not indexed:
+    # an incident's alert groups read all its alerts (a scan, not an index), and a btree
+    # entry cannot hold a long summary of multi-byte characters (over 2,704 bytes).
+    signature: Mapped[str] = mapped_column(String(SUMMARY_LENGTH), server_default="")
     source: Mapped[str] = mapped_column(String(40), default="generic")
     labels: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)

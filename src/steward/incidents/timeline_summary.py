@@ -6,8 +6,8 @@ joined the incident in that run; a few alert entries stay as they are.
 
 Pure: the queries (``detail_queries``) count the alert entries per minute and service in
 SQL and hand the counts here; the rows come back in time order with what to fetch.
-Also the alert *signature* (a summary with its numbers blanked, the same in SQL) and the
-timeline's page cursor.
+Also the alert *signature* (a summary with its numbers blanked, stored with each alert)
+and the timeline's page cursor.
 """
 
 from __future__ import annotations
@@ -28,8 +28,9 @@ SIGNATURE_DIGITS = "0123456789"
 
 def signature(summary: str) -> str:
     """An alert's summary with every digit made ``#`` and runs of ``#`` shortened: alerts
-    that differ only in numbers (a pod, a port, a latency) share it. The SQL in
-    ``detail_queries.signature_sql`` does exactly these replacements."""
+    that differ only in numbers (a pod, a port, a latency) share it. Stored with the
+    alert (``Alert.signature``) wherever its summary is written; migration 0009 fills it
+    in for older alerts with the same replacements in SQL."""
     out = summary
     for digit in SIGNATURE_DIGITS:
         out = out.replace(digit, "#")

@@ -25,6 +25,7 @@ from steward.incidents.commands import (
 from steward.incidents.models import Alert, Incident
 from steward.incidents.routing import apply_route, check
 from steward.incidents.timeline import add_entry
+from steward.incidents.timeline_summary import signature
 from steward.incidents.transaction_state import (
     graph_for,
     lock_correlation,
@@ -99,6 +100,7 @@ def record_alert(session: Session, integration: Integration | None,
         repeat.add(cmd, seen)
         active.count, active.last_seen = repeat.count, repeat.last_seen or seen
         active.summary, active.severity = repeat.summary or "", cmd.severity
+        active.signature = signature(active.summary)
         active.labels = repeat.labels or {}
         session.flush()
         incident = session.get(Incident, active.incident_id) if active.incident_id else None
@@ -109,9 +111,10 @@ def record_alert(session: Session, integration: Integration | None,
     details = dict(cmd.details)
     if time_note is not None:
         details[event_time.TIME_NOTE] = time_note
+    summary = alert_summary(cmd.summary)
     alert = Alert(integration_id=integration_id, service_id=service.id,
                   dedup_key=cmd.dedup_key, status="firing", severity=cmd.severity,
-                  summary=alert_summary(cmd.summary), source=cmd.source,
+                  summary=summary, signature=signature(summary), source=cmd.source,
                   labels=dict(cmd.labels), details=details,
                   url=(cmd.url or "")[:URL_LENGTH],
                   group_key=cmd.group_key, first_seen=seen, last_seen=seen,

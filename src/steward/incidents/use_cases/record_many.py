@@ -51,6 +51,7 @@ from steward.incidents.models import (
     TimelineEntry,
 )
 from steward.incidents.routing import Prepared, prepare
+from steward.incidents.timeline_summary import signature
 from steward.incidents.transaction_state import (
     forget_open_incidents,
     graph_for,
@@ -200,6 +201,8 @@ class _GroupWriter:
             repeat = rules.Repeat(row["count"], row["last_seen"], row["summary"],
                                   row["severity"], row["labels"])
             repeat.add(cmd, seen)
+            if repeat.summary != row["summary"]:
+                row["signature"] = signature(repeat.summary or "")
             row.update(count=repeat.count, last_seen=repeat.last_seen, summary=repeat.summary,
                        severity=repeat.severity, labels=repeat.labels)
             return
@@ -251,9 +254,10 @@ class _GroupWriter:
         details = dict(cmd.details)
         if time_note is not None:
             details[event_time.TIME_NOTE] = time_note
+        summary = alert_summary(cmd.summary)
         row = {"integration_id": iid, "service_id": service_id, "incident_id": incident.id,
                "dedup_key": cmd.dedup_key, "status": "firing", "severity": cmd.severity,
-               "summary": alert_summary(cmd.summary), "source": cmd.source,
+               "summary": summary, "signature": signature(summary), "source": cmd.source,
                "labels": dict(cmd.labels), "details": details,
                "url": (cmd.url or "")[:URL_LENGTH], "group_key": cmd.group_key,
                "first_seen": seen, "last_seen": seen, "count": 1, "resolved_at": None,
