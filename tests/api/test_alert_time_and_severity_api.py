@@ -176,3 +176,16 @@ def test_resolve_and_recurrence_show_in_the_api(client, db, admin):
     assert shown["recurrence_of"] == old
     assert any(e["text"].startswith(f"Recurrence of INC-{old} (resolved ")
                for e in shown["timeline"])
+
+
+def test_a_batch_whose_every_time_is_unreadable_is_a_declared_400(client, db) -> None:
+    """Every event refused: a 400 in the shape every error has (``details`` with each
+    field, naming the event's place, and its message)."""
+    token = key(db, "generic", "search")
+    sent = client.post("/api/v1/alerts", headers=bearer(token), json=[
+        {"dedup_key": "a", "status": "firing", "occurred_at": "nope"},
+        {"dedup_key": "b", "status": "firing", "occurred_at": "later"}])
+    assert sent.status_code == 400, sent.text
+    assert sent.json()["details"] == [
+        {"field": "[0].occurred_at", "message": "'nope' is not an ISO-8601 time"},
+        {"field": "[1].occurred_at", "message": "'later' is not an ISO-8601 time"}]

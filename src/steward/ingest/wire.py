@@ -49,10 +49,11 @@ def event_time(value: Any, field: str) -> datetime:
 
 
 def refuse_batch(refused: list[Refusal]) -> UnreadableTime:
-    """The error of a batch whose every event was refused: the first, with all of them."""
+    """The error of a batch whose every event was refused: the first, with all of them
+    (as every error's details: each field, which names the event's place, and message)."""
     first = refused[0]
     return UnreadableTime(f"{first.field}: {first.message}", field=first.field,
-                          details=[r.to_dict() for r in refused])
+                          details=[{"field": r.field, "message": r.message} for r in refused])
 
 
 def object_at(parent: dict[str, Any], path: str) -> dict[str, Any]:
