@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from steward import events
 from steward.audit import service as audit
 from steward.auth.actor import Actor
 from steward.auth.use_cases.accounts import user_team_names
@@ -116,6 +117,7 @@ def create_change(session: Session, actor: Actor, data: ChangeCreate,
     session.flush()
     audit.record(session, actor, "change.create", "change", change.id,
                  after={**change_snapshot(change), "services": [s.name for s in services]})
+    events.publish(session, events.Event("change.created", change.id, actor=actor.name))
     evaluate(session, actor, change, batch_size=data.batch_size)
     return change
 
@@ -171,6 +173,9 @@ def _move(session: Session, actor: Actor, change: Change, state: str,
         after["comment"] = comment
     audit.record(session, actor, "change.transition", "change", change.id,
                  before=before, after=after)
+    if state == "rejected":
+        events.publish(session, events.Event("change.rejected", change.id, at=now,
+                                             actor=actor.name))
 
 
 def _authorize(session: Session, actor: Actor, change: Change) -> None:
@@ -178,6 +183,8 @@ def _authorize(session: Session, actor: Actor, change: Change) -> None:
     if change.state == "new":  # an emergency change skips assess, not authorize
         _move(session, actor, change, "authorize")
     _move(session, actor, change, "scheduled")
+    events.publish(session, events.Event("change.approved", change.id, actor=actor.name,
+                                         data={"auto": change.auto_approved}))
 
 
 def transition(session: Session, actor: Actor, change_id: int, state: str,
@@ -330,6 +337,8 @@ def _deployed_unapproved(session: Session, actor: Actor, change: Change,
     audit.record(session, actor, "change.unauthorised_deployment", "change", change.id,
                  after={"deployment_id": deployment.id, "deployment_status": deployment.status,
                         "change_state": change.state})
+    events.publish(session, events.Event("change.unauthorised", change.id, actor=actor.name,
+                                         data={"deployment_id": deployment.id}))
     if not waiting:
         return
     before = {"state": change.state, "outcome": change.outcome}

@@ -15,6 +15,7 @@ from steward.auth.models import User
 from steward.catalog.graph import load_graph
 from steward.catalog.impact import Graph
 from steward.catalog.models import Service, Team
+from steward import events
 from steward.errors import Conflict, NotFound, ValidationError
 from steward.incidents import health, priority, rules, settings
 from steward.incidents.commands import incident_title
@@ -80,6 +81,8 @@ def open_incident(session: Session, alert: Alert, service: Service, reason: str)
             [service.id], [(service.id, alert.severity, True)]), [alert.severity])
         incident.priority = priority.priority(incident.impact, incident.urgency)
     recompute_soon(session, incident)
+    events.publish(session, events.Event("incident.triggered", incident.id, at=alert.first_seen,
+                                         data={"manual": False}))
     return incident
 
 
@@ -211,6 +214,9 @@ def _set_status(session: Session, incident: Incident, status: str, at: datetime,
               at=at, data={"from": before, "to": status})
     session.flush()
     forget_open_incidents(session)
+    kind = "reopened" if status == "triggered" else status
+    events.publish(session, events.Event(f"incident.{kind}", incident.id, at=at, actor=actor,
+                                         data={"from": before}))
 
 
 def alert_acknowledged(session: Session, incident: Incident, alert: Alert,
@@ -320,6 +326,8 @@ def declare(session: Session, actor: Actor, title: str, service: str,
     recompute(session, incident)
     audit.record(session, actor, "incident.declare", "incident", incident.id,
                  after=snapshot(incident))
+    events.publish(session, events.Event("incident.triggered", incident.id, at=start,
+                                         actor=actor.name, data={"manual": True}))
     return incident
 
 
@@ -352,6 +360,7 @@ def assign(session: Session, actor: Actor, incident_id: int, *, assignee: str | 
     require_responder(actor, incident)
     before = snapshot(incident)
     parts = []
+    previous_assignee = incident.assignee_id
     if assignee is not None:
         incident.assignee_id = _user_id(session, assignee, "assignee")
         parts.append(f"assignee {assignee or 'nobody'}")
@@ -372,6 +381,10 @@ def assign(session: Session, actor: Actor, incident_id: int, *, assignee: str | 
     session.flush()
     audit.record(session, actor, "incident.assign", "incident", incident.id, before=before,
                  after=snapshot(incident))
+    if incident.assignee_id != previous_assignee:
+        events.publish(session, events.Event(
+            "incident.assigned", incident.id, at=action_time(at), actor=actor.name,
+            data={"assignee_id": incident.assignee_id, "previous_id": previous_assignee}))
     return incident
 
 
