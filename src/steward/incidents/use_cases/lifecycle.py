@@ -9,13 +9,13 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from steward import events
 from steward.audit import service as audit
 from steward.auth.actor import Actor
 from steward.auth.models import User
 from steward.catalog.graph import load_graph
 from steward.catalog.impact import Graph
 from steward.catalog.models import Service, Team
-from steward import events
 from steward.errors import Conflict, NotFound, ValidationError
 from steward.incidents import health, priority, rules, settings
 from steward.incidents.commands import incident_title
