@@ -26,6 +26,7 @@ from steward.catalog.models import Service
 from steward.errors import AuthenticationFailed, PermissionDenied, ValidationError
 from steward.incidents import routing
 from steward.incidents.commands import RecordAlert
+from steward.incidents.health import service_impacts
 from steward.incidents.models import Alert, Incident, IncidentService, TimelineEntry
 from steward.incidents.use_cases.alerts import record_alert
 from steward.incidents.use_cases.record_group import record_group
@@ -122,6 +123,16 @@ def state(db, n: int) -> dict[str, Any]:  # type: ignore[no-untyped-def]
                             TimelineEntry.incident_id == iid).order_by(TimelineEntry.id))]
             # A group recomputes priority once, at its end: the change is noted there.
             timeline.sort(key=lambda entry: entry[0] == "priority")
+            # The states kept on the incident are those its alerts give (the map draws them).
+            kept = {names[int(sid)]: impact
+                    for sid, impact in (incident.service_impacts or {}).items()}
+            derived = {names[sid]: state.impact for sid, state in service_impacts(
+                session.scalars(select(IncidentService.service_id).where(
+                    IncidentService.incident_id == iid)),
+                [(sid, sev, True) for sid, sev in session.execute(
+                    select(Alert.service_id, Alert.severity).where(Alert.incident_id == iid)
+                    .distinct())]).items()}
+            assert kept == derived
             incidents.append({
                 "title": incident.title,
                 "status": incident.status, "priority": incident.priority,
@@ -129,7 +140,7 @@ def state(db, n: int) -> dict[str, Any]:  # type: ignore[no-untyped-def]
                 "origin": names.get(incident.origin_service_id or 0),
                 "started_at": incident.started_at, "last_alert_at": incident.last_alert_at,
                 "mitigated_at": incident.mitigated_at, "group_keys": incident.group_keys,
-                "services": services, "timeline": timeline})
+                "services": services, "timeline": timeline, "service_impacts": kept})
         return _unsuffixed({"alerts": [
             (a.dedup_key, names[a.service_id], a.status, a.severity, a.summary,
              a.signature, a.labels,

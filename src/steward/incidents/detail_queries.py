@@ -243,19 +243,22 @@ def _severity_rank() -> ColumnElement[int]:
 def alert_groups(session: Session, incident_id: int, *, limit: int = 50,
                  offset: int = 0) -> tuple[int, list[dict[str, Any]]]:
     """The incident's alerts grouped by service and signature, most alerts first: how
-    many, how many still active, first and last seen, the worst severity, an example."""
+    many, how many still active, first and last seen, the worst severity, and as an
+    example the summary of the group's first alert (read for the page's groups only)."""
     sig = Alert.signature
     active = func.sum(case((Alert.status != "resolved", 1), else_=0))
     rows = session.execute(
         select(Alert.service_id, sig, func.count().label("alerts"), active,
                func.sum(Alert.count), func.min(Alert.first_seen), func.max(Alert.last_seen),
-               func.min(_severity_rank()), func.min(Alert.summary),
+               func.min(_severity_rank()), func.min(Alert.id),
                func.count().over().label("groups"))
         .where(Alert.incident_id == incident_id)
         .group_by(Alert.service_id, sig)
         .order_by(func.count().desc(), Alert.service_id, sig)
         .limit(limit).offset(offset)).all()
     names = _service_names(session, {r[0] for r in rows})
+    examples = dict(session.execute(select(Alert.id, Alert.summary).where(
+        Alert.id.in_([r[8] for r in rows]))).all()) if rows else {}
     total = int(rows[0][-1]) if rows else (
         0 if offset == 0 else _group_total(session, incident_id))
     return total, [{
@@ -263,8 +266,8 @@ def alert_groups(session: Session, incident_id: int, *, limit: int = 50,
         "active": int(firing or 0), "events": int(events or 0),
         "first_seen": isoformat_z(first), "last_seen": isoformat_z(last),
         "severity": SEVERITIES[rank] if rank is not None and rank < len(SEVERITIES)
-        else None, "example": example}
-        for service_id, signature, alerts, firing, events, first, last, rank, example, _n
+        else None, "example": examples.get(first_id)}
+        for service_id, signature, alerts, firing, events, first, last, rank, first_id, _n
         in rows]
 
 

@@ -22,7 +22,6 @@ from steward.incidents.health import (
     HEALTH_STATES,
     Health,
     OpenIncident,
-    ServiceImpact,
     live_health,
     service_impacts,
 )
@@ -66,15 +65,21 @@ def open_incidents(session: Session) -> list[OpenIncident]:
             for i, title, prio, status in heads]
 
 
-def incident_states(session: Session, incident_id: int) -> dict[int, ServiceImpact]:
-    """The state each service of one incident is in, as its priority counts them (every
-    alert it has had), for drawing what it takes down or degrades."""
+def incident_impacts(session: Session, incident_id: int) -> dict[int, str]:
+    """The state each service of one incident is in ("down", "degraded", "none"), as its
+    priority counts them (every alert it has had), for drawing what it takes down or
+    degrades. Kept on the incident by each recompute, so this reads no alert; an incident
+    stored before it was kept has its alerts read instead."""
+    kept = session.scalar(select(Incident.service_impacts).where(Incident.id == incident_id))
+    if kept is not None:
+        return {int(sid): impact for sid, impact in kept.items()}
     services = session.scalars(select(IncidentService.service_id)
                                .where(IncidentService.incident_id == incident_id)).all()
     alerts = session.execute(select(Alert.service_id, Alert.severity)
                              .where(Alert.incident_id == incident_id)
                              .group_by(Alert.service_id, Alert.severity)).all()
-    return service_impacts(services, [(sid, sev, True) for sid, sev in alerts])
+    return {sid: state.impact for sid, state in service_impacts(
+        services, [(sid, sev, True) for sid, sev in alerts]).items()}
 
 
 def monitored_services(session: Session) -> set[int]:

@@ -44,6 +44,10 @@ class Incident(Base):
     commander_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     # {"down": [...], "degraded": [...]} business services from impact analysis
     business_services: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # Each service's state in the incident ("down", "degraded", "none") by service id, as
+    # the last recompute found it from every alert the incident has had (None: stored
+    # before incidents kept it; read from the alerts then).
+    service_impacts: Mapped[dict[str, str] | None] = mapped_column(JSON)
     group_keys: Mapped[list[str]] = mapped_column(JSON, default=list)
     manual: Mapped[bool] = mapped_column(Boolean, default=False)
     started_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)

@@ -4,6 +4,7 @@ navigation."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -137,15 +138,25 @@ def bounded_detail(session: Session, incident_id: int) -> dict[str, Any]:
     cursor of the next (``detail_queries``)."""
     timeline = detail_queries.summarised_timeline(session, incident_id)
     return {"alert_count": detail_queries.alert_count(session, incident_id),
-            "alerts": [alert_out(session, a)
-                       for a in detail_queries.first_alerts(session, incident_id)],
+            "alerts": alerts_out(session, detail_queries.first_alerts(session, incident_id)),
             "timeline": timeline["items"], "timeline_next": timeline["next"]}
 
 
-def alert_out(session: Session, alert: Alert) -> dict[str, Any]:
+def alerts_out(session: Session, alerts: Sequence[Alert]) -> list[dict[str, Any]]:
+    """Alerts as the API shows them, their services' names read once."""
+    ids = {a.service_id for a in alerts if a.service_id is not None}
+    names = dict(session.execute(select(Service.id, Service.name).where(
+        Service.id.in_(ids))).all()) if ids else {}
+    return [alert_out(session, a, names) for a in alerts]
+
+
+def alert_out(session: Session, alert: Alert,
+              names: Mapping[int, str] | None = None) -> dict[str, Any]:
+    service = (names.get(alert.service_id) if names is not None and alert.service_id
+               is not None else _name(session, Service, Service.name, alert.service_id))
     return {"id": alert.id, "dedup_key": alert.dedup_key, "status": alert.status,
             "severity": alert.severity, "summary": alert.summary, "source": alert.source,
-            "service": _name(session, Service, Service.name, alert.service_id),
+            "service": service,
             "labels": alert.labels or {}, "details": alert.details or {}, "url": alert.url,
             "first_seen": isoformat_z(alert.first_seen), "last_seen": isoformat_z(alert.last_seen),
             "reported_at": isoformat_z(alert.reported_at),

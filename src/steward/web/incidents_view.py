@@ -124,16 +124,16 @@ def failing_map_href(names: Sequence[str]) -> str:
 
 
 def affected_map(graph: Graph, names: Sequence[str], origin: str | None,
-                 title: str, states: Mapping[int, Any] | None = None) -> dict[str, Any]:
+                 title: str, states: Mapping[int, str] | None = None) -> dict[str, Any]:
     """The incident's services in the states their alerts give them (``states``: service
-    id to its ``health.ServiceImpact``; failing when not given) and what that takes down
+    id to "down", "degraded" or "none"; failing when not given) and what that takes down
     or degrades up to the business services, the origin outlined."""
     known = [graph.by_name[n] for n in names if n in graph.by_name]
     if not known:
         return {"svg": "", "affected": [], "href": ""}
     impacts = states or {}
-    down = [i for i in known if i not in impacts or impacts[i].impact == "down"]
-    degraded = [i for i in known if i in impacts and impacts[i].impact == "degraded"]
+    down = [i for i in known if impacts.get(i, "down") == "down"]
+    degraded = [i for i in known if impacts.get(i) == "degraded"]
     affected, svg = affected_drawing(graph, analyse(graph, down, degraded),
                                      graph.by_name.get(origin or ""), title, "incident-map")
     return {"svg": svg, "affected": affected,

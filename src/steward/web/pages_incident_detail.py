@@ -126,7 +126,7 @@ def _incident_page(request: Request, db: Database, number: int, *, error: str = 
         storm = storm_views(session, number, request.query_params)
         graph = load_graph(session)
         nav = nav_counts(session)
-        states = health_queries.incident_states(session, number)
+        states = health_queries.incident_impacts(session, number)
     out = view["incident"]
     if storm["timeline_page"] is not None:
         out = {**out, "timeline": storm["timeline_page"]["items"],

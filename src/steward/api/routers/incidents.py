@@ -140,7 +140,7 @@ def incident_alerts(incident_id: IncidentId, request: Request, _actor: CurrentAc
             session, incident_id, status=status, severity=severity, service=service,
             signature=signature, limit=limit, offset=offset)
         return {"total": total, "limit": limit, "offset": offset,
-                "items": [queries.alert_out(session, a) for a in rows]}
+                "items": queries.alerts_out(session, rows)}
 
 
 @router.post("/incidents/{incident_id}/notes", operation_id="add_incident_note", **RESPOND)
@@ -208,4 +208,4 @@ def list_alerts(request: Request, _actor: CurrentActor, limit: Limit = 100, offs
         total, rows = queries.list_alerts(session, status=status, service=service, limit=limit,
                                         offset=offset)
         return {"total": total, "limit": limit, "offset": offset,
-                "items": [queries.alert_out(session, a) for a in rows]}
+                "items": queries.alerts_out(session, rows)}

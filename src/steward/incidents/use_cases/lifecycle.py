@@ -157,6 +157,7 @@ def recompute(session: Session, incident: Incident) -> None:
         [(sid, sev, True) for sid, sev in alert_rows if sid in graph.cis])
     reasons = _derive_priority(graph, incident, impacts,
                                sorted({sev for _, sev in alert_rows}) or ["error"])
+    incident.service_impacts = {str(sid): impact.impact for sid, impact in impacts.items()}
     new_priority = priority.priority(incident.impact, incident.urgency)
     if new_priority != incident.priority and incident.id is not None and reasons:
         if incident.priority and (session.scalar(select(func.count()).where(
