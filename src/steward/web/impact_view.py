@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from urllib.parse import quote
 
 from steward.catalog.impact import DEGRADED, DOWN, Affected, Graph, ImpactResult
 from steward.web.systemmap import MapEdge, MapNode, render_svg
 
 STATE_ORDER = {DOWN: 0, DEGRADED: 1}
+# The last drawings made, by everything a drawing is made of: an incident's page is
+# reloaded again and again while its services' states stay the same, and laying out a
+# map of a few hundred services takes longer than reading the incident.
+DRAWINGS_KEPT = 32
+_drawings: OrderedDict[tuple[object, ...], str] = OrderedDict()
+_drawings_lock = threading.Lock()
 
 
 def service_href(name: str) -> str:
@@ -24,7 +32,18 @@ def affected_drawing(graph: Graph, result: ImpactResult, focus: int | None, titl
                      tier=graph.cis[a.id].tier) for a in affected]
     edges = [MapEdge(dependant=src, dependency=dst, type=dep_type)
              for src in ids for dst, dep_type in graph.dependencies.get(src, ()) if dst in ids]
-    svg = render_svg(nodes, edges, href=lambda n: service_href(n.name),
-                     highlight={focus} if focus in ids else set(), title=title,
-                     id_prefix=id_prefix)
+    highlight = {focus} if focus in ids else set()
+    key = (tuple(nodes), tuple(sorted(edges, key=lambda e: (e.dependant, e.dependency))),
+           tuple(highlight), title, id_prefix)
+    with _drawings_lock:
+        svg = _drawings.get(key)
+        if svg is not None:
+            _drawings.move_to_end(key)
+    if svg is None:
+        svg = render_svg(nodes, edges, href=lambda n: service_href(n.name),
+                         highlight=highlight, title=title, id_prefix=id_prefix)
+        with _drawings_lock:
+            _drawings[key] = svg
+            while len(_drawings) > DRAWINGS_KEPT:
+                _drawings.popitem(last=False)
     return affected, svg
