@@ -7,12 +7,14 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from helpers import make_service, make_team
-from sqlalchemy import text
+from sqlalchemy import select, text
 
 import steward.models
+from steward.catalog.models import Service
 from steward.db import migrate
-from steward.incidents import timeline_summary
+from steward.incidents import detail_queries, health_queries, timeline_summary
 from steward.incidents.commands import RecordAlert
+from steward.incidents.models import Incident
 from steward.incidents.use_cases.alerts import record_alert
 
 
@@ -47,3 +49,30 @@ def test_upgrading_gives_alerts_stored_before_it_their_signature(sqlite_db) -> N
         stored = dict(conn.execute(text("SELECT summary, signature FROM alerts")).all())
     assert stored == {s: timeline_summary.signature(s) for s in summaries}
     assert stored["latency high on pod-7 (5230 ms)"] == "latency high on pod-# (# ms)"
+
+
+def test_upgrading_counts_the_alerts_of_incidents_stored_before_it(sqlite_db) -> None:
+    """Incidents stored before they kept their alert count (migration 0010) get it from
+    the upgrade, and their services' states are read from their alerts until the next
+    recompute keeps them."""
+    db = sqlite_db
+    make_team(db, "ops")
+    make_service(db, "db", owner="ops")
+    with db.session() as session:
+        for n in range(3):
+            record_alert(session, None, RecordAlert(dedup_key=f"k{n}", status="firing",
+                                                    service="db", summary=f"db slow {n}",
+                                                    severity="warning"))
+    config = migrate.alembic_config(db)
+    with db.engine.connect() as conn:
+        config.attributes["connection"] = conn
+        command.downgrade(config, "0009")
+        conn.commit()
+    migrate.upgrade(db)
+    with db.read_session() as session:
+        [incident_id] = session.scalars(select(Incident.id)).all()
+        assert detail_queries.alert_count(session, incident_id) == 3
+        assert session.get(Incident, incident_id).service_impacts is None
+        service_id = session.scalar(select(Service.id).where(Service.name == "db"))
+        assert health_queries.incident_impacts(session, incident_id) == {
+            service_id: "degraded"}

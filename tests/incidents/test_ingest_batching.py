@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 from helpers import make_dependency, make_service, make_team
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from steward.auth.actor import SYSTEM
 from steward.auth.use_cases.integrations import create_integration
@@ -133,6 +133,9 @@ def state(db, n: int) -> dict[str, Any]:  # type: ignore[no-untyped-def]
                     select(Alert.service_id, Alert.severity).where(Alert.incident_id == iid)
                     .distinct())]).items()}
             assert kept == derived
+            # So is the count of its alerts.
+            assert incident.alert_count == session.scalar(
+                select(func.count()).select_from(Alert).where(Alert.incident_id == iid))
             incidents.append({
                 "title": incident.title,
                 "status": incident.status, "priority": incident.priority,
@@ -140,7 +143,8 @@ def state(db, n: int) -> dict[str, Any]:  # type: ignore[no-untyped-def]
                 "origin": names.get(incident.origin_service_id or 0),
                 "started_at": incident.started_at, "last_alert_at": incident.last_alert_at,
                 "mitigated_at": incident.mitigated_at, "group_keys": incident.group_keys,
-                "services": services, "timeline": timeline, "service_impacts": kept})
+                "services": services, "timeline": timeline, "service_impacts": kept,
+                "alert_count": incident.alert_count})
         return _unsuffixed({"alerts": [
             (a.dedup_key, names[a.service_id], a.status, a.severity, a.summary,
              a.signature, a.labels,
@@ -646,14 +650,15 @@ def test_repeats_and_incident_times_of_a_group_update_every_row_once(db, twins):
             (ids["a"], 3, at(-5), None, "critical", None),  # earlier: last seen stays
             (ids["b"], 2, at(4), "b again", "info", {"y": "2"})]))
         alert_store.touch_incidents(driver, {incidents["a"]: at(-5), incidents["b"]: at(4)},
-                                at(10))
+                                    {incidents["b"]: 2}, at(10))
     with db.read_session() as session:
         stored = {a.dedup_key: (a.count, a.last_seen, a.summary, a.severity, a.labels)
                   for a in session.scalars(select(Alert))}
-        seen = {i.id: (i.last_alert_at, i.updated_at) for i in session.scalars(select(Incident))}
+        seen = {i.id: (i.last_alert_at, i.updated_at, i.alert_count)
+                for i in session.scalars(select(Incident))}
     assert stored == {"a": (4, at(0), "first a", "critical", {"x": "1"}),
                       "b": (3, at(4), "b again", "info", {"y": "2"})}
-    assert seen == {incidents["a"]: (at(0), at(10)), incidents["b"]: (at(4), at(10))}
+    assert seen == {incidents["a"]: (at(0), at(10), 1), incidents["b"]: (at(4), at(10), 3)}
 
 
 @pytest.mark.parametrize("db", [pytest.param("postgres", marks=pytest.mark.postgres)],

@@ -7,7 +7,7 @@ types would give them.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -67,8 +67,8 @@ _BUMP = ("UPDATE alerts SET count = count + ?, "
          "WHERE id = ?")
 # Never moves back: another process may have recorded a later alert in the meantime.
 _INCIDENT_SEEN = ("UPDATE incidents SET last_alert_at = CASE WHEN last_alert_at IS NULL "
-                  "OR last_alert_at < ? THEN ? ELSE last_alert_at END, updated_at = ? "
-                  "WHERE id = ?")
+                  "OR last_alert_at < ? THEN ? ELSE last_alert_at END, "
+                  "alert_count = alert_count + ?, updated_at = ? WHERE id = ?")
 _SERVICES = "SELECT id, name, owner_team_id FROM services WHERE {names} OR {ids}"
 _REVISION = "SELECT revision FROM catalog_state WHERE id = 1"
 _NEXT_IDS = "SELECT nextval(pg_get_serial_sequence('alerts', 'id')) FROM generate_series(1, ?)"
@@ -130,12 +130,14 @@ def bump_alerts(driver: Driver, bumps: Iterable[Sequence[Any]]) -> None:
                         for alert_id, n, seen, summary, severity, labels in bumps])
 
 
-def touch_incidents(driver: Driver, last_alert: dict[int, datetime], now: datetime) -> None:
-    """Move incidents' last alert time forward, in id order."""
+def touch_incidents(driver: Driver, last_alert: dict[int, datetime], added: Mapping[int, int],
+                    now: datetime) -> None:
+    """Move incidents' last alert time forward and count the alerts ``added`` to them,
+    in id order."""
     time = driver.time
     updated = time(now)
-    driver.many(_INCIDENT_SEEN, [(time(last_alert[i]), time(last_alert[i]), updated, i)
-                                 for i in sorted(last_alert)])
+    driver.many(_INCIDENT_SEEN, [(time(last_alert[i]), time(last_alert[i]), added.get(i, 0),
+                                  updated, i) for i in sorted(last_alert)])
 
 
 def services_named(driver: Driver, names: Sequence[str],

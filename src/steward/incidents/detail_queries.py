@@ -6,7 +6,6 @@ incident whatever its number of alerts: counts are made in SQL, never by loading
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -28,7 +27,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from steward.catalog.models import Service
 from steward.errors import ValidationError
 from steward.incidents import timeline_summary as ts
-from steward.incidents.models import Alert, IncidentService, TimelineEntry
+from steward.incidents.models import Alert, Incident, IncidentService, TimelineEntry
 from steward.incidents.severity import SEVERITIES
 from steward.timeutil import isoformat_z
 
@@ -232,8 +231,9 @@ def _run_ends(session: Session, incident_id: int, key: ts.Key | None, scope: ts.
 # -- alerts ----------------------------------------------------------------------------------
 
 def alert_count(session: Session, incident_id: int) -> int:
-    return int(session.scalar(select(func.count()).select_from(Alert).where(
-        Alert.incident_id == incident_id)) or 0)
+    """How many alerts the incident has, as it keeps the count."""
+    return int(session.scalar(select(Incident.alert_count).where(
+        Incident.id == incident_id)) or 0)
 
 
 def _severity_rank() -> ColumnElement[int]:
@@ -241,34 +241,18 @@ def _severity_rank() -> ColumnElement[int]:
                 else_=len(SEVERITIES))
 
 
-@dataclass(frozen=True)
-class GroupPage:
-    """A page of an incident's alert groups: how many groups and alerts in all."""
-
-    total: int
-    alerts: int
-    items: list[dict[str, Any]]
-
-
 def alert_groups(session: Session, incident_id: int, *, limit: int = 50,
                  offset: int = 0) -> tuple[int, list[dict[str, Any]]]:
-    page = alert_group_page(session, incident_id, limit=limit, offset=offset)
-    return page.total, page.items
-
-
-def alert_group_page(session: Session, incident_id: int, *, limit: int = 50,
-                     offset: int = 0) -> GroupPage:
     """The incident's alerts grouped by service and signature, most alerts first: how
     many, how many still active, first and last seen, the worst severity, and as an
-    example the summary of the group's first alert (read for the page's groups only).
-    The totals come with the page, from the same reading of the alerts."""
+    example the summary of the group's first alert (read for the page's groups only)."""
     sig = Alert.signature
     active = func.sum(case((Alert.status != "resolved", 1), else_=0))
     rows = session.execute(
         select(Alert.service_id, sig, func.count().label("alerts"), active,
                func.sum(Alert.count), func.min(Alert.first_seen), func.max(Alert.last_seen),
                func.min(_severity_rank()), func.min(Alert.id),
-               func.sum(func.count()).over(), func.count().over())
+               func.count().over().label("groups"))
         .where(Alert.incident_id == incident_id)
         .group_by(Alert.service_id, sig)
         .order_by(func.count().desc(), Alert.service_id, sig)
@@ -276,21 +260,16 @@ def alert_group_page(session: Session, incident_id: int, *, limit: int = 50,
     names = _service_names(session, {r[0] for r in rows})
     examples = dict(session.execute(select(Alert.id, Alert.summary).where(
         Alert.id.in_([r[8] for r in rows]))).all()) if rows else {}
-    if rows:
-        total, alerts_in_all = int(rows[0][-1]), int(rows[0][-2])
-    elif offset == 0:
-        total = alerts_in_all = 0
-    else:
-        total, alerts_in_all = _group_total(session, incident_id), alert_count(session,
-                                                                                incident_id)
-    return GroupPage(total=total, alerts=alerts_in_all, items=[{
+    total = int(rows[0][-1]) if rows else (
+        0 if offset == 0 else _group_total(session, incident_id))
+    return total, [{
         "service": names.get(service_id), "signature": signature, "alerts": int(alerts),
         "active": int(firing or 0), "events": int(events or 0),
         "first_seen": isoformat_z(first), "last_seen": isoformat_z(last),
         "severity": SEVERITIES[rank] if rank is not None and rank < len(SEVERITIES)
         else None, "example": examples.get(first_id)}
-        for service_id, signature, alerts, firing, events, first, last, rank, first_id, _a,
-        _n in rows])
+        for service_id, signature, alerts, firing, events, first, last, rank, first_id, _n
+        in rows]
 
 
 def _group_total(session: Session, incident_id: int) -> int:

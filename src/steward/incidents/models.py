@@ -48,6 +48,9 @@ class Incident(Base):
     # the last recompute found it from every alert the incident has had (None: stored
     # before incidents kept it; read from the alerts then).
     service_impacts: Mapped[dict[str, str] | None] = mapped_column(JSON)
+    # How many alerts it has: one more with each alert that opens or joins it (both
+    # paths), so an incident with many alerts is shown without counting them.
+    alert_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     group_keys: Mapped[list[str]] = mapped_column(JSON, default=list)
     manual: Mapped[bool] = mapped_column(Boolean, default=False)
     started_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)

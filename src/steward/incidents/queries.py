@@ -82,10 +82,7 @@ def sla(incident: Incident) -> dict[str, Any]:
     return out
 
 
-def incident_out(session: Session, incident: Incident, *, detail: bool = False,
-                 alert_count: int | None = None) -> dict[str, Any]:
-    """The incident as the API shows it; ``detail`` adds its bounded detail (whose alert
-    count a caller that has just counted them passes as ``alert_count``)."""
+def incident_out(session: Session, incident: Incident, *, detail: bool = False) -> dict[str, Any]:
     services = list(session.scalars(select(Service.name).join(
         IncidentService, IncidentService.service_id == Service.id).where(
         IncidentService.incident_id == incident.id).order_by(Service.name)))
@@ -119,7 +116,7 @@ def incident_out(session: Session, incident: Incident, *, detail: bool = False,
         out["description"] = incident.description
         out["origin_reasoning"] = incident.origin_reasoning
         out["priority_reasons"] = list(incident.priority_reasons or [])
-        out.update(bounded_detail(session, incident.id, alert_count))
+        out.update(bounded_detail(session, incident.id))
         out["suspects"] = suspects_for(session, incident)
     return out
 
@@ -135,15 +132,12 @@ def responding_teams(session: Session, incident: Incident) -> list[dict[str, Any
             for name, added_at, reason in rows]
 
 
-def bounded_detail(session: Session, incident_id: int,
-                   alert_count: int | None = None) -> dict[str, Any]:
+def bounded_detail(session: Session, incident_id: int) -> dict[str, Any]:
     """What an incident's detail shows of its alerts and timeline, bounded at any number
     of alerts: the count, the first alerts, the summarised timeline's first page and the
     cursor of the next (``detail_queries``)."""
     timeline = detail_queries.summarised_timeline(session, incident_id)
-    if alert_count is None:
-        alert_count = detail_queries.alert_count(session, incident_id)
-    return {"alert_count": alert_count,
+    return {"alert_count": detail_queries.alert_count(session, incident_id),
             "alerts": alerts_out(session, detail_queries.first_alerts(session, incident_id)),
             "timeline": timeline["items"], "timeline_next": timeline["next"]}
 
@@ -260,13 +254,12 @@ def open_incident_count(db: Database) -> int | None:
 
 # -- one incident's page --------------------------------------------------------------
 
-def incident_view(session: Session, incident_id: int, actor: Actor, *,
-                  alert_count: int | None = None) -> dict[str, Any]:
+def incident_view(session: Session, incident_id: int, actor: Actor) -> dict[str, Any]:
     """One incident as its page shows it to ``actor``: the detail (with whether impact and
     urgency were set by hand), the deployments it names (suspects, cause, fixes), and for
     a responder the actions its status allows and whom and what the forms offer."""
     incident = lifecycle.get_incident(session, incident_id)
-    out = incident_out(session, incident, detail=True, alert_count=alert_count)
+    out = incident_out(session, incident, detail=True)
     out["impact_overridden"] = incident.impact_overridden
     out["urgency_overridden"] = incident.urgency_overridden
     fixes = list(session.scalars(select(Deployment.id).where(

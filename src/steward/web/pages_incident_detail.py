@@ -110,11 +110,11 @@ def storm_views(session: Session, number: int, params: Mapping[str, str]) -> dic
     except ValidationError as exc:
         raise PageError(400, "Bad request", str(exc)) from exc
     offset = _offset(params.get("groups"))
-    groups = detail_queries.alert_group_page(session, number, limit=GROUPS_PER_PAGE,
-                                             offset=offset)
-    return {"alert_count": groups.alerts, "timeline_page": timeline, "timeline_range": {
+    total, groups = detail_queries.alert_groups(session, number, limit=GROUPS_PER_PAGE,
+                                                offset=offset)
+    return {"timeline_page": timeline, "timeline_range": {
                 "from": isoformat_z(start), "to": isoformat_z(end)},
-            "alert_groups": {"total": groups.total, "offset": offset, "items": groups.items,
+            "alert_groups": {"total": total, "offset": offset, "items": groups,
                              "limit": GROUPS_PER_PAGE}}
 
 
@@ -122,9 +122,8 @@ def _incident_page(request: Request, db: Database, number: int, *, error: str = 
                    status: int = 200, form: dict[str, Any] | None = None) -> Response:
     with db.read_session() as session:
         viewer = require_viewer(request, session)
+        view = queries.incident_view(session, number, viewer.actor)
         storm = storm_views(session, number, request.query_params)
-        view = queries.incident_view(session, number, viewer.actor,
-                                     alert_count=storm["alert_count"])
         graph = load_graph(session)
         nav = nav_counts(session)
         states = health_queries.incident_impacts(session, number)

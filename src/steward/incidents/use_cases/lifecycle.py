@@ -65,7 +65,7 @@ def _add_service(session: Session, incident: Incident, service_id: int, at: date
 def open_incident(session: Session, alert: Alert, service: Service, reason: str) -> Incident:
     incident = Incident(title=incident_title(alert.summary, service.name), status="triggered",
                         started_at=alert.first_seen, last_alert_at=alert.first_seen,
-                        group_keys=[alert.group_key] if alert.group_key else [])
+                        group_keys=[alert.group_key] if alert.group_key else [], alert_count=1)
     session.add(incident)
     session.flush()
     alert.incident_id = incident.id
@@ -89,6 +89,8 @@ def open_incident(session: Session, alert: Alert, service: Service, reason: str)
 def join_incident(session: Session, incident: Incident, alert: Alert, service: Service,
                   reason: str) -> None:
     alert.incident_id = incident.id
+    # In SQL, so that a count another writer has just raised is never overwritten.
+    incident.alert_count = Incident.alert_count + 1
     known = session.get(IncidentService, (incident.id, service.id))
     effects = rules.joining(
         status=incident.status, urgency=incident.urgency,

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
@@ -467,7 +468,8 @@ class _GroupWriter:
                 (i, r.count, r.last_seen, r.summary, r.severity, r.labels)
                 for i, r in sorted(pending.bumps.items())])
         if pending.incidents:
-            alert_store.touch_incidents(self.driver, pending.incidents, utcnow())
+            added = Counter(p.incident_id for p in pending.inserts if p.incident_id)
+            alert_store.touch_incidents(self.driver, pending.incidents, added, utcnow())
 
     def _insert_timeline(self, pending: _Pending) -> None:
         """The new alerts' timeline entries (their alerts' ids known)."""

@@ -1,4 +1,4 @@
-"""incidents remember each service's state: the map of an incident with many alerts is drawn without reading them
+"""incidents keep their alert count and each service's state: an incident with many alerts is shown without counting them
 
 Revision ID: 0010
 Revises: 0009
@@ -18,8 +18,13 @@ def upgrade() -> None:
     # Empty for the incidents stored before: their states are read from their alerts.
     with op.batch_alter_table('incidents', schema=None) as batch_op:
         batch_op.add_column(sa.Column('service_impacts', sa.JSON(), nullable=True))
+        batch_op.add_column(sa.Column('alert_count', sa.Integer(), server_default='0',
+                                      nullable=False))
+    op.execute("UPDATE incidents SET alert_count = (SELECT COUNT(*) FROM alerts "
+               "WHERE alerts.incident_id = incidents.id)")
 
 
 def downgrade() -> None:
     with op.batch_alter_table('incidents', schema=None) as batch_op:
+        batch_op.drop_column('alert_count')
         batch_op.drop_column('service_impacts')
