@@ -203,17 +203,23 @@ def layer_shifts(layer: Layer, start: datetime, end: datetime) -> list[Shift]:
     k = max(shift_index(layer, start), 0)
     n = len(layer.members)
     windows = restriction_windows(layer, start, end)
-    while True:
-        s, e = handoff(layer, k), handoff(layer, k + 1)
-        if s >= end:
-            break
+    w = 0
+    s = handoff(layer, k)
+    while s < end and w < len(windows):
+        e = handoff(layer, k + 1)
         lo, hi = max(s, start), min(e, end)
         user = layer.members[k % n]
-        for w_lo, w_hi in windows:
-            a, b = max(lo, w_lo), min(hi, w_hi)
+        # Both lists are sorted: skip windows that ended before this shift.
+        while w < len(windows) and windows[w][1] <= lo:
+            w += 1
+        i = w
+        while i < len(windows) and windows[i][0] < hi:
+            a, b = max(lo, windows[i][0]), min(hi, windows[i][1])
             if a < b:
                 out.append(Shift(user, a, b, layer.name))
+            i += 1
         k += 1
+        s = e
     return out
 
 
