@@ -203,23 +203,27 @@ def test_now_and_next() -> None:
     cover = Override(DAVE, utc(2026, 1, 12, 8), utc(2026, 1, 13, 8))
     both = rotation.now_and_next([layer], [cover], utc(2026, 1, 7))
     assert both.now is not None and both.now.user_id == ALICE
-    assert both.now_until == utc(2026, 1, 12, 8)
+    assert (both.since, both.until) == (utc(2026, 1, 5, 8), utc(2026, 1, 12, 8))
     assert both.next is not None and (both.next.user_id, both.next.override) == (DAVE, True)
+    assert both.next.end == utc(2026, 1, 13, 8)
     gap = rotation.now_and_next([layer], [], utc(2026, 1, 1))
-    assert gap.now is None and gap.now_until == utc(2026, 1, 5, 8)
+    assert gap.now is None and gap.until == utc(2026, 1, 5, 8) and gap.since is None
     assert gap.next is not None and gap.next.user_id == ALICE
-    # A person who covers their own shift goes on: "next" is whoever comes after.
+    # A person who covers past their own shift goes on: "next" is whoever comes after.
     own = Override(ALICE, utc(2026, 1, 12, 8), utc(2026, 1, 12, 20))
     run = rotation.now_and_next([layer], [own], utc(2026, 1, 7))
-    assert run.now_until == utc(2026, 1, 12, 20)
-    assert run.next is not None and run.next.user_id == BOB
+    assert run.until == utc(2026, 1, 12, 20)
+    assert run.next is not None and (run.next.user_id, run.next.start) == (
+        BOB, utc(2026, 1, 12, 20))
+    # Nobody at all within the horizon.
+    empty = rotation.now_and_next([], [], utc(2026, 1, 1))
+    assert (empty.now, empty.since, empty.until, empty.next) == (None, None, None, None)
 
 
 def test_empty_layers_answer_nobody() -> None:
     empty = Layer("empty", 1, datetime(2026, 1, 1), AMS, 24, ())
     line = rotation.timeline([empty], [], utc(2026, 1, 1), utc(2026, 1, 2))
     assert line.shifts == [] and line.gaps == [Gap(utc(2026, 1, 1), utc(2026, 1, 2))]
-    assert rotation.now_and_next([], [], utc(2026, 1, 1)).now is None
 
 
 @pytest.mark.parametrize("name", ["Mars/Olympus", "", "../etc/passwd", " Europe/Amsterdam"])

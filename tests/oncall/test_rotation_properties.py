@@ -3,6 +3,7 @@ overlap, and the answer at an instant agrees with the shifts."""
 
 from __future__ import annotations
 
+import itertools
 from datetime import UTC, datetime, time, timedelta
 
 from hypothesis import given, settings
@@ -69,7 +70,7 @@ def test_shifts_and_gaps_cover_the_range_without_overlap(case) -> None:  # type:
     pieces = sorted([*line.shifts, *line.gaps], key=lambda p: p.start)
     assert pieces, "a non-empty range has at least a gap"
     assert pieces[0].start == start and pieces[-1].end == end
-    for before, after in zip(pieces, pieces[1:], strict=False):
+    for before, after in itertools.pairwise(pieces):
         assert before.end == after.start  # no hole, no overlap
     assert all(p.start < p.end for p in pieces)
     for shift in line.shifts:
