@@ -318,3 +318,27 @@ def schedule_timeline(session: Session, schedule_id: int, start: datetime,
     if data is None:
         return None
     return data, rotation.timeline(data.layers, data.overrides, start, end)
+
+
+@dataclass(frozen=True)
+class PolicySteps:
+    """A team's escalation policy as the escalation engine walks it."""
+
+    policy_id: int
+    team_id: int
+    repeat_count: int
+    levels: tuple[tuple[int, int], ...]  # (level, timeout in minutes), level 1 first
+
+
+def policy_steps(session: Session, team_id: int) -> PolicySteps | None:
+    """The team's policy levels and timeouts (None: the team has no policy)."""
+    rows = session.execute(
+        select(EscalationPolicy.id, EscalationPolicy.repeat_count, EscalationLevel.level,
+               EscalationLevel.timeout_minutes)
+        .outerjoin(EscalationLevel, EscalationLevel.policy_id == EscalationPolicy.id)
+        .where(EscalationPolicy.team_id == team_id)
+        .order_by(EscalationLevel.level)).all()
+    if not rows:
+        return None
+    levels = tuple((level, timeout) for _, _, level, timeout in rows if level is not None)
+    return PolicySteps(rows[0][0], team_id, rows[0][1], levels)
