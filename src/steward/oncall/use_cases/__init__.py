@@ -1,0 +1,1 @@
+"""On-call use cases: schedules, overrides, escalation policies (rights, change, audit)."""
