@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, select, update
+from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -164,17 +164,17 @@ def run_round(db: Database, *, worker: str, limit: int = 100,
                         .values(state="done", fired_at=utcnow(),
                                 fired_by=worker[:KEY_LENGTH], last_error=None))
         for row in claimed:
-            if _fire(session, row, db):
+            timer = Fired(id=row.id, kind=row.kind, key=row.key, due_at=row.due_at,
+                          payload=dict(row.payload or {}), attempts=row.attempts)
+            if _fire(session, timer, db):
                 fired += 1
             else:
                 failed += 1
     return Round(fired, failed)
 
 
-def _fire(session: Session, row: Row[Any], db: Database) -> bool:
+def _fire(session: Session, timer: Fired, db: Database) -> bool:
     """Run one claimed timer's handler in a savepoint; True when it committed."""
-    timer = Fired(id=row.id, kind=row.kind, key=row.key, due_at=row.due_at,
-                  payload=dict(row.payload or {}), attempts=row.attempts)
     handler = _handlers[timer.kind]
     try:
         with session.begin_nested():
