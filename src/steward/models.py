@@ -25,6 +25,13 @@ from steward.changes.models import (
 from steward.db import Base, Database
 from steward.goals.models import Goal
 from steward.incidents.models import Alert, Incident, IncidentService, TimelineEntry
+from steward.notify.models import (
+    ContactMethod,
+    Notification,
+    NotificationRule,
+    NotifyPreference,
+    Subscription,
+)
 from steward.problems.models import Problem
 from steward.slos.models import SliReport, Slo
 
@@ -51,6 +58,7 @@ __all__ = [
     "Change",
     "ChangeService",
     "ChangeTemplate",
+    "ContactMethod",
     "Dependency",
     "Deployment",
     "DeploymentCommit",
@@ -58,10 +66,14 @@ __all__ = [
     "Incident",
     "IncidentService",
     "Integration",
+    "Notification",
+    "NotificationRule",
+    "NotifyPreference",
     "Problem",
     "Service",
     "SliReport",
     "Slo",
+    "Subscription",
     "Team",
     "TeamMembership",
     "TemplateService",
