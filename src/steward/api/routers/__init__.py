@@ -26,6 +26,7 @@ from steward.api.routers import (
     kpis,
     live_health,
     metrics,
+    notifications,
     slos,
     users,
 )
@@ -43,6 +44,7 @@ API_ROUTERS: tuple[APIRouter, ...] = (
     ingest.router,
     incidents.router,
     slos.router,
+    notifications.router,  # contact methods, rules, subscriptions, delivery log
     kpis.router,
     imports.router,  # ServiceNow incident history
     goals.router,  # shared goals
