@@ -8,11 +8,11 @@ import re
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
-
 from helpers import api_client
 from notify_peers import smtp_server
 from notify_world import declare, organisation, run_timers
+from sqlalchemy import select
+
 from steward.audit.models import AuditEntry
 from steward.auth.keyring import current_key
 from steward.db import Database

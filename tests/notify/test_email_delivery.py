@@ -4,15 +4,15 @@ library's parser; an SMTP server that is down loses nothing."""
 from __future__ import annotations
 
 import re
-from types import SimpleNamespace
 from datetime import timedelta
 from email.message import EmailMessage
+from types import SimpleNamespace
 
 import pytest
-from sqlalchemy import select
-
 from notify_peers import free_port, smtp_server
 from notify_world import declare, organisation, run_timers
+from sqlalchemy import select
+
 from steward.db import Database
 from steward.jobs.models import Timer
 from steward.notify import paging
