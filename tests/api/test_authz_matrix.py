@@ -48,6 +48,11 @@ RULES: list[tuple[str, str, str]] = [
     ("POST", r"/ingest/(alertmanager|grafana|github|gitlab|cdevents)|/api/v1/alerts", INGEST),
     ("GET", r"/api/v1/audit(/verify)?", ADMIN),
     ("GET POST", r"/api/v1/users/\{username\}/tokens", SELF),
+    ("GET POST", r"/api/v1/users/\{username\}/(contact-methods|notification-rules)", SELF),
+    ("DELETE", r"/api/v1/users/\{username\}/(contact-methods|notification-rules)/\{[a-z_]+\}",
+     SELF),
+    ("GET PUT", r"/api/v1/users/\{username\}/notify-preferences", SELF),
+    ("POST", r"/api/v1/notifications/\{notification_id\}/retry", TEAM),
     ("DELETE", r"/api/v1/tokens/\{token_id\}", SELF),
     ("POST PATCH DELETE", r"/api/v1/users(/\{username\})?", ADMIN),
     ("POST DELETE", r"/api/v1/teams(/\{name\})?", ADMIN),
@@ -60,7 +65,7 @@ RULES: list[tuple[str, str, str]] = [
                           r"|calendar|deployments|integrations|slos)(/.*)?", TEAM),
     ("GET", r"/api/v1/(alerts|teams|services|impact|health|dependencies|users|changes"
             r"|change-policy|change-templates|calendar|deployments|integrations|incidents|slos"
-            r"|kpis|goals)"
+            r"|kpis|goals|notifications)"
             r"(/.*)?", READ),
 ]
 
@@ -87,7 +92,7 @@ EXPECTED: dict[str, dict[str, str | int]] = {
 }
 
 # Path parameters: the organisation's records (authz_org), or these names.
-NAMES = {"username": "owen", "state": "canceled", "action": "acknowledge"}
+NAMES = {"username": "owen", "state": "canceled", "action": "acknowledge", "team": OWNER}
 SERVICE_PATHS = re.compile(r"/api/v1/services/")
 # A team with services cannot be deleted (409): the admin deletes an empty one.
 OPERATION_NAMES = {("DELETE", "/api/v1/teams/{name}"): {"name": "spare"}}
@@ -164,6 +169,14 @@ def request_body(method: str, path: str, ids: dict[str, object]) -> dict[str, An
                                "target": 0.05, "period_start": when(days=-1),
                                "period_end": when(days=30)},
         "PATCH /api/v1/goals/{goal_id}": {"description": "This quarter."},
+        "POST /api/v1/users/{username}/contact-methods": {"kind": "webhook",
+                                                          "target": "https://h.example.test/o"},
+        "POST /api/v1/users/{username}/notification-rules": {
+            "contact_method_id": ids["method_id"], "urgency": "high", "delay_minutes": 5},
+        "PUT /api/v1/users/{username}/notify-preferences": {"time_zone": "Europe/Amsterdam"},
+        "POST /api/v1/teams/{team}/subscriptions": {
+            "name": "chat", "kind": "chat", "url": "https://chat.example.test/hook",
+            "event_types": ["incident.triggered"]},
     }
     alertmanager = json.loads((PAYLOADS / "alertmanager" / "am-webhook-v4-firing.json")
                               .read_text())["body"]

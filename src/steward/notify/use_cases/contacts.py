@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from steward.audit import service as audit
@@ -55,9 +55,9 @@ def delete_contact_method(session: Session, actor: Actor, username: str,
     if row is None or row.user_id != user_id:
         raise NotFound(f"{username} has no contact method {method_id}", field="method_id")
     before = {**queries.contact_method_out(row), "username": username}
-    for rule in session.scalars(select(NotificationRule).where(
-            NotificationRule.contact_method_id == row.id)):
-        session.delete(rule)
+    session.execute(delete(NotificationRule).where(
+        NotificationRule.contact_method_id == row.id),
+        execution_options={"synchronize_session": False})
     session.delete(row)
     session.flush()
     audit.record(session, actor, "contact_method.delete", "contact_method", method_id,
