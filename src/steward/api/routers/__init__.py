@@ -28,6 +28,7 @@ from steward.api.routers import (
     metrics,
     notifications,
     slos,
+    timers,
     users,
 )
 
@@ -49,5 +50,6 @@ API_ROUTERS: tuple[APIRouter, ...] = (
     imports.router,  # ServiceNow incident history
     goals.router,  # shared goals
     kpi_export.router,
+    timers.router,  # background work (admins)
     metrics.router,  # /metrics, Prometheus text
 )
