@@ -26,6 +26,14 @@ from steward.db import Base, Database
 from steward.goals.models import Goal
 from steward.incidents.models import Alert, Incident, IncidentService, TimelineEntry
 from steward.jobs.models import Timer
+from steward.notify import listeners as _notify_listeners  # noqa: F401 (registers them)
+from steward.notify.models import (
+    ContactMethod,
+    Notification,
+    NotificationRule,
+    NotifyPreference,
+    Subscription,
+)
 from steward.oncall.models import (
     EscalationLevel,
     EscalationPolicy,
@@ -61,6 +69,7 @@ __all__ = [
     "Change",
     "ChangeService",
     "ChangeTemplate",
+    "ContactMethod",
     "Dependency",
     "Deployment",
     "DeploymentCommit",
@@ -72,6 +81,9 @@ __all__ = [
     "IncidentService",
     "Integration",
     "LayerMember",
+    "Notification",
+    "NotificationRule",
+    "NotifyPreference",
     "Problem",
     "Schedule",
     "ScheduleLayer",
@@ -79,6 +91,7 @@ __all__ = [
     "Service",
     "SliReport",
     "Slo",
+    "Subscription",
     "Team",
     "TeamMembership",
     "TemplateService",
