@@ -68,8 +68,10 @@ class Receiver:
 
 
 @contextmanager
-def http_receiver(status: int = 200) -> Iterator[Receiver]:
-    """A real HTTP server on 127.0.0.1 that keeps every POST and answers ``status``."""
+def http_receiver(status: int = 200, gate: threading.Event | None = None
+                  ) -> Iterator[Receiver]:
+    """A real HTTP server on 127.0.0.1 that keeps every POST and answers ``status`` (once
+    ``gate`` is set, when given: a receiver taking its time)."""
     requests: list[Received] = []
     answer = [status]
 
@@ -79,6 +81,8 @@ def http_receiver(status: int = 200) -> Iterator[Receiver]:
             raw = self.rfile.read(length)
             requests.append(Received(self.path, {k.lower(): v for k, v in self.headers.items()},
                                      raw))
+            if gate is not None:
+                gate.wait(30)
             self.send_response(answer[0])
             self.send_header("Content-Length", "2")
             self.end_headers()

@@ -82,6 +82,9 @@ def test_a_page_is_mailed_with_plain_text_html_and_an_acknowledge_link(
     [sent] = _notifications(db)
     assert (sent.state, sent.attempts, sent.channel, sent.target) == (
         "delivered", 1, "email", "alice@example.test")
+    # The same on every attempt, so a repeat is recognisable.
+    assert message["Message-ID"] == (
+        f"<steward-notification-{sent.id}@steward.example.test>")
 
 
 def test_paging_twice_with_the_same_key_mails_once(db: Database,
@@ -172,7 +175,7 @@ def test_dead_after_max_attempts_and_nothing_else_fails(db: Database,
     assert dead.last_error.startswith("SMTP 127.0.0.1:")
     with db.read_session() as session:
         state = session.scalars(select(Timer.state)).one()
-    assert state == "done"  # the timer completed; the notification is the dead letter
+    assert state == "canceled"  # no attempt is left armed; the notification is the dead letter
 
 
 def test_starttls_and_login(db: Database, smtp_env: pytest.MonkeyPatch, tmp_path) -> None:

@@ -5,6 +5,7 @@ schema; unreachable receivers retry and dead-letter without slowing incident han
 from __future__ import annotations
 
 import json
+import threading
 import time
 from pathlib import Path
 
@@ -78,6 +79,10 @@ def test_a_signed_webhook_for_each_subscribed_incident_event(db: Database,
     assert body["links"]["incident"] == f"https://steward.example.test/incidents/{incident_id}"
     assert receiver.requests[1].json()["incident"]["status"] == "resolved"
     assert [s for _, s, _ in _states(db)] == ["delivered", "delivered"]
+    with db.read_session() as session:
+        ids = [str(i) for i in session.scalars(select(Notification.id).order_by(
+            Notification.id))]
+    assert [r.headers["x-steward-delivery"] for r in receiver.requests] == ids
 
 
 def test_a_responding_team_is_told_and_a_change_goes_to_its_owner(db: Database) -> None:
@@ -203,3 +208,25 @@ def _token(db: Database, username: str) -> str:
 
     with db.session() as session:
         return accounts.create_token(session, SYSTEM, username)
+
+
+def test_a_receiver_taking_its_time_holds_up_no_incident(db: Database) -> None:
+    """A delivery is sent after its timer's transaction has committed: while a receiver
+    keeps Steward waiting, incidents are declared as usual (on SQLite too, where a
+    transaction held open would hold the database's only write lock)."""
+    organisation(db)
+    gate = threading.Event()
+    with http_receiver(gate=gate) as receiver:
+        _subscribe(db, "payments", "webhook", receiver.url, ["incident.triggered"])
+        declare(db)
+        worker = threading.Thread(target=run_timers, args=(db,))
+        worker.start()
+        waited = time.monotonic()
+        while not receiver.requests and time.monotonic() - waited < 20:
+            time.sleep(0.02)
+        assert receiver.requests, "the delivery was never sent"
+        declare(db, title="Search slow")  # while the receiver still holds its answer
+        assert [t for t, _s, _a in _states(db)] == ["incident.triggered"] * 2
+        gate.set()
+        worker.join(20)
+    assert _states(db)[0] == ("incident.triggered", "delivered", 1)

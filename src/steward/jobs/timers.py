@@ -133,6 +133,22 @@ def run_due(db: Database, *, worker: str, limit: int = 100, now: datetime | None
     return run_round(db, worker=worker, limit=limit, now=now).ran
 
 
+AfterCommit = Callable[[Database], None]
+_AFTER_COMMIT = "steward.jobs.after_commit"
+
+
+def after_commit(session: Session, work: AfterCommit) -> None:
+    """Run ``work`` once the round's transaction has committed, outside any transaction:
+    a handler's network I/O (sending an email) goes there, so that no row lock, and on
+    SQLite no write lock, is held while a remote server takes its time. ``work`` opens
+    its own transaction to record what happened. Dropped if the handler fails.
+
+    Its effect is at least once: a process that dies after the commit and before
+    ``work`` has recorded its outcome leaves that to whatever the handler armed for the
+    purpose (a timer due later, which the next round fires)."""
+    session.info.setdefault(_AFTER_COMMIT, []).append(work)
+
+
 def run_round(db: Database, *, worker: str, limit: int = 100,
               now: datetime | None = None) -> Round:
     """:func:`run_due`, telling fired from failed."""
@@ -170,16 +186,25 @@ def run_round(db: Database, *, worker: str, limit: int = 100,
                 fired += 1
             else:
                 failed += 1
+        later: list[AfterCommit] = session.info.pop(_AFTER_COMMIT, [])
+    for work in later:
+        try:
+            work(db)
+        except Exception:  # one timer's outside work never stops the others'
+            log.exception("work after a timer's commit failed")
     return Round(fired, failed)
 
 
 def _fire(session: Session, timer: Fired, db: Database) -> bool:
     """Run one claimed timer's handler in a savepoint; True when it committed."""
     handler = _handlers[timer.kind]
+    later: list[AfterCommit] = session.info.setdefault(_AFTER_COMMIT, [])
+    planned = len(later)
     try:
         with session.begin_nested():
             handler(session, timer)
     except Exception as exc:  # noqa: BLE001 - one timer's failure never stops the others
+        del later[planned:]
         _failed(session, timer, exc, db)
         return False
     return True

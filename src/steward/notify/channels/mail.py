@@ -37,7 +37,8 @@ def _until(expires_at: datetime | None) -> str:
 
 def render_email(*, sender: str, to: str, subject: str, body: dict[str, Any],
                  ack_link: str | None = None, ack_expires_at: datetime | None = None,
-                 message_id_domain: str | None = None) -> EmailMessage:
+                 message_id_domain: str | None = None,
+                 message_key: str | None = None) -> EmailMessage:
     """The email for a page (``body["kind"] == "page"``) or any other notification about an
     incident or a change."""
     incident = body.get("incident") or {}
@@ -87,7 +88,10 @@ def render_email(*, sender: str, to: str, subject: str, body: dict[str, Any],
     message["From"] = sender
     message["To"] = to
     message["Date"] = formatdate(localtime=False, usegmt=True)
-    message["Message-ID"] = make_msgid(domain=message_id_domain)
+    # The same on every attempt (``message_key``: the notification), so a repeat after a
+    # lost answer is recognisable as the same message.
+    message["Message-ID"] = (f"<{message_key}@{message_id_domain or 'steward.invalid'}>"
+                             if message_key else make_msgid(domain=message_id_domain))
     message["Auto-Submitted"] = "auto-generated"
     message.set_content("\n".join(text))
     message.add_alternative(html, subtype="html")

@@ -14,6 +14,7 @@ import hmac
 import json
 from typing import Any
 
+DELIVERY_HEADER = "X-Steward-Delivery"
 EVENT_HEADER = "X-Steward-Event"
 SIGNATURE_HEADER = "X-Steward-Signature"
 TOLERANCE_SECONDS = 300
@@ -30,9 +31,14 @@ def signature(secret: str, timestamp: int, raw: bytes) -> str:
     return f"t={timestamp},v1={mac.hexdigest()}"
 
 
-def headers(event_type: str, raw: bytes, secret: str | None, timestamp: int) -> dict[str, str]:
+def headers(event_type: str, raw: bytes, secret: str | None, timestamp: int,
+            delivery: int | None = None) -> dict[str, str]:
+    """A webhook's headers; ``delivery``, the notification's id, is the same on every
+    attempt, so a receiver recognises one it has already handled."""
     out = {"Content-Type": "application/json", EVENT_HEADER: event_type,
            "User-Agent": "Steward-Webhook/1"}
+    if delivery is not None:
+        out[DELIVERY_HEADER] = str(delivery)
     if secret:
         out[SIGNATURE_HEADER] = signature(secret, timestamp, raw)
     return out
