@@ -25,6 +25,15 @@ from steward.changes.models import (
 from steward.db import Base, Database
 from steward.goals.models import Goal
 from steward.incidents.models import Alert, Incident, IncidentService, TimelineEntry
+from steward.oncall.models import (
+    EscalationLevel,
+    EscalationPolicy,
+    EscalationTarget,
+    LayerMember,
+    Schedule,
+    ScheduleLayer,
+    ScheduleOverride,
+)
 from steward.problems.models import Problem
 from steward.slos.models import SliReport, Slo
 
@@ -54,11 +63,18 @@ __all__ = [
     "Dependency",
     "Deployment",
     "DeploymentCommit",
+    "EscalationLevel",
+    "EscalationPolicy",
+    "EscalationTarget",
     "Goal",
     "Incident",
     "IncidentService",
     "Integration",
+    "LayerMember",
     "Problem",
+    "Schedule",
+    "ScheduleLayer",
+    "ScheduleOverride",
     "Service",
     "SliReport",
     "Slo",
