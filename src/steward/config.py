@@ -61,6 +61,27 @@ def _whole(name: str, raw: str | None, default: Any) -> Any:
         raise SystemExit(f"{name} must be a whole number, got {raw!r}") from exc
 
 
+def _count(name: str, raw: str | None, default: Any) -> Any:
+    """A whole number of at least 1."""
+    value = _whole(name, raw, default)
+    if value < 1:
+        raise SystemExit(f"{name} must be 1 or more, got {raw!r}")
+    return value
+
+
+def _seconds(name: str, raw: str | None, default: Any) -> Any:
+    """A number of seconds over 0."""
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError as exc:
+        raise SystemExit(f"{name} must be a number of seconds, got {raw!r}") from exc
+    if not value > 0 or value == float("inf"):
+        raise SystemExit(f"{name} must be more than 0 seconds, got {raw!r}")
+    return value
+
+
 def _yes(name: str, raw: str | None, default: Any) -> bool:
     return raw in {"1", "true", "yes"}
 
@@ -213,9 +234,26 @@ class Settings:
     suspect_lookback_minutes: str = _var(
         "STEWARD_SUSPECT_LOOKBACK_MINUTES", "", "minutes (over 0)",
         "how long before an incident a production deployment is a suspect", shown="1440")
+    # Background work (docs/operations.md#background-work): timers in the database, fired
+    # by the loop of every server process and by `steward worker`.
+    worker_poll_seconds: float = _var(
+        "STEWARD_WORKER_POLL_SECONDS", 1.0, "seconds (over 0)",
+        "how often each server process and `steward worker` looks for due timers", _seconds)
+    worker_batch: int = _var(
+        "STEWARD_WORKER_BATCH", 100, "whole number (1 or more)",
+        "the most timers one process claims and fires in one transaction", _count)
+    timer_max_attempts: int = _var(
+        "STEWARD_TIMER_MAX_ATTEMPTS", 8, "whole number (1 or more)",
+        "a timer whose handler fails this many times is left `failed` with its last error",
+        _count)
+    timer_retry_seconds: float = _var(
+        "STEWARD_TIMER_RETRY_SECONDS", 10.0, "seconds (over 0)",
+        "a failed timer is retried after this long, twice as long after each further "
+        "failure, never more than an hour", _seconds)
     slo_evaluate_seconds: str = _var(
         "STEWARD_SLO_EVALUATE_SECONDS", "", "seconds",
-        "how often each server process evaluates SLO burn alerts; `0` turns it off",
+        "how often SLO burn alerts are evaluated (a recurring timer, fired by one process); "
+        "`0` turns it off",
         shown="60")
     metrics_cache_seconds: float = _var(
         "STEWARD_METRICS_CACHE_SECONDS", 30.0, "seconds",

@@ -25,6 +25,7 @@ from steward.changes.models import (
 from steward.db import Base, Database
 from steward.goals.models import Goal
 from steward.incidents.models import Alert, Incident, IncidentService, TimelineEntry
+from steward.jobs.models import Timer
 from steward.oncall.models import (
     EscalationLevel,
     EscalationPolicy,
@@ -82,6 +83,7 @@ __all__ = [
     "TeamMembership",
     "TemplateService",
     "TimelineEntry",
+    "Timer",
     "User",
     "WebSession",
     "WebhookDelivery",
