@@ -26,6 +26,13 @@ from steward.db import Base, Database
 from steward.goals.models import Goal
 from steward.incidents.models import Alert, Incident, IncidentService, TimelineEntry
 from steward.jobs.models import Timer
+from steward.notify.models import (
+    ContactMethod,
+    Notification,
+    NotificationRule,
+    NotifyPreference,
+    Subscription,
+)
 from steward.oncall.models import (
     EscalationLevel,
     EscalationPolicy,
@@ -61,6 +68,7 @@ __all__ = [
     "Change",
     "ChangeService",
     "ChangeTemplate",
+    "ContactMethod",
     "Dependency",
     "Deployment",
     "DeploymentCommit",
@@ -72,6 +80,9 @@ __all__ = [
     "IncidentService",
     "Integration",
     "LayerMember",
+    "Notification",
+    "NotificationRule",
+    "NotifyPreference",
     "Problem",
     "Schedule",
     "ScheduleLayer",
@@ -79,6 +90,7 @@ __all__ = [
     "Service",
     "SliReport",
     "Slo",
+    "Subscription",
     "Team",
     "TeamMembership",
     "TemplateService",

@@ -1,0 +1,2 @@
+"""Notifications: the outbox written with the event that causes it, its channels (email,
+webhooks, chat, CDEvents), people's contact methods and rules, teams' subscriptions."""
