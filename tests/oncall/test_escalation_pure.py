@@ -58,9 +58,10 @@ def test_repeats_walk_the_levels_again_then_run_out() -> None:
 def test_a_restarted_run_counts_its_repeats_from_its_own_start() -> None:
     policy = Policy("P", TWO.levels, repeat_count=1)
     at = esc.start(policy, esc.restart_cycle(4))
-    assert at == Position(5, 1, 5)
-    assert esc.following(policy, Position(5, 2, 5)) == Position(6, 1, 5)
-    assert esc.following(policy, Position(6, 2, 5)) is None
+    assert at == Position(6, 1, 6)
+    assert esc.restart_cycle(None) == 2
+    assert esc.following(policy, Position(6, 2, 6)) == Position(7, 1, 6)
+    assert esc.following(policy, Position(7, 2, 6)) is None
 
 
 def test_a_gap_is_said_and_the_next_level_is_due_at_once() -> None:

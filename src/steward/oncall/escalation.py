@@ -224,8 +224,10 @@ def ran_out_text(policy: Policy, at: Position, assignee: str | None) -> str:
 
 
 def restart_cycle(current_cycle: int | None) -> int:
-    """The cycle a restarted run begins with: after every cycle so far."""
-    return (current_cycle or 0) + 1
+    """The cycle a restarted run begins with: after the current one and the next (which
+    may already be scheduled), so its steps' keys are new. Without a current cycle (the
+    first step has not run yet), cycle 2."""
+    return 2 if current_cycle is None else current_cycle + 2
 
 
 def timer_key(incident_id: int, at: Position) -> str:

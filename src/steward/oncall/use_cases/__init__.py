@@ -1,0 +1,1 @@
+"""On-call use cases: writes, each in the caller's transaction."""
