@@ -266,6 +266,10 @@ def describe(state: str, *, level: int, levels: int, repeat: int = 0, repeat_cou
              next_step_at: datetime | None = None, reason: str = "", by: str = "") -> str:
     """One line for the incident page: "level 2 of 2, next step 14:05 UTC", "stopped:
     acknowledged by alice", "ran out after 2 cycles"."""
+    if state == ACTIVE and not levels:
+        when = (f", next step {next_step_at.astimezone(ZoneInfo('UTC')):%H:%M} UTC"
+                if next_step_at is not None else "")
+        return f"starting{when}"
     if state == ACTIVE:
         where = f"level {level} of {levels}"
         if repeat:

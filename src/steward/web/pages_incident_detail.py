@@ -20,6 +20,7 @@ from steward.incidents import detail_queries, health_queries, queries
 from steward.incidents.schemas import DeploymentRef, NoteBody
 from steward.incidents.use_cases import causes, lifecycle
 from steward.inputs import MAX_ID
+from steward.oncall import escalation_queries
 from steward.request.database import database
 from steward.timeutil import isoformat_z, parse_timestamp, utcnow
 from steward.web.change_forms import form_values, local_time, problem
@@ -127,6 +128,7 @@ def _incident_page(request: Request, db: Database, number: int, *, error: str = 
         graph = load_graph(session)
         nav = nav_counts(session)
         states = health_queries.incident_states(session, number)
+        escalation = escalation_queries.escalation_for_incident(session, number)
     out = view["incident"]
     if storm["timeline_page"] is not None:
         out = {**out, "timeline": storm["timeline_page"]["items"],
@@ -155,6 +157,7 @@ def _incident_page(request: Request, db: Database, number: int, *, error: str = 
         "error": error,
         "notice": NOTICES.get(done) if not error else None,
         "form": form or {},
+        "escalation": escalation,
         "timeline_paged": storm["timeline_page"] is not None,
         "timeline_range": storm["timeline_range"],
         "alert_groups": storm["alert_groups"],
