@@ -150,18 +150,18 @@ def _load_policies(session: Session, team_ids: Iterable[int]) -> dict[int, _Poli
 class _Resolver:
     """Everything one answer needs, loaded up front in a few statements."""
 
-    def __init__(self, session: Session, root_team: int, at: datetime) -> None:
+    def __init__(self, session: Session, roots: Iterable[int], at: datetime) -> None:
         self.session = session
         self.at = as_utc(at)
         self.policies: dict[int, _Policy] = {}
-        teams = {root_team}
-        frontier = {root_team}
+        teams = set(roots)
+        frontier = set(teams)
         for depth in range(TEAM_DEPTH + 1):
             loaded = _load_policies(session, frontier)
             self.policies.update(loaded)
             found: set[int] = set()
             for policy in loaded.values():
-                # The root team's every level; a named team's level 1 only.
+                # The asked teams' every level; a named team's level 1 only.
                 levels = (policy.levels.values() if depth == 0
                           else [policy.levels.get(min(policy.levels), [])]
                           if policy.levels else [])
@@ -216,13 +216,16 @@ class _Resolver:
         return sorted(policy.levels) if policy is not None else [1]
 
 
-def _answer(session: Session, hits: list[tuple[int, int, str | None]]) -> list[OnCall]:
-    """(level, user id, schedule) -> OnCall rows, one per user and level, level 1 first."""
-    user_ids = {user_id for _, user_id, _ in hits}
+def _users(session: Session, user_ids: set[int]) -> dict[int, tuple[str, str]]:
     if not user_ids:
-        return []
-    users = {row.id: (row.username, row.email) for row in session.execute(
-        select(User.id, User.username, User.email).where(User.id.in_(list(user_ids))))}
+        return {}
+    return {row.id: (row.username, row.email) for row in session.execute(
+        select(User.id, User.username, User.email).where(User.id.in_(sorted(user_ids))))}
+
+
+def _answer(users: dict[int, tuple[str, str]],
+            hits: list[tuple[int, int, str | None]]) -> list[OnCall]:
+    """(level, user id, schedule) -> OnCall rows, one per user and level, level 1 first."""
     out: list[OnCall] = []
     seen: set[tuple[int, int]] = set()
     for level, user_id, schedule in sorted(hits, key=lambda h: h[0]):
@@ -237,11 +240,23 @@ def _answer(session: Session, hits: list[tuple[int, int, str | None]]) -> list[O
 def oncall_for_team(session: Session, team_id: int, at: datetime) -> list[OnCall]:
     """Who is on call for the team at ``at``: its escalation policy's levels, level 1
     first (a team without a policy: each schedule's on-call at level 1). [] is a gap."""
-    resolver = _Resolver(session, team_id, at)
-    hits = [(level, user_id, schedule)
-            for level in resolver.levels(team_id)
-            for user_id, schedule in resolver.level(team_id, level, frozenset({team_id}))]
-    return _answer(session, hits)
+    return oncall_for_teams(session, [team_id], at)[team_id]
+
+
+def oncall_for_teams(session: Session, team_ids: Iterable[int],
+                     at: datetime) -> dict[int, list[OnCall]]:
+    """``oncall_for_team`` for many teams at once, in the same few statements."""
+    wanted = sorted(set(team_ids))
+    if not wanted:
+        return {}
+    resolver = _Resolver(session, wanted, at)
+    hits = {team_id: [(level, user_id, schedule)
+                      for level in resolver.levels(team_id)
+                      for user_id, schedule in resolver.level(team_id, level,
+                                                              frozenset({team_id}))]
+            for team_id in wanted}
+    users = _users(session, {user_id for found in hits.values() for _, user_id, _ in found})
+    return {team_id: _answer(users, found) for team_id, found in hits.items()}
 
 
 def oncall_for_service(session: Session, service_id: int, at: datetime) -> list[OnCall]:
@@ -256,9 +271,10 @@ def level_targets(session: Session, policy_id: int, level: int, at: datetime) ->
         select(EscalationPolicy.team_id).where(EscalationPolicy.id == policy_id))
     if team_id is None:
         return []
-    resolver = _Resolver(session, team_id, at)
-    return _answer(session, [(level, user_id, schedule) for user_id, schedule
-                             in resolver.level(team_id, level, frozenset({team_id}))])
+    resolver = _Resolver(session, [team_id], at)
+    found = [(level, user_id, schedule) for user_id, schedule
+             in resolver.level(team_id, level, frozenset({team_id}))]
+    return _answer(_users(session, {user_id for _, user_id, _ in found}), found)
 
 
 def schedule_timeline(session: Session, schedule_id: int, start: datetime,

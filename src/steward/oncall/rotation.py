@@ -203,17 +203,23 @@ def layer_shifts(layer: Layer, start: datetime, end: datetime) -> list[Shift]:
     k = max(shift_index(layer, start), 0)
     n = len(layer.members)
     windows = restriction_windows(layer, start, end)
-    while True:
-        s, e = handoff(layer, k), handoff(layer, k + 1)
-        if s >= end:
-            break
+    w = 0
+    s = handoff(layer, k)
+    while s < end and w < len(windows):
+        e = handoff(layer, k + 1)
         lo, hi = max(s, start), min(e, end)
         user = layer.members[k % n]
-        for w_lo, w_hi in windows:
-            a, b = max(lo, w_lo), min(hi, w_hi)
+        # Both lists are sorted: skip windows that ended before this shift.
+        while w < len(windows) and windows[w][1] <= lo:
+            w += 1
+        i = w
+        while i < len(windows) and windows[i][0] < hi:
+            a, b = max(lo, windows[i][0]), min(hi, windows[i][1])
             if a < b:
                 out.append(Shift(user, a, b, layer.name))
+            i += 1
         k += 1
+        s = e
     return out
 
 
@@ -306,33 +312,52 @@ def _merge_into(pieces: list[Shift | Gap], piece: Shift | Gap) -> Shift | Gap:
 
 @dataclass(frozen=True)
 class NowNext:
-    now: Shift | None  # the shift covering ``at`` (None: a gap)
-    now_until: datetime | None  # when the current shift or gap ends (None: beyond horizon)
-    next: Shift | None  # the next person on call after now_until (None: none in horizon)
+    now: Shift | None  # the person on call at ``at`` over their whole run (None: a gap)
+    since: datetime | None  # when that run (or gap) began (None: before the lookback)
+    until: datetime | None  # when it ends (None: beyond the horizon)
+    next: Shift | None  # the next person on call after ``until`` (None: none in horizon)
+
+
+def _runs(pieces: list[Shift | Gap]) -> list[tuple[int | None, list[Shift | Gap]]]:
+    """Contiguous pieces of the same person (or of nobody) grouped together."""
+    runs: list[tuple[int | None, list[Shift | Gap]]] = []
+    for piece in pieces:
+        who = piece.user_id if isinstance(piece, Shift) else None
+        if runs and runs[-1][0] == who and runs[-1][1][-1].end == piece.start:
+            runs[-1][1].append(piece)
+        else:
+            runs.append((who, [piece]))
+    return runs
 
 
 def now_and_next(layers: Sequence[Layer], overrides: Sequence[Override], at: datetime,
-                 horizon: timedelta = timedelta(days=35)) -> NowNext:
+                 horizon: timedelta = timedelta(days=35),
+                 lookback: timedelta = timedelta(days=14)) -> NowNext:
+    """Who is on call at ``at`` (from when, until when) and who comes next. A person
+    whose override runs into their own shift stays on call: "next" is someone else."""
     at = _utc(at)
-    line = timeline(layers, overrides, at, at + horizon)
-    pieces: list[Shift | Gap] = sorted([*line.shifts, *line.gaps], key=lambda p: p.start)
-    if not pieces:
-        return NowNext(None, None, None)
-    first = pieces[0]
-    now = first if isinstance(first, Shift) else None
-    who = now.user_id if now is not None else None
-    run_end = first.end
+    first, last = at - lookback, at + horizon
+    line = timeline(layers, overrides, first, last)
+    runs = _runs(sorted([*line.shifts, *line.gaps], key=lambda p: p.start))
+    index = next((i for i, (_, run) in enumerate(runs)
+                  if run[0].start <= at < run[-1].end), None)
+    if index is None:
+        return NowNext(None, None, None, None)
+    _, run = runs[index]
+    since = run[0].start if run[0].start > first else None
+    until = run[-1].end if run[-1].end < last else None
+    current = next(p for p in run if p.start <= at < p.end)
+    now = (Shift(current.user_id, run[0].start, run[-1].end, current.layer, current.override,
+                 current.override_id) if isinstance(current, Shift) else None)
     following: Shift | None = None
-    for piece in pieces[1:]:
-        piece_user = piece.user_id if isinstance(piece, Shift) else None
-        if piece.start == run_end and piece_user == who:
-            run_end = piece.end  # the same person (or the same gap) goes on
-            continue
-        following = next((p for p in pieces if isinstance(p, Shift) and p.start >= run_end),
-                         None)
-        break
-    until = run_end if run_end < at + horizon else None
-    return NowNext(now, until, following)
+    for later_who, later in runs[index + 1:]:
+        if later_who is not None:
+            head = later[0]
+            assert isinstance(head, Shift)
+            following = Shift(head.user_id, head.start, later[-1].end, head.layer,
+                              head.override, head.override_id)
+            break
+    return NowNext(now, since, until, following)
 
 
 def _utc(value: datetime) -> datetime:

@@ -1,1 +1,1 @@
-"""On-call use cases: writes, each in the caller's transaction."""
+"""On-call use cases: schedules, overrides, escalation policies (rights, change, audit)."""
