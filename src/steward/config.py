@@ -266,8 +266,8 @@ class Settings:
     smtp_host: str = _var("STEWARD_SMTP_HOST", "", "host name",
                           "the SMTP server notifications are mailed through; unset: no email "
                           "is sent (each email notification fails and is retried)")
-    smtp_port: int = _var("STEWARD_SMTP_PORT", 25, "whole number", "the SMTP server's port",
-                          _whole)
+    smtp_port: int = _var("STEWARD_SMTP_PORT", 25, "whole number (1 or more)",
+                          "the SMTP server's port", _count)
     smtp_from: str = _var("STEWARD_SMTP_FROM", "steward@localhost", "email address",
                           "the sender of Steward's emails")
     smtp_user: str = _var("STEWARD_SMTP_USER", "", "text",
@@ -277,21 +277,21 @@ class Settings:
     smtp_starttls: bool = _var("STEWARD_SMTP_STARTTLS", False, "`1`, `true` or `yes` for on",
                                "upgrade the SMTP connection with STARTTLS before sending "
                                "(and before any login)", _yes)
-    ack_link_hours: int = _var("STEWARD_ACK_LINK_HOURS", 24, "whole number",
+    ack_link_hours: int = _var("STEWARD_ACK_LINK_HOURS", 24, "whole number (1 or more)",
                                "how long an email's one-click acknowledge link works, in hours",
-                               _whole)
-    notify_retry_seconds: int = _var(
-        "STEWARD_NOTIFY_RETRY_SECONDS", 10, "whole number",
+                               _count)
+    notify_retry_seconds: float = _var(
+        "STEWARD_NOTIFY_RETRY_SECONDS", 10.0, "seconds (over 0)",
         "wait before a failed notification's second attempt, in seconds; doubled after "
-        "each further failure, at most 15 minutes", _whole)
+        "each further failure, at most 15 minutes", _seconds)
     notify_max_attempts: int = _var(
-        "STEWARD_NOTIFY_MAX_ATTEMPTS", 10, "whole number",
+        "STEWARD_NOTIFY_MAX_ATTEMPTS", 10, "whole number (1 or more)",
         "attempts before a notification is given up as dead (it can be retried by hand)",
-        _whole)
-    notify_timeout_seconds: int = _var(
-        "STEWARD_NOTIFY_TIMEOUT_SECONDS", 10, "whole number",
+        _count)
+    notify_timeout_seconds: float = _var(
+        "STEWARD_NOTIFY_TIMEOUT_SECONDS", 10.0, "seconds (over 0)",
         "how long one delivery attempt may wait for its SMTP server or webhook receiver",
-        _whole)
+        _seconds)
     url: str = _var("STEWARD_URL", "", "URL",
                     "client commands: the Steward server (`--url`)", _verbatim)
     token: str = _var("STEWARD_TOKEN", "", "text",

@@ -26,6 +26,7 @@ from steward.db import Base, Database
 from steward.goals.models import Goal
 from steward.incidents.models import Alert, Incident, IncidentService, TimelineEntry
 from steward.jobs.models import Timer
+from steward.notify import listeners as _notify_listeners  # noqa: F401 (registers them)
 from steward.notify.models import (
     ContactMethod,
     Notification,

@@ -37,7 +37,7 @@ def incident_facts(session: Session, incident: Incident) -> dict[str, Any]:
         .where(IncidentService.incident_id == incident.id).order_by(Service.name)))
     team_ids = incident_teams(session, incident)
     names = dict(session.execute(select(Team.id, Team.name).where(Team.id.in_(team_ids)))
-                 .tuples().all()) if team_ids else {}
+                 .all()) if team_ids else {}
     assignee = (session.scalar(select(User.username).where(User.id == incident.assignee_id))
                 if incident.assignee_id else None)
     business = incident.business_services or {}

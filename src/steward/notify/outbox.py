@@ -11,7 +11,6 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -23,19 +22,15 @@ DELIVER = "notify.deliver"
 CHANNELS = ("email", "webhook", "chat", "cdevents")
 
 
-def timer_key(notification_id: int, attempt: int = 0) -> str:
-    """The first attempt's timer is ``notify.deliver:{id}``; each retry has its own key, so
-    a retry scheduled while an attempt's timer fires is never folded into that timer."""
-    base = f"{DELIVER}:{notification_id}"
-    return base if attempt <= 0 else f"{base}:{attempt}"
+def timer_key(notification_id: int) -> str:
+    return f"{DELIVER}:{notification_id}"
 
 
-def schedule_attempt(session: Session, notification_id: int, attempt: int,
-                     due_at: datetime) -> None:
-    """The timer of attempt ``attempt`` (0 = the first), re-armed if it ran before (a
-    dead letter retried by hand starts its attempts over)."""
-    timers.schedule(session, DELIVER, timer_key(notification_id, attempt), due_at,
-                    {"notification_id": notification_id, "attempt": attempt}, replace=True)
+def schedule_attempt(session: Session, notification_id: int, due_at: datetime) -> None:
+    """The notification's timer, due at ``due_at``: armed again after a failed attempt
+    (while its timer fires) and when a dead letter is retried by hand."""
+    timers.schedule(session, DELIVER, timer_key(notification_id), due_at,
+                    {"notification_id": notification_id}, replace=True)
 
 
 def enqueue(session: Session, *, channel: str, target: str, event_type: str, urgency: str,
@@ -65,7 +60,7 @@ def enqueue(session: Session, *, channel: str, target: str, event_type: str, urg
                              .returning(Notification.id)).scalar()
     if new_id is None:
         return None
-    schedule_attempt(session, int(new_id), 0, due)
+    schedule_attempt(session, int(new_id), due)
     return int(new_id)
 
 
@@ -85,7 +80,3 @@ def log_skipped(session: Session, *, channel: str, event_type: str, urgency: str
         .returning(Notification.id)).scalar()
     return None if found is None else int(found)
 
-
-def pending_ids(session: Session, limit: int = 1000) -> list[int]:
-    return list(session.scalars(select(Notification.id).where(
-        Notification.state == "pending").order_by(Notification.id).limit(limit)))

@@ -69,7 +69,7 @@ def page_user(session: Session, *, user_id: int, incident_id: int, urgency: str,
         select(NotificationRule, ContactMethod)
         .join(ContactMethod, ContactMethod.id == NotificationRule.contact_method_id)
         .where(NotificationRule.user_id == user.id)
-        .order_by(NotificationRule.delay_minutes, NotificationRule.id)).tuples().all()
+        .order_by(NotificationRule.delay_minutes, NotificationRule.id)).all()
     now = utcnow()
     planned: list[tuple[str, str, timedelta, str]] = [
         (method.kind, method.target, timedelta(minutes=rule.delay_minutes),

@@ -1,7 +1,7 @@
 """notifications: contact methods, notification rules, quiet hours, team subscriptions, the outbox
 
 Revision ID: 0013
-Revises: 0009
+Revises: 0012
 Create Date: 2026-12-08 00:10:00
 """
 
@@ -11,7 +11,7 @@ from alembic import op
 import steward.db
 
 revision = '0013'
-down_revision = '0009'
+down_revision = '0012'
 branch_labels = None
 depends_on = None
 
