@@ -1,7 +1,7 @@
 """escalation: each incident's escalation state, and every page its steps sent (for the on-call KPIs)
 
 Revision ID: 0014
-Revises: 0011, 0012, 0013
+Revises: 0011, 0013
 Create Date: 2026-12-10 12:00:00
 """
 
@@ -11,9 +11,9 @@ from alembic import op
 import steward.db
 
 revision = '0014'
-# On-call, timers and notifications were written side by side on 0009; this revision
-# needs all three and joins them.
-down_revision = ('0011', '0012', '0013')
+# Escalation needs on-call's tables (0011) and the timers and notifications (0012, 0013),
+# written side by side after 0009: this revision joins both lines.
+down_revision = ('0011', '0013')
 branch_labels = None
 depends_on = None
 
