@@ -7,11 +7,11 @@ import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from escalation_setup import declare, fire, oncall_team
 from helpers import api_client, bearer, make_team, make_user
 from sqlalchemy import select
 from webclient import sign_in
 
+from escalation_setup import declare, fire, oncall_team
 from steward.auth.actor import SYSTEM
 from steward.catalog.models import Team
 from steward.demo.seed import DEMO_PASSWORD

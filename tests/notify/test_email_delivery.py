@@ -4,9 +4,9 @@ library's parser; an SMTP server that is down loses nothing."""
 from __future__ import annotations
 
 import re
-from types import SimpleNamespace
 from datetime import timedelta
 from email.message import EmailMessage
+from types import SimpleNamespace
 
 import pytest
 from sqlalchemy import select

@@ -5,11 +5,11 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
-from escalation_setup import declare, fire, oncall_team
 from fastapi.testclient import TestClient
 from helpers import make_user
 from webclient import sign_in
 
+from escalation_setup import declare, fire, oncall_team
 from steward.app import create_app
 from steward.auth.actor import Actor
 from steward.demo.seed import DEMO_PASSWORD

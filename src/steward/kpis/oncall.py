@@ -77,7 +77,7 @@ def _pages(session: Session, win: Window, team_id: int | None
              .group_by(P.team_id))
     if team_id is not None:
         query = query.where(P.team_id == team_id)
-    return {row[0]: (int(row[1]), int(row[2] or 0), int(row[3] or 0))
+    return {int(row[0]): (int(row[1]), int(row[2] or 0), int(row[3] or 0))
             for row in session.execute(query)}
 
 
@@ -92,18 +92,19 @@ def _shifts(session: Session, win: Window, team_id: int | None) -> dict[int, flo
     sub = per_schedule.subquery()
     query = (select(sub.c.team_id, func.sum(literal(hours) / cast(sub.c.interval, Float)))
              .group_by(sub.c.team_id))
-    return {row[0]: float(row[1]) for row in session.execute(query) if row[1]}
+    return {int(row[0]): float(row[1]) for row in session.execute(query) if row[1]}
 
 
 def _acknowledgements(session: Session, win: Window, team_id: int | None
                       ) -> dict[int, list[dict[str, Any]]]:
-    E, I = IncidentEscalation, Incident
-    minutes = (sql.epoch(session, I.acknowledged_at) - sql.epoch(session, E.started_at)) / 60.0
+    E, Inc = IncidentEscalation, Incident
+    minutes = (sql.epoch(session, Inc.acknowledged_at)
+               - sql.epoch(session, E.started_at)) / 60.0
     source = (select(E.team_id, E.level, minutes.label("v"))
-              .join(I, I.id == E.incident_id)
+              .join(Inc, Inc.id == E.incident_id)
               .where(E.started_at >= win.start, E.started_at < win.end,
-                     E.team_id.is_not(None), I.acknowledged_at.is_not(None),
-                     I.acknowledged_at >= E.started_at))
+                     E.team_id.is_not(None), Inc.acknowledged_at.is_not(None),
+                     Inc.acknowledged_at >= E.started_at))
     if team_id is not None:
         source = source.where(E.team_id == team_id)
     found = sql.percentile_rows(session, source, groups=2)
@@ -123,4 +124,4 @@ def _ran_out(session: Session, win: Window, team_id: int | None) -> dict[int, in
              .group_by(E.team_id))
     if team_id is not None:
         query = query.where(E.team_id == team_id)
-    return {row[0]: int(row[1]) for row in session.execute(query)}
+    return {int(team or 0): int(count) for team, count in session.execute(query)}
