@@ -1,9 +1,14 @@
 """What a server process does besides answering requests, from start to stop.
 
 The application's lifespan (see :func:`steward.app.create_app`) runs this in
-every server process: the garbage collector is tuned for the alert writer, and
-SLO burn alerts are evaluated periodically in the background until the process
-stops.
+every server process: the garbage collector is tuned for the alert writer, the
+recurring timers the settings ask for are armed (SLO burn-alert evaluation), and
+a thread fires due timers (:mod:`steward.jobs.loop`) until the process stops.
+``steward worker`` arms the same timers and runs the same loop on its own.
+
+Timer handlers register when their modules are imported; this module imports the
+ones of the work it arms, and the application imports every domain (so every
+handler) before a server or a worker fires anything.
 """
 
 from __future__ import annotations
@@ -11,16 +16,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
-import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager
 from typing import Any
 
 from steward.config import Settings
 from steward.db import Database
-from steward.slos import burn_alerts
-
-log = logging.getLogger("steward.slo")
+from steward.jobs.loop import TimerLoop, worker_name
+from steward.slos import periodic as slo_periodic
 
 # The alert writer allocates many short-lived objects (thousands of rows a second) in a
 # process holding a large, long-lived heap (the app, SQLAlchemy's caches, the catalog
@@ -38,32 +41,26 @@ def fewer_collections() -> None:
                                                                strict=True)))
 
 
+def arm_recurring(settings: Settings, db: Database) -> None:
+    """The recurring timers as the settings ask for them: SLO evaluation every
+    STEWARD_SLO_EVALUATE_SECONDS (0: none)."""
+    with db.session() as session:
+        slo_periodic.arm(session, settings.slo_evaluate_interval)
+
+
 def server_lifespan(settings: Settings, db: Database) -> Lifespan:
     """The lifespan of an application serving ``db`` with ``settings``."""
-    interval = settings.slo_evaluate_interval
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: Any) -> AsyncIterator[None]:
         fewer_collections()
-        evaluator = (asyncio.create_task(_evaluate_forever(db, interval)) if interval > 0
-                     else None)
+        await asyncio.to_thread(arm_recurring, settings, db)
+        loop = TimerLoop(db, worker=worker_name("serve"), poll=settings.worker_poll_seconds,
+                         batch=settings.worker_batch)
+        loop.start()
         try:
             yield
         finally:
-            if evaluator is not None:
-                evaluator.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await evaluator
+            await asyncio.to_thread(loop.stop)
 
     return lifespan
-
-
-async def _evaluate_forever(db: Database, interval: float) -> None:
-    """Evaluate burn alerts every STEWARD_SLO_EVALUATE_SECONDS while the server runs."""
-    while True:
-        await asyncio.sleep(interval)
-        try:
-            # Several server processes: whoever holds the lock evaluates, the others skip.
-            await asyncio.to_thread(burn_alerts.run_evaluation, db, wait=False)
-        except Exception:  # the loop must outlive one failed round
-            log.exception("SLO evaluation failed")

@@ -85,8 +85,10 @@ _kpi_client_commands()
 def _operations_commands() -> None:
     from steward.cli.backup import backup, restore
     from steward.cli.secrets import secret_app
+    from steward.cli.worker import worker_app
 
     app.add_typer(secret_app, name="secret")
+    app.add_typer(worker_app, name="worker")
     app.command()(backup)
     app.command()(restore)
 

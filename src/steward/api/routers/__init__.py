@@ -27,6 +27,7 @@ from steward.api.routers import (
     live_health,
     metrics,
     slos,
+    timers,
     users,
 )
 
@@ -47,5 +48,6 @@ API_ROUTERS: tuple[APIRouter, ...] = (
     imports.router,  # ServiceNow incident history
     goals.router,  # shared goals
     kpi_export.router,
+    timers.router,  # background work (admins)
     metrics.router,  # /metrics, Prometheus text
 )
