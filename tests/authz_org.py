@@ -3,7 +3,8 @@
 Two teams (``payments`` owns ``api`` and ``db``; ``shop`` owns ``checkout``),
 one user per role, and one record of each kind a path can name: a change
 waiting for the payments team's approval, a deployment, an incident, an
-integration, an SLO, a goal, a calendar window, a dependency and a token.
+integration, an SLO, a goal, a calendar window, a dependency, a token, an on-call
+schedule with an override, and the payments team's escalation policy.
 """
 
 from __future__ import annotations
@@ -37,6 +38,8 @@ from steward.config import Settings
 from steward.db import Database
 from steward.goals import service as goals
 from steward.incidents.use_cases import lifecycle as incidents
+from steward.oncall.schemas import LayerIn, OverrideCreate, PolicyIn, ScheduleCreate
+from steward.oncall.use_cases import overrides, policies, schedules
 from steward.slos import service as slo
 from steward.slos.schemas import SloCreate
 from steward.timeutil import utcnow
@@ -98,7 +101,16 @@ def build(db: Database) -> Org:
         window = records.create_window(session, SYSTEM, WindowCreate(
             name="payments-freeze", kind="freeze", scope="team", scope_values=[OWNER],
             starts_at=now + timedelta(days=10), ends_at=now + timedelta(days=11)))
+        schedule = schedules.create_schedule(session, SYSTEM, ScheduleCreate(
+            team=OWNER, name="primary", time_zone="Europe/Amsterdam", layers=[LayerIn(
+                name="weekly", starts=now.replace(tzinfo=None) - timedelta(days=3),
+                handoff_interval_hours=168, members=["owen"])]))
+        cover = overrides.create_override(session, SYSTEM, schedule.id, OverrideCreate(
+            user="owen", starts_at=now + timedelta(days=2), ends_at=now + timedelta(days=3)))
+        policies.put_policy(session, SYSTEM, OWNER, PolicyIn(name="payments", levels=[
+            {"timeout_minutes": 5, "targets": [{"kind": "user", "user": "owen"}]}]))
         ids: dict[str, object] = {
+            "schedule_id": schedule.id, "override_id": cover.id,
             "change_id": change.id, "deployment_id": deployment_id, "incident_id": incident.id,
             "integration_id": integration.id, "slo_id": objective.id,
             "goal_id": goal.id, "window_id": window.id,

@@ -77,6 +77,13 @@ def organisation(db, client: TestClient) -> tuple[str, str]:  # type: ignore[no-
                                       "starts_at": "2026-12-20T00:00:00Z",
                                       "ends_at": "2026-12-27T00:00:00Z"}),
         ("/api/v1/users/casey/tokens", {"name": "ci"}),
+        ("/api/v1/schedules", {"team": "payments", "name": "primary",
+                               "time_zone": "Europe/Amsterdam",
+                               "layers": [{"name": "weekly", "starts": "2026-01-05T09:00",
+                                           "handoff_interval_hours": 168,
+                                           "members": ["casey"]}]}),
+        ("/api/v1/schedules/1/overrides", {"user": "casey", "starts_at": "2026-02-01T00:00:00Z",
+                                           "ends_at": "2026-02-02T00:00:00Z"}),
     ]:
         created = client.post(path, json=body, headers=auth)
         assert created.status_code == 201, (path, created.text)

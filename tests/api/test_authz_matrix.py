@@ -56,11 +56,12 @@ RULES: list[tuple[str, str, str]] = [
     ("DELETE", r"/api/v1/calendar/windows/\{window_id\}", ADMIN),
     ("POST", r"/api/v1/changes/\{change_id\}/(approve|reject)", APPROVE),
     ("POST", r"/api/v1/incidents(/\{incident_id\}/[a-z{}_]+)?", RESPONDER),
+    ("PUT DELETE", r"/api/v1/teams/\{team\}/escalation-policy", TEAM),
     ("POST PATCH DELETE", r"/api/v1/(teams|services|dependencies|changes|gate|change-templates"
-                          r"|calendar|deployments|integrations|slos)(/.*)?", TEAM),
+                          r"|calendar|deployments|integrations|slos|schedules)(/.*)?", TEAM),
     ("GET", r"/api/v1/(alerts|teams|services|impact|health|dependencies|users|changes"
             r"|change-policy|change-templates|calendar|deployments|integrations|incidents|slos"
-            r"|kpis|goals)"
+            r"|kpis|goals|schedules|oncall)"
             r"(/.*)?", READ),
 ]
 
@@ -87,7 +88,7 @@ EXPECTED: dict[str, dict[str, str | int]] = {
 }
 
 # Path parameters: the organisation's records (authz_org), or these names.
-NAMES = {"username": "owen", "state": "canceled", "action": "acknowledge"}
+NAMES = {"username": "owen", "state": "canceled", "action": "acknowledge", "team": OWNER}
 SERVICE_PATHS = re.compile(r"/api/v1/services/")
 # A team with services cannot be deleted (409): the admin deletes an empty one.
 OPERATION_NAMES = {("DELETE", "/api/v1/teams/{name}"): {"name": "spare"}}
@@ -164,6 +165,16 @@ def request_body(method: str, path: str, ids: dict[str, object]) -> dict[str, An
                                "target": 0.05, "period_start": when(days=-1),
                                "period_end": when(days=30)},
         "PATCH /api/v1/goals/{goal_id}": {"description": "This quarter."},
+        "POST /api/v1/schedules": {"team": OWNER, "name": "secondary", "time_zone": "UTC",
+                                   "layers": [{"name": "daily", "starts": "2026-01-01T09:00",
+                                               "handoff_interval_hours": 24,
+                                               "members": ["owen"]}]},
+        "PATCH /api/v1/schedules/{schedule_id}": {"description": "First line."},
+        "POST /api/v1/schedules/{schedule_id}/overrides": {
+            "user": "owen", "starts_at": when(days=5), "ends_at": when(days=6),
+            "reason": "swap"},
+        "PUT /api/v1/teams/{team}/escalation-policy": {"name": "payments", "levels": [
+            {"timeout_minutes": 5, "targets": [{"kind": "schedule", "schedule": "primary"}]}]},
     }
     alertmanager = json.loads((PAYLOADS / "alertmanager" / "am-webhook-v4-firing.json")
                               .read_text())["body"]
@@ -197,6 +208,8 @@ def request_body(method: str, path: str, ids: dict[str, object]) -> dict[str, An
 QUERIES = {  # reads that need a question
     "/api/v1/impact": {"failing": "db"},
     "/api/v1/kpis/export": {"table": "dora"},
+    "/api/v1/oncall": {"team": OWNER},
+    "/api/v1/oncall/now-next": {"team": OWNER},
 }
 
 

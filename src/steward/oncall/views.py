@@ -228,3 +228,52 @@ def now_next_out(session: Session, team: str, at: datetime) -> dict[str, Any]:
         {"schedule_id": t.schedule_id, "schedule": t.schedule, "time_zone": t.time_zone,
          "now": _turn_out(t.now), "next": _turn_out(t.next) if t.next else None}
         for t in now_next(session, team_row.id, at)]}
+
+
+@dataclass(frozen=True)
+class OnCallSummary:
+    """What a team, service or incident page shows: who each escalation level pages now,
+    and each schedule's now and next. ``levels`` empty: nobody is on call (a gap)."""
+
+    team: str
+    team_id: int
+    at: datetime
+    levels: list[tuple[int, list[queries.OnCall]]]
+    schedules: list[ScheduleTurns]
+    has_policy: bool
+
+    @property
+    def gap(self) -> bool:
+        return not self.levels
+
+
+def oncall_summary(session: Session, team: str, at: datetime) -> OnCallSummary | None:
+    """The team's on-call now and next; None for a team that does not exist."""
+    team_id = session.scalar(select(Team.id).where(Team.name == team))
+    if team_id is None:
+        return None
+    at = as_utc(at)
+    rows = queries.oncall_for_team(session, team_id, at)
+    levels: dict[int, list[queries.OnCall]] = {}
+    for row in rows:
+        levels.setdefault(row.level, []).append(row)
+    has_policy = session.scalar(select(EscalationPolicy.id)
+                                .where(EscalationPolicy.team_id == team_id)) is not None
+    return OnCallSummary(team, team_id, at, sorted(levels.items()),
+                         now_next(session, team_id, at), has_policy)
+
+
+def first_line_by_team(session: Session, teams: list[str], at: datetime) -> dict[str, list[str]]:
+    """Each named team's level-1 on-call usernames ([]: a gap), in a few statements."""
+    ids = {name: team_id for name, team_id in session.execute(
+        select(Team.name, Team.id).where(Team.name.in_(sorted(set(teams)))))}
+    if not ids:
+        return {}
+    found = queries.oncall_for_teams(session, list(ids.values()), at)
+    with_schedules = set(session.scalars(select(Schedule.team_id).where(
+        Schedule.team_id.in_(list(ids.values())))))
+    with_policy = set(session.scalars(select(EscalationPolicy.team_id).where(
+        EscalationPolicy.team_id.in_(list(ids.values())))))
+    return {name: [o.username for o in found[team_id] if o.level == 1]
+            for name, team_id in ids.items()
+            if team_id in with_schedules or team_id in with_policy}

@@ -19,8 +19,10 @@ from steward.catalog.schemas import TeamCreate
 from steward.catalog.use_cases import teams as teams_service
 from steward.db import Session
 from steward.errors import StewardError
+from steward.oncall import views as oncall_views
 from steward.request.database import database
 from steward.request.validation import describe_validation_errors
+from steward.timeutil import utcnow
 from steward.web.guard import (
     WebRoute,
     check_csrf,
@@ -94,8 +96,9 @@ def team_page(request: Request, name: str) -> Response:
         info = catalog.team_detail(session, name)
         members = auth_queries.team_members(session, name)
         _, services = catalog.service_rows(session, team=name, limit=1000)
+        oncall = oncall_views.oncall_summary(session, name, utcnow())
     return render(request, "team.html", {
-        "team": info, "members": members, "services": services,
+        "team": info, "members": members, "services": services, "oncall": oncall,
         "notice": "Team created." if request.query_params.get("done") == "created" else None,
     }, nav="teams")
 

@@ -23,8 +23,11 @@ from steward.incidents import health_queries
 from steward.incidents import queries as incident_queries
 from steward.incidents.commands import OPEN_STATES
 from steward.incidents.health import Health
+from steward.oncall import views as oncall_views
+from steward.oncall.views import OnCallSummary
 from steward.request.database import database
 from steward.slos import queries as slo_queries
+from steward.timeutil import utcnow
 from steward.web.change_forms import problem
 from steward.web.guard import (
     Viewer,
@@ -65,12 +68,14 @@ def catalog_page(request: Request) -> Response:
             limit=limit, offset=offset)
         teams = catalog.team_names(session)
         health = health_queries.health_states(session, [r.name for r in rows])
+        oncall = oncall_views.first_line_by_team(
+            session, [r.owner for r in rows if r.owner], utcnow())
     keep: dict[str, Any] = {k: v for k, v in filters.items() if v}
     if limit != 50:
         keep["limit"] = limit
     pager = Pager("/catalog", keep, total, limit, offset)
     return render(request, "catalog.html", {
-        "rows": rows, "health": health, "filters": filters, "pager": pager,
+        "rows": rows, "health": health, "oncall": oncall, "filters": filters, "pager": pager,
         "kinds": catalog.SERVICE_KINDS,
         "lifecycles": catalog.LIFECYCLES, "teams": teams, "filtered": any(filters.values()),
     }, nav="catalog")
@@ -88,6 +93,7 @@ class ServicePage:
     incidents: tuple[int, list[dict[str, Any]]] = (0, [])
     changes: tuple[int, list[dict[str, Any]]] = (0, [])
     deployments: tuple[int, list[dict[str, Any]]] = (0, [])
+    oncall: OnCallSummary | None = None
 
 
 def _service_data(session: Session, name: str) -> ServicePage:
@@ -101,7 +107,9 @@ def _service_data(session: Session, name: str) -> ServicePage:
         incidents=incident_queries.incident_listing(session, status=",".join(OPEN_STATES),
                                                     service=name, limit=20),
         changes=change_queries.pending_changes(session, name, limit=20),
-        deployments=change_queries.deployment_page(session, service=name, limit=10))
+        deployments=change_queries.deployment_page(session, service=name, limit=10),
+        oncall=(oncall_views.oncall_summary(session, view.service.owner, utcnow())
+                if view.service.owner else None))
 
 
 def _impact_view(found: ServiceView) -> dict[str, Any]:
@@ -142,6 +150,7 @@ def _service_page(request: Request, viewer: Viewer, page: ServicePage, *, error:
         "open_incidents": page.incidents,
         "pending_changes": page.changes,
         "deployments": page.deployments,
+        "oncall": page.oncall,
         "error": error,
         "notice": notice,
         "form": form or {},

@@ -21,6 +21,7 @@ from steward.incidents.schemas import DeploymentRef, NoteBody
 from steward.incidents.use_cases import causes, lifecycle
 from steward.inputs import MAX_ID
 from steward.oncall import escalation_queries
+from steward.oncall import views as oncall_views
 from steward.request.database import database
 from steward.timeutil import isoformat_z, parse_timestamp, utcnow
 from steward.web.change_forms import form_values, local_time, problem
@@ -129,6 +130,8 @@ def _incident_page(request: Request, db: Database, number: int, *, error: str = 
         nav = nav_counts(session)
         states = health_queries.incident_states(session, number)
         escalation = escalation_queries.escalation_for_incident(session, number)
+        oncall = (oncall_views.oncall_summary(session, view["incident"]["team"], utcnow())
+                  if view["incident"]["team"] else None)
     out = view["incident"]
     if storm["timeline_page"] is not None:
         out = {**out, "timeline": storm["timeline_page"]["items"],
@@ -161,6 +164,7 @@ def _incident_page(request: Request, db: Database, number: int, *, error: str = 
         "timeline_paged": storm["timeline_page"] is not None,
         "timeline_range": storm["timeline_range"],
         "alert_groups": storm["alert_groups"],
+        "oncall": oncall,
     }, status=status, nav="incidents")
 
 

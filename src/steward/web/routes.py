@@ -24,6 +24,8 @@ from steward.web import (
     pages_integrations,
     pages_kpis,
     pages_map,
+    pages_oncall,
+    pages_oncall_forms,
     pages_slos,
 )
 from steward.web.guard import (
@@ -155,6 +157,8 @@ PAGE_ROUTERS = (
     pages_catalog.router,  # the catalog, one service, its forms
     pages_map.router,
     pages_admin.router,  # teams, the audit log
+    pages_oncall.router,  # a team's on-call, a schedule's weeks, overrides
+    pages_oncall_forms.router,  # schedule and escalation policy forms
     pages_changes.router,  # changes, the calendar, the policy, deployments
     pages_incident_list.router,  # incident list, one incident, their forms
     pages_integrations.router,  # integration keys: list, create once, revoke

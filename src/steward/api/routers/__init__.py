@@ -26,6 +26,7 @@ from steward.api.routers import (
     kpis,
     live_health,
     metrics,
+    oncall,
     slos,
     timers,
     users,
@@ -43,6 +44,7 @@ API_ROUTERS: tuple[APIRouter, ...] = (
     integrations.router,
     ingest.router,
     incidents.router,
+    oncall.router,  # schedules, overrides, escalation policies, who is on call
     slos.router,
     kpis.router,
     imports.router,  # ServiceNow incident history
