@@ -16,7 +16,8 @@ from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
 
 import snapshots
 from steward.auth.actor import SYSTEM
@@ -38,6 +39,10 @@ from steward.config import Settings
 from steward.db import Database
 from steward.goals import service as goals
 from steward.incidents.use_cases import lifecycle as incidents
+from steward.notify import outbox
+from steward.notify.models import Notification
+from steward.notify.schemas import ContactMethodIn, RuleIn, SubscriptionIn
+from steward.notify.use_cases import contacts, subscriptions
 from steward.oncall.schemas import LayerIn, OverrideCreate, PolicyIn, ScheduleCreate
 from steward.oncall.use_cases import overrides, policies, schedules
 from steward.slos import service as slo
@@ -117,9 +122,30 @@ def build(db: Database) -> Org:
         }
         ids["dependency_id"] = session.scalar(select(Dependency.id))
         owner = USERS["owning_team"][0]
+        ids.update(_notifications(session, owner, incident.id))
         ids["token_id"] = session.scalar(select(ApiToken.id).join(
             User, User.id == ApiToken.user_id).where(User.username == owner))
     return Org(tokens=tokens, ids=ids)
+
+
+def _notifications(session: Session, owner: str, incident_id: int) -> dict[str, object]:
+    """The owner's contact method and rule, a subscription of the owning team, and a dead
+    letter about the incident (to retry)."""
+    actor = auth.actor_for_user(session, auth.get_user(session, owner))
+    method = contacts.add_contact_method(session, actor, owner, ContactMethodIn(
+        kind="email", target=f"{owner}@example.test"))
+    rule = contacts.add_rule(session, actor, owner, RuleIn(contact_method_id=method["id"]))
+    subscription = subscriptions.create_subscription(session, SYSTEM, OWNER, SubscriptionIn(
+        name="ops", kind="webhook", url="https://hooks.example.test/ops",
+        event_types=["incident.resolved"]))
+    notification_id = outbox.enqueue(
+        session, channel="webhook", target="https://hooks.example.test/ops",
+        event_type="incident.resolved", urgency="high", subject="resolved", body={},
+        dedup_key="authz-dead", incident_id=incident_id, subscription_id=subscription["id"])
+    session.execute(update(Notification).where(Notification.id == notification_id)
+                    .values(state="dead", attempts=10, last_error="HTTP 500"))
+    return {"method_id": method["id"], "rule_id": rule["id"],
+            "subscription_id": subscription["id"], "notification_id": notification_id}
 
 
 class Copies:

@@ -48,6 +48,11 @@ RULES: list[tuple[str, str, str]] = [
     ("POST", r"/ingest/(alertmanager|grafana|github|gitlab|cdevents)|/api/v1/alerts", INGEST),
     ("GET", r"/api/v1/audit(/verify)?", ADMIN),
     ("GET POST", r"/api/v1/users/\{username\}/tokens", SELF),
+    ("GET POST", r"/api/v1/users/\{username\}/(contact-methods|notification-rules)", SELF),
+    ("DELETE", r"/api/v1/users/\{username\}/(contact-methods|notification-rules)/\{[a-z_]+\}",
+     SELF),
+    ("GET PUT", r"/api/v1/users/\{username\}/notify-preferences", SELF),
+    ("POST", r"/api/v1/notifications/\{notification_id\}/retry", TEAM),
     ("DELETE", r"/api/v1/tokens/\{token_id\}", SELF),
     ("POST PATCH DELETE", r"/api/v1/users(/\{username\})?", ADMIN),
     ("POST DELETE", r"/api/v1/teams(/\{name\})?", ADMIN),
@@ -61,7 +66,7 @@ RULES: list[tuple[str, str, str]] = [
                           r"|calendar|deployments|integrations|slos|schedules)(/.*)?", TEAM),
     ("GET", r"/api/v1/(alerts|teams|services|impact|health|dependencies|users|changes"
             r"|change-policy|change-templates|calendar|deployments|integrations|incidents|slos"
-            r"|kpis|goals|schedules|oncall)"
+            r"|kpis|goals|schedules|oncall|notifications)"
             r"(/.*)?", READ),
 ]
 
@@ -175,6 +180,14 @@ def request_body(method: str, path: str, ids: dict[str, object]) -> dict[str, An
             "reason": "swap"},
         "PUT /api/v1/teams/{team}/escalation-policy": {"name": "payments", "levels": [
             {"timeout_minutes": 5, "targets": [{"kind": "schedule", "schedule": "primary"}]}]},
+        "POST /api/v1/users/{username}/contact-methods": {"kind": "webhook",
+                                                          "target": "https://h.example.test/o"},
+        "POST /api/v1/users/{username}/notification-rules": {
+            "contact_method_id": ids["method_id"], "urgency": "high", "delay_minutes": 5},
+        "PUT /api/v1/users/{username}/notify-preferences": {"time_zone": "Europe/Amsterdam"},
+        "POST /api/v1/teams/{team}/subscriptions": {
+            "name": "chat", "kind": "chat", "url": "https://chat.example.test/hook",
+            "event_types": ["incident.triggered"]},
     }
     alertmanager = json.loads((PAYLOADS / "alertmanager" / "am-webhook-v4-firing.json")
                               .read_text())["body"]

@@ -9,10 +9,10 @@ from email.message import EmailMessage
 from types import SimpleNamespace
 
 import pytest
-from sqlalchemy import select
-
 from notify_peers import free_port, smtp_server
 from notify_world import declare, organisation, run_timers
+from sqlalchemy import select
+
 from steward.db import Database
 from steward.jobs.models import Timer
 from steward.notify import paging

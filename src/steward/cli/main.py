@@ -42,10 +42,12 @@ _import_commands()
 def _pipeline_commands() -> None:
     from steward.cli.incidents import incident_app
     from steward.cli.kpi import kpi_app
+    from steward.cli.notify import notify_app
     from steward.cli.oncall import oncall_app
     from steward.cli.pipeline import change_app, deploy_app
 
     app.add_typer(incident_app, name="incident")
+    app.add_typer(notify_app, name="notify")
     app.add_typer(deploy_app, name="deploy")
     app.add_typer(change_app, name="change")
     app.add_typer(kpi_app, name="kpi")

@@ -33,6 +33,7 @@ from steward.web.guard import (
     require_viewer,
 )
 from steward.web.render import DEFAULT_LIMIT, Pager, diff_rows, paging, render
+from steward.web.subscriptions_view import subscriptions_context
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
 Form = Annotated[FormData, Depends(read_form)]
@@ -89,18 +90,30 @@ def team_create(request: Request, form: Form) -> Response:
     return RedirectResponse(f"{team_href(data.name)}?done=created", status_code=303)
 
 
-@router.get("/teams/{name}")
-def team_page(request: Request, name: str) -> Response:
+TEAM_NOTICES = {"created": "Team created.", "subscribed": "Subscription added.",
+                "unsubscribed": "Subscription removed."}
+
+
+def team_page_response(request: Request, name: str, *, status: int = 200, notice: str = "",
+                       extra: dict[str, Any] | None = None) -> Response:
     with database(request).read_session() as session:
-        require_viewer(request, session)
+        viewer = require_viewer(request, session)
         info = catalog.team_detail(session, name)
         members = auth_queries.team_members(session, name)
         _, services = catalog.service_rows(session, team=name, limit=1000)
+        subscribed = subscriptions_context(session, viewer, info["id"], name)
         oncall = oncall_views.oncall_summary(session, name, utcnow())
     return render(request, "team.html", {
         "team": info, "members": members, "services": services, "oncall": oncall,
-        "notice": "Team created." if request.query_params.get("done") == "created" else None,
-    }, nav="teams")
+        **subscribed,
+        **(extra or {}),
+        "notice": notice or TEAM_NOTICES.get(request.query_params.get("done", "")),
+    }, status=status, nav="teams")
+
+
+@router.get("/teams/{name}")
+def team_page(request: Request, name: str) -> Response:
+    return team_page_response(request, name)
 
 
 def _entity_label(entry: AuditRecord) -> str:

@@ -20,6 +20,7 @@ from steward.incidents import detail_queries, health_queries, queries
 from steward.incidents.schemas import DeploymentRef, NoteBody
 from steward.incidents.use_cases import causes, lifecycle
 from steward.inputs import MAX_ID
+from steward.notify import queries as notify_queries
 from steward.oncall import escalation_queries
 from steward.oncall import views as oncall_views
 from steward.request.database import database
@@ -132,6 +133,7 @@ def _incident_page(request: Request, db: Database, number: int, *, error: str = 
         escalation = escalation_queries.escalation_for_incident(session, number)
         oncall = (oncall_views.oncall_summary(session, view["incident"]["team"], utcnow())
                   if view["incident"]["team"] else None)
+        notifications = notify_queries.notifications_for_incident(session, number)
     out = view["incident"]
     if storm["timeline_page"] is not None:
         out = {**out, "timeline": storm["timeline_page"]["items"],
@@ -165,6 +167,7 @@ def _incident_page(request: Request, db: Database, number: int, *, error: str = 
         "timeline_range": storm["timeline_range"],
         "alert_groups": storm["alert_groups"],
         "oncall": oncall,
+        "notifications": notifications,
     }, status=status, nav="incidents")
 
 

@@ -16,6 +16,7 @@ from steward.config import Settings
 from steward.errors import AuthenticationFailed, Throttled
 from steward.request.database import SESSION_COOKIE, database
 from steward.web import (
+    pages_ack,
     pages_admin,
     pages_catalog,
     pages_changes,
@@ -24,9 +25,11 @@ from steward.web import (
     pages_integrations,
     pages_kpis,
     pages_map,
+    pages_notify,
     pages_oncall,
     pages_oncall_forms,
     pages_slos,
+    pages_subscriptions,
 )
 from steward.web.guard import (
     LOGIN_CSRF_COOKIE,
@@ -165,6 +168,9 @@ PAGE_ROUTERS = (
     pages_slos.router,  # SLOs: list with burn-down charts, one SLO, forms
     pages_kpis.router,  # KPI dashboard: organisation, team, goal
     pages_imports.router,  # admin: ServiceNow incident history, Backstage catalog files
+    pages_notify.router,  # your profile (contact methods, rules), the notification log
+    pages_subscriptions.router,  # a team's subscriptions
+    pages_ack.router,  # a page's one-click acknowledge link (no session)
 )
 
 

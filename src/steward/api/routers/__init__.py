@@ -26,6 +26,7 @@ from steward.api.routers import (
     kpis,
     live_health,
     metrics,
+    notifications,
     oncall,
     slos,
     timers,
@@ -46,6 +47,7 @@ API_ROUTERS: tuple[APIRouter, ...] = (
     incidents.router,
     oncall.router,  # schedules, overrides, escalation policies, who is on call
     slos.router,
+    notifications.router,  # contact methods, rules, subscriptions, delivery log
     kpis.router,
     imports.router,  # ServiceNow incident history
     goals.router,  # shared goals

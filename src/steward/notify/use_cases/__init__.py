@@ -1,0 +1,2 @@
+"""Writes: each checks the actor's rights, changes rows and appends the audit entry in the
+caller's transaction."""
