@@ -47,6 +47,7 @@ RULES: list[tuple[str, str, str]] = [
     ("POST", r"/v2/(change/)?enqueue", INGEST_BODY_KEY),
     ("POST", r"/ingest/(alertmanager|grafana|github|gitlab|cdevents)|/api/v1/alerts", INGEST),
     ("GET", r"/api/v1/audit(/verify)?", ADMIN),
+    ("GET", r"/api/v1/timers", ADMIN),
     ("GET POST", r"/api/v1/users/\{username\}/tokens", SELF),
     ("GET POST", r"/api/v1/users/\{username\}/(contact-methods|notification-rules)", SELF),
     ("DELETE", r"/api/v1/users/\{username\}/(contact-methods|notification-rules)/\{[a-z_]+\}",

@@ -1,5 +1,5 @@
 """SLOs, their status, burn-down and SLI reports under /api/v1 (the periodic evaluation
-runs from :mod:`steward.startup`)."""
+is a recurring timer, :mod:`steward.slos.periodic`)."""
 
 from __future__ import annotations
 
