@@ -28,11 +28,11 @@ from pathlib import Path
 
 import httpx
 import pytest
+from notify_peers import http_receiver, smtp_server
 from serving import free_port, start_serve, steward, wait_until
 from sqlalchemy import create_engine, func, select, text, update
 from sqlalchemy.engine import make_url
 
-from notify_peers import http_receiver, smtp_server
 from steward.auth.actor import SYSTEM
 from steward.auth.schemas import UserCreate
 from steward.auth.use_cases import accounts

@@ -5,9 +5,9 @@ demo pager (SQLite and PostgreSQL)."""
 from __future__ import annotations
 
 import pytest
-from escalation_setup import escalation_entries, only_escalation_steps
 from sqlalchemy import select
 
+from escalation_setup import escalation_entries, only_escalation_steps
 from steward.auth.models import TeamMembership, User
 from steward.catalog.models import Team
 from steward.incidents.models import Incident
