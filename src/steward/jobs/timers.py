@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, select, update
+from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -140,39 +140,44 @@ def run_round(db: Database, *, worker: str, limit: int = 100,
     if not kinds or limit < 1:
         return Round()
     now = now or utcnow()
-    due = (Timer.state == "pending", Timer.due_at <= now, Timer.kind.in_(kinds))
+    table = Timer.__table__
+    due = (table.c.state == "pending", table.c.due_at <= now, table.c.kind.in_(kinds))
     # A look on a read connection first: an idle round takes no lock (on SQLite no
     # write transaction, which would queue behind the alert writer).
     with db.read_session() as session:
-        if session.scalar(select(Timer.id).where(*due).limit(1)) is None:
+        if session.scalar(select(table.c.id).where(*due).limit(1)) is None:
             return Round()
-    claim = (select(Timer.id, Timer.kind, Timer.key, Timer.due_at, Timer.payload,
-                    Timer.attempts)
-             .where(*due).order_by(Timer.due_at, Timer.id).limit(limit))
+    # In the index's order (state, due_at), so the claim reads no more rows than it takes.
+    chosen = (select(table.c.id, table.c.kind, table.c.key, table.c.due_at, table.c.payload,
+                     table.c.attempts).where(*due).order_by(table.c.due_at).limit(limit))
     fired = failed = 0
     with db.session() as session:
         if session.get_bind().dialect.name == "postgresql":
-            claim = claim.with_for_update(skip_locked=True)
-        for row in session.execute(claim).all():
-            if _fire(session, row, worker, db):
+            chosen = chosen.with_for_update(skip_locked=True)
+        claimed = sorted(session.execute(chosen).all(), key=lambda row: (row.due_at, row.id))
+        if not claimed:
+            return Round()
+        # Marked done together, by primary key; a handler that schedules its own key again
+        # (a recurring timer) makes it pending for its next time, and a handler that fails
+        # puts it back (:func:`_failed`).
+        session.execute(update(table).where(table.c.id.in_([row.id for row in claimed]))
+                        .values(state="done", fired_at=utcnow(),
+                                fired_by=worker[:KEY_LENGTH], last_error=None))
+        for row in claimed:
+            timer = Fired(id=row.id, kind=row.kind, key=row.key, due_at=row.due_at,
+                          payload=dict(row.payload or {}), attempts=row.attempts)
+            if _fire(session, timer, db):
                 fired += 1
             else:
                 failed += 1
     return Round(fired, failed)
 
 
-def _fire(session: Session, row: Row[Any], worker: str, db: Database) -> bool:
+def _fire(session: Session, timer: Fired, db: Database) -> bool:
     """Run one claimed timer's handler in a savepoint; True when it committed."""
-    timer = Fired(id=row.id, kind=row.kind, key=row.key, due_at=row.due_at,
-                  payload=dict(row.payload or {}), attempts=row.attempts)
     handler = _handlers[timer.kind]
     try:
         with session.begin_nested():
-            # Done first, so a handler that schedules its own key again (a recurring
-            # timer) leaves it pending for its next time.
-            session.execute(update(Timer).where(Timer.id == timer.id).values(
-                state="done", fired_at=utcnow(), fired_by=worker[:KEY_LENGTH],
-                last_error=None), execution_options={"synchronize_session": False})
             handler(session, timer)
     except Exception as exc:  # noqa: BLE001 - one timer's failure never stops the others
         _failed(session, timer, exc, db)
@@ -183,7 +188,8 @@ def _fire(session: Session, row: Row[Any], worker: str, db: Database) -> bool:
 def _failed(session: Session, timer: Fired, exc: Exception, db: Database) -> None:
     attempts = timer.attempts + 1
     error = f"{type(exc).__name__}: {exc}"[:ERROR_LENGTH]
-    values: dict[str, Any] = {"attempts": attempts, "last_error": error}
+    values: dict[str, Any] = {"attempts": attempts, "last_error": error, "state": "pending",
+                              "fired_at": None, "fired_by": None}
     if gives_up(attempts, db.settings.timer_max_attempts):
         values["state"] = "failed"
         log.error("timer %s (%s) failed for good after %d attempts: %s", timer.key,
@@ -193,8 +199,8 @@ def _failed(session: Session, timer: Fired, exc: Exception, db: Database) -> Non
         values["due_at"] = utcnow() + delay
         log.warning("timer %s (%s) failed (attempt %d), retried in %s: %s", timer.key,
                     timer.kind, attempts, delay, error)
-    session.execute(update(Timer).where(Timer.id == timer.id).values(**values),
-                    execution_options={"synchronize_session": False})
+    table = Timer.__table__
+    session.execute(update(table).where(table.c.id == timer.id).values(**values))
 
 
 def clear_handlers(kinds: Sequence[str]) -> None:
