@@ -80,6 +80,13 @@ def test_oncall_without_a_policy_and_in_a_gap(setup) -> None:
     assert gap["oncall"] == []
 
 
+def test_a_service_without_an_owner_has_nobody_on_call(setup, db) -> None:
+    client, tokens = setup
+    make_service(db, "orphan")
+    body = client.get("/api/v1/oncall?service=orphan", headers=bearer(tokens["vic"])).json()
+    assert body["team"] is None and body["oncall"] == []
+
+
 @pytest.mark.parametrize(("query", "status", "field"), [
     ("team=nowhere", 404, "team"),
     ("service=nothing", 404, "service"),

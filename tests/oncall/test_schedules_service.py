@@ -264,6 +264,24 @@ def test_replacing_a_policy_keeps_one_policy_and_deleting_a_paged_schedule_is_re
         audit_actions(org))
 
 
+def test_policy_steps_for_the_escalation_engine(org) -> None:
+    create(org)
+    with org.session() as session:
+        policies.put_policy(session, actor(org, "alice"), "payments", policy(
+            [{"kind": "schedule", "schedule": "primary"}], [{"kind": "user", "user": "carol"}],
+            timeout=7, repeat=2))
+    with org.read_session() as session:
+        team_id = session.scalar(select(Schedule.team_id))
+        steps = queries.policy_steps(session, team_id)
+        first = queries.level_targets(session, steps.policy_id, 1, utc(2026, 1, 6))
+        second = queries.level_targets(session, steps.policy_id, 2, utc(2026, 1, 6))
+        third = queries.level_targets(session, steps.policy_id, 3, utc(2026, 1, 6))
+        none = queries.policy_steps(session, team_id + 1000)
+    assert (steps.repeat_count, steps.levels) == (2, ((1, 7), (2, 7)))
+    assert [o.username for o in first] == ["alice"] and [o.level for o in first] == [1]
+    assert [o.username for o in second] == ["carol"] and third == [] and none is None
+
+
 def test_viewer_may_not_write_a_policy(org) -> None:
     refused(org, PermissionDenied, lambda s: policies.put_policy(
         s, actor(org, "vic"), "payments", policy([{"kind": "user", "user": "carol"}])))

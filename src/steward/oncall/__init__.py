@@ -1,0 +1,1 @@
+"""On call: schedules with layers and overrides, escalation policies, and who is on call."""

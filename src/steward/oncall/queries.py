@@ -11,8 +11,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from steward.auth.models import User
@@ -55,65 +56,90 @@ class ScheduleData:
     overrides: tuple[rotation.Override, ...]
 
 
-def layer_from_row(row: ScheduleLayer, time_zone: str, members: Iterable[int]) -> rotation.Layer:
-    weekdays = (rotation.parse_weekdays(row.restrict_weekdays)
-                if row.restrict_weekdays else None)
+def _layer(time_zone: str, name: str, position: int, starts: datetime, interval: int,
+           members: Iterable[int], restrict_start: str | None, restrict_end: str | None,
+           restrict_weekdays: list[str] | None) -> rotation.Layer:
     return rotation.Layer(
-        name=row.name,
-        position=row.position,
-        starts=row.starts.replace(tzinfo=None),
+        name=name,
+        position=position,
+        starts=starts.replace(tzinfo=None),
         time_zone=time_zone,
-        interval_hours=row.handoff_interval_hours,
+        interval_hours=interval,
         members=tuple(members),
-        restrict_start=rotation.parse_clock(row.restrict_start) if row.restrict_start else None,
-        restrict_end=rotation.parse_clock(row.restrict_end) if row.restrict_end else None,
-        restrict_weekdays=weekdays,
+        restrict_start=rotation.parse_clock(restrict_start) if restrict_start else None,
+        restrict_end=rotation.parse_clock(restrict_end) if restrict_end else None,
+        restrict_weekdays=(rotation.parse_weekdays(restrict_weekdays)
+                           if restrict_weekdays else None),
     )
+
+
+# Built once, bound per call (a list bound to an expanding parameter): "who is on call" is
+# asked on every page that shows it, and building a statement costs more than running it.
+_SCHEDULE_COLUMNS = (
+    Schedule.id, Schedule.team_id, Schedule.name, Schedule.time_zone, Schedule.description,
+    ScheduleLayer.id, ScheduleLayer.name, ScheduleLayer.position, ScheduleLayer.starts,
+    ScheduleLayer.handoff_interval_hours, ScheduleLayer.restrict_start,
+    ScheduleLayer.restrict_end, ScheduleLayer.restrict_weekdays, LayerMember.user_id)
+
+
+def _schedules_where(condition: Any) -> Any:
+    return (select(*_SCHEDULE_COLUMNS)
+            .outerjoin(ScheduleLayer, ScheduleLayer.schedule_id == Schedule.id)
+            .outerjoin(LayerMember, LayerMember.layer_id == ScheduleLayer.id)
+            .where(condition)
+            .order_by(Schedule.name, Schedule.id, ScheduleLayer.position, ScheduleLayer.id,
+                      LayerMember.position))
+
+
+_SCHEDULES_BY_ID = _schedules_where(Schedule.id.in_(bindparam("ids", expanding=True)))
+_SCHEDULES_BY_TEAM = _schedules_where(Schedule.team_id.in_(bindparam("ids", expanding=True)))
+_OVERRIDES = (
+    select(ScheduleOverride.id, ScheduleOverride.schedule_id, ScheduleOverride.user_id,
+           ScheduleOverride.starts_at, ScheduleOverride.ends_at)
+    .where(ScheduleOverride.schedule_id.in_(bindparam("ids", expanding=True)),
+           ScheduleOverride.ends_at > bindparam("start"),
+           ScheduleOverride.starts_at <= bindparam("end"))
+    .order_by(ScheduleOverride.starts_at))
 
 
 def load_schedules(session: Session, *, ids: Iterable[int] | None = None,
                    team_ids: Iterable[int] | None = None,
                    start: datetime, end: datetime | None = None) -> dict[int, ScheduleData]:
     """Schedules by id or by team, with their layers, members, and the overrides that
-    touch [start, end] (``end`` None: the instant ``start``). Four statements."""
-    query = select(Schedule)
-    if ids is not None:
-        query = query.where(Schedule.id.in_(list(ids)))
-    if team_ids is not None:
-        query = query.where(Schedule.team_id.in_(list(team_ids)))
-    schedules = list(session.scalars(query.order_by(Schedule.name, Schedule.id)))
-    if not schedules:
+    touch [start, end] (``end`` None: the instant ``start``). Two statements."""
+    if (ids is None) == (team_ids is None):
+        raise TypeError("give ids or team_ids")
+    statement = _SCHEDULES_BY_ID if ids is not None else _SCHEDULES_BY_TEAM
+    wanted = sorted(set(ids if ids is not None else team_ids or []))
+    if not wanted:
         return {}
-    schedule_ids = [s.id for s in schedules]
-    layers = list(session.scalars(
-        select(ScheduleLayer).where(ScheduleLayer.schedule_id.in_(schedule_ids))
-        .order_by(ScheduleLayer.position, ScheduleLayer.id)))
-    members: dict[int, list[int]] = {layer.id: [] for layer in layers}
-    if layers:
-        for layer_id, user_id in session.execute(
-                select(LayerMember.layer_id, LayerMember.user_id)
-                .where(LayerMember.layer_id.in_(list(members)))
-                .order_by(LayerMember.layer_id, LayerMember.position)):
-            members[layer_id].append(user_id)
-    end = end or start
-    overrides = session.scalars(
-        select(ScheduleOverride)
-        .where(ScheduleOverride.schedule_id.in_(schedule_ids),
-               ScheduleOverride.ends_at > start, ScheduleOverride.starts_at <= end)
-        .order_by(ScheduleOverride.starts_at))
-    by_schedule: dict[int, list[rotation.Override]] = {sid: [] for sid in schedule_ids}
-    for item in overrides:
-        by_schedule[item.schedule_id].append(rotation.Override(
-            user_id=item.user_id, starts_at=as_utc(item.starts_at),
-            ends_at=as_utc(item.ends_at), id=item.id))
-    zones = {s.id: s.time_zone for s in schedules}
-    layers_by: dict[int, list[rotation.Layer]] = {sid: [] for sid in schedule_ids}
-    for layer in layers:
-        layers_by[layer.schedule_id].append(
-            layer_from_row(layer, zones[layer.schedule_id], members[layer.id]))
-    return {s.id: ScheduleData(s.id, s.team_id, s.name, s.time_zone, s.description,
-                               tuple(layers_by[s.id]), tuple(by_schedule[s.id]))
-            for s in schedules}
+    heads: dict[int, tuple[int, str, str, str]] = {}
+    layers: dict[int, dict[int, tuple[Any, ...]]] = {}
+    members: dict[int, list[int]] = {}
+    for row in session.execute(statement, {"ids": wanted}):
+        (schedule_id, team_id, name, zone, description, layer_id, *layer, user_id) = row
+        if schedule_id not in heads:
+            heads[schedule_id] = (team_id, name, zone, description)
+            layers[schedule_id] = {}
+        if layer_id is not None:
+            layers[schedule_id].setdefault(layer_id, tuple(layer))
+            if user_id is not None:
+                members.setdefault(layer_id, []).append(user_id)
+    if not heads:
+        return {}
+    by_schedule: dict[int, list[rotation.Override]] = {sid: [] for sid in heads}
+    for override_id, schedule_id, user_id, starts_at, ends_at in session.execute(
+            _OVERRIDES, {"ids": list(heads), "start": start, "end": end or start}):
+        by_schedule[schedule_id].append(rotation.Override(
+            user_id=user_id, starts_at=as_utc(starts_at), ends_at=as_utc(ends_at),
+            id=override_id))
+    return {sid: ScheduleData(
+        sid, team_id, name, zone, description,
+        tuple(_layer(zone, layer[0], layer[1], layer[2], layer[3], members.get(layer_id, []),
+                     layer[4], layer[5], layer[6])
+              for layer_id, layer in layers[sid].items()),
+        tuple(by_schedule[sid]))
+        for sid, (team_id, name, zone, description) in heads.items()}
 
 
 @dataclass
@@ -124,16 +150,19 @@ class _Policy:
     levels: dict[int, list[tuple[str, int]]] = field(default_factory=dict)
 
 
+_POLICIES = (
+    select(EscalationPolicy.id, EscalationPolicy.team_id, EscalationLevel.level,
+           EscalationTarget.kind, EscalationTarget.schedule_id, EscalationTarget.user_id,
+           EscalationTarget.team_id)
+    .outerjoin(EscalationLevel, EscalationLevel.policy_id == EscalationPolicy.id)
+    .outerjoin(EscalationTarget, EscalationTarget.level_id == EscalationLevel.id)
+    .where(EscalationPolicy.team_id.in_(bindparam("ids", expanding=True)))
+    .order_by(EscalationPolicy.id, EscalationLevel.level, EscalationTarget.id))
+
+
 def _load_policies(session: Session, team_ids: Iterable[int]) -> dict[int, _Policy]:
     """Team id -> its policy with every level's targets, in one statement."""
-    rows = session.execute(
-        select(EscalationPolicy.id, EscalationPolicy.team_id, EscalationLevel.level,
-               EscalationTarget.kind, EscalationTarget.schedule_id, EscalationTarget.user_id,
-               EscalationTarget.team_id)
-        .outerjoin(EscalationLevel, EscalationLevel.policy_id == EscalationPolicy.id)
-        .outerjoin(EscalationTarget, EscalationTarget.level_id == EscalationLevel.id)
-        .where(EscalationPolicy.team_id.in_(list(team_ids)))
-        .order_by(EscalationPolicy.id, EscalationLevel.level, EscalationTarget.id))
+    rows = session.execute(_POLICIES, {"ids": sorted(team_ids)})
     policies: dict[int, _Policy] = {}
     for policy_id, team_id, level, kind, schedule_id, user_id, target_team in rows:
         policy = policies.setdefault(team_id, _Policy(policy_id, team_id))
@@ -216,11 +245,15 @@ class _Resolver:
         return sorted(policy.levels) if policy is not None else [1]
 
 
+_USERS = select(User.id, User.username, User.email).where(
+    User.id.in_(bindparam("ids", expanding=True)))
+
+
 def _users(session: Session, user_ids: set[int]) -> dict[int, tuple[str, str]]:
     if not user_ids:
         return {}
-    return {row.id: (row.username, row.email) for row in session.execute(
-        select(User.id, User.username, User.email).where(User.id.in_(sorted(user_ids))))}
+    return {user_id: (username, email) for user_id, username, email in session.execute(
+        _USERS, {"ids": sorted(user_ids)})}
 
 
 def _answer(users: dict[int, tuple[str, str]],
@@ -285,3 +318,27 @@ def schedule_timeline(session: Session, schedule_id: int, start: datetime,
     if data is None:
         return None
     return data, rotation.timeline(data.layers, data.overrides, start, end)
+
+
+@dataclass(frozen=True)
+class PolicySteps:
+    """A team's escalation policy as the escalation engine walks it."""
+
+    policy_id: int
+    team_id: int
+    repeat_count: int
+    levels: tuple[tuple[int, int], ...]  # (level, timeout in minutes), level 1 first
+
+
+def policy_steps(session: Session, team_id: int) -> PolicySteps | None:
+    """The team's policy levels and timeouts (None: the team has no policy)."""
+    rows = session.execute(
+        select(EscalationPolicy.id, EscalationPolicy.repeat_count, EscalationLevel.level,
+               EscalationLevel.timeout_minutes)
+        .outerjoin(EscalationLevel, EscalationLevel.policy_id == EscalationPolicy.id)
+        .where(EscalationPolicy.team_id == team_id)
+        .order_by(EscalationLevel.level)).all()
+    if not rows:
+        return None
+    levels = tuple((level, timeout) for _, _, level, timeout in rows if level is not None)
+    return PolicySteps(rows[0][0], team_id, rows[0][1], levels)

@@ -199,7 +199,8 @@ class OnCallEntry(Out):
 
 
 class OnCallOut(Out):
-    team: str
+    team: str | None = Field(description="the team (for a service: its owner team, None "
+                                         "when it has none)")
     at: Timestamp
     oncall: list[OnCallEntry]
 
