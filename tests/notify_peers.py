@@ -95,3 +95,41 @@ def http_receiver(status: int = 200) -> Iterator[Receiver]:
     finally:
         server.shutdown()
         server.server_close()
+
+
+@contextmanager
+def smtp_server_tls(folder: Any, user: str, password: str
+                    ) -> Iterator[tuple[int, Mailbox, Any, list[str]]]:
+    """An SMTP server that requires STARTTLS and a login (``user``/``password``), with a
+    certificate for 127.0.0.1 from a test authority; yields (port, mailbox, the
+    authority's PEM file, the logins it accepted)."""
+    import ssl
+    from pathlib import Path
+
+    import trustme
+    from aiosmtpd.smtp import AuthResult
+
+    authority = trustme.CA()
+    issued = authority.issue_cert("127.0.0.1", "localhost")
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    issued.configure_cert(context)
+    ca_file = Path(folder) / "smtp-ca.pem"
+    authority.cert_pem.write_to_path(str(ca_file))
+    logins: list[str] = []
+
+    def authenticate(server: Any, session: Any, envelope: Any, mechanism: str,
+                     data: Any) -> AuthResult:
+        ok = data.login.decode() == user and data.password.decode() == password
+        if ok:
+            logins.append(data.login.decode())
+        return AuthResult(success=ok)
+
+    box = Mailbox()
+    controller = Controller(box, hostname="127.0.0.1", port=free_port(), tls_context=context,
+                            require_starttls=True, authenticator=authenticate,
+                            auth_required=True)
+    controller.start()
+    try:
+        yield controller.port, box, ca_file, logins
+    finally:
+        controller.stop()

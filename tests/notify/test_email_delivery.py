@@ -9,7 +9,7 @@ from email.message import EmailMessage
 from types import SimpleNamespace
 
 import pytest
-from notify_peers import free_port, smtp_server
+from notify_peers import free_port, smtp_server, smtp_server_tls
 from notify_world import declare, organisation, run_timers
 from sqlalchemy import select
 
@@ -173,3 +173,26 @@ def test_dead_after_max_attempts_and_nothing_else_fails(db: Database,
     with db.read_session() as session:
         state = session.scalars(select(Timer.state)).one()
     assert state == "done"  # the timer completed; the notification is the dead letter
+
+
+def test_starttls_and_login(db: Database, smtp_env: pytest.MonkeyPatch, tmp_path) -> None:
+    users = organisation(db)
+    incident_id = declare(db)
+    with smtp_server_tls(tmp_path, "steward", "s3cret") as (port, box, ca_file, logins):
+        smtp_env.setenv("SSL_CERT_FILE", str(ca_file))  # trust the test authority
+        smtp_env.setenv("STEWARD_SMTP_HOST", "127.0.0.1")
+        smtp_env.setenv("STEWARD_SMTP_PORT", str(port))
+        smtp_env.setenv("STEWARD_SMTP_USER", "steward")
+        smtp_env.setenv("STEWARD_SMTP_PASSWORD", "s3cret")
+        with db.session() as session:
+            paging.page_user(session, user_id=users["alice"], incident_id=incident_id,
+                             urgency="high", reason="r", dedup_prefix="tls")
+        run_timers(db)  # in plain text the server offers no login at all
+        [plain] = _notifications(db)
+        assert plain.state == "pending" and "AUTH extension not supported" in plain.last_error
+        smtp_env.setenv("STEWARD_SMTP_STARTTLS", "1")  # the certificate is checked, then login
+        _make_due(db)
+        run_timers(db)
+        assert len(box.messages) == 1 and logins == ["steward"]
+    [sent] = _notifications(db)
+    assert sent.state == "delivered"
