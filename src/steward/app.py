@@ -9,6 +9,9 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from steward import __version__
+from steward import models as _models  # noqa: F401  (every table; the domains' event
+
+# listeners and timer handlers register as it loads: escalation, notifications)
 from steward.api.errors import install_error_handlers
 from steward.api.headers import SecurityHeaders, check_hsts
 from steward.api.limits import BodySizeLimit

@@ -34,6 +34,7 @@ from steward.notify.models import (
     NotifyPreference,
     Subscription,
 )
+from steward.oncall.escalation_models import EscalationPage, IncidentEscalation
 from steward.oncall.models import (
     EscalationLevel,
     EscalationPolicy,
@@ -43,6 +44,8 @@ from steward.oncall.models import (
     ScheduleLayer,
     ScheduleOverride,
 )
+from steward.oncall.use_cases import escalation as _escalation  # noqa: F401
+from steward.oncall.use_cases import escalation_events as _escalation_events  # noqa: F401
 from steward.problems.models import Problem
 from steward.slos.models import SliReport, Slo
 
@@ -74,10 +77,12 @@ __all__ = [
     "Deployment",
     "DeploymentCommit",
     "EscalationLevel",
+    "EscalationPage",
     "EscalationPolicy",
     "EscalationTarget",
     "Goal",
     "Incident",
+    "IncidentEscalation",
     "IncidentService",
     "Integration",
     "LayerMember",

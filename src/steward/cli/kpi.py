@@ -1,4 +1,4 @@
-"""`steward kpi dora / itsm`: KPIs from a server, as a table or JSON."""
+"""`steward kpi dora / itsm / oncall`: KPIs from a server, as a table or JSON."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ from rich.table import Table
 from steward.cli.client import Client, TokenOption, UrlOption
 from steward.cli.common import console, print_json
 
-kpi_app = typer.Typer(help="DORA and ITSM KPIs per team, per service or for the organisation.",
+kpi_app = typer.Typer(help="DORA, ITSM and on-call KPIs per team, per service or for the "
+                      "organisation.",
                       no_args_is_help=True)
 
 TeamOption = Annotated[str | None, typer.Option(help="one team (default: the organisation)")]
@@ -112,3 +113,32 @@ def kpi_itsm(team: TeamOption = None, service: ServiceOption = None,
         f"{_pct(changes['emergency_share'])}, unauthorised deployments "
         f"{changes['unauthorised']}. Problem backlog {problems['backlog']}"
         f" (median age {_fmt(problems['median_age_days'], ' days')}).", highlight=False)
+
+
+@kpi_app.command("oncall")
+def kpi_oncall(team: TeamOption = None,
+               days: Annotated[int, typer.Option(help="window length in days")] = 28,
+               end: EndOption = None, url: UrlOption = None, token: TokenOption = None,
+               json_out: JsonOption = False) -> None:
+    """The load on each team's on-call: pages per shift, out of hours, time to acknowledge
+    by escalation level (per team, never per person)."""
+    answer = Client(url, token).call("GET", "/api/v1/kpis/oncall",
+                                     params=_params(team, None, days, end))
+    if json_out:
+        print_json(answer)
+        return
+    hours = answer["business_hours"]
+    table = Table(title=f"On-call load: {_scope(answer)}")
+    for column in ("team", "pages", "high urgency", "shifts", "pages/shift",
+                   f"out of hours ({hours['start']}-{hours['end']} {hours['weekdays']})",
+                   "time to acknowledge by level (median / p90)", "ran out"):
+        table.add_column(column)
+    for row in answer["teams"]:
+        acks = "; ".join(f"L{a['level']}: {_fmt(a['median'], ' min')} / "
+                         f"{_fmt(a['p90'], ' min')} ({a['acknowledged']})"
+                         for a in row["time_to_acknowledge_minutes"]) or "-"
+        table.add_row(row["team"], str(row["pages"]), str(row["high_urgency_pages"]),
+                      _fmt(row["shifts"]), _fmt(row["pages_per_shift"]),
+                      f"{row['out_of_hours_pages']} ({_pct(row['out_of_hours_share'])})",
+                      acks, str(row["escalations_ran_out"]))
+    console.print(table)

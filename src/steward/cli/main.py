@@ -213,14 +213,17 @@ def demo(
     tls = None if no_serve else _tls(None, None)
     db = open_database(migrate_if_new=True)
     require_secret_key(db)
+    served_at = (None if no_serve or db.settings.public_url
+                 else f"{'https' if tls else 'http'}://{host}:{port}")
     with domain_errors():
-        created = seed_demo(db, kpi_history=True)
+        created = seed_demo(db, kpi_history=True, base_url=served_at)
     if created:
         console.print(f"Seeded the demo organisation: {created}.")
     else:
         console.print("The demo organisation is already there.")
     console.print(f"Sign in as [bold]admin[/] (or alice, bob, viewer) with password "
-                  f"[bold]{DEMO_PASSWORD}[/].")
+                  f"[bold]{DEMO_PASSWORD}[/]. The demo's people are paged on the demo pager "
+                  "(/demo/pager).")
     if not no_serve:
         _serve(db.describe(), host, port, 1, tls)
 

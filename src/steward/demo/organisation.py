@@ -28,7 +28,26 @@ USERS = [
     ("carol", "Carol Chen", "member", ["platform"]),
     ("dan", "Dan Idowu", "member", ["identity", "customer-experience"]),
     ("viewer", "Vera Viewer", "viewer", []),
+    # Each team has three people on its weekly on-call rotation (``ONCALL``).
+    ("erin", "Erin Eriksen", "member", ["order-to-cash", "banking-webapp"]),
+    ("frank", "Frank Fontaine", "member", ["platform", "order-to-cash"]),
+    ("grace", "Grace Greenberg", "member", ["banking-webapp", "platform"]),
+    ("heidi", "Heidi Haddad", "member", ["identity", "customer-experience"]),
+    ("ivan", "Ivan Ilić", "member", ["identity", "customer-experience"]),
 ]
+
+# The on-call of each team: a weekly rotation of its three people (Monday 09:00 in
+# Amsterdam), paged first, then Ada Admin, the duty manager; the policy repeats once.
+ONCALL_ZONE = "Europe/Amsterdam"
+ONCALL_MANAGER = "admin"
+ONCALL: dict[str, tuple[str, ...]] = {
+    "order-to-cash": ("alice", "erin", "frank"),
+    "banking-webapp": ("bob", "grace", "erin"),
+    "platform": ("carol", "frank", "grace"),
+    "identity": ("dan", "heidi", "ivan"),
+    "customer-experience": ("heidi", "ivan", "dan"),
+}
+ONCALL_TIMEOUTS = (5, 10)  # minutes: the rotation, then the duty manager
 
 # name, kind, tier, owner, description, extra fields
 SERVICES: list[tuple[str, str, int, str, str, dict[str, object]]] = [

@@ -138,3 +138,43 @@ class KpiExportOut(Out):
     items: list[dict[str, Any]] = Field(
         description="one row per team, service or goal; the columns of GET /kpis/dora, "
                     "/kpis/itsm or /goals/{id}")
+
+
+# -- on-call ------------------------------------------------------------------------
+
+class LevelAcknowledgement(Out):
+    level: int = Field(description="the escalation level reached when acknowledged")
+    acknowledged: int = Field(description="escalations acknowledged at that level")
+    median: Number = Field(description="minutes from the first page to the acknowledgement")
+    p90: Number
+
+
+class TeamOncallFigures(Out):
+    team: str
+    pages: int = Field(description="people paged by escalation steps (one per person and "
+                                   "step)")
+    high_urgency_pages: int
+    out_of_hours_pages: int = Field(description="pages outside 08:00-18:00 Monday to "
+                                                "Friday in the schedule's time zone")
+    out_of_hours_share: Number | None
+    shifts: Number | None = Field(description="on-call shifts of the team's schedules in "
+                                              "the window")
+    pages_per_shift: Number | None
+    time_to_acknowledge_minutes: list[LevelAcknowledgement]
+    escalations_ran_out: int
+
+
+class BusinessHours(Out):
+    start: str
+    end: str
+    weekdays: str
+
+
+class OncallKpisOut(Out):
+    """The load on each team's on-call: pages per shift, out of hours, time to
+    acknowledge by escalation level. Per team only."""
+
+    scope: KpiScope
+    window: KpiWindow
+    business_hours: BusinessHours
+    teams: list[TeamOncallFigures]

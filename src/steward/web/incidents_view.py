@@ -54,6 +54,7 @@ TIMELINE_KINDS = {
     "origin": ("\u25ce", "origin"),
     "team": ("\u2691", "team"),
     "recurrence": ("\u21bb", "recurrence"),
+    "escalation": ("\u21d1", "escalation"),
 }
 
 

@@ -21,6 +21,7 @@ from steward.incidents.schemas import DeploymentRef, NoteBody
 from steward.incidents.use_cases import causes, lifecycle
 from steward.inputs import MAX_ID
 from steward.notify import queries as notify_queries
+from steward.oncall import escalation_queries
 from steward.oncall import views as oncall_views
 from steward.request.database import database
 from steward.timeutil import isoformat_z, parse_timestamp, utcnow
@@ -129,6 +130,7 @@ def _incident_page(request: Request, db: Database, number: int, *, error: str = 
         graph = load_graph(session)
         nav = nav_counts(session)
         states = health_queries.incident_impacts(session, number)
+        escalation = escalation_queries.escalation_for_incident(session, number)
         oncall = (oncall_views.oncall_summary(session, view["incident"]["team"], utcnow())
                   if view["incident"]["team"] else None)
         notifications = notify_queries.notifications_for_incident(session, number)
@@ -160,6 +162,7 @@ def _incident_page(request: Request, db: Database, number: int, *, error: str = 
         "error": error,
         "notice": NOTICES.get(done) if not error else None,
         "form": form or {},
+        "escalation": escalation,
         "timeline_paged": storm["timeline_page"] is not None,
         "timeline_range": storm["timeline_range"],
         "alert_groups": storm["alert_groups"],

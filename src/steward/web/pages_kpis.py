@@ -2,8 +2,8 @@
 at /kpis/goals/{id}.
 
 Everything is drawn on the server (tier badges, weekly trend charts as SVG,
-ITSM figures by priority, error budget burn-down per SLO, goal progress
-bars), so the dashboard reads without JavaScript. The window is a GET form.
+ITSM figures by priority, the load on each team's on-call, error budget burn-down
+per SLO, goal progress bars), so the dashboard reads without JavaScript. The window is a GET form.
 Teams and services only: nothing here is per person.
 """
 
@@ -26,6 +26,7 @@ from steward.goals import service as goals
 from steward.incidents.priority import PRIORITIES
 from steward.kpis.dora_queries import dora_kpis, dora_table
 from steward.kpis.itsm import itsm_kpis, weekly_mttr
+from steward.kpis.oncall import oncall_kpis
 from steward.kpis.sql import MAX_DAYS
 from steward.request.database import database
 from steward.slos.queries import slo_readings
@@ -149,6 +150,7 @@ def _dashboard(request: Request, session: Session, team: str | None) -> dict[str
         "tiers": [(key, label, dora[key]["tier"]) for key, label in DORA_TIERS],
         "tier_names": TIERS, "charts": _charts(session, team, dora, end, targets),
         "goals": goal_rows, "slos": _slos(session, team, end),
+        "oncall": oncall_kpis(session, team=team, days=days, end=end),
         "exports": exports, "query": urlencode(query),
         "notice": DONE_NOTICES.get(request.query_params.get("done", ""), ""),
         "fmt_hours": lambda v: "–" if v is None else hours(v),

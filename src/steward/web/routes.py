@@ -20,6 +20,7 @@ from steward.web import (
     pages_admin,
     pages_catalog,
     pages_changes,
+    pages_demo_pager,
     pages_imports,
     pages_incident_list,
     pages_integrations,
@@ -171,6 +172,7 @@ PAGE_ROUTERS = (
     pages_notify.router,  # your profile (contact methods, rules), the notification log
     pages_subscriptions.router,  # a team's subscriptions
     pages_ack.router,  # a page's one-click acknowledge link (no session)
+    pages_demo_pager.router,  # the demo's pager: a webhook receiver and what it received
 )
 
 

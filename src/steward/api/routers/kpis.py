@@ -1,4 +1,4 @@
-"""DORA and ITSM KPIs under /api/v1/kpis (per team, per service, organisation)."""
+"""DORA, ITSM and on-call KPIs under /api/v1/kpis (per team, per service, organisation)."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from steward.api.deps import CurrentActor, TimeText, database, time_query
 from steward.api.edge import api_router
 from steward.api.errors import error_responses
 from steward.kpis import dora_queries as dora
-from steward.kpis import itsm
-from steward.kpis.schemas import DoraOut, ItsmOut
+from steward.kpis import itsm, oncall
+from steward.kpis.schemas import DoraOut, ItsmOut, OncallKpisOut
 from steward.kpis.sql import MAX_DAYS
 from steward.timeutil import parse_timestamp
 
@@ -38,3 +38,14 @@ def get_itsm(request: Request, _actor: CurrentActor, team: Name = None, service:
     with database(request).read_session() as session:
         return itsm.itsm_kpis(session, team=team, service=service, days=days,
                               end=parse_timestamp(end, field="end") if end is not None else None)
+
+
+@router.get("/oncall", response_model=OncallKpisOut)
+def get_oncall(request: Request, _actor: CurrentActor, team: Name = None, days: Days = 28,
+               end: End = None) -> dict[str, Any]:
+    """The load on each team's on-call (or one team's): pages per on-call shift, pages
+    out of hours, time to acknowledge by escalation level. Never per person."""
+    with database(request).read_session() as session:
+        return oncall.oncall_kpis(session, team=team, days=days,
+                                  end=parse_timestamp(end, field="end") if end is not None
+                                  else None)
