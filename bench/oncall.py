@@ -9,8 +9,8 @@ timers/s (from the moment the timers are committed, the workers already polling,
 last one done), the workers' CPU time per timer (steadier than the wall clock on a
 shared machine) and how many timers fired more than once, which must be 0.
 
-Who is on call: the p95 of "who is on call for team T now" over 500 teams
-(:func:`who_is_on_call`); printed as not measured when Steward has no on-call package.
+Who is on call: p50 and p95 of "who is on call for team T at time t" over 500 teams
+(:func:`who_is_on_call`, bench/oncall_who.py), through the query and the API.
 
     python bench/oncall.py [--postgres URL] [--timers 10000] [--workers 1,2,4]
 
@@ -123,16 +123,11 @@ def drain(db: Database, env: dict[str, str], logs: Path, workers: int, timers: i
 # --- Who is on call ---------------------------------------------------------------------
 
 def who_is_on_call(db: Database, backend: str, teams: int = 500) -> None:
-    """p95 of "who is on call for team T now" (``steward.oncall.queries.oncall_for_team``)
-    over ``teams`` teams with schedules and escalation policies."""
-    try:
-        import steward.oncall.queries  # noqa: F401
-    except ImportError:
-        print(f"[{backend}] who is on call: not measured (no steward.oncall package)",
-              flush=True)
-        return
-    print(f"[{backend}] who is on call: not measured (no measurement written yet)",
-          flush=True)
+    """p50 / p95 of "who is on call for team T at time t" over ``teams`` teams with
+    schedules, overrides and escalation policies (bench/oncall_who.py's measurement)."""
+    import oncall_who
+
+    oncall_who.measure(db, backend, teams)
 
 
 def main() -> int:

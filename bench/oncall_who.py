@@ -105,6 +105,67 @@ def fill(db: Database, teams: int) -> tuple[list[tuple[int, str]], str]:
     return [(t, f"team-{t:03d}") for t in range(1, teams + 1)], token
 
 
+def measure(db: Database, backend: str, teams_wanted: int = 500, samples: int = 2000) -> None:
+    """Fill ``db`` with ``teams_wanted`` teams and print the figures (also run by
+    bench/oncall.py)."""
+    started = time.perf_counter()
+    teams, token = fill(db, teams_wanted)
+    print(f"[{backend}] {teams_wanted} teams with a weekly rotation, overrides and a "
+          f"two-level policy written in {time.perf_counter() - started:.1f} s")
+    rng = random.Random(7)
+    sample = [(rng.choice(teams), START + timedelta(minutes=rng.randrange(525_600)))
+              for _ in range(samples)]
+    statements = []
+
+    def count(*_: Any) -> None:
+        statements.append(1)
+
+    timings, answers = [], 0
+    for (team_id, _name), at in sample:
+        event.listen(db.read_engine, "before_cursor_execute", count)
+        start = time.perf_counter()
+        with db.read_session() as session:
+            found = queries.oncall_for_team(session, team_id, at)
+        timings.append((time.perf_counter() - start) * 1000)
+        event.remove(db.read_engine, "before_cursor_execute", count)
+        answers += bool(found)
+    per_call = len(statements) / len(sample)
+    print(f"[{backend}] oncall_for_team over {len(sample)} samples: p50 "
+          f"{percentile(timings, 0.5):.2f} ms, p95 {percentile(timings, 0.95):.2f} ms, "
+          f"max {max(timings):.2f} ms; {per_call:.1f} SQL statements per answer "
+          f"(whatever the number of levels and schedules); {answers} answered "
+          "somebody")
+
+    batch = []
+    for _ in range(20):
+        at = START + timedelta(minutes=rng.randrange(525_600))
+        start = time.perf_counter()
+        with db.read_session() as session:
+            every = queries.oncall_for_teams(session, [t for t, _ in teams], at)
+        batch.append((time.perf_counter() - start) * 1000)
+    assert len(every) == len(teams)
+    print(f"[{backend}] oncall_for_teams for all {len(teams)} teams at once: p50 "
+          f"{percentile(batch, 0.5):.1f} ms, p95 {percentile(batch, 0.95):.1f} ms")
+
+    from fastapi.testclient import TestClient
+
+    from steward.app import create_app
+
+    # Request rates are not what is measured: the one token asks thousands of times.
+    unthrottled = dataclasses.replace(db.settings, rate_limit_api="")
+    client = TestClient(create_app(unthrottled, database=db))
+    headers = {"Authorization": f"Bearer {token}"}
+    timings = []
+    for (_team_id, name), at in sample:
+        start = time.perf_counter()
+        response = client.get("/api/v1/oncall", headers=headers,
+                              params={"team": name, "at": isoformat_z(at)})
+        timings.append((time.perf_counter() - start) * 1000)
+        assert response.status_code == 200, response.text
+    print(f"[{backend}] GET /api/v1/oncall?team=&at= over {len(sample)} samples: p50 "
+          f"{percentile(timings, 0.5):.2f} ms, p95 {percentile(timings, 0.95):.2f} ms")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -116,62 +177,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         db, pg_name = fresh_database(args.postgres, Path(tmp))
         try:
-            started = time.perf_counter()
-            teams, token = fill(db, args.teams)
-            print(f"[{backend}] {args.teams} teams with a weekly rotation, overrides and a "
-                  f"two-level policy written in {time.perf_counter() - started:.1f} s")
-            rng = random.Random(7)
-            sample = [(rng.choice(teams), START + timedelta(minutes=rng.randrange(525_600)))
-                      for _ in range(args.samples)]
-            statements = []
-
-            def count(*_: Any) -> None:
-                statements.append(1)
-
-            timings, answers = [], 0
-            for (team_id, _name), at in sample:
-                event.listen(db.read_engine, "before_cursor_execute", count)
-                start = time.perf_counter()
-                with db.read_session() as session:
-                    found = queries.oncall_for_team(session, team_id, at)
-                timings.append((time.perf_counter() - start) * 1000)
-                event.remove(db.read_engine, "before_cursor_execute", count)
-                answers += bool(found)
-            per_call = len(statements) / len(sample)
-            print(f"[{backend}] oncall_for_team over {len(sample)} samples: p50 "
-                  f"{percentile(timings, 0.5):.2f} ms, p95 {percentile(timings, 0.95):.2f} ms, "
-                  f"max {max(timings):.2f} ms; {per_call:.1f} SQL statements per answer "
-                  f"(whatever the number of levels and schedules); {answers} answered "
-                  "somebody")
-
-            batch = []
-            for _ in range(20):
-                at = START + timedelta(minutes=rng.randrange(525_600))
-                start = time.perf_counter()
-                with db.read_session() as session:
-                    every = queries.oncall_for_teams(session, [t for t, _ in teams], at)
-                batch.append((time.perf_counter() - start) * 1000)
-            assert len(every) == len(teams)
-            print(f"[{backend}] oncall_for_teams for all {len(teams)} teams at once: p50 "
-                  f"{percentile(batch, 0.5):.1f} ms, p95 {percentile(batch, 0.95):.1f} ms")
-
-            from fastapi.testclient import TestClient
-
-            from steward.app import create_app
-
-            # Request rates are not what is measured: the one token asks thousands of times.
-            unthrottled = dataclasses.replace(db.settings, rate_limit_api="")
-            client = TestClient(create_app(unthrottled, database=db))
-            headers = {"Authorization": f"Bearer {token}"}
-            timings = []
-            for (_team_id, name), at in sample:
-                start = time.perf_counter()
-                response = client.get("/api/v1/oncall", headers=headers,
-                                      params={"team": name, "at": isoformat_z(at)})
-                timings.append((time.perf_counter() - start) * 1000)
-                assert response.status_code == 200, response.text
-            print(f"[{backend}] GET /api/v1/oncall?team=&at= over {len(sample)} samples: p50 "
-                  f"{percentile(timings, 0.5):.2f} ms, p95 {percentile(timings, 0.95):.2f} ms")
+            measure(db, backend, args.teams, args.samples)
         finally:
             db.dispose()
             if pg_name and args.postgres:

@@ -257,3 +257,25 @@ def test_repeats_page_the_levels_again(db, repeat: int) -> None:
         "Escalated to level 1 of 2, repeat 1 of 1", "Escalated to level 2 of 2, repeat 1 of 1",
         "Escalation ran out"]
     assert len(notifications(db, incident)) == 4
+
+
+def test_the_incident_api_says_where_its_escalation_is(db) -> None:
+    from helpers import api_client, bearer
+
+    from steward.auth.use_cases import accounts
+
+    oncall_team(db)
+    incident = declare(db)
+    client = api_client(db)
+    with db.session() as session:
+        headers = bearer(accounts.create_token(session, SYSTEM, "alice"))
+    assert client.get(f"/api/v1/incidents/{incident}", headers=headers).json()[
+        "escalation"] is None  # triggered; its first step has not fired yet
+    fire(db)
+    shown = client.get(f"/api/v1/incidents/{incident}", headers=headers).json()["escalation"]
+    assert (shown["state"], shown["level"], shown["levels"]) == ("active", 1, 2)
+    assert shown["policy"] == "payments policy" and shown["next_step_at"].endswith("Z")
+    with db.session() as session:
+        lifecycle.act(session, ALICE_ACTOR, incident, "acknowledge")
+    shown = client.get(f"/api/v1/incidents/{incident}", headers=headers).json()["escalation"]
+    assert shown["state"] == "stopped" and "acknowledged" in shown["text"]

@@ -225,3 +225,16 @@ class NowNextOut(Out):
     team: str
     at: Timestamp
     schedules: list[ScheduleNowNext]
+
+
+class EscalationOut(Out):
+    """Where an incident's escalation is."""
+
+    state: str = Field(description="active, stopped, ran_out or no_policy")
+    text: str = Field(description='e.g. "level 2 of 2, next step 14:05 UTC"')
+    tone: str
+    policy: str | None
+    cycle: int
+    level: int
+    levels: int
+    next_step_at: Timestamp | None

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import Path, Query, Request
+from pydantic import Field
 
 from steward.api.deps import CurrentActor, End, Limit, Offset, Start, database
 from steward.api.edge import api_router
@@ -26,6 +27,8 @@ from steward.incidents.schemas import (
 )
 from steward.incidents.use_cases import causes, lifecycle
 from steward.inputs import MAX_ID
+from steward.oncall import escalation_queries
+from steward.oncall.schemas import EscalationOut
 from steward.shapes import Listing, Page
 from steward.timeutil import parse_timestamp
 
@@ -67,13 +70,20 @@ def declare(body: IncidentCreate, request: Request, actor: CurrentActor) -> dict
         return queries.incident_out(session, incident, detail=True)
 
 
-@router.get("/incidents/{incident_id}", response_model=IncidentDetailOut,
+class IncidentWithEscalationOut(IncidentDetailOut):
+    escalation: EscalationOut | None = Field(
+        description="where its escalation is; null when none started")
+
+
+@router.get("/incidents/{incident_id}", response_model=IncidentWithEscalationOut,
             responses=error_responses(404, 422))
 def get_incident(incident_id: IncidentId, request: Request,
                  _actor: CurrentActor) -> dict[str, Any]:
     with database(request).read_session() as session:
-        return queries.incident_out(session, lifecycle.get_incident(session, incident_id),
-                                  detail=True)
+        out = queries.incident_out(session, lifecycle.get_incident(session, incident_id),
+                                   detail=True)
+        out["escalation"] = escalation_queries.escalation_for_incident(session, incident_id)
+        return out
 
 
 @router.get("/incidents/{incident_id}/suspects", operation_id="incident_suspects",
