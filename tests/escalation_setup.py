@@ -3,13 +3,11 @@ escalation steps as a worker would."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from helpers import make_service, make_team
+from helpers import make_service, make_team, run_timers_of
 from sqlalchemy import func, select
 
 from steward.auth.actor import SYSTEM
@@ -19,7 +17,6 @@ from steward.catalog.models import Team
 from steward.db import Database
 from steward.incidents.models import TimelineEntry
 from steward.incidents.use_cases import lifecycle
-from steward.jobs import timers
 from steward.jobs.models import Timer
 from steward.notify.models import Notification
 from steward.oncall import escalation as esc
@@ -32,7 +29,6 @@ from steward.oncall.models import (
     Schedule,
     ScheduleLayer,
 )
-from steward.oncall.use_cases import escalation as steps
 from steward.timeutil import utcnow
 
 
@@ -100,23 +96,9 @@ def declare(db: Database, service: str = "checkout", *, impact: int = 1,
         return int(incident.id)
 
 
-@contextmanager
-def only_escalation_steps() -> Iterator[None]:
-    """Rounds fire escalation steps only: notifications stay queued, unsent."""
-    saved = dict(timers._handlers)
-    timers._handlers.clear()
-    timers._handlers[esc.STEP_KIND] = steps.run_step
-    try:
-        yield
-    finally:
-        timers._handlers.clear()
-        timers._handlers.update(saved)
-
-
 def fire(db: Database, *, after: timedelta = timedelta(0)) -> int:
     """One round of escalation steps due ``after`` from now; how many fired."""
-    with only_escalation_steps():
-        return timers.run_due(db, worker="test", now=utcnow() + after)
+    return run_timers_of(db, esc.STEP_KIND, now=utcnow() + after)
 
 
 def escalation_entries(db: Database, incident_id: int) -> list[str]:

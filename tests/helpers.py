@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
 from typing import Any
 
 from fastapi.testclient import TestClient
@@ -14,6 +17,7 @@ from steward.catalog.schemas import DependencyCreate, ServiceCreate, TeamCreate
 from steward.catalog.use_cases import services as catalog
 from steward.catalog.use_cases import teams
 from steward.db import Database
+from steward.jobs import timers
 
 
 def make_team(db: Database, name: str, **fields: Any) -> None:
@@ -47,3 +51,23 @@ def api_client(db: Database) -> TestClient:
 
 def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
+
+
+@contextmanager
+def only_timers(*kinds: str) -> Iterator[None]:
+    """Rounds fire timers of these kinds only; the others (a declared incident's
+    escalation step and service-level deadlines, notifications) wait."""
+    saved = dict(timers._handlers)
+    timers._handlers.clear()
+    timers._handlers.update({kind: saved[kind] for kind in kinds})
+    try:
+        yield
+    finally:
+        timers._handlers.clear()
+        timers._handlers.update(saved)
+
+
+def run_timers_of(db: Database, *kinds: str, now: datetime | None = None) -> int:
+    """One round of the timers of ``kinds`` due by ``now``; how many ran."""
+    with only_timers(*kinds):
+        return timers.run_due(db, worker="test", now=now)

@@ -46,6 +46,7 @@ from steward.oncall.models import (
 )
 from steward.oncall.use_cases import escalation as _escalation  # noqa: F401
 from steward.oncall.use_cases import escalation_events as _escalation_events  # noqa: F401
+from steward.oncall.use_cases import sla_timers as _sla_timers  # noqa: F401
 from steward.problems.models import Problem
 from steward.slos.models import SliReport, Slo
 

@@ -5,14 +5,15 @@ demo pager (SQLite and PostgreSQL)."""
 from __future__ import annotations
 
 import pytest
+from helpers import run_timers_of
 from sqlalchemy import select
 
-from escalation_setup import escalation_entries, only_escalation_steps
+from escalation_setup import escalation_entries
 from steward.auth.models import TeamMembership, User
 from steward.catalog.models import Team
 from steward.incidents.models import Incident
-from steward.jobs import timers
 from steward.notify.models import Notification
+from steward.oncall import escalation as esc
 from steward.oncall import queries
 from steward.oncall.models import EscalationLevel, EscalationPolicy, Schedule, ScheduleLayer
 from steward.timeutil import utcnow
@@ -44,8 +45,7 @@ def test_every_team_has_three_people_a_weekly_rotation_and_two_levels(db) -> Non
 
 
 def test_open_incidents_escalate_and_page_on_the_demo_pager(db) -> None:
-    with only_escalation_steps():
-        fired = timers.run_due(db, worker="test")
+    fired = run_timers_of(db, esc.STEP_KIND)
     assert fired >= 1
     with db.read_session() as session:
         triggered = list(session.scalars(select(Incident.id).where(

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from helpers import make_service, make_team
+from helpers import make_service, make_team, run_timers_of
 from sqlalchemy import select
 
 from steward.auth.actor import SYSTEM
@@ -48,13 +48,13 @@ def test_the_timer_evaluates_every_slo_and_schedules_its_next_round(db) -> None:
     armed = the_timer(db)
     assert armed.state == "pending" and armed.payload == {"every": 60.0}
     assert timedelta(seconds=55) < armed.due_at - utcnow() <= timedelta(seconds=60)
-    assert timers.run_due(db, worker="w") == 0  # not yet
+    assert run_timers_of(db, periodic.KIND) == 0  # not yet
 
-    assert timers.run_due(db, worker="w", now=utcnow() + timedelta(seconds=61)) == 1
+    assert run_timers_of(db, periodic.KIND, now=utcnow() + timedelta(seconds=61)) == 1
     assert slo_alert_keys(db) == {f"slo:{slo.id}:{rule}"
                                   for rule in ("fast-burn", "slow-burn", "ticket-burn")}
     again = the_timer(db)
-    assert again.state == "pending" and again.fired_by == "w"
+    assert again.state == "pending" and again.fired_by == "test"
     assert again.due_at > armed.due_at
 
     # Another server starting with the same setting leaves the round where it is.
@@ -65,7 +65,7 @@ def test_the_timer_evaluates_every_slo_and_schedules_its_next_round(db) -> None:
     assert the_timer(db).due_at < again.due_at
     arm_recurring(Settings(database_url=db.url, slo_evaluate_seconds="0"), db)
     assert the_timer(db).state == "canceled"
-    assert timers.run_due(db, worker="w", now=utcnow() + timedelta(hours=1)) == 0
+    assert run_timers_of(db, periodic.KIND, now=utcnow() + timedelta(hours=1)) == 0
 
 
 def test_a_failed_evaluation_still_schedules_the_next_round(db, monkeypatch) -> None:

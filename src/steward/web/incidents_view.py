@@ -55,6 +55,7 @@ TIMELINE_KINDS = {
     "team": ("\u2691", "team"),
     "recurrence": ("\u21bb", "recurrence"),
     "escalation": ("\u21d1", "escalation"),
+    "sla": ("\u23f1", "SLA"),
 }
 
 
