@@ -130,6 +130,25 @@ def postgres_database() -> Iterator[str]:
         admin.dispose()
 
 
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """An empty PostgreSQL database of its own (no schema), for tests whose real
+    processes work on it; dropped afterwards, whatever they left connected."""
+    if not POSTGRES_URL:
+        pytest.skip("STEWARD_TEST_POSTGRES_URL is not set")
+    admin_url = make_url(normalise_database_url(POSTGRES_URL))
+    name = f"steward_processes_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield admin_url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
 @pytest.fixture(scope="session")
 def demo_templates(tmp_path_factory: pytest.TempPathFactory,
                    sqlite_template: Path) -> DemoTemplates:

@@ -1,8 +1,10 @@
-"""A team with a weekly rotation and a two-level escalation policy, and ways to fire
+"""A team with a weekly rotation and a two-level escalation policy (made directly, or
+through the use cases for tests whose real processes then work on it), and ways to fire
 escalation steps as a worker would."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -14,11 +16,15 @@ from steward.auth.actor import SYSTEM
 from steward.auth.schemas import UserCreate
 from steward.auth.use_cases import accounts
 from steward.catalog.models import Team
+from steward.catalog.schemas import ServiceCreate, TeamCreate
+from steward.catalog.use_cases import services, teams
 from steward.db import Database
 from steward.incidents.models import TimelineEntry
 from steward.incidents.use_cases import lifecycle
 from steward.jobs.models import Timer
 from steward.notify.models import Notification
+from steward.notify.schemas import ContactMethodIn, RuleIn
+from steward.notify.use_cases import contacts
 from steward.oncall import escalation as esc
 from steward.oncall.escalation_models import EscalationPage, IncidentEscalation
 from steward.oncall.models import (
@@ -29,6 +35,8 @@ from steward.oncall.models import (
     Schedule,
     ScheduleLayer,
 )
+from steward.oncall.schemas import LayerIn, LevelIn, PolicyIn, ScheduleCreate, TargetIn
+from steward.oncall.use_cases import policies, schedules
 from steward.timeutil import utcnow
 
 
@@ -85,6 +93,39 @@ def oncall_team(db: Database, name: str = "payments", *, service: str = "checkou
                             EscalationTarget(level_id=level.id, kind="user",
                                              user_id=users["carol"]))
         return OnCallTeam(team_id, users, policy_id, schedule.id)
+
+
+def organisation(db: Database, reach: Callable[[str], ContactMethodIn], *,
+                 level_minutes: int = 1) -> str:
+    """Through the use cases, as an admin would: payments owns checkout; alice is on call
+    (weekly rotation with bob), paged at level 1; carol, with no rules, is mailed at
+    level 2 (``level_minutes`` each). Alice and bob are reached at once through
+    ``reach(username)``. Answers an API token of the admin ``root``."""
+    with db.session() as session:
+        teams.create_team(session, SYSTEM, TeamCreate(name="payments"))
+        services.create_service(session, SYSTEM, ServiceCreate(name="checkout",
+                                                               owner="payments"))
+        for name in ("alice", "bob", "carol"):
+            accounts.create_user(session, SYSTEM, UserCreate(
+                username=name, email=f"{name}@example.test", teams=["payments"]))
+        accounts.create_user(session, SYSTEM, UserCreate(username="root", role="admin"))
+        token = accounts.create_token(session, SYSTEM, "root")
+        start = (utcnow() - timedelta(days=1)).replace(tzinfo=None, microsecond=0)
+        schedules.create_schedule(session, SYSTEM, ScheduleCreate(
+            team="payments", name="primary", time_zone="UTC", layers=[LayerIn(
+                name="weekly", starts=start, handoff_interval_hours=168,
+                members=["alice", "bob"])]))
+        policies.put_policy(session, SYSTEM, "payments", PolicyIn(
+            name="payments", repeat_count=0, levels=[
+                LevelIn(timeout_minutes=level_minutes,
+                        targets=[TargetIn(kind="schedule", schedule="primary")]),
+                LevelIn(timeout_minutes=level_minutes,
+                        targets=[TargetIn(kind="user", user="carol")])]))
+        for name in ("alice", "bob"):
+            method = contacts.add_contact_method(session, SYSTEM, name, reach(name))
+            contacts.add_rule(session, SYSTEM, name, RuleIn(
+                contact_method_id=method["id"], urgency="any", delay_minutes=0))
+    return str(token)
 
 
 def declare(db: Database, service: str = "checkout", *, impact: int = 1,

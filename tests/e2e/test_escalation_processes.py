@@ -18,9 +18,7 @@ import signal
 import subprocess
 import sys
 import time
-import uuid
 from collections import Counter
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 from datetime import timedelta
@@ -30,79 +28,23 @@ import httpx
 import pytest
 from notify_peers import http_receiver, smtp_server
 from serving import free_port, start_serve, steward, wait_until
-from sqlalchemy import create_engine, func, select, text, update
-from sqlalchemy.engine import make_url
+from sqlalchemy import func, select, update
 
-from steward.auth.actor import SYSTEM
-from steward.auth.schemas import UserCreate
-from steward.auth.use_cases import accounts
-from steward.catalog.schemas import ServiceCreate, TeamCreate
-from steward.catalog.use_cases import services, teams
-from steward.config import Settings, normalise_database_url
+from escalation_setup import organisation
+from steward.config import Settings
 from steward.db import Database, migrate
 from steward.incidents.models import TimelineEntry
 from steward.jobs.models import Timer
 from steward.models import ensure_seed_rows
 from steward.notify.models import Notification
-from steward.notify.schemas import ContactMethodIn, RuleIn
-from steward.notify.use_cases import contacts
+from steward.notify.schemas import ContactMethodIn
 from steward.oncall.escalation_models import EscalationPage, IncidentEscalation
-from steward.oncall.schemas import LayerIn, LevelIn, PolicyIn, ScheduleCreate, TargetIn
-from steward.oncall.use_cases import policies, schedules
 from steward.timeutil import utcnow
 
 pytestmark = [pytest.mark.e2e, pytest.mark.postgres]
 
 INCIDENTS = 200
 STEP = "escalation.step"
-
-
-@pytest.fixture
-def postgres_url() -> Iterator[str]:
-    server = os.environ.get("STEWARD_TEST_POSTGRES_URL", "")
-    if not server:
-        pytest.skip("STEWARD_TEST_POSTGRES_URL is not set")
-    admin_url = make_url(normalise_database_url(server))
-    name = f"steward_escalation_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield admin_url.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-
-def organisation(db: Database, hook: str) -> str:
-    """payments owns checkout; alice is on call (weekly rotation), paged by webhook at
-    level 1; carol, with no rules, is mailed at level 2. Answers an admin token."""
-    with db.session() as session:
-        teams.create_team(session, SYSTEM, TeamCreate(name="payments"))
-        services.create_service(session, SYSTEM, ServiceCreate(name="checkout",
-                                                               owner="payments"))
-        for name in ("alice", "bob", "carol"):
-            accounts.create_user(session, SYSTEM, UserCreate(
-                username=name, email=f"{name}@example.test", teams=["payments"]))
-        accounts.create_user(session, SYSTEM, UserCreate(username="root", role="admin"))
-        token = accounts.create_token(session, SYSTEM, "root")
-        start = (utcnow() - timedelta(days=1)).replace(tzinfo=None, microsecond=0)
-        schedules.create_schedule(session, SYSTEM, ScheduleCreate(
-            team="payments", name="primary", time_zone="UTC", layers=[LayerIn(
-                name="weekly", starts=start, handoff_interval_hours=168,
-                members=["alice", "bob"])]))
-        policies.put_policy(session, SYSTEM, "payments", PolicyIn(
-            name="payments", repeat_count=0, levels=[
-                LevelIn(timeout_minutes=1, targets=[TargetIn(kind="schedule",
-                                                             schedule="primary")]),
-                LevelIn(timeout_minutes=1, targets=[TargetIn(kind="user", user="carol")])]))
-        for name in ("alice", "bob"):
-            method = contacts.add_contact_method(session, SYSTEM, name, ContactMethodIn(
-                kind="webhook", target=f"{hook}/{name}"))
-            contacts.add_rule(session, SYSTEM, name, RuleIn(
-                contact_method_id=method["id"], urgency="any", delay_minutes=0))
-    return str(token)
 
 
 def counts(db: Database) -> dict[str, int]:
@@ -134,7 +76,8 @@ def test_two_servers_two_workers_200_incidents_two_levels_each_step_and_page_onc
     with ExitStack() as stack:
         receiver = stack.enter_context(http_receiver())
         smtp_port, mailbox = stack.enter_context(smtp_server())
-        token = organisation(db, receiver.url)
+        token = organisation(db, lambda name: ContactMethodIn(
+            kind="webhook", target=f"{receiver.url}/{name}"))
         env = {**os.environ, "STEWARD_DATABASE_URL": postgres_url,
                "STEWARD_SECRET_KEY": secrets.token_hex(32), "STEWARD_WORKER_POLL_SECONDS":
                "0.2", "STEWARD_SMTP_HOST": "127.0.0.1", "STEWARD_SMTP_PORT": str(smtp_port),

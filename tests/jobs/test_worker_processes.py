@@ -9,41 +9,19 @@ import os
 import signal
 import subprocess
 import sys
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from serving import steward, wait_until
-from sqlalchemy import create_engine, func, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import func, select, text
 
 import timer_probe
-from steward.config import Settings, normalise_database_url
+from steward.config import Settings
 from steward.db import Database, migrate
 from steward.jobs.models import Timer
 from steward.models import ensure_seed_rows
 
 TESTS = Path(__file__).resolve().parents[1]
-
-
-@pytest.fixture
-def postgres_url() -> Iterator[str]:
-    """A PostgreSQL database of its own (workers are killed in it), dropped afterwards."""
-    server = os.environ.get("STEWARD_TEST_POSTGRES_URL", "")
-    if not server:
-        pytest.skip("STEWARD_TEST_POSTGRES_URL is not set")
-    admin_url = make_url(normalise_database_url(server))
-    name = f"steward_workers_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield admin_url.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def prepared(url: str) -> Database:
