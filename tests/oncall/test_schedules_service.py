@@ -9,9 +9,10 @@ from typing import Any
 
 import pytest
 from helpers import make_service, make_team, make_user
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from steward.audit.models import AuditEntry
+from steward.auth.models import User
 from steward.auth.use_cases import accounts as auth
 from steward.errors import Conflict, NotFound, PermissionDenied, StewardError, ValidationError
 from steward.oncall import queries, views
@@ -86,6 +87,18 @@ def test_a_member_creates_a_schedule_and_it_answers_who_is_on_call(org) -> None:
     assert out["layers"][0]["starts"] == "2026-01-05T09:00"
     assert [(o.username, o.level, o.schedule) for o in now] == [("bob", 1, "primary")]
     assert "schedule.create" in audit_actions(org)
+
+
+def test_a_deactivated_account_is_never_on_call(org) -> None:
+    schedule_id = create(org)
+    with org.session() as session:
+        session.execute(update(User).where(User.username == "bob").values(active=False))
+    with org.read_session() as session:
+        team_id = session.scalar(select(Schedule.team_id).where(Schedule.id == schedule_id))
+        # bob's week: nobody to page (a gap), rather than an account nobody reads
+        assert queries.oncall_for_team(session, team_id, utc(2026, 1, 13)) == []
+        assert [o.username for o in queries.oncall_for_team(
+            session, team_id, utc(2026, 1, 6))] == ["alice"]
 
 
 def test_starts_with_an_offset_is_read_in_the_schedule_time_zone(org) -> None:

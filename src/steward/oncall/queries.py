@@ -245,8 +245,9 @@ class _Resolver:
         return sorted(policy.levels) if policy is not None else [1]
 
 
+# A deactivated account is nobody: where only it is on call, that level has a gap.
 _USERS = select(User.id, User.username, User.email).where(
-    User.id.in_(bindparam("ids", expanding=True)))
+    User.id.in_(bindparam("ids", expanding=True)), User.active.is_(True))
 
 
 def _users(session: Session, user_ids: set[int]) -> dict[int, tuple[str, str]]:
