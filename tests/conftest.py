@@ -18,11 +18,15 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+import route_cache
 import snapshots
 from demo_templates import DemoTemplates
 from steward.config import Settings, normalise_database_url
 from steward.db import Database, migrate
 from steward.models import ensure_seed_rows
+
+# Routes prepared once for all the applications the tests make (see route_cache).
+route_cache.install()
 
 REQUIRE_ALL = os.environ.get("STEWARD_REQUIRE_ALL") == "1"
 POSTGRES_URL = os.environ.get("STEWARD_TEST_POSTGRES_URL", "")
