@@ -124,6 +124,7 @@ def postgres_database() -> Iterator[str]:
         conn.execute(text(f'ALTER DATABASE "{name}" SET synchronous_commit = off'))
     url = admin_url.set(database=name).render_as_string(hide_password=False)
     db = _migrated(url)
+    snapshots.no_autovacuum(db)
     snapshots.remember_migrated(db)  # what each test's database starts from
     db.dispose()
     try:
