@@ -91,6 +91,35 @@ def shared_data(*parts: str) -> Path:
     return path
 
 
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[object]:
+    """The system's Chromium driven by Playwright, one for every UI test of the run (a
+    second Playwright cannot start while one runs in the same process)."""
+    if not CHROMIUM.exists():
+        pytest.skip("Chromium is not installed at /usr/bin/chromium "
+                    "(apt-get install chromium); the UI tests never download a browser")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
 # Tests of other subjects send many requests a second with one token or key; request
 # rates are tested on their own (tests/api/test_throttling.py) with the limits set there.
 UNTHROTTLED = {"rate_limit_api": "", "rate_limit_ingest": ""}
