@@ -25,8 +25,12 @@ $(VENV)/.installed-dev: $(VENV)/.installed
 demo: $(VENV)/.installed
 	STEWARD_DATABASE_URL=sqlite:///$(DEMO_DB) $(BIN)/steward demo --host $(HOST) --port $(PORT)
 
+# The suite runs in TEST_WORKERS processes (pytest-xdist, one per core by default), each
+# test file whole in one of them; TEST_WORKERS=0 runs it in this process.
+TEST_WORKERS ?= auto
+
 test: $(VENV)/.installed-dev
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check src tests bench

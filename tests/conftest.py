@@ -18,11 +18,15 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+import route_cache
 import snapshots
 from demo_templates import DemoTemplates
 from steward.config import Settings, normalise_database_url
 from steward.db import Database, migrate
 from steward.models import ensure_seed_rows
+
+# Routes prepared once for all the applications the tests make (see route_cache).
+route_cache.install()
 
 REQUIRE_ALL = os.environ.get("STEWARD_REQUIRE_ALL") == "1"
 POSTGRES_URL = os.environ.get("STEWARD_TEST_POSTGRES_URL", "")
@@ -87,6 +91,35 @@ def shared_data(*parts: str) -> Path:
     return path
 
 
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[object]:
+    """The system's Chromium driven by Playwright, one for every UI test of the run (a
+    second Playwright cannot start while one runs in the same process)."""
+    if not CHROMIUM.exists():
+        pytest.skip("Chromium is not installed at /usr/bin/chromium "
+                    "(apt-get install chromium); the UI tests never download a browser")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
 # Tests of other subjects send many requests a second with one token or key; request
 # rates are tested on their own (tests/api/test_throttling.py) with the limits set there.
 UNTHROTTLED = {"rate_limit_api": "", "rate_limit_ingest": ""}
@@ -120,6 +153,7 @@ def postgres_database() -> Iterator[str]:
         conn.execute(text(f'ALTER DATABASE "{name}" SET synchronous_commit = off'))
     url = admin_url.set(database=name).render_as_string(hide_password=False)
     db = _migrated(url)
+    snapshots.no_autovacuum(db)
     snapshots.remember_migrated(db)  # what each test's database starts from
     db.dispose()
     try:

@@ -7,6 +7,23 @@ Writing back empties the tables a test used and inserts the snapshot's rows: no
 per-test database is needed (before PostgreSQL 16 every DROP DATABASE waits for a
 checkpoint of the whole server, seconds on a busy one), and the tables no test
 wrote to are left alone.
+
+Emptying a table by TRUNCATE gives it new files, and those of every table that refers
+to it (CASCADE: the teams take most of the schema along): tenths of a second per test,
+more on a busy disk, where DELETE of the few rows a test wrote takes milliseconds. A
+table is therefore emptied by DELETE while it has never grown past one page, and by
+TRUNCATE once it has (a table that spread over more pages has a free space map, which
+could send a new row to an earlier page). Every ``FULL_EVERY``-th time, every table a
+test used is truncated.
+
+Either way a query without ORDER BY meets the rows in the order they were inserted, as
+in a new database: in a table of one page whose rows were all deleted, new rows take new
+line pointers after the dead ones (with indexes, pruning leaves a dead row's pointer in
+place until a VACUUM, which the test database never runs: :func:`no_autovacuum`). Only
+pruning a page while a test writes to it could free pointers of rows updated in place
+by an earlier test for a later row to take; it happens to a page nearly full, which a
+page truncated every few tests seldom is. The planner's estimates stay those of a new
+database: a table keeps at most one page, and no table is vacuumed or analysed.
 """
 
 from __future__ import annotations
@@ -27,6 +44,8 @@ class Snapshot:
     sequences: dict[str, int | None]  # sequence -> its last value, None when never used
 
 
+FULL_EVERY = 8  # every how many restores every table used is truncated (see above)
+_restores = 0
 _migrated: dict[str, Snapshot] = {}  # database name -> its state right after migration
 
 
@@ -44,21 +63,27 @@ def restore(db: Database, snapshot: Snapshot) -> None:
     """Every table as it was in the snapshot, sequences included."""
     names = [table.name for table in metadata.sorted_tables]
     with db.engine.begin() as conn:
-        # Only the tables that hold pages are emptied: a test touches a few of them, and
-        # TRUNCATE makes new files for a table and each of its indexes. TRUNCATE, not
-        # DELETE: a table starts empty, so rows are stored (and a query without ORDER
-        # BY meets them) in the order they are inserted, as in a new database.
-        used = list(conn.execute(text(
-            "SELECT relname FROM pg_class WHERE relkind = 'r' AND relname = ANY(:names) "
+        # Only the tables that hold pages are emptied (a test touches a few of them).
+        used = conn.execute(text(
+            "SELECT relname, pg_relation_size(oid, 'fsm') > 0 OR (reltoastrelid <> 0 "
+            "AND pg_relation_size(reltoastrelid, 'fsm') > 0) FROM pg_class "
+            "WHERE relkind = 'r' AND relname = ANY(:names) "
             "AND relnamespace = current_schema()::regnamespace AND pg_relation_size(oid) > 0"),
-            {"names": names}).scalars())
-        if used:
-            quoted = ", ".join(f'"{name}"' for name in used)
-            conn.execute(text(f"TRUNCATE {quoted} CASCADE"))
+            {"names": names}).all()
+        global _restores
+        _restores += 1
+        full = _restores % FULL_EVERY == 0
+        truncated = [f'"{name}"' for name, spread in used if spread or full]
         # Rows go back in the order they were read; a team may come before its parent, a
         # deployment before the one it rolled back (an update moves a row), so foreign
-        # keys are not checked while rows that were consistent are put back.
+        # keys are not checked while rows that were consistent are put back, nor while
+        # tables are emptied one by one.
         conn.execute(text("SET LOCAL session_replication_role = replica"))
+        if truncated:
+            conn.execute(text(f"TRUNCATE {', '.join(truncated)} CASCADE"))
+        for name, spread in used:
+            if not (spread or full):
+                conn.execute(text(f'DELETE FROM "{name}"'))
         for table in metadata.sorted_tables:
             if snapshot.rows[table.name]:
                 conn.execute(table.insert(), snapshot.rows[table.name])
@@ -72,6 +97,15 @@ def restore(db: Database, snapshot: Snapshot) -> None:
             conn.execute(text(f"SELECT {', '.join(calls)}"), values)
     # The catalog revision went back: a graph cached since must not be taken for this one.
     graph.clear_cache()
+
+
+def no_autovacuum(db: Database) -> None:
+    """No VACUUM on the tables of a test database (see the module's docstring): deleted
+    rows keep their places until the table is truncated."""
+    with db.engine.begin() as conn:
+        for table in metadata.sorted_tables:
+            conn.execute(text(f'ALTER TABLE "{table.name}" SET (autovacuum_enabled = false, '
+                              "toast.autovacuum_enabled = false)"))
 
 
 def remember_migrated(db: Database) -> None:

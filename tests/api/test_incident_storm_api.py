@@ -6,16 +6,24 @@ item once, with nothing missing. On SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import random
+import sqlite3
 from collections import Counter
+from contextlib import closing
 from datetime import timedelta
+from pathlib import Path
+from typing import Any
 
 import pytest
 from helpers import api_client, bearer, make_dependency, make_service, make_team, make_user
 from webclient import HTML
 from webclient import sign_in as sign_in_at
 
+import snapshots
+from demo_templates import copy_sqlite
+from snapshots import Snapshot
 from steward.auth.actor import SYSTEM
 from steward.auth.use_cases.integrations import create_integration
+from steward.db import Database
 from steward.demo.seed import DEMO_PASSWORD
 from steward.incidents.timeline_summary import signature
 from steward.timeutil import isoformat_z, utcnow
@@ -25,11 +33,57 @@ KINDS = ("latency high on pod-{n} ({ms} ms)", "error rate {n}% on checkout",
          "queue depth {n} over limit")
 
 
+@pytest.fixture(scope="module")
+def storms() -> dict[str, tuple[Any, str, int, list[tuple[str, str]]]]:
+    """The storm made once per backend: (its database, kept as in ``storm``), the token,
+    the incident and the alerts sent."""
+    return {}
+
+
 @pytest.fixture
-def storm(db):
+def storm(db, storms, tmp_path_factory):
     """core-db fails, then two bursts of alerts on 30 services that depend on it (1,200
     then 800, a note by a responder between them). Returns the client, the responder's
-    token, the incident and every alert sent: (service, summary)."""
+    token, the incident and every alert sent: (service, summary).
+
+    The storm goes through the API once per backend, checked as it goes; each test gets
+    a copy of that database (an SQLite file copied, or the rows written back on
+    PostgreSQL), as the demo's are."""
+    backend = "sqlite" if db.settings.is_sqlite else "postgres"
+    if backend not in storms:
+        token, incident, sent = make_storm(db)
+        storms[backend] = (keep(db, tmp_path_factory.mktemp("storm")), token, incident, sent)
+    else:
+        put_back(db, storms[backend][0])
+    _kept, token, incident, sent = storms[backend]
+    return api_client(db), token, incident, sent
+
+
+def keep(db: Database, folder: Path) -> Path | Snapshot:
+    if not db.settings.is_sqlite:
+        return snapshots.take(db)
+    db.dispose()
+    path = db.settings.sqlite_path
+    assert path is not None
+    with closing(sqlite3.connect(path)) as conn:
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    copy_sqlite(path, folder / "storm.db")
+    return folder / "storm.db"
+
+
+def put_back(db: Database, kept: Path | Snapshot) -> None:
+    if isinstance(kept, Snapshot):
+        snapshots.restore(db, kept)
+        return
+    db.dispose()
+    path = db.settings.sqlite_path
+    assert path is not None
+    for leftover in (path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        leftover.unlink(missing_ok=True)
+    copy_sqlite(kept, path)
+
+
+def make_storm(db: Database) -> tuple[str, int, list[tuple[str, str]]]:
     make_team(db, "ops")
     make_service(db, "core-db", owner="ops", kind="resource", tier=1)
     for name in SERVICES:
@@ -71,7 +125,7 @@ def storm(db):
         "text": "Failing over core-db.", "at": isoformat_z(start + timedelta(minutes=4))})
     assert noted.status_code == 200, noted.text
     burst(timedelta(minutes=5), 800, 120)
-    return client, token, incident, sent
+    return token, incident, sent
 
 
 def summarised(client, token, incident, limit):

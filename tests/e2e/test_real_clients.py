@@ -17,12 +17,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 import pagerduty
 import pdpyras
 import pytest
+import requests
 from serving import (
     Tls,
     admin_token,
@@ -136,10 +137,11 @@ def _alert_lifecycle(api: httpx.Client, service: str, trigger: Any, acknowledge:
     return incident
 
 
-def test_pagerduty_events_api_v2_client(steward_tls: Steward):
+def test_pagerduty_events_api_v2_client(steward_tls: Steward, request: pytest.FixtureRequest):
     key = steward_tls.keys["checkout-api"]
     client = pagerduty.EventsApiV2Client(key, base_url=steward_tls.url,
                                          verify=steward_tls.tls.client_context())
+    request.addfinalizer(client.close)  # see closed_when_done
     client.max_network_attempts = 0  # a refused connection fails the test at once
 
     def trigger() -> str:
@@ -183,16 +185,28 @@ def test_pagerduty_events_api_v2_client(steward_tls: Steward):
     assert flag["environment"] == "staging" and not flag["version"]
 
 
+Session = TypeVar("Session", bound=requests.Session)
+
+
+def closed_when_done(request: pytest.FixtureRequest, session: Session) -> Session:
+    """A client's connections closed when the test ends: a kept-alive TLS connection left
+    open holds the module's server up when it stops (it waits for the client to answer
+    the connection's close), ten seconds until it is killed."""
+    request.addfinalizer(session.close)
+    return session
+
+
 def _trust_test_ca(monkeypatch: pytest.MonkeyPatch, tls: Tls) -> None:
     """pdpyras sessions are requests sessions: REQUESTS_CA_BUNDLE, where it is set, wins
     over a session's own ``verify``, so the test CA is given there."""
     monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(tls.ca))
 
 
-def test_pdpyras_sessions(steward_tls: Steward, monkeypatch: pytest.MonkeyPatch):
+def test_pdpyras_sessions(steward_tls: Steward, monkeypatch: pytest.MonkeyPatch,
+                          request: pytest.FixtureRequest):
     _trust_test_ca(monkeypatch, steward_tls.tls)
     key = steward_tls.keys["ledger"]
-    events = pdpyras.EventsAPISession(key)
+    events = closed_when_done(request, pdpyras.EventsAPISession(key))
     events.url = steward_tls.url
     events.max_network_attempts = 0
 
@@ -208,7 +222,7 @@ def test_pdpyras_sessions(steward_tls: Steward, monkeypatch: pytest.MonkeyPatch)
     assert alert["severity"] == "warning" and alert["summary"] == "Ledger replication lag 45 s"
     assert incident["team"] == "payments"
 
-    changes = pdpyras.ChangeEventsAPISession(key)
+    changes = closed_when_done(request, pdpyras.ChangeEventsAPISession(key))
     changes.url = steward_tls.url
     changes.max_network_attempts = 0
     before = datetime.now(UTC)
@@ -225,10 +239,11 @@ def test_pdpyras_sessions(steward_tls: Steward, monkeypatch: pytest.MonkeyPatch)
 
 
 def test_pdpyras_is_told_what_steward_refuses(steward_tls: Steward,
-                                              monkeypatch: pytest.MonkeyPatch):
+                                              monkeypatch: pytest.MonkeyPatch,
+                                              request: pytest.FixtureRequest):
     """A wrong routing key is a PagerDuty-shaped 400 the client reports, not a retry loop."""
     _trust_test_ca(monkeypatch, steward_tls.tls)
-    events = pdpyras.EventsAPISession("0" * 32)
+    events = closed_when_done(request, pdpyras.EventsAPISession("0" * 32))
     events.url = steward_tls.url
     with pytest.raises(pdpyras.PDHTTPError) as refused:
         events.trigger("Nobody's alert", "nowhere")

@@ -10,18 +10,13 @@ from pathlib import Path
 import pytest
 from serving import database_env, served, steward
 
-CHROMIUM = Path("/usr/bin/chromium")
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-output" / "screenshots"
 PASSWORD = "import history 2016"
 
 pytestmark = [pytest.mark.ui, pytest.mark.e2e]
 
 
-def test_admin_imports_an_export_in_the_browser(tmp_path, snow):
-    if not CHROMIUM.exists():
-        pytest.skip("Chromium is not installed at /usr/bin/chromium (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
-
+def test_admin_imports_an_export_in_the_browser(tmp_path, snow, browser):
     env = database_env(tmp_path / "steward.db")
     env.pop("STEWARD_SECURE_COOKIES", None)
     assert steward(env, "init").returncode == 0
@@ -32,11 +27,9 @@ def test_admin_imports_an_export_in_the_browser(tmp_path, snow):
     export.write_text(snow.csv([*snow.history(),
                                 snow.row("INC0000048", opened_at="31/2/2016 10:00")]))
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    with served(env, tmp_path / "server.log") as base, sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM),
-                                             args=["--no-sandbox", "--disable-gpu"])
+    with served(env, tmp_path / "server.log") as base:
+        page = browser.new_page(base_url=base, viewport={"width": 1300, "height": 900})
         try:
-            page = browser.new_page(base_url=base, viewport={"width": 1300, "height": 900})
             page.set_default_timeout(15_000)
             page.goto("/login")
             page.fill("#username", "root")
@@ -63,4 +56,4 @@ def test_admin_imports_an_export_in_the_browser(tmp_path, snow):
             assert "2016-02-29 00:16:00 UTC" in page.content()  # 01:16 in Amsterdam
             page.screenshot(path=str(SCREENSHOTS / "servicenow-incident.png"), full_page=True)
         finally:
-            browser.close()
+            page.close()

@@ -1,9 +1,9 @@
 """Fixtures for the web UI: a real ``steward serve`` process with the demo
 organisation, and the system's Chromium driven by Playwright.
 
-The browser is never downloaded: Playwright launches ``/usr/bin/chromium``
-(Debian's package). Without it the UI tests skip, which the root conftest
-turns into a failure under ``STEWARD_REQUIRE_ALL=1``.
+The browser (``browser``, in the root conftest) is never downloaded: Playwright
+launches ``/usr/bin/chromium`` (Debian's package). Without it the UI tests skip,
+which the root conftest turns into a failure under ``STEWARD_REQUIRE_ALL=1``.
 """
 
 from __future__ import annotations
@@ -19,16 +19,6 @@ from serving import served
 from demo_templates import DemoTemplates
 from steward.demo.seed import DEMO_PASSWORD
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
 REPO = Path(__file__).resolve().parents[2]
 SCREENSHOTS = REPO / "test-output" / "screenshots"
 
@@ -52,21 +42,6 @@ def live_server(tmp_path_factory: pytest.TempPathFactory,
     env.pop("STEWARD_SECURE_COOKIES", None)  # plain http on 127.0.0.1
     with served(env, folder / "server.log") as base:
         yield base
-
-
-@pytest.fixture(scope="session")
-def browser() -> Iterator[object]:
-    if not CHROMIUM.exists():
-        pytest.skip("Chromium is not installed at /usr/bin/chromium "
-                    "(apt-get install chromium); the UI tests never download a browser")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            yield browser
-        finally:
-            browser.close()
 
 
 @pytest.fixture
