@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from steward.inputs import Label, TeamName, Url
+from steward.inputs import Id, Label, TeamName, Url
 from steward.shapes import Out, Timestamp
 
 ContactKind = Literal["email", "webhook", "chat"]
@@ -37,7 +37,7 @@ class ContactMethodOut(Out):
 
 class RuleIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    contact_method_id: int = Field(ge=1)
+    contact_method_id: Id
     urgency: RuleUrgency = "any"
     delay_minutes: int = Field(default=0, ge=0, le=24 * 60,
                                description="minutes after the page starts")

@@ -3,7 +3,7 @@ resolution target is missed, and a note when it is.
 
 When an incident triggers, two timers are armed (one insert each, as escalation's first
 step: the alert writer opens incidents in bulk): one at WARN_AT of the response target
-(acknowledge within 15 minutes for a P1 by default, STEWARD_SLA_TARGETS) and one at
+(acknowledge within 15 minutes for a P1 by default, STEWARD_SLA) and one at
 WARN_AT of the resolution target. When one fires:
 
 - the target is met (acknowledged, or resolved, which counts as the response): nothing;
