@@ -23,7 +23,7 @@ pytestmark = pytest.mark.demo
 
 def test_every_team_has_three_people_a_weekly_rotation_and_two_levels(db) -> None:
     with db.read_session() as session:
-        teams = dict(session.execute(select(Team.id, Team.name)).tuples().all())
+        teams = dict(session.execute(select(Team.id, Team.name)).all())
         assert len(teams) == 5
         for team_id, name in teams.items():
             emails = list(session.scalars(
