@@ -82,3 +82,12 @@ def test_a_lower_priority_moves_the_warning_to_its_later_target(db) -> None:
         due = session.scalar(select(Timer.due_at).where(
             Timer.key == f"sla:{incident}:respond:warn", Timer.state == "pending"))
     assert due is not None and due > utcnow() + timedelta(hours=1)
+
+
+def test_a_misconfigured_target_never_refuses_the_incident(db, monkeypatch) -> None:
+    """STEWARD_SLA is checked where it is used; opening an incident (an alert's too)
+    goes on without warnings rather than fail."""
+    oncall_team(db)
+    monkeypatch.setenv("STEWARD_SLA", "{not json")
+    incident = declare(db)
+    assert incident and armed(db, incident) == []

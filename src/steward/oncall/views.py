@@ -12,10 +12,11 @@ from sqlalchemy.orm import Session
 
 from steward.auth.models import User
 from steward.catalog.models import Service, Team
+from steward.catalog.use_cases.teams import get_team
 from steward.errors import NotFound, ValidationError
 from steward.oncall import queries, rotation
 from steward.oncall.models import EscalationPolicy, Schedule, ScheduleOverride
-from steward.oncall.use_cases.lookup import schedule_by_id, team_by_name
+from steward.oncall.use_cases.lookup import schedule_by_id
 from steward.oncall.use_cases.overrides import override_snapshot
 from steward.oncall.use_cases.policies import policy_snapshot
 from steward.oncall.use_cases.schedules import schedule_snapshot
@@ -111,7 +112,7 @@ def shifts_out(session: Session, schedule_id: int, start: datetime,
 
 
 def policy_out(session: Session, team: str) -> dict[str, Any]:
-    team_row = team_by_name(session, team)
+    team_row = get_team(session, team)
     policy = session.scalar(select(EscalationPolicy)
                             .where(EscalationPolicy.team_id == team_row.id))
     if policy is None:
@@ -146,7 +147,7 @@ def oncall_out(session: Session, *, team: str | None = None, service: str | None
         rows = queries.oncall_for_service(session, service_id, at)
         return {"team": owner, "at": isoformat_z(at), "oncall": _oncall_entries(rows)}
     assert team is not None
-    team_row = team_by_name(session, team)
+    team_row = get_team(session, team)
     return {"team": team_row.name, "at": isoformat_z(at),
             "oncall": _oncall_entries(queries.oncall_for_team(session, team_row.id, at))}
 
@@ -223,7 +224,7 @@ def _turn_out(turn: Turn) -> dict[str, Any]:
 
 
 def now_next_out(session: Session, team: str, at: datetime) -> dict[str, Any]:
-    team_row = team_by_name(session, team)
+    team_row = get_team(session, team)
     return {"team": team_row.name, "at": isoformat_z(at), "schedules": [
         {"schedule_id": t.schedule_id, "schedule": t.schedule, "time_zone": t.time_zone,
          "now": _turn_out(t.now), "next": _turn_out(t.next) if t.next else None}

@@ -13,22 +13,6 @@ from steward.errors import NotFound, ValidationError
 from steward.oncall.models import Schedule
 
 
-def team_by_name(session: Session, name: str) -> Team:
-    """The team named in the path (404)."""
-    team = session.scalar(select(Team).where(Team.name == name))
-    if team is None:
-        raise NotFound(f"team {name!r} does not exist", field="team")
-    return team
-
-
-def team_field(session: Session, name: str, *, field: str) -> Team:
-    """A team named in the body (422 naming the field)."""
-    team = session.scalar(select(Team).where(Team.name == name))
-    if team is None:
-        raise ValidationError(f"{field}: team {name!r} does not exist", field=field)
-    return team
-
-
 def users_by_name(session: Session, names: Iterable[str]) -> dict[str, User]:
     wanted = sorted(set(names))
     if not wanted:

@@ -17,10 +17,11 @@ from steward.audit import service as audit
 from steward.auth.actor import Actor
 from steward.auth.models import User
 from steward.catalog.models import Team
+from steward.catalog.use_cases.teams import get_team
 from steward.errors import NotFound, ValidationError
 from steward.oncall.models import EscalationLevel, EscalationPolicy, EscalationTarget, Schedule
 from steward.oncall.schemas import PolicyIn, TargetIn
-from steward.oncall.use_cases.lookup import lock_team, team_by_name, user_field, users_by_name
+from steward.oncall.use_cases.lookup import lock_team, user_field, users_by_name
 
 
 def policy_snapshot(session: Session, policy: EscalationPolicy) -> dict[str, Any]:
@@ -89,7 +90,7 @@ def _resolve_target(session: Session, team: Team, target: TargetIn, where: str,
 def put_policy(session: Session, actor: Actor, team_name: str,
                data: PolicyIn) -> EscalationPolicy:
     """Create or replace the team's policy."""
-    team = team_by_name(session, team_name)
+    team = get_team(session, team_name)
     actor.require_team_write(team.id, "change this team's escalation policy")
     if not data.levels:
         raise ValidationError("levels: a policy needs at least one level", field="levels")
@@ -136,7 +137,7 @@ def put_policy(session: Session, actor: Actor, team_name: str,
 
 
 def delete_policy(session: Session, actor: Actor, team_name: str) -> None:
-    team = team_by_name(session, team_name)
+    team = get_team(session, team_name)
     actor.require_team_write(team.id, "delete this team's escalation policy")
     policy = session.scalar(select(EscalationPolicy).where(EscalationPolicy.team_id == team.id))
     if policy is None:

@@ -16,6 +16,7 @@ from steward.audit import service as audit
 from steward.auth.actor import Actor
 from steward.auth.models import User
 from steward.catalog.models import Team
+from steward.catalog.use_cases.teams import find_team
 from steward.errors import Conflict, ValidationError
 from steward.inputs import in_range
 from steward.oncall import rotation
@@ -31,7 +32,6 @@ from steward.oncall.schemas import LayerIn, ScheduleCreate, ScheduleUpdate
 from steward.oncall.use_cases.lookup import (
     lock_team,
     schedule_by_id,
-    team_field,
     user_field,
     users_by_name,
 )
@@ -156,7 +156,7 @@ def _name_free(session: Session, team_id: int, name: str, *, but: int | None = N
 
 
 def create_schedule(session: Session, actor: Actor, data: ScheduleCreate) -> Schedule:
-    team = team_field(session, data.team, field="team")
+    team = find_team(session, data.team, field="team")
     actor.require_team_write(team.id, "create schedules for this team")
     time_zone = check_time_zone(data.time_zone)
     checked = _checked_layers(session, data.layers, time_zone)

@@ -19,12 +19,14 @@ Each stage has its own key, so each warning and each miss is written and sent on
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.orm import Session
 
 from steward import events
+from steward.errors import ValidationError
 from steward.incidents import priority, settings
 from steward.incidents.models import Incident
 from steward.incidents.timeline import add_entry
@@ -33,6 +35,7 @@ from steward.jobs.timers import Fired
 from steward.notify import paging
 from steward.timeutil import as_utc, utcnow
 
+log = logging.getLogger("steward.oncall")
 KIND = "sla.deadline"
 WARN_AT = 0.8  # of the target's time: a P1's 15 minutes warn after 12
 TARGETS = {"respond": "Response", "resolve": "Resolution"}
@@ -64,10 +67,17 @@ def _arm(session: Session, incident_id: int, target: str, stage: str, due: datet
 
 
 def on_triggered(session: Session, event: events.Event) -> None:
+    """Arms the warnings. It runs in the transaction that opened the incident, the alert
+    writer's included: a misconfigured STEWARD_SLA is logged, never a refused alert."""
     incident = session.get(Incident, event.subject)
-    if incident is None or incident.priority not in settings.sla_targets().respond:
+    try:
+        if incident is None or incident.priority not in settings.sla_targets().respond:
+            return
+        deadlines = _deadlines(incident)
+    except ValidationError as exc:
+        log.error("no service-level warnings for INC-%s: %s", event.subject, exc)
         return
-    for target, (deadline, length) in _deadlines(incident).items():
+    for target, (deadline, length) in deadlines.items():
         _arm(session, incident.id, target, "warn", _warn_at(deadline, length))
 
 
