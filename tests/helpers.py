@@ -71,3 +71,25 @@ def run_timers_of(db: Database, *kinds: str, now: datetime | None = None) -> int
     """One round of the timers of ``kinds`` due by ``now``; how many ran."""
     with only_timers(*kinds):
         return timers.run_due(db, worker="test", now=now)
+
+
+def alert_groups_as_counted(session: Any, incident_id: int) -> dict[tuple[int, str], tuple]:
+    """The incident's alert groups as the writers keep them (``alert_groups``) ..."""
+    from sqlalchemy import select
+
+    from steward.incidents.models import IncidentAlertGroup as G
+    return {(service_id, signature): rest for service_id, signature, *rest in session.execute(
+        select(G.service_id, G.signature, G.alerts, G.active, G.events, G.first_seen,
+               G.last_seen, G.first_alert_id).where(G.incident_id == incident_id))}
+
+
+def alert_groups_from_alerts(session: Any, incident_id: int) -> dict[tuple[int, str], tuple]:
+    """... and as its alerts give them: the two must agree."""
+    from sqlalchemy import case, func, select
+
+    from steward.incidents.models import Alert as A
+    return {(service_id, signature): rest for service_id, signature, *rest in session.execute(
+        select(A.service_id, A.signature, func.count(),
+               func.sum(case((A.status != "resolved", 1), else_=0)), func.sum(A.count),
+               func.min(A.first_seen), func.max(A.last_seen), func.min(A.id))
+        .where(A.incident_id == incident_id).group_by(A.service_id, A.signature))}

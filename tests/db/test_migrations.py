@@ -6,7 +6,12 @@ from __future__ import annotations
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from helpers import make_service, make_team
+from helpers import (
+    alert_groups_as_counted,
+    alert_groups_from_alerts,
+    make_service,
+    make_team,
+)
 from sqlalchemy import select, text
 
 import steward.models
@@ -76,3 +81,40 @@ def test_upgrading_counts_the_alerts_of_incidents_stored_before_it(sqlite_db) ->
         service_id = session.scalar(select(Service.id).where(Service.name == "db"))
         assert health_queries.incident_impacts(session, incident_id) == {
             service_id: "degraded"}
+
+
+def test_upgrading_counts_the_alert_groups_of_incidents_stored_before_it(sqlite_db) -> None:
+    """Incidents stored before they kept their alert groups (migration 0015) get them
+    from the upgrade, as their alerts give them, and later alerts add to them."""
+    db = sqlite_db
+    make_team(db, "ops")
+    make_service(db, "db", owner="ops")
+    with db.session() as session:
+        for n in range(3):
+            record_alert(session, None, RecordAlert(
+                dedup_key=f"k{n}", status="firing", service="db", severity="warning",
+                summary=f"db slow {n}0 ms" if n < 2 else "db down"))
+        record_alert(session, None, RecordAlert(dedup_key="k0", status="resolved",
+                                                service="db"))
+    config = migrate.alembic_config(db)
+    with db.engine.connect() as conn:
+        config.attributes["connection"] = conn
+        command.downgrade(config, "0014")
+        conn.commit()
+    migrate.upgrade(db)
+    with db.read_session() as session:
+        [incident_id] = session.scalars(select(Incident.id)).all()
+        total, groups = detail_queries.alert_groups(session, incident_id)
+    assert total == 2
+    assert [(g["signature"], g["alerts"], g["active"], g["severity"]) for g in groups] == [
+        ("db slow # ms", 2, 1, "warning"), ("db down", 1, 1, "warning")]
+    with db.session() as session:
+        record_alert(session, None, RecordAlert(dedup_key="k9", status="firing",
+                                                service="db", summary="db slow 90 ms",
+                                                severity="critical"))
+    with db.read_session() as session:
+        total, groups = detail_queries.alert_groups(session, incident_id)
+        assert alert_groups_as_counted(session, incident_id) == alert_groups_from_alerts(
+            session, incident_id)
+    assert (groups[0]["alerts"], groups[0]["active"], groups[0]["severity"]) == (
+        3, 2, "critical")

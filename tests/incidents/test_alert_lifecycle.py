@@ -6,9 +6,17 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 import pytest
-from helpers import make_dependency, make_service, make_team, make_user
+from helpers import (
+    alert_groups_as_counted,
+    alert_groups_from_alerts,
+    make_dependency,
+    make_service,
+    make_team,
+    make_user,
+)
 
 from steward.auth.use_cases import accounts as auth
+from steward.incidents import detail_queries
 from steward.incidents.commands import RecordAlert
 from steward.incidents.queries import incident_detail
 from steward.incidents.use_cases import lifecycle, record_many
@@ -126,3 +134,45 @@ def test_a_key_never_seen_opens_a_plain_incident(org):
     _, incident = fire(org, "search", "search-slow", T0)
     assert incident is not None
     assert detail(org, incident)["recurrence_of"] is None
+
+
+def groups(db, incident_id: int) -> list[tuple[str, str, int, int, int, str | None]]:
+    with db.read_session() as session:
+        total, found = detail_queries.alert_groups(session, incident_id)
+        assert alert_groups_as_counted(session, incident_id) == alert_groups_from_alerts(
+            session, incident_id)
+    assert total == len(found)
+    return [(g["service"], g["signature"], g["alerts"], g["active"], g["events"],
+             g["severity"]) for g in found]
+
+
+@pytest.mark.parametrize("hot", [False, True], ids=["reference", "hot-path"])
+def test_alert_groups_follow_each_alert_through_its_life(org, hot):
+    """The groups an incident shows count its alerts as they fire, repeat, resolve alone
+    and with the incident, on either path; a repeat with a new summary stays in the
+    group it fired in."""
+    def event(key: str, minute: int, summary: str, severity: str = "warning",
+              status: str = "firing") -> int | None:
+        at = T0 + timedelta(minutes=minute)
+        cmd = RecordAlert(dedup_key=key, status=status, service="core-db", severity=severity,
+                          summary=summary, occurred_at=at, received_at=at,
+                          ended_at=at if status == "resolved" else None)
+        with org.session() as session:
+            if hot:
+                return record_many.record_alerts(session, None, [cmd])[0].incident_id
+            recorded = record_alert(session, None, cmd)
+            return recorded.incident.id if recorded.incident else None
+
+    incident = event("a", 0, "db slow 10 ms", "critical")
+    assert incident is not None
+    event("b", 1, "db slow 20 ms")
+    event("c", 2, "replica lag")
+    assert groups(org, incident) == [("core-db", "db slow # ms", 2, 2, 2, "critical"),
+                                     ("core-db", "replica lag", 1, 1, 1, "warning")]
+    event("c", 3, "replica lag 30 s, and growing", "error")
+    event("b", 4, "", status="resolved")
+    assert groups(org, incident) == [("core-db", "db slow # ms", 2, 1, 2, "critical"),
+                                     ("core-db", "replica lag", 1, 1, 2, "error")]
+    resolve(org, incident, T0 + timedelta(minutes=5))
+    assert groups(org, incident) == [("core-db", "db slow # ms", 2, 0, 2, "critical"),
+                                     ("core-db", "replica lag", 1, 0, 2, "error")]

@@ -16,10 +16,10 @@ from steward.db.direct import Driver
 from steward.incidents import correlate
 from steward.incidents.correlate import ACTIVE_STATES
 from steward.incidents.models import OPEN_STATES
-from steward.incidents.timeline_summary import signature
 
 # The status is a literal, so SQLite can use the partial unique index uq_alerts_active_key.
-_ACTIVE = ("SELECT id, dedup_key, incident_id FROM alerts WHERE {integration} "
+_ACTIVE = ("SELECT id, dedup_key, incident_id, service_id, signature FROM alerts "
+           "WHERE {integration} "
            "AND {keys} AND status != 'resolved'")
 # PostgreSQL: one lookup per key. With the keys as one array condition the planner, when its
 # statistics lag behind a fast-growing table, read every active alert of the integration
@@ -28,8 +28,9 @@ _ACTIVE = ("SELECT id, dedup_key, incident_id FROM alerts WHERE {integration} "
 # LIMIT (at most one row: the partial unique index says so) keeps the lookup per key: a
 # plain lateral subquery is flattened into a join, which the planner, believing the table
 # small, made a hash join over every active alert.
-_ACTIVE_PG = ("SELECT a.id, a.dedup_key, a.incident_id FROM unnest(?::text[]) AS k(key) "
-              "CROSS JOIN LATERAL (SELECT id, dedup_key, incident_id FROM alerts "
+_ACTIVE_PG = ("SELECT a.id, a.dedup_key, a.incident_id, a.service_id, a.signature "
+              "FROM unnest(?::text[]) AS k(key) CROSS JOIN LATERAL "
+              "(SELECT id, dedup_key, incident_id, service_id, signature FROM alerts "
               "WHERE integration_id = ? AND dedup_key = k.key AND status != 'resolved' "
               "LIMIT 1) AS a")
 _OPEN = ("SELECT i.id, i.status, i.urgency, i.urgency_overridden, i.last_alert_at, "
@@ -62,7 +63,7 @@ _OPEN_NEAR_PG = (
         "{states}", ", ".join(f"'{s}'" for s in OPEN_STATES))
 _BUMP = ("UPDATE alerts SET count = count + ?, "
          "last_seen = CASE WHEN last_seen < ? THEN ? ELSE last_seen END, "
-         "summary = COALESCE(?, summary), signature = COALESCE(?, signature), "
+         "summary = COALESCE(?, summary), "
          "severity = ?, labels = COALESCE(?json, labels) "
          "WHERE id = ?")
 # Never moves back: another process may have recorded a later alert in the meantime.
@@ -74,9 +75,10 @@ _REVISION = "SELECT revision FROM catalog_state WHERE id = 1"
 _NEXT_IDS = "SELECT nextval(pg_get_serial_sequence('alerts', 'id')) FROM generate_series(1, ?)"
 
 
-def active_alerts(driver: Driver, integration_id: int | None,
-                  keys: Sequence[str]) -> list[tuple[int, str, int | None]]:
-    """(id, dedup key, incident id) of the active alerts of an integration with those keys."""
+def active_alerts(driver: Driver, integration_id: int | None, keys: Sequence[str],
+                  ) -> list[tuple[int, str, int | None, int, str]]:
+    """(id, dedup key, incident id, service id, signature) of the active alerts of an
+    integration with those keys."""
     if not keys:
         return []
     if integration_id is not None and not driver.sqlite:
@@ -122,10 +124,9 @@ def bump_alerts(driver: Driver, bumps: Iterable[Sequence[Any]]) -> None:
     """Repeats of stored alerts: (alert id, repeats, last seen, summary or None, severity,
     labels or None), in the order given (callers give id order, so writers lock alike).
     The batch writer counts repeats in place, so rows may be lists as well as tuples.
-    A new summary brings its signature (``timeline_summary.signature``) along."""
+    A new summary leaves the signature as it is: the alert stays in its group."""
     time, json = driver.time, driver.json
-    driver.many(_BUMP, [(n, time(seen), time(seen), summary,
-                         None if summary is None else signature(summary), severity,
+    driver.many(_BUMP, [(n, time(seen), time(seen), summary, severity,
                          None if labels is None else json(labels), alert_id)
                         for alert_id, n, seen, summary, severity, labels in bumps])
 

@@ -13,7 +13,6 @@ from sqlalchemy import (
     Float,
     Integer,
     and_,
-    case,
     cast,
     func,
     literal_column,
@@ -26,9 +25,15 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from steward.catalog.models import Service
 from steward.errors import ValidationError
+from steward.incidents import alert_groups as alert_groups_
 from steward.incidents import timeline_summary as ts
-from steward.incidents.models import Alert, Incident, IncidentService, TimelineEntry
-from steward.incidents.severity import SEVERITIES
+from steward.incidents.models import (
+    Alert,
+    Incident,
+    IncidentAlertGroup,
+    IncidentService,
+    TimelineEntry,
+)
 from steward.timeutil import isoformat_z
 
 SCAN_LIMIT = 5_000       # timeline entries one summarised page reads at most
@@ -236,47 +241,32 @@ def alert_count(session: Session, incident_id: int) -> int:
         Incident.id == incident_id)) or 0)
 
 
-def _severity_rank() -> ColumnElement[int]:
-    return case({level: rank for rank, level in enumerate(SEVERITIES)}, value=Alert.severity,
-                else_=len(SEVERITIES))
-
-
 def alert_groups(session: Session, incident_id: int, *, limit: int = 50,
                  offset: int = 0) -> tuple[int, list[dict[str, Any]]]:
     """The incident's alerts grouped by service and signature, most alerts first: how
-    many, how many still active, first and last seen, the worst severity, and as an
-    example the summary of the group's first alert (read for the page's groups only)."""
-    sig = Alert.signature
-    active = func.sum(case((Alert.status != "resolved", 1), else_=0))
+    many, how many still active, every alert's events, first and last seen, the worst
+    severity they fired with, and as an example the summary of the group's first alert.
+    Read from the counts the writers keep (``alert_groups``), never from the alerts."""
+    G = IncidentAlertGroup
+    total = int(session.scalar(select(func.count()).where(G.incident_id == incident_id)) or 0)
     rows = session.execute(
-        select(Alert.service_id, sig, func.count().label("alerts"), active,
-               func.sum(Alert.count), func.min(Alert.first_seen), func.max(Alert.last_seen),
-               func.min(_severity_rank()), func.min(Alert.id),
-               func.count().over().label("groups"))
-        .where(Alert.incident_id == incident_id)
-        .group_by(Alert.service_id, sig)
-        .order_by(func.count().desc(), Alert.service_id, sig)
+        select(G.service_id, G.signature, G.alerts, G.active, G.events, G.first_seen,
+               G.last_seen, G.worst, G.first_alert_id)
+        .where(G.incident_id == incident_id)
+        .order_by(G.alerts.desc(), G.service_id, G.signature)
         .limit(limit).offset(offset)).all()
     names = _service_names(session, {r[0] for r in rows})
+    ids = [r[8] for r in rows if r[8] is not None]
     examples = dict(session.execute(select(Alert.id, Alert.summary).where(
-        Alert.id.in_([r[8] for r in rows]))).all()) if rows else {}
-    total = int(rows[0][-1]) if rows else (
-        0 if offset == 0 else _group_total(session, incident_id))
+        Alert.id.in_(ids))).all()) if ids else {}
     return total, [{
         "service": names.get(service_id), "signature": signature, "alerts": int(alerts),
-        "active": int(firing or 0), "events": int(events or 0),
+        "active": max(int(active), 0), "events": int(events),
         "first_seen": isoformat_z(first), "last_seen": isoformat_z(last),
-        "severity": SEVERITIES[rank] if rank is not None and rank < len(SEVERITIES)
-        else None, "example": examples.get(first_id)}
-        for service_id, signature, alerts, firing, events, first, last, rank, first_id, _n
+        "severity": alert_groups_.severity_of(worst),
+        "example": examples.get(first_id) if first_id is not None else None}
+        for service_id, signature, alerts, active, events, first, last, worst, first_id
         in rows]
-
-
-def _group_total(session: Session, incident_id: int) -> int:
-    sig = Alert.signature
-    groups = select(Alert.service_id, sig).where(Alert.incident_id == incident_id) \
-        .group_by(Alert.service_id, sig).subquery()
-    return int(session.scalar(select(func.count()).select_from(groups)) or 0)
 
 
 def _service_names(session: Session, ids: set[int]) -> dict[int, str]:
@@ -301,7 +291,10 @@ def incident_alerts(session: Session, incident_id: int, *, status: str | None = 
             Service.name == service)))
     if signature:
         query = query.where(Alert.signature == signature)
-    total = int(session.scalar(select(func.count()).select_from(query.subquery())) or 0)
+    # Unfiltered, the count the incident keeps (a count of 100,000 alerts takes a while).
+    total = (alert_count(session, incident_id)
+             if not (status or severity or service or signature) else
+             int(session.scalar(select(func.count()).select_from(query.subquery())) or 0))
     rows = session.scalars(query.order_by(Alert.first_seen, Alert.id).limit(limit)
                            .offset(offset))
     return total, list(rows)

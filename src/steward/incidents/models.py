@@ -108,6 +108,32 @@ class IncidentTeam(Base):
     reason: Mapped[str] = mapped_column(Text, default="")
 
 
+class IncidentAlertGroup(Base):
+    """An incident's alerts of one service and signature, counted as they are written
+    (``alert_groups``): an incident's groups are read without reading its alerts."""
+
+    __tablename__ = "incident_alert_groups"
+    __table_args__ = (
+        Index("uq_incident_alert_groups_key", "incident_id", "service_id", "signature_key",
+              unique=True),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"))
+    service_id: Mapped[int] = mapped_column(ForeignKey("services.id", ondelete="CASCADE"),
+                                            index=True)
+    # The signature's digest: the unique index holds it where it could not hold a long one.
+    signature_key: Mapped[str] = mapped_column(String(40))
+    signature: Mapped[str] = mapped_column(String(SUMMARY_LENGTH))
+    alerts: Mapped[int] = mapped_column(Integer, default=0)
+    active: Mapped[int] = mapped_column(Integer, default=0)  # not resolved
+    events: Mapped[int] = mapped_column(Integer, default=0)  # every alert's count
+    first_seen: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_seen: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    worst: Mapped[int | None] = mapped_column(Integer)  # the worst severity's rank
+    first_alert_id: Mapped[int | None] = mapped_column(Integer)
+
+
 class Alert(Base):
     __tablename__ = "alerts"
     __table_args__ = (
@@ -135,10 +161,10 @@ class Alert(Base):
     status: Mapped[str] = mapped_column(String(20), default="firing")
     severity: Mapped[str] = mapped_column(String(20), default="error")
     summary: Mapped[str] = mapped_column(String(SUMMARY_LENGTH), default="")
-    # The summary with its numbers blanked (``timeline_summary.signature``), written with
-    # the summary on every path: alerts that differ only in numbers share it. Not indexed:
-    # an incident's alert groups read all its alerts (a scan, not an index), and a btree
-    # entry cannot hold a long summary of multi-byte characters (over 2,704 bytes).
+    # The summary it fired with, its numbers blanked (``timeline_summary.signature``):
+    # alerts that differ only in numbers share it. It stays when a repeat brings a new
+    # summary, so an alert stays in its group (``IncidentAlertGroup``). Not indexed: a
+    # btree entry cannot hold a long summary of multi-byte characters (over 2,704 bytes).
     signature: Mapped[str] = mapped_column(String(SUMMARY_LENGTH), server_default="")
     source: Mapped[str] = mapped_column(String(40), default="generic")
     labels: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)

@@ -16,7 +16,7 @@ from steward.catalog.event_routing import (
     route_event,
 )
 from steward.catalog.models import Service
-from steward.incidents import correlate, event_time, rules, settings
+from steward.incidents import alert_groups, correlate, event_time, rules, settings
 from steward.incidents.commands import (
     URL_LENGTH,
     RecordAlert,
@@ -100,9 +100,9 @@ def record_alert(session: Session, integration: Integration | None,
         repeat.add(cmd, seen)
         active.count, active.last_seen = repeat.count, repeat.last_seen or seen
         active.summary, active.severity = repeat.summary or "", cmd.severity
-        active.signature = signature(active.summary)
         active.labels = repeat.labels or {}
         session.flush()
+        alert_groups.alert_repeated(session, active, active.last_seen)
         incident = session.get(Incident, active.incident_id) if active.incident_id else None
         return Recorded(active, False, incident)
     assert routed is not None  # a firing alert has a service, or was refused
@@ -138,6 +138,7 @@ def _settle(session: Session, alert: Alert, cmd: RecordAlert, now: datetime) -> 
     alert.status = "resolved"
     alert.resolved_at = event_time.clamp(cmd.ended_at, now, settings.event_time_bound())
     session.flush()
+    alert_groups.alert_resolved(session, alert)
     if incident is not None:
         add_entry(session, incident, "alert", f"Alert resolved: {alert.summary}",
                   at=alert.resolved_at, data={"alert_id": alert.id})

@@ -17,7 +17,7 @@ from steward.catalog.graph import load_graph
 from steward.catalog.impact import Graph
 from steward.catalog.models import Service, Team
 from steward.errors import Conflict, NotFound, ValidationError
-from steward.incidents import health, priority, rules, settings
+from steward.incidents import alert_groups, health, priority, rules, settings
 from steward.incidents.commands import incident_title
 from steward.incidents.models import OPEN_STATES, Alert, Incident, IncidentService
 from steward.incidents.timeline import add_entry
@@ -70,6 +70,7 @@ def open_incident(session: Session, alert: Alert, service: Service, reason: str)
     session.flush()
     alert.incident_id = incident.id
     _add_service(session, incident, service.id, alert.first_seen)
+    alert_groups.alert_joined(session, alert)
     add_entry(session, incident, "alert", f"Alert on {service.name}: {alert.summary} "
               f"({alert.severity}). {reason}", at=alert.first_seen,
               data={"alert_id": alert.id, "service": service.name})
@@ -91,6 +92,7 @@ def join_incident(session: Session, incident: Incident, alert: Alert, service: S
     alert.incident_id = incident.id
     # In SQL, so that a count another writer has just raised is never overwritten.
     incident.alert_count = Incident.alert_count + 1
+    alert_groups.alert_joined(session, alert)
     known = session.get(IncidentService, (incident.id, service.id))
     effects = rules.joining(
         status=incident.status, urgency=incident.urgency,
@@ -242,6 +244,7 @@ def resolve_alerts(session: Session, incident: Incident, at: datetime) -> int:
         .execution_options(synchronize_session="evaluate"))
     count = done.rowcount
     if count:
+        alert_groups.all_resolved(session, incident.id)
         add_entry(session, incident, "alert", f"{count} alert{'' if count == 1 else 's'} "
                   "resolved with the incident.", at=at, data={"alerts_resolved": count})
         session.flush()

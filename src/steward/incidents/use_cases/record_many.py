@@ -43,7 +43,15 @@ from steward.auth.models import Integration
 from steward.auth.use_cases.integrations import KeyHolder
 from steward.catalog.impact import Graph
 from steward.db.direct import COPY_FROM, Driver, JsonText
-from steward.incidents import alert_store, correlate, event_time, health, rules, settings
+from steward.incidents import (
+    alert_groups,
+    alert_store,
+    correlate,
+    event_time,
+    health,
+    rules,
+    settings,
+)
 from steward.incidents.commands import URL_LENGTH, RecordAlert, alert_summary
 from steward.incidents.models import (
     Alert,
@@ -74,7 +82,15 @@ class _Active:
     incident_id: int | None
     alert_id: int | None = None  # None while its INSERT is pending
     row: dict[str, Any] | None = None  # the pending INSERT's values
-    bump: dict[str, Any] | None = None  # the pending UPDATE of a stored alert
+    # Its group in the incident (``alert_groups``): service and signature
+    service_id: int | None = None
+    signature: str = ""
+    worst: int = alert_groups.UNKNOWN_RANK  # of the severities a pending alert fired with
+
+    def group(self) -> alert_groups.Key | None:
+        if self.incident_id is None or self.service_id is None:
+            return None
+        return (self.incident_id, self.service_id, self.signature)
 
 
 # Events without a time are seen when processed, a little after the group was read.
@@ -103,6 +119,8 @@ class _Pending:
     inserts: list[_Active] = field(default_factory=list)
     timeline: list[tuple[_Active, dict[str, Any]]] = field(default_factory=list)
     bumps: dict[int, rules.Repeat] = field(default_factory=dict)  # alert id -> its repeats
+    # alert id -> its group and the worst severity of its repeats
+    bumped: dict[int, tuple[alert_groups.Key, int]] = field(default_factory=dict)
     incidents: dict[int, datetime] = field(default_factory=dict)  # id -> new last_alert_at
 
     def __bool__(self) -> bool:
@@ -202,13 +220,18 @@ class _GroupWriter:
             repeat = rules.Repeat(row["count"], row["last_seen"], row["summary"],
                                   row["severity"], row["labels"])
             repeat.add(cmd, seen)
-            if repeat.summary != row["summary"]:
-                row["signature"] = signature(repeat.summary or "")
+            active.worst = min(active.worst, alert_groups.severity_rank(cmd.severity))
             row.update(count=repeat.count, last_seen=repeat.last_seen, summary=repeat.summary,
                        severity=repeat.severity, labels=repeat.labels)
             return
         assert active.alert_id is not None
         self.pending.bumps.setdefault(active.alert_id, rules.Repeat()).add(cmd, seen)
+        group = active.group()
+        if group is not None:
+            rank = alert_groups.severity_rank(cmd.severity)
+            known = self.pending.bumped.get(active.alert_id)
+            self.pending.bumped[active.alert_id] = (
+                group, rank if known is None else min(known[1], rank))
 
     def _fast_new(self, iid: int | None, cmd: RecordAlert,
                   service: tuple[int, str]) -> _Active | None:
@@ -256,15 +279,18 @@ class _GroupWriter:
         if time_note is not None:
             details[event_time.TIME_NOTE] = time_note
         summary = alert_summary(cmd.summary)
+        sig = signature(summary)
         row = {"integration_id": iid, "service_id": service_id, "incident_id": incident.id,
                "dedup_key": cmd.dedup_key, "status": "firing", "severity": cmd.severity,
-               "summary": summary, "signature": signature(summary), "source": cmd.source,
+               "summary": summary, "signature": sig, "source": cmd.source,
                "labels": dict(cmd.labels), "details": details,
                "url": (cmd.url or "")[:URL_LENGTH], "group_key": cmd.group_key,
                "first_seen": seen, "last_seen": seen, "count": 1, "resolved_at": None,
                "created_at": received,
                "reported_at": as_utc(cmd.occurred_at) if cmd.occurred_at else None}
-        placed = _Active(incident.id, row=row)
+        placed = _Active(incident.id, row=row, service_id=service_id,
+                         signature=sig,
+                         worst=alert_groups.severity_rank(cmd.severity))
         self.pending.inserts.append(placed)
         self.pending.timeline.append((placed, {
             "incident_id": incident.id, "at": seen, "kind": "alert", "actor": "",
@@ -312,7 +338,8 @@ class _GroupWriter:
         forget_open_incidents(self.session)
         self.now = utcnow()  # later events are seen after this one, as one by one they would
         alert = recorded.alert
-        self.active[key] = (_Active(alert.incident_id, alert_id=alert.id)
+        self.active[key] = (_Active(alert.incident_id, alert_id=alert.id,
+                                    service_id=alert.service_id, signature=alert.signature)
                             if alert is not None and alert.status != "resolved" else None)
         incident_id = recorded.incident.id if recorded.incident is not None else None
         return _Result(None, recorded.created, incident_id,
@@ -338,8 +365,10 @@ class _GroupWriter:
     def _load_active(self, iid: int | None, keys: list[str]) -> None:
         for key in keys:
             self.active[(iid, key)] = None
-        for alert_id, key, incident_id in alert_store.active_alerts(self.driver, iid, keys):
-            self.active[(iid, key)] = _Active(incident_id, alert_id=alert_id)
+        for alert_id, key, incident_id, service_id, sig in alert_store.active_alerts(
+                self.driver, iid, keys):
+            self.active[(iid, key)] = _Active(incident_id, alert_id=alert_id,
+                                              service_id=service_id, signature=sig)
 
     def _open_incidents(self) -> tuple[dict[int, correlate.OpenIncident],
                                        alert_store.OpenFacts]:
@@ -409,7 +438,7 @@ class _GroupWriter:
         found: dict[tuple[int, str], int] = {}
         for iid, wanted in keys.items():
             for start in range(0, len(wanted), 500):
-                for alert_id, key, _incident in alert_store.active_alerts(
+                for alert_id, key, *_rest in alert_store.active_alerts(
                         self.driver, iid, wanted[start:start + 500]):
                     found[(iid, key)] = alert_id
         return [found[(row["integration_id"], row["dedup_key"])] for row in rows]
@@ -470,6 +499,22 @@ class _GroupWriter:
         if pending.incidents:
             added = Counter(p.incident_id for p in pending.inserts if p.incident_id)
             alert_store.touch_incidents(self.driver, pending.incidents, added, utcnow())
+        alert_groups.write(self.driver, self._group_deltas(pending, rows))
+
+    @staticmethod
+    def _group_deltas(pending: _Pending, rows: list[dict[str, Any]]) -> alert_groups.Deltas:
+        """What the pending writes change in the incidents' alert groups."""
+        deltas = alert_groups.Deltas()
+        for placed, row in zip(pending.inserts, rows, strict=True):
+            group = placed.group()
+            if group is not None and placed.alert_id is not None:
+                deltas.new_alert(group, placed.alert_id, count=row["count"],
+                                 first_seen=row["first_seen"], last_seen=row["last_seen"],
+                                 worst=placed.worst)
+        for alert_id, (group, worst) in pending.bumped.items():
+            repeat = pending.bumps[alert_id]
+            deltas.repeats(group, repeat.count, repeat.last_seen, worst)
+        return deltas
 
     def _insert_timeline(self, pending: _Pending) -> None:
         """The new alerts' timeline entries (their alerts' ids known)."""
