@@ -503,14 +503,34 @@ class _GroupWriter:
 
     @staticmethod
     def _group_deltas(pending: _Pending, rows: list[dict[str, Any]]) -> alert_groups.Deltas:
-        """What the pending writes change in the incidents' alert groups."""
-        deltas = alert_groups.Deltas()
+        """What the pending writes change in the incidents' alert groups. (Every alert of
+        a storm passes here: one tuple per group, folded in place.)"""
+        new: dict[alert_groups.Key, list[Any]] = {}
         for placed, row in zip(pending.inserts, rows, strict=True):
-            group = placed.group()
-            if group is not None and placed.alert_id is not None:
-                deltas.new_alert(group, placed.alert_id, count=row["count"],
-                                 first_seen=row["first_seen"], last_seen=row["last_seen"],
-                                 worst=placed.worst)
+            if placed.incident_id is None or placed.service_id is None:
+                continue
+            key = (placed.incident_id, placed.service_id, placed.signature)
+            folded = new.get(key)
+            if folded is None:
+                new[key] = [1, row["count"], row["first_seen"], row["last_seen"],
+                            placed.worst, placed.alert_id]
+                continue
+            folded[0] += 1
+            folded[1] += row["count"]
+            if row["first_seen"] < folded[2]:
+                folded[2] = row["first_seen"]
+            if row["last_seen"] > folded[3]:
+                folded[3] = row["last_seen"]
+            if placed.worst < folded[4]:
+                folded[4] = placed.worst
+            if placed.alert_id is not None and (folded[5] is None
+                                                or placed.alert_id < folded[5]):
+                folded[5] = placed.alert_id
+        deltas = alert_groups.Deltas()
+        for key, (count, events, first_seen, last_seen, worst, first_id) in new.items():
+            deltas[key] = alert_groups.Delta(alerts=count, active=count, events=events,
+                                             first_seen=first_seen, last_seen=last_seen,
+                                             worst=worst, first_alert_id=first_id)
         for alert_id, (group, worst) in pending.bumped.items():
             repeat = pending.bumps[alert_id]
             deltas.repeats(group, repeat.count, repeat.last_seen, worst)
