@@ -24,7 +24,13 @@ from steward.changes.models import (
 )
 from steward.db import Base, Database
 from steward.goals.models import Goal
-from steward.incidents.models import Alert, Incident, IncidentService, TimelineEntry
+from steward.incidents.models import (
+    Alert,
+    Incident,
+    IncidentAlertGroup,
+    IncidentService,
+    TimelineEntry,
+)
 from steward.jobs.models import Timer
 from steward.notify import listeners as _notify_listeners  # noqa: F401 (registers them)
 from steward.notify.models import (
@@ -49,6 +55,12 @@ from steward.oncall.use_cases import escalation_events as _escalation_events  # 
 from steward.oncall.use_cases import sla_timers as _sla_timers  # noqa: F401
 from steward.problems.models import Problem
 from steward.slos.models import SliReport, Slo
+from steward.status.models import (
+    StatusComponent,
+    StatusPolicy,
+    StatusSubscriber,
+    StatusUpdate,
+)
 
 metadata = Base.metadata
 
@@ -83,6 +95,7 @@ __all__ = [
     "EscalationTarget",
     "Goal",
     "Incident",
+    "IncidentAlertGroup",
     "IncidentEscalation",
     "IncidentService",
     "Integration",
@@ -97,6 +110,10 @@ __all__ = [
     "Service",
     "SliReport",
     "Slo",
+    "StatusComponent",
+    "StatusPolicy",
+    "StatusSubscriber",
+    "StatusUpdate",
     "Subscription",
     "Team",
     "TeamMembership",
