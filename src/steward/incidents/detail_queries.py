@@ -36,7 +36,7 @@ from steward.incidents.models import (
 )
 from steward.timeutil import isoformat_z
 
-SCAN_LIMIT = 5_000       # timeline entries one summarised page reads at most
+SCAN_LIMIT = 2_500       # timeline entries one summarised page reads at most
 ALERTS_IN_DETAIL = 20    # alerts an incident's detail lists (the rest: paged)
 T = TimelineEntry
 # Written into the SQL, so that PostgreSQL matches the partial index on other entries.
