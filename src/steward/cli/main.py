@@ -67,9 +67,11 @@ _health_command()
 
 
 def _slo_commands() -> None:
+    from steward.cli.postmortem import postmortem_app
     from steward.cli.slo import slo_app
 
     app.add_typer(slo_app, name="slo")
+    app.add_typer(postmortem_app, name="postmortem")
 
 
 _slo_commands()

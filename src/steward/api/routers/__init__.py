@@ -28,6 +28,7 @@ from steward.api.routers import (
     metrics,
     notifications,
     oncall,
+    postmortems,
     slos,
     timers,
     users,
@@ -47,6 +48,7 @@ API_ROUTERS: tuple[APIRouter, ...] = (
     incidents.router,
     oncall.router,  # schedules, overrides, escalation policies, who is on call
     slos.router,
+    postmortems.router,  # the blameless-language check
     notifications.router,  # contact methods, rules, subscriptions, delivery log
     kpis.router,
     imports.router,  # ServiceNow incident history
