@@ -10,12 +10,12 @@ import pytest
 
 from steward.problems import blameless
 
-CORPUS = Path(__file__).resolve().parents[1] / "fixtures" / "blameless" / "corpus.txt"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "blameless"
 
 
-def corpus() -> list[tuple[bool, str]]:
+def corpus(name: str = "corpus.txt") -> list[tuple[bool, str]]:
     out = []
-    for line in CORPUS.read_text().splitlines():
+    for line in (FIXTURES / name).read_text().splitlines():
         if line.startswith("#") or not line.strip():
             continue
         label, _, sentence = line.partition(" | ")
@@ -29,8 +29,9 @@ def test_the_corpus_is_large_and_has_both_kinds():
     assert 30 <= sum(flag for flag, _ in cases) <= len(cases) - 30
 
 
-def test_precision_and_recall_on_the_corpus(capsys):
-    cases = corpus()
+@pytest.mark.parametrize("name", ["corpus.txt", "heldout.txt"])
+def test_precision_and_recall_on_the_corpus(capsys, name):
+    cases = corpus(name)
     flagged = {s for flag, s in cases if blameless.check_sentence(s) is not None}
     true_pos = sum(1 for flag, s in cases if flag and s in flagged)
     false_pos = [s for flag, s in cases if not flag and s in flagged]
@@ -38,7 +39,8 @@ def test_precision_and_recall_on_the_corpus(capsys):
     precision = true_pos / (true_pos + len(false_pos))
     recall = true_pos / (true_pos + len(false_neg))
     with capsys.disabled():
-        print(f"\nblameless check: {len(cases)} sentences, precision {precision:.3f}, "
+        print(f"\nblameless check, {name}: {len(cases)} sentences, precision "
+              f"{precision:.3f}, "
               f"recall {recall:.3f}")
     assert precision >= 0.95, false_pos
     assert recall >= 0.95, false_neg

@@ -81,14 +81,11 @@ _MARKUP = re.compile(r"^\s*(?:[-*+]|\d+\.|#+|>)\s*")
 
 # (pattern, reason, suggestion): flagged wherever they appear.
 _ALWAYS: list[tuple[re.Pattern[str], str, str]] = [
-    (re.compile(r"\b(?:human|operator|user|engineer|manual|pilot)\s+error\b", re.I),
+    (re.compile(r"\b(?:human|operator|user|engineer|manual|pilot)\s+error\b"
+                r"(?!\s+(?:is|was|are)\s+(?:never|not|rarely)\b)", re.I),
      "names human error as the cause",
      "Describe what in the system let the action have this effect: a missing guard, a "
      "confusing tool, an unclear runbook, no review or no safe default."),
-    (re.compile(r"\b(?:forgot|forgotten|forgets|forget)\b", re.I),
-     "says a person forgot",
-     "Say which step was not done and why the process relied on memory: a checklist, an "
-     "automated check or a reminder could carry it."),
     (re.compile(r"\b(?:negligent|negligence|careless(?:ly|ness)?|sloppy|sloppiness|"
                 r"reckless(?:ly|ness)?|incompetent|incompetence|lazy|laziness|"
                 r"inattentive|irresponsible)\b", re.I),
@@ -111,7 +108,12 @@ _VERBS = (
     r"did(?:\s+not|n't)\s+(?:bother|follow|check|verify|test|read|notice|look|think|"
     r"review|wait|ask|escalate|communicate|realise|realize|update)|"
     r"never\s+(?:checked|tested|verified|followed|read|noticed|reviewed)|"
-    r"ignored|overlooked|missed|skipped|"
+    r"ignored|overlooked|missed|skipped|blundered|botched|fumbled|"
+    r"forgot|forgets|(?:had|has)\s+forgotten|"
+    r"(?:was|were)\s+(?:solely\s+|directly\s+)?responsible\s+for\s+(?:the\s+|this\s+)?"
+    r"(?:outage|incident|failure|downtime|breakage|mistake|error|problem)|"
+    r"(?:had\s+)?been\s+more\s+(?:careful|attentive|diligent|cautious|thorough)|"
+    r"(?:mistakenly|wrongly|erroneously|carelessly|accidentally)\s+\w+|"
     r"should(?:'ve|\s+have|\s+not\s+have|n't\s+have)|"
     r"was(?:\s+not|n't)\s+careful|were(?:\s+not|n't)\s+careful|"
     r"made\s+(?:a|an|the)\s+(?:\w+\s+)?(?:mistake|error|blunder)|"
@@ -121,11 +123,15 @@ _PERSON_VERB = re.compile(
     r"(?P<subject>(?:\b[\w@'-]+\s+){0,4}?[\w@'-]+)\s+(?:had\s+|has\s+|then\s+|also\s+|simply\s+|"
     r"just\s+|clearly\s+|obviously\s+)?(?P<verb>" + _VERBS + r")\b", re.I)
 _MISTAKE_OF = re.compile(
-    r"\b(?:(?P<owner>[A-Z][a-z]+|@[\w-]+)'s\s+(?:mistake|error|blunder|oversight)|"
-    r"(?:mistake|error|blunder|oversight)\s+(?:by|of)\s+(?P<by>(?:the\s+)?[\w@-]+(?:\s+[\w-]+)?))",
+    r"\b(?:(?:(?P<owner>[A-Za-z][a-z]+|@[\w-]+)'s|(?P<pronoun>his|her|their|my|our|your))"
+    r"\s+(?:mistake|blunder|oversight|error\b(?!\s+(?:rate|budget|code|message|log)))"
+    r"|(?:mistake|error|blunder|oversight)\s+(?:by|of)\s+"
+    r"(?P<by>(?:the\s+)?[\w@-]+(?:\s+[\w-]+)?))",
     re.I)
 
 _SUGGESTIONS = {
+    "forgot": "Say which step was not done and why the process relied on memory: a "
+              "checklist, an automated check or a reminder could carry it.",
     "failed": "Say what the system did and what would have caught it: \"the deploy went "
               "out without the check, which nothing required\".",
     "hindsight": "Describe what was known at the time and what would have made the right "
@@ -135,6 +141,12 @@ _SUGGESTIONS = {
     "mistake": "Describe the action, its effect and what in the system allowed it, without "
                "calling it a person's mistake.",
 }
+
+
+# "No one was at fault", "nobody is to blame": the sentence says there is no blame.
+_DENIED = re.compile(r"\b(?:no\s+one|no-one|nobody|none\s+of\s+us)\s+(?:was|is|were|are)\s+"
+                     r"(?:at\s+fault|to\s+blame)|\bnot\s+(?:about\s+)?(?:at\s+fault|to\s+blame|"
+                     r"blaming)\b", re.I)
 
 
 @dataclass(frozen=True)
@@ -165,17 +177,25 @@ def _lower_words(text: str) -> set[str]:
     return {w for w in re.findall(r"\b[a-z][\w-]*\b", _CODE.sub(" ", text))}
 
 
-def is_person(subject: str, lower_words: set[str] | None = None) -> bool:
-    """Whether the words before a verb name a person (see the module)."""
-    words = subject.replace("’", "'").split()
+CONNECTIVES = {"and", "or", "then", "but", "so", "because", "when", "while", "after",
+               "before", "that", "which", "since", "as", "if", "until", "once", "where"}
+# Words after a person that still name them: "the engineer responsible", "the SRE on duty".
+_AFTER_PERSON = re.compile(r"\s+(?:responsible|on\s+duty|on\s+call|in\s+charge|"
+                           r"who\s+.*)$", re.I)
+
+
+def is_person(subject: str, lower_words: set[str] | None = None, *,
+              they: bool = False) -> bool:
+    """Whether the words before a verb name a person (see the module); ``they`` counts
+    as one when asked (a verb only people do follows it)."""
+    subject = _AFTER_PERSON.sub("", subject.replace("’", "'"))
+    words = subject.split()
     if not words:
         return False
     lowered = [w.lower().strip(",;:") for w in words]
     last = lowered[-1]
-    if last in PRONOUNS or last.startswith("@"):
+    if last in PRONOUNS or last.startswith("@") or (they and last == "they"):
         return True
-    if last in ("they", "nobody", "no-one") and len(lowered) == 1:
-        return last != "they"
     tail2 = " ".join(lowered[-2:])
     tail3 = " ".join(lowered[-3:])
     for role in ROLES:
@@ -191,24 +211,28 @@ def is_person(subject: str, lower_words: set[str] | None = None) -> bool:
         return False
     # "The Engineer" style capitals after an article are roles, handled above; a
     # capitalised word after a lower-case word ("the Payments") is a system.
-    if len(words) >= 2 and words[-2][:1].islower() and words[-2].lower() not in (
-            "and", "or", "then", "but", "so", "because", "when", "while", "after"):
+    if len(words) >= 2 and words[-2][:1].islower() and words[-2].lower() not in CONNECTIVES:
         return False
     return True
 
 
 def _verb_kind(verb: str) -> str:
     verb = verb.lower()
-    if verb.startswith("should"):
+    if verb.startswith(("should", "had been", "been")):
         return "hindsight"
+    if verb.startswith(("forgot", "forgets", "had forgotten", "has forgotten")):
+        return "forgot"
     if verb.startswith(("ignored", "overlooked", "missed", "skipped")):
         return "ignored"
-    if verb.startswith(("made", "messed", "screwed", "broke")):
+    if verb.startswith(("made", "messed", "screwed", "broke", "blundered", "botched",
+                        "fumbled", "was", "were", "mistakenly", "wrongly", "erroneously",
+                        "carelessly", "accidentally")):
         return "mistake"
     return "failed"
 
 
 _REASONS = {
+    "forgot": "says a person forgot",
     "failed": "puts an omission on a person",
     "hindsight": "judges a person with hindsight (\"should have\")",
     "ignored": "says a person ignored or missed something",
@@ -219,15 +243,17 @@ _REASONS = {
 def check_sentence(sentence: str, lower_words: set[str] | None = None) -> Finding | None:
     """The first reason to flag one sentence, or None."""
     for pattern, reason, suggestion in _ALWAYS:
-        if pattern.search(sentence):
+        if pattern.search(sentence) and not _DENIED.search(sentence):
             return Finding(sentence, reason, suggestion)
     for match in _PERSON_VERB.finditer(sentence):
-        if is_person(match.group("subject"), lower_words):
+        verb = match.group("verb").lower()
+        if is_person(match.group("subject"), lower_words,
+                     they=not verb.startswith(("failed", "fails"))):
             kind = _verb_kind(match.group("verb"))
             return Finding(sentence, _REASONS[kind], _SUGGESTIONS[kind])
     for match in _MISTAKE_OF.finditer(sentence):
         owner = match.group("owner") or match.group("by") or ""
-        if match.group("owner") or is_person(owner, lower_words):
+        if match.group("pronoun") or is_person(owner, lower_words):
             return Finding(sentence, _REASONS["mistake"], _SUGGESTIONS["mistake"])
     return None
 
