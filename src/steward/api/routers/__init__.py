@@ -29,6 +29,7 @@ from steward.api.routers import (
     notifications,
     oncall,
     slos,
+    statuspage,
     timers,
     users,
 )
@@ -54,4 +55,5 @@ API_ROUTERS: tuple[APIRouter, ...] = (
     kpi_export.router,
     timers.router,  # background work (admins)
     metrics.router,  # /metrics, Prometheus text
+    statuspage.router,  # /api/v2/*.json: the public status page, Statuspage's shapes
 )
