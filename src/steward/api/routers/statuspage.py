@@ -22,8 +22,9 @@ from steward.status.published import current_page
 
 router = api_router(prefix="/api/v2", tags=["status page"])
 HEADERS = {"Access-Control-Allow-Origin": "*", "Cache-Control": "public, max-age=10"}
-JSON_DOC: dict[int | str, dict[str, Any]] = {200: {"content": {"application/json": {"schema": {"type": "object"}}},
-                  "description": "as Atlassian Statuspage's public API answers"}}
+JSON_DOC: dict[int | str, dict[str, Any]] = {200: {
+    "content": {"application/json": {"schema": {"type": "object"}}},
+    "description": "as Atlassian Statuspage's public API answers"}}
 
 
 def public_url(request: Request) -> str:
