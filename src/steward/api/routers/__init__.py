@@ -29,6 +29,7 @@ from steward.api.routers import (
     notifications,
     oncall,
     slos,
+    status_components,
     statuspage,
     timers,
     users,
@@ -53,6 +54,7 @@ API_ROUTERS: tuple[APIRouter, ...] = (
     imports.router,  # ServiceNow incident history
     goals.router,  # shared goals
     kpi_export.router,
+    status_components.router,  # what the public status page publishes (admins)
     timers.router,  # background work (admins)
     metrics.router,  # /metrics, Prometheus text
     statuspage.router,  # /api/v2/*.json: the public status page, Statuspage's shapes
