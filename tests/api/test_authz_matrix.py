@@ -44,6 +44,8 @@ ADMIN = "admin"
 # (methods, full-match path pattern, class). The first rule that matches wins.
 RULES: list[tuple[str, str, str]] = [
     ("GET", r"/healthz|/metrics", PUBLIC),
+    ("GET", r"/api/v2/[a-z/-]+\.json", PUBLIC),  # the status page, Statuspage's shapes
+    ("PUT", r"/api/v1/status/components/\{service\}", ADMIN),
     ("POST", r"/v2/(change/)?enqueue", INGEST_BODY_KEY),
     ("POST", r"/ingest/(alertmanager|grafana|github|gitlab|cdevents)|/api/v1/alerts", INGEST),
     ("GET", r"/api/v1/audit(/verify)?", ADMIN),
@@ -67,7 +69,7 @@ RULES: list[tuple[str, str, str]] = [
                           r"|calendar|deployments|integrations|slos|schedules)(/.*)?", TEAM),
     ("GET", r"/api/v1/(alerts|teams|services|impact|health|dependencies|users|changes"
             r"|change-policy|change-templates|calendar|deployments|integrations|incidents|slos"
-            r"|kpis|goals|schedules|oncall|notifications)"
+            r"|kpis|goals|schedules|oncall|notifications|status)"
             r"(/.*)?", READ),
 ]
 
@@ -97,7 +99,8 @@ EXPECTED: dict[str, dict[str, str | int]] = {
 NAMES = {"username": "owen", "state": "canceled", "action": "acknowledge", "team": OWNER}
 SERVICE_PATHS = re.compile(r"/api/v1/services/")
 # A team with services cannot be deleted (409): the admin deletes an empty one.
-OPERATION_NAMES = {("DELETE", "/api/v1/teams/{name}"): {"name": "spare"}}
+OPERATION_NAMES = {("DELETE", "/api/v1/teams/{name}"): {"name": "spare"},
+                   ("PUT", "/api/v1/status/components/{service}"): {"service": "api"}}
 # Refused as soon as a key is missing whatever the body; the body is a valid event all
 # the same, so the refusal is about the key.
 ADMIN_REFUSED_BY_DESIGN = (INGEST, INGEST_BODY_KEY, APPROVE)
@@ -186,6 +189,7 @@ def request_body(method: str, path: str, ids: dict[str, object]) -> dict[str, An
         "POST /api/v1/users/{username}/notification-rules": {
             "contact_method_id": ids["method_id"], "urgency": "high", "delay_minutes": 5},
         "PUT /api/v1/users/{username}/notify-preferences": {"time_zone": "Europe/Amsterdam"},
+        "PUT /api/v1/status/components/{service}": {"published": True, "name": "Payments"},
         "POST /api/v1/teams/{team}/subscriptions": {
             "name": "chat", "kind": "chat", "url": "https://chat.example.test/hook",
             "event_types": ["incident.triggered"]},

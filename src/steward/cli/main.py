@@ -77,6 +77,15 @@ def _slo_commands() -> None:
 _slo_commands()
 
 
+def _status_page_commands() -> None:
+    from steward.cli.status_page import status_app
+
+    app.add_typer(status_app, name="status")
+
+
+_status_page_commands()
+
+
 def _kpi_client_commands() -> None:
     from steward.cli.export import export_app
     from steward.cli.goals import goal_app

@@ -30,6 +30,8 @@ from steward.api.routers import (
     oncall,
     postmortems,
     slos,
+    status_components,
+    statuspage,
     timers,
     users,
 )
@@ -54,6 +56,8 @@ API_ROUTERS: tuple[APIRouter, ...] = (
     imports.router,  # ServiceNow incident history
     goals.router,  # shared goals
     kpi_export.router,
+    status_components.router,  # what the public status page publishes (admins)
     timers.router,  # background work (admins)
     metrics.router,  # /metrics, Prometheus text
+    statuspage.router,  # /api/v2/*.json: the public status page, Statuspage's shapes
 )

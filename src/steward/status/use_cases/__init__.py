@@ -1,0 +1,1 @@
+"""Writes of the status page: check rights, change, audit, in one transaction."""
