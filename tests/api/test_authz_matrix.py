@@ -69,7 +69,7 @@ RULES: list[tuple[str, str, str]] = [
                           r"|calendar|deployments|integrations|slos|schedules)(/.*)?", TEAM),
     ("GET", r"/api/v1/(alerts|teams|services|impact|health|dependencies|users|changes"
             r"|change-policy|change-templates|calendar|deployments|integrations|incidents|slos"
-            r"|kpis|goals|schedules|oncall|notifications|status)"
+            r"|kpis|goals|schedules|oncall|notifications|status|overview)"
             r"(/.*)?", READ),
 ]
 

@@ -85,7 +85,7 @@ def sign_in(page):  # type: ignore[no-untyped-def]
         page.fill("#username", username)
         page.fill("#password", password)
         page.click("button[type=submit]")
-        page.wait_for_url(re.compile(r"/catalog"))
+        page.wait_for_url(re.compile(r"/$"))
 
     return login
 

@@ -58,7 +58,7 @@ def test_upload_a_repository_and_read_the_report(browser, import_server, tmp_pat
         page.fill("#username", "root")
         page.fill("#password", DEMO_PASSWORD)
         page.click("button[type=submit]")
-        page.wait_for_url(re.compile(r"/catalog"))
+        page.wait_for_url(re.compile(r"/$"))
         page.click("nav.mainnav >> text=Import")
         page.click("text=Backstage catalog")
         page.wait_for_url(re.compile(r"/imports/backstage$"))

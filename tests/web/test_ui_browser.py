@@ -37,6 +37,7 @@ def test_login_page_and_wrong_password(page, shot):  # type: ignore[no-untyped-d
 
 def test_admin_filters_catalog_by_team(page, sign_in, shot):  # type: ignore[no-untyped-def]
     sign_in("admin")
+    page.goto("/catalog")
     assert page.locator("#services tbody tr").count() == len(org.SERVICES)
     assert "Showing 1–33 of 33 services" in page.inner_text(".pager")
     shot("catalog")

@@ -32,7 +32,7 @@ def test_pages_need_a_login_and_redirect_back(web):  # type: ignore[no-untyped-d
         response = web.get(path, follow_redirects=False)
         assert response.status_code == 303, path
         assert response.headers["location"].startswith("/login?next=%2F")
-    assert web.get("/", follow_redirects=False).headers["location"] == "/catalog"
+    assert web.get("/", follow_redirects=False).headers["location"] == "/login"
     response = sign_in(web, "admin", next_url="/map?failing=core-db")
     assert response.status_code == 303
     assert response.headers["location"] == "/map?failing=core-db"
@@ -45,13 +45,13 @@ def test_login_sets_a_safe_session_cookie(web):  # type: ignore[no-untyped-def]
     assert "HttpOnly" in cookie
     assert "samesite=lax" in cookie.lower()
     assert "Secure" not in cookie
-    assert response.headers["location"] == "/catalog"
+    assert response.headers["location"] == "/"
 
 
 @pytest.mark.parametrize("target", ["//evil.example/x", "https://evil.example/", "/\\evil",
                                     "javascript:alert(1)"])
 def test_login_never_redirects_off_site(web, target):  # type: ignore[no-untyped-def]
-    assert sign_in(web, "alice", next_url=target).headers["location"] == "/catalog"
+    assert sign_in(web, "alice", next_url=target).headers["location"] == "/"
 
 
 def test_wrong_password_and_missing_login_token(web):  # type: ignore[no-untyped-def]

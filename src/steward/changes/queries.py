@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from steward.auth.actor import Actor
@@ -342,3 +342,63 @@ def deployment_page(session: Session, *, service: str | None = None,
 def deployment_detail(session: Session, deployment_id: int) -> dict[str, Any]:
     """One deployment with its commits; 404 when there is none."""
     return deployment_out(session, get_deployment(session, deployment_id), with_commits=True)
+
+
+# -- what the overview lists ------------------------------------------------------------
+
+def _change_briefs(session: Session, changes: Sequence[Change]) -> list[dict[str, Any]]:
+    """Changes in brief, with their services read in one statement for all of them."""
+    ids = [c.id for c in changes]
+    services: dict[int, list[str]] = {}
+    teams: dict[int, str] = {}
+    if ids:
+        for change_id, name in session.execute(
+                select(ChangeService.change_id, Service.name)
+                .join(Service, Service.id == ChangeService.service_id)
+                .where(ChangeService.change_id.in_(ids)).order_by(Service.name)):
+            services.setdefault(change_id, []).append(name)
+        owners = {c.owner_team_id for c in changes if c.owner_team_id is not None}
+        if owners:
+            teams = dict(session.execute(select(Team.id, Team.name)
+                                         .where(Team.id.in_(owners))).all())
+    return [{"id": c.id, "number": f"CHG-{c.id}", "title": c.title, "model": c.model,
+             "state": c.state, "risk_level": c.risk_level, "author": c.author,
+             "team": teams.get(c.owner_team_id or -1), "services": services.get(c.id, []),
+             "planned_start": isoformat_z(c.planned_start),
+             "planned_end": isoformat_z(c.planned_end),
+             "actual_start": isoformat_z(c.actual_start)} for c in changes]
+
+
+def changes_in_flight(session: Session, start: datetime, end: datetime) -> list[dict[str, Any]]:
+    """Changes being implemented now, and the open ones planned to start between
+    ``start`` and ``end`` (today, for the overview), by planned start."""
+    rows = session.scalars(select(Change).where(or_(
+        Change.state == "implement",
+        and_(Change.state.in_(assessment.OPEN_STATES), Change.planned_start >= start,
+             Change.planned_start < end)))
+        .order_by(Change.planned_start.nulls_last(), Change.id)).all()
+    return _change_briefs(session, rows)
+
+
+def awaiting_approval_by(session: Session, actor: Actor) -> list[dict[str, Any]]:
+    """The changes waiting for approval that ``actor`` may approve or reject now, by the
+    same rule as the change page (:func:`lifecycle.approval_rights`), oldest first."""
+    if actor.user_id is None or actor.role not in ("member", "admin"):
+        return []
+    waiting = list(session.scalars(select(Change).where(Change.state == "authorize")
+                                   .order_by(Change.created_at, Change.id)))
+    if not waiting:
+        return []
+    votes: dict[int, list[Approval]] = {c.id: [] for c in waiting}
+    for approval in session.scalars(select(Approval).where(
+            Approval.change_id.in_(list(votes))).order_by(Approval.at, Approval.id)):
+        votes[approval.change_id].append(approval)
+    mine = []
+    reasons = {}
+    for change in waiting:
+        allowed, reason = lifecycle.approval_rights(session, actor, change, votes[change.id])
+        if allowed:
+            mine.append(change)
+            reasons[change.id] = reason
+    return [{**brief, "reason": reasons[brief["id"]], "approvals": len(votes[brief["id"]])}
+            for brief in _change_briefs(session, mine)]

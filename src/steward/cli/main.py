@@ -66,6 +66,15 @@ def _health_command() -> None:
 _health_command()
 
 
+def _overview_command() -> None:
+    from steward.cli.overview import overview
+
+    app.command("overview")(overview)
+
+
+_overview_command()
+
+
 def _slo_commands() -> None:
     from steward.cli.postmortem import postmortem_app
     from steward.cli.slo import slo_app

@@ -315,3 +315,31 @@ def assignable_people(session: Session, keep: tuple[str | None, ...]) -> list[tu
             User.username.in_([k for k in keep if k])))
         .order_by(User.username)).all()
     return [(username, display or username) for username, display in rows]
+
+
+# -- what the overview lists ------------------------------------------------------------
+
+def incident_briefs(session: Session, ids: Sequence[int]) -> list[dict[str, Any]]:
+    """The incidents ``ids`` in brief, oldest first (the longest burning leads): number,
+    title, priority, status, start, owning team, assignee and services, in two statements
+    however many there are."""
+    if not ids:
+        return []
+    rows = session.execute(
+        select(Incident.id, Incident.title, Incident.priority, Incident.status,
+               Incident.started_at, Incident.acknowledged_at, Team.name, User.username)
+        .outerjoin(Team, Team.id == Incident.owner_team_id)
+        .outerjoin(User, User.id == Incident.assignee_id)
+        .where(Incident.id.in_(list(ids)))
+        .order_by(Incident.started_at, Incident.id)).all()
+    services: dict[int, list[str]] = {}
+    for incident_id, name in session.execute(
+            select(IncidentService.incident_id, Service.name)
+            .join(Service, Service.id == IncidentService.service_id)
+            .where(IncidentService.incident_id.in_(list(ids))).order_by(Service.name)):
+        services.setdefault(incident_id, []).append(name)
+    return [{"id": i, "number": f"INC-{i}", "title": title, "priority": prio,
+             "status": status, "started_at": isoformat_z(started),
+             "acknowledged_at": isoformat_z(acked), "team": team, "assignee": assignee,
+             "services": services.get(i, [])}
+            for i, title, prio, status, started, acked, team, assignee in rows]

@@ -119,7 +119,7 @@ def form_text(form: FormData, name: str, *, default: str = "") -> str:
     return value.strip() if isinstance(value, str) else default
 
 
-def safe_next(target: str | None, default: str = "/catalog") -> str:
+def safe_next(target: str | None, default: str = "/") -> str:
     """Only a path on this server: never another host (no open redirect)."""
     if not target or not target.startswith("/") or target.startswith("//"):
         return default

@@ -29,6 +29,7 @@ from steward.web import (
     pages_notify,
     pages_oncall,
     pages_oncall_forms,
+    pages_overview,
     pages_slos,
     pages_status,
     pages_status_admin,
@@ -77,11 +78,6 @@ def _login_page(request: Request, *, next_url: str, username: str = "", error: s
     response.set_cookie(LOGIN_CSRF_COOKIE, token, httponly=True, samesite="strict",
                         secure=_secure_cookies(request), path="/login", max_age=3600)
     return response
-
-
-@router.get("/")
-def home() -> RedirectResponse:
-    return RedirectResponse("/catalog", status_code=303)
 
 
 @router.get("/login")
@@ -160,6 +156,7 @@ def _wants_html(request: Request) -> bool:
 # Every page's router, in the order their paths are matched.
 PAGE_ROUTERS = (
     router,  # signing in and out
+    pages_overview.router,  # the home page: what is on fire now
     pages_catalog.router,  # the catalog, one service, its forms
     pages_map.router,
     pages_admin.router,  # teams, the audit log

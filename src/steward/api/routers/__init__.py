@@ -28,6 +28,7 @@ from steward.api.routers import (
     metrics,
     notifications,
     oncall,
+    overview,
     postmortems,
     slos,
     status_components,
@@ -41,6 +42,7 @@ API_ROUTERS: tuple[APIRouter, ...] = (
     alerts_ingest.router,
     catalog.router,
     live_health.router,  # every service's live health
+    overview.router,  # what is on fire now: the home page's data
     users.router,
     audit.router,
     changes.router,
