@@ -46,6 +46,7 @@ RULES: list[tuple[str, str, str]] = [
     ("GET", r"/healthz|/metrics", PUBLIC),
     ("GET", r"/api/v2/[a-z/-]+\.json", PUBLIC),  # the status page, Statuspage's shapes
     ("PUT", r"/api/v1/status/components/\{service\}", ADMIN),
+    ("POST", r"/api/v1/postmortems/lint", RESPONDER),  # anyone but a viewer
     ("POST", r"/v2/(change/)?enqueue", INGEST_BODY_KEY),
     ("POST", r"/ingest/(alertmanager|grafana|github|gitlab|cdevents)|/api/v1/alerts", INGEST),
     ("GET", r"/api/v1/audit(/verify)?", ADMIN),
@@ -190,6 +191,7 @@ def request_body(method: str, path: str, ids: dict[str, object]) -> dict[str, An
             "contact_method_id": ids["method_id"], "urgency": "high", "delay_minutes": 5},
         "PUT /api/v1/users/{username}/notify-preferences": {"time_zone": "Europe/Amsterdam"},
         "PUT /api/v1/status/components/{service}": {"published": True, "name": "Payments"},
+        "POST /api/v1/postmortems/lint": {"text": "Bob forgot to drain the node."},
         "POST /api/v1/teams/{team}/subscriptions": {
             "name": "chat", "kind": "chat", "url": "https://chat.example.test/hook",
             "event_types": ["incident.triggered"]},

@@ -85,6 +85,10 @@ def test_the_api_answers_findings_and_refuses_bad_input(db):
     assert finding["sentence"] == "Bob forgot to drain the node."
     assert finding["reason"] == "says a person forgot" and finding["suggestion"]
     assert client.post("/api/v1/postmortems/lint", json={"text": "x"}).status_code == 401
+    viewer = make_user(db, "reader", role="viewer")
+    refused = client.post("/api/v1/postmortems/lint", headers=bearer(viewer),
+                          json={"text": "x"})
+    assert refused.status_code == 403 and "viewer" in refused.text
     missing = client.post("/api/v1/postmortems/lint", headers=bearer(token), json={})
     assert missing.status_code == 422 and "text" in missing.text
     too_long = client.post("/api/v1/postmortems/lint", headers=bearer(token),

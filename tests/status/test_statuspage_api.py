@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from status_data import PUBLIC_BODY, PUBLIC_TITLE, add_public_data
+from steward.status import statuspage_schemas as sp
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "statuspage"
 ENDPOINTS = {
@@ -22,6 +23,15 @@ ENDPOINTS = {
     "scheduled-maintenances.json": "/api/v2/scheduled-maintenances.json",
     "scheduled-maintenances-upcoming.json": "/api/v2/scheduled-maintenances/upcoming.json",
     "scheduled-maintenances-active.json": "/api/v2/scheduled-maintenances/active.json",
+}
+
+DOCUMENTED = {
+    "summary.json": sp.SummaryOut, "status.json": sp.StatusOut,
+    "components.json": sp.ComponentsOut, "incidents.json": sp.IncidentsOut,
+    "incidents-unresolved.json": sp.IncidentsOut,
+    "scheduled-maintenances.json": sp.MaintenancesOut,
+    "scheduled-maintenances-upcoming.json": sp.MaintenancesOut,
+    "scheduled-maintenances-active.json": sp.MaintenancesOut,
 }
 
 
@@ -67,6 +77,10 @@ def test_each_answer_has_the_documented_keys_and_types(api, fixture: str) -> Non
     assert answer.headers["access-control-allow-origin"] == "*"
     assert "max-age=10" in answer.headers["cache-control"]
     assert differences(answer.json(), example) == []
+    # The shape /openapi.json documents for it reads both the answer and the example.
+    documented = DOCUMENTED[fixture]
+    documented.model_validate(answer.json())
+    documented.model_validate(example)
 
 
 def test_the_cascade_as_the_public_sees_it(api) -> None:  # type: ignore[no-untyped-def]

@@ -31,6 +31,11 @@ class Actor:
         if not self.is_admin:
             raise PermissionDenied(f"only an admin may {what}")
 
+    def require_writer(self, what: str) -> None:
+        """Members and admins write; viewers only read."""
+        if self.role == "viewer":
+            raise PermissionDenied(f"a viewer may not {what}")
+
     def require_team_write(self, team_id: int | None, what: str) -> None:
         if self.can_write_team(team_id):
             return

@@ -19,7 +19,8 @@ router = api_router(prefix="/api/v1/status", tags=["status page"],
                     responses=error_responses(401))
 
 
-@router.get("/components", response_model=Items[ComponentSettingsOut])
+@router.get("/components", response_model=Items[ComponentSettingsOut],
+            responses=error_responses(422))
 def list_components(request: Request, _actor: CurrentActor,
                     published: bool = False) -> dict[str, Any]:
     """Every service's status page settings (``published=true``: only those shown),
@@ -29,7 +30,7 @@ def list_components(request: Request, _actor: CurrentActor,
 
 
 @router.put("/components/{service}", response_model=ComponentSettingsOut,
-            responses=error_responses(400, 403, 404, 422))
+            responses=error_responses(400, 403, 404, 413, 422))
 def set_component(service: str, body: ComponentSettings, request: Request,
                   actor: CurrentActor) -> dict[str, Any]:
     """Publish or hide a service, and set its public name, description, group and

@@ -16,15 +16,18 @@ from fastapi import Request, Response
 from steward.api.deps import database
 from steward.api.edge import api_router
 from steward.notify.links import public_base
+from steward.shapes import Out
 from steward.status import statuspage
+from steward.status import statuspage_schemas as sp
 from steward.status.cache import cache_of
 from steward.status.published import current_page
 
 router = api_router(prefix="/api/v2", tags=["status page"])
 HEADERS = {"Access-Control-Allow-Origin": "*", "Cache-Control": "public, max-age=10"}
-JSON_DOC: dict[int | str, dict[str, Any]] = {200: {
-    "content": {"application/json": {"schema": {"type": "object"}}},
-    "description": "as Atlassian Statuspage's public API answers"}}
+
+
+def _doc(model: type[Out]) -> dict[int | str, dict[str, Any]]:
+    return {200: {"model": model, "description": "as Atlassian Statuspage's public API answers"}}
 
 
 def public_url(request: Request) -> str:
@@ -43,40 +46,42 @@ def _answer(request: Request, key: str,
                     headers=HEADERS)
 
 
-@router.get("/summary.json", response_class=Response, responses=JSON_DOC)
+@router.get("/summary.json", response_class=Response, responses=_doc(sp.SummaryOut))
 def summary(request: Request) -> Response:
     """The page's status indicator, components, unresolved incidents, and upcoming or
     in-progress scheduled maintenance."""
     return _answer(request, "summary", statuspage.summary_json)
 
 
-@router.get("/status.json", response_class=Response, responses=JSON_DOC)
+@router.get("/status.json", response_class=Response, responses=_doc(sp.StatusOut))
 def status(request: Request) -> Response:
     """The page's status indicator (none, minor, major, critical, maintenance) and its
     description."""
     return _answer(request, "status", statuspage.status_json)
 
 
-@router.get("/components.json", response_class=Response, responses=JSON_DOC)
+@router.get("/components.json", response_class=Response, responses=_doc(sp.ComponentsOut))
 def components(request: Request) -> Response:
     """Every published component with its status."""
     return _answer(request, "components", statuspage.components_json)
 
 
-@router.get("/incidents.json", response_class=Response, responses=JSON_DOC)
+@router.get("/incidents.json", response_class=Response, responses=_doc(sp.IncidentsOut))
 def incidents(request: Request) -> Response:
     """The 50 most recent public incidents, with their updates."""
     return _answer(request, "incidents", statuspage.incidents_json)
 
 
-@router.get("/incidents/unresolved.json", response_class=Response, responses=JSON_DOC)
+@router.get("/incidents/unresolved.json", response_class=Response,
+            responses=_doc(sp.IncidentsOut))
 def unresolved_incidents(request: Request) -> Response:
     """Public incidents not yet resolved."""
     return _answer(request, "unresolved",
                    lambda data, url: statuspage.incidents_json(data, url, unresolved=True))
 
 
-@router.get("/scheduled-maintenances.json", response_class=Response, responses=JSON_DOC)
+@router.get("/scheduled-maintenances.json", response_class=Response,
+            responses=_doc(sp.MaintenancesOut))
 def scheduled_maintenances(request: Request) -> Response:
     """Maintenance from the change calendar: scheduled, in progress, verifying, and
     completed in the last 7 days."""
@@ -84,7 +89,7 @@ def scheduled_maintenances(request: Request) -> Response:
 
 
 @router.get("/scheduled-maintenances/upcoming.json", response_class=Response,
-            responses=JSON_DOC)
+            responses=_doc(sp.MaintenancesOut))
 def upcoming_maintenances(request: Request) -> Response:
     """Maintenance scheduled and not yet started."""
     return _answer(request, "upcoming",
@@ -92,7 +97,7 @@ def upcoming_maintenances(request: Request) -> Response:
 
 
 @router.get("/scheduled-maintenances/active.json", response_class=Response,
-            responses=JSON_DOC)
+            responses=_doc(sp.MaintenancesOut))
 def active_maintenances(request: Request) -> Response:
     """Maintenance in progress or being verified."""
     return _answer(request, "active",

@@ -1,0 +1,1 @@
+"""Writes and checks of problems and postmortems: rights first, then the change."""
