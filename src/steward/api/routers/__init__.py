@@ -29,6 +29,7 @@ from steward.api.routers import (
     notifications,
     oncall,
     slos,
+    status_updates,
     timers,
     users,
 )
@@ -44,6 +45,8 @@ API_ROUTERS: tuple[APIRouter, ...] = (
     deployments.router,
     integrations.router,
     ingest.router,
+    # Before incidents: its POST /incidents/{id}/{action} would take .../updates.
+    status_updates.router,  # public incident updates, publishing policies, subscribing
     incidents.router,
     oncall.router,  # schedules, overrides, escalation policies, who is on call
     slos.router,
