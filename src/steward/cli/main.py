@@ -100,6 +100,17 @@ def _operations_commands() -> None:
 _operations_commands()
 
 
+def _status_commands() -> None:
+    from steward.cli.status_policy import status_policy
+
+    status_app = typer.Typer(help="The public status page.", no_args_is_help=True)
+    status_app.command("policy")(status_policy)
+    app.add_typer(status_app, name="status")
+
+
+_status_commands()
+
+
 @app.command()
 def init() -> None:
     """Create the database, or upgrade it to this version's schema. Safe to run twice."""

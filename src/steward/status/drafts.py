@@ -179,9 +179,9 @@ def _components(raw: Any, status: str, by_name: Mapping[str, int],
         if given and given not in COMPONENT_STATUSES:
             raise ValidationError(f"components: the status of {name.strip()!r} must be one "
                                   f"of {', '.join(COMPONENT_STATUSES)}", field="components")
-        if not given:
-            given = ("operational" if status == "resolved"
-                     else default_status.get(service_id, "partial_outage"))
+        if not given:  # as the suggestion would give it for this update's status
+            given = {"resolved": "operational", "monitoring": "degraded_performance"}.get(
+                status) or default_status.get(service_id, "partial_outage")
         out[service_id] = given
     return [{"service_id": sid, "status": s} for sid, s in out.items()]
 

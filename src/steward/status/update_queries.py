@@ -55,8 +55,9 @@ def incident_updates(session: Session, incident_id: int) -> list[dict[str, Any]]
 def incident_section(session: Session, incident_id: int) -> dict[str, Any]:
     """What the incident page's "Public updates" section shows: the updates, the draft
     for the form, the components it can name."""
-    return {"updates": incident_updates(session, incident_id),
-            "suggestion": suggest_update(session, incident_id),
+    suggestion = suggest_update(session, incident_id)
+    return {"updates": incident_updates(session, incident_id), "suggestion": suggestion,
+            "suggested_status": {c["name"]: c["status"] for c in suggestion["components"]},
             "components": [p.name for p in published_components(session)],
             "states": list(drafts.UPDATE_STATES), "impacts": list(drafts.IMPACTS),
             "component_statuses": list(drafts.COMPONENT_STATUSES)}
