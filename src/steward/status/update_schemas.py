@@ -1,4 +1,4 @@
-"""API shapes of public incident updates, teams' publishing policies and subscribers."""
+"""API shapes of public incident updates and teams' publishing policies."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-class ComponentIn(Strict):
+class PublicUpdateComponentIn(Strict):
     name: str = Field(max_length=200, description="a published component's public or "
                                                   "catalog name")
     status: ComponentStatus | None = Field(
@@ -26,73 +26,60 @@ class ComponentIn(Strict):
                                   "(operational once resolved)")
 
 
-class UpdateIn(Strict):
+class PublicUpdateIn(Strict):
     status: str = Field(max_length=20, description="investigating, identified, monitoring "
                                                    "or resolved")
     body: str = Field(max_length=BODY_LENGTH, description="the text the public reads")
     title: str | None = Field(default=None, max_length=TITLE_LENGTH, description=(
         "the public incident's name; required for its first update"))
     impact: Impact | None = None
-    components: list[ComponentIn | str] = Field(default_factory=list, max_length=200)
+    components: list[PublicUpdateComponentIn | str] = Field(default_factory=list, max_length=200)
 
 
-class ComponentOut(BaseModel):
+class PublicUpdateComponentOut(BaseModel):
     service_id: int | None
     name: str
     status: str
     published: bool = True
 
 
-class UpdateOut(BaseModel):
+class PublicUpdateOut(BaseModel):
     id: int
     incident_id: int
     status: str
     title: str
     body: str
     impact: str
-    components: list[ComponentOut]
+    components: list[PublicUpdateComponentOut]
     author: str | None = Field(description="who published it; null when a policy did")
     automatic: bool
     created_at: str
 
 
-class SuggestedComponent(BaseModel):
+class PublicUpdateSuggestedComponent(BaseModel):
     service_id: int
     name: str
     status: str
 
 
-class SuggestionOut(BaseModel):
+class PublicUpdateSuggestion(BaseModel):
     status: str
     title: str
     body: str
     impact: str
-    components: list[SuggestedComponent]
+    components: list[PublicUpdateSuggestedComponent]
 
 
-class UpdateList(BaseModel):
+class PublicUpdateList(BaseModel):
     total: int
-    items: list[UpdateOut]
+    items: list[PublicUpdateOut]
 
 
-class PolicyIn(Strict):
+class StatusPolicyIn(Strict):
     auto_publish_p1: bool = Field(description="publish the suggested first update of the "
                                               "team's P1 incidents by itself")
 
 
-class PolicyOut(BaseModel):
+class StatusPolicyOut(BaseModel):
     team: str
     auto_publish_p1: bool
-
-
-class SubscriberIn(Strict):
-    email: str = Field(max_length=320)
-    components: list[str] = Field(default_factory=list, max_length=200, description=(
-        "component names; none: the whole page"))
-
-
-class SubscriberOut(BaseModel):
-    state: str = Field(description="confirmation_sent, confirmation_sent_again, "
-                                   "confirmation_pending or already_subscribed")
-    email: str
-    components: list[str]

@@ -1,5 +1,5 @@
-"""Public incident updates, teams' publishing policies (under /api/v1, signed in) and
-subscribing to the status page (under /api/v2, public)."""
+"""Public incident updates and teams' publishing policies, under /api/v1. (Subscribing
+to the status page is public and done on its pages: ``web/pages_status_subscribe``.)"""
 
 from __future__ import annotations
 
@@ -13,21 +13,19 @@ from steward.api.errors import error_responses
 from steward.api.routers.incidents import IncidentId
 from steward.status import update_queries
 from steward.status.update_schemas import (
-    PolicyIn,
-    PolicyOut,
-    SubscriberIn,
-    SubscriberOut,
-    SuggestionOut,
-    UpdateIn,
-    UpdateList,
-    UpdateOut,
+    PublicUpdateIn,
+    PublicUpdateList,
+    PublicUpdateOut,
+    PublicUpdateSuggestion,
+    StatusPolicyIn,
+    StatusPolicyOut,
 )
-from steward.status.use_cases import policy, subscribers, updates
+from steward.status.use_cases import policy, updates
 
 router = api_router(tags=["status updates"])
 
 
-@router.get("/api/v1/incidents/{incident_id}/updates", response_model=UpdateList,
+@router.get("/api/v1/incidents/{incident_id}/updates", response_model=PublicUpdateList,
             responses=error_responses(401, 404, 422))
 def list_updates(incident_id: IncidentId, request: Request,
                  _actor: CurrentActor) -> dict[str, Any]:
@@ -38,7 +36,7 @@ def list_updates(incident_id: IncidentId, request: Request,
 
 
 @router.get("/api/v1/incidents/{incident_id}/updates/suggestion",
-            response_model=SuggestionOut, responses=error_responses(401, 404, 422))
+            response_model=PublicUpdateSuggestion, responses=error_responses(401, 404, 422))
 def suggestion(incident_id: IncidentId, request: Request,
                _actor: CurrentActor) -> dict[str, Any]:
     """A draft of the next update from the incident: its state, the published components
@@ -48,8 +46,8 @@ def suggestion(incident_id: IncidentId, request: Request,
 
 
 @router.post("/api/v1/incidents/{incident_id}/updates", status_code=201,
-             response_model=UpdateOut, responses=error_responses(401, 403, 404, 413, 422))
-def publish(incident_id: IncidentId, body: UpdateIn, request: Request,
+             response_model=PublicUpdateOut, responses=error_responses(401, 403, 404, 413, 422))
+def publish(incident_id: IncidentId, body: PublicUpdateIn, request: Request,
             actor: CurrentActor) -> dict[str, Any]:
     """Publishes a public update (and mails it to the subscribers who follow it)."""
     data = body.model_dump()
@@ -60,29 +58,18 @@ def publish(incident_id: IncidentId, body: UpdateIn, request: Request,
         return update_queries.update_out(session, update)
 
 
-@router.get("/api/v1/teams/{team}/status-policy", response_model=PolicyOut,
-            responses=error_responses(401, 404))
-def get_policy(team: str, request: Request, _actor: CurrentActor) -> dict[str, Any]:
+@router.get("/api/v1/teams/{team}/status-policy", response_model=StatusPolicyOut,
+            responses=error_responses(401, 404, 422))
+def get_status_policy(team: str, request: Request, _actor: CurrentActor) -> dict[str, Any]:
     with database(request).read_session() as session:
         return update_queries.team_policy(session, team)
 
 
-@router.put("/api/v1/teams/{team}/status-policy", response_model=PolicyOut,
-            responses=error_responses(401, 403, 404, 422))
-def put_policy(team: str, body: PolicyIn, request: Request,
+@router.put("/api/v1/teams/{team}/status-policy", response_model=StatusPolicyOut,
+            responses=error_responses(401, 403, 404, 413, 422))
+def put_status_policy(team: str, body: StatusPolicyIn, request: Request,
                actor: CurrentActor) -> dict[str, Any]:
     """Whether the team's P1 incidents publish their suggested first update by themselves."""
     with database(request).session() as session:
         policy.set_policy(session, actor, team, auto_publish_p1=body.auto_publish_p1)
         return update_queries.team_policy(session, team)
-
-
-@router.post("/api/v2/subscribers.json", status_code=202, response_model=SubscriberOut,
-             responses=error_responses(413, 422))
-def subscribe(body: SubscriberIn, request: Request) -> dict[str, Any]:
-    """Subscribes an email address to the status page (public, no sign-in): a confirmation
-    email is sent, and updates follow once its link is opened."""
-    with database(request).session() as session:
-        outcome = subscribers.subscribe(session, body.email, body.components)
-        return {"state": outcome.state, "email": outcome.email,
-                "components": list(outcome.components)}
