@@ -15,7 +15,6 @@ import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -248,10 +247,3 @@ def mail_update(session: Session, update: StatusUpdate,
                           ) is not None:
             queued += 1
     return queued
-
-
-def subscriber_counts(session: Session) -> dict[str, Any]:
-    rows = session.execute(select(StatusSubscriber.confirmed_at,
-                                  StatusSubscriber.unsubscribed_at)).all()
-    return {"confirmed": sum(1 for c, u in rows if c is not None and u is None),
-            "pending": sum(1 for c, u in rows if c is None and u is None)}
