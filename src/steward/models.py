@@ -55,6 +55,7 @@ from steward.oncall.use_cases import escalation_events as _escalation_events  # 
 from steward.oncall.use_cases import sla_timers as _sla_timers  # noqa: F401
 from steward.problems.models import Problem
 from steward.slos.models import SliReport, Slo
+from steward.status import listeners as _status_listeners  # noqa: F401 (registers them)
 from steward.status.models import (
     StatusComponent,
     StatusPolicy,

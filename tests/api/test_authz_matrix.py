@@ -65,7 +65,7 @@ RULES: list[tuple[str, str, str]] = [
     ("DELETE", r"/api/v1/calendar/windows/\{window_id\}", ADMIN),
     ("POST", r"/api/v1/changes/\{change_id\}/(approve|reject)", APPROVE),
     ("POST", r"/api/v1/incidents(/\{incident_id\}/[a-z{}_]+)?", RESPONDER),
-    ("PUT DELETE", r"/api/v1/teams/\{team\}/escalation-policy", TEAM),
+    ("PUT DELETE", r"/api/v1/teams/\{team\}/(escalation|status)-policy", TEAM),
     ("POST PATCH DELETE", r"/api/v1/(teams|services|dependencies|changes|gate|change-templates"
                           r"|calendar|deployments|integrations|slos|schedules)(/.*)?", TEAM),
     ("GET", r"/api/v1/(alerts|teams|services|impact|health|dependencies|users|changes"
@@ -162,6 +162,9 @@ def request_body(method: str, path: str, ids: dict[str, object]) -> dict[str, An
         "POST /api/v1/integrations": {"type": "generic", "service": "api"},
         "POST /api/v1/incidents": {"title": "Slow checkout", "service": "api"},
         "POST /api/v1/incidents/{incident_id}/notes": {"text": "Looking."},
+        "POST /api/v1/incidents/{incident_id}/updates": {
+            "status": "investigating", "title": "Checkout slow", "body": "Looking."},
+        "PUT /api/v1/teams/{team}/status-policy": {"auto_publish_p1": True},
         "POST /api/v1/incidents/{incident_id}/assign": {"assignee": "owen"},
         "POST /api/v1/incidents/{incident_id}/priority": {"impact": 1},
         "POST /api/v1/incidents/{incident_id}/cause": {"deployment_id": ids["deployment_id"]},

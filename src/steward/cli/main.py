@@ -88,7 +88,9 @@ _slo_commands()
 
 def _status_page_commands() -> None:
     from steward.cli.status_page import status_app
+    from steward.cli.status_policy import status_policy
 
+    status_app.command("policy")(status_policy)
     app.add_typer(status_app, name="status")
 
 
@@ -118,6 +120,7 @@ def _operations_commands() -> None:
 
 
 _operations_commands()
+
 
 
 @app.command()

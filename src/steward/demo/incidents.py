@@ -20,6 +20,8 @@ sees them as it would have live (times are minutes before the seed):
   (``demo.slos``) fire when the seed ends, about a quarter of an hour after the
   cascade began, and join the same incident: one outage, one incident, with
   core-db as its probable origin and the deployment as the top suspect.
+  carol publishes its first public update on the status page, from the suggested
+  draft (the business services it takes down or degrades), in her own words.
 
 History:
 
@@ -45,6 +47,7 @@ from steward.db import Database
 from steward.incidents.commands import RecordAlert
 from steward.incidents.use_cases import causes, lifecycle
 from steward.incidents.use_cases.alerts import record_alert
+from steward.status.use_cases import updates as public_updates
 from steward.timeutil import utcnow
 
 SEED = Actor(kind="system", id="demo", name="demo-seed", role="admin")
@@ -170,3 +173,11 @@ def _open_now(session: Session, keys: dict[str, Integration], now: datetime) -> 
     _alert(session, keys["identity"], "auth-service", "SignInErrors:auth-service",
            "auth-service: 9% of sign-ins fail with database timeouts", "error",
            ago(began - 8))
+    draft = public_updates.suggest_update(session, cascade)
+    public_updates.publish_update(session, carol, cascade, {
+        **draft, "status": "identified",
+        "body": "Payments, sign-in and orders are failing or slow for many customers since "
+                f"{ago(began):%H:%M} UTC. We have found the cause, a database configuration "
+                "change, and are rolling it back. Next update within 30 minutes.",
+        "components": [{"name": c["name"], "status": c["status"]}
+                       for c in draft["components"]]})

@@ -20,6 +20,7 @@ from steward.demo.kpi_history import seed_goals, seed_kpi_history
 from steward.demo.oncall import seed_oncall
 from steward.demo.slos import seed_slos
 from steward.notify.links import public_base
+from steward.status.use_cases.policy import set_policy
 
 DEMO_PASSWORD = "steward-demo"
 DEMO_ACTOR = Actor(kind="system", id="demo", name="demo-seed", role="admin")
@@ -58,6 +59,9 @@ def seed_demo(db: Database, *, kpi_history: bool = False,
     incidents += f", {seed_slos(db)}"
     more = f", {seed_kpi_history(db)}" if kpi_history else ""
     goals = seed_goals(db, DEMO_ACTOR)
+    with db.session() as session:
+        # After the incidents, so only P1 incidents opened from now on publish by themselves.
+        set_policy(session, DEMO_ACTOR, "platform", auto_publish_p1=True)
     return (f"{len(org.TEAMS)} teams, {len(org.USERS)} users, {len(org.SERVICES)} services, "
             f"{len(org.DEPENDENCIES)} dependencies, {oncall}, {history}, {incidents}{more}, "
             f"{goals}")

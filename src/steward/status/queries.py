@@ -22,8 +22,8 @@ from steward.errors import NotFound
 from steward.incidents.health_queries import health_by_id
 from steward.incidents.models import Incident, IncidentService
 from steward.status import maintenance as maint
-from steward.status import public
-from steward.status.models import StatusComponent, StatusUpdate
+from steward.status import public, published
+from steward.status.models import StatusUpdate
 from steward.status.uptime import DAYS, Outage, daily_uptime, overall_uptime
 from steward.timeutil import as_utc, utcnow
 
@@ -33,33 +33,12 @@ RECENT_RESOLVED = timedelta(days=7)  # resolved incidents the front page still l
 HISTORY_LIMIT = 50  # incidents in incidents.json and the feeds, as Statuspage lists
 
 
-def _public_name(row: Any) -> str:
-    return row.public_name or row.display_name or row.name
-
-
 def published_components(session: Session) -> list[dict[str, Any]]:
-    """Every published component, in page order (group, position, name): a business
-    service unless a row hides it, any other service only when a row publishes it."""
-    rows = session.execute(
-        select(Service.id, Service.name, Service.display_name, Service.kind,
-               Service.created_at, Service.updated_at,
-               StatusComponent.published, StatusComponent.name.label("public_name"),
-               StatusComponent.description, StatusComponent.group_name,
-               StatusComponent.position, StatusComponent.updated_at.label("row_updated"))
-        .outerjoin(StatusComponent, StatusComponent.service_id == Service.id)
-        .where(or_(StatusComponent.published.is_(True),
-                   (Service.kind == "business_service") & StatusComponent.published.is_(None)))
-    ).all()
-    out = []
-    for row in rows:
-        updated = max(as_utc(row.updated_at), as_utc(row.row_updated or row.updated_at))
-        out.append({
-            "id": public.component_public_id(row.id), "service_id": row.id,
-            "name": _public_name(row), "description": row.description or None,
-            "group": row.group_name or "", "position": row.position or 0,
-            "created_at": as_utc(row.created_at), "updated_at": updated,
-        })
-    out.sort(key=lambda c: (c["group"].lower(), c["position"], c["name"].lower()))
+    """Every published component (``published``), in page order, as the page shows it."""
+    out = [{"id": public.component_public_id(c.service_id), "service_id": c.service_id,
+            "name": c.name, "description": c.description or None, "group": c.group_name,
+            "position": c.position, "created_at": c.created_at, "updated_at": c.updated_at}
+           for c in published.published_components(session)]
     for index, component in enumerate(out, start=1):
         component["order"] = index
     return out

@@ -56,6 +56,7 @@ TIMELINE_KINDS = {
     "recurrence": ("\u21bb", "recurrence"),
     "escalation": ("\u21d1", "escalation"),
     "sla": ("\u23f1", "SLA"),
+    "public_update": ("\u2691", "public update"),
 }
 
 

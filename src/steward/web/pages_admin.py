@@ -22,6 +22,7 @@ from steward.errors import StewardError
 from steward.oncall import views as oncall_views
 from steward.request.database import database
 from steward.request.validation import describe_validation_errors
+from steward.status import update_queries
 from steward.timeutil import utcnow
 from steward.web.guard import (
     WebRoute,
@@ -91,7 +92,8 @@ def team_create(request: Request, form: Form) -> Response:
 
 
 TEAM_NOTICES = {"created": "Team created.", "subscribed": "Subscription added.",
-                "unsubscribed": "Subscription removed."}
+                "unsubscribed": "Subscription removed.",
+                "status_policy": "Status page policy saved."}
 
 
 def team_page_response(request: Request, name: str, *, status: int = 200, notice: str = "",
@@ -103,9 +105,10 @@ def team_page_response(request: Request, name: str, *, status: int = 200, notice
         _, services = catalog.service_rows(session, team=name, limit=1000)
         oncall = oncall_views.oncall_summary(session, name, utcnow())
         subscribed = subscriptions_context(session, viewer, info["id"], name)
+        status_policy = update_queries.team_policy(session, name)
     return render(request, "team.html", {
         "team": info, "members": members, "services": services, "oncall": oncall,
-        **subscribed, **(extra or {}),
+        **subscribed, **(extra or {}), "status_policy": status_policy,
         "notice": notice or TEAM_NOTICES.get(request.query_params.get("done", "")),
     }, status=status, nav="teams")
 

@@ -24,6 +24,8 @@ from steward.notify import queries as notify_queries
 from steward.oncall import escalation_queries
 from steward.oncall import views as oncall_views
 from steward.request.database import database
+from steward.status import update_queries
+from steward.status.use_cases import updates as public_updates
 from steward.timeutil import isoformat_z, parse_timestamp, utcnow
 from steward.web.change_forms import form_values, local_time, problem
 from steward.web.guard import (
@@ -58,6 +60,8 @@ NOTICES = {
     "cause": "Cause confirmed: the deployment now counts as failed in the change failure "
              "rate.",
     "fix": "Fix recorded.",
+    "public_update": "Public update published: it is on the status page and mailed to its "
+                     "subscribers.",
 }
 
 
@@ -134,6 +138,7 @@ def _incident_page(request: Request, db: Database, number: int, *, error: str = 
         oncall = (oncall_views.oncall_summary(session, view["incident"]["team"], utcnow())
                   if view["incident"]["team"] else None)
         notifications = notify_queries.notifications_for_incident(session, number)
+        public = update_queries.incident_section(session, number)
     out = view["incident"]
     if storm["timeline_page"] is not None:
         out = {**out, "timeline": storm["timeline_page"]["items"],
@@ -168,6 +173,7 @@ def _incident_page(request: Request, db: Database, number: int, *, error: str = 
         "alert_groups": storm["alert_groups"],
         "oncall": oncall,
         "notifications": notifications,
+        "public": public,
     }, status=status, nav="incidents")
 
 
@@ -258,6 +264,20 @@ def _fix(session: Session, viewer: Viewer, number: int, form: FormData) -> str:
     return "fix"
 
 
+def _public_update(session: Session, viewer: Viewer, number: int, form: FormData) -> str:
+    """The "Public updates" form: each component's status in a ``component:NAME`` field
+    (empty: the update does not name it)."""
+    lifecycle.check_responder(session, viewer.actor, number)
+    components = [{"name": key.removeprefix("component:"), "status": str(value)}
+                  for key, value in form.multi_items()
+                  if key.startswith("component:") and str(value).strip()]
+    public_updates.publish_update(session, viewer.actor, number, {
+        "status": form_text(form, "status"), "title": form_text(form, "title"),
+        "body": str(form.get("body") or ""), "impact": form_text(form, "impact"),
+        "components": components})
+    return "public_update"
+
+
 @router.post("/incidents/{incident_id}/act")
 def incident_act(request: Request, incident_id: str, form: Form) -> Response:
     """Acknowledge, mitigate, resolve, close or reopen, as lifecycle.ACTIONS allows."""
@@ -282,6 +302,11 @@ def incident_note(request: Request, incident_id: str, form: Form) -> Response:
 @router.post("/incidents/{incident_id}/cause")
 def incident_cause(request: Request, incident_id: str, form: Form) -> Response:
     return _submit(request, incident_id, form, _cause, "#suspects")
+
+
+@router.post("/incidents/{incident_id}/public-update")
+def incident_public_update(request: Request, incident_id: str, form: Form) -> Response:
+    return _submit(request, incident_id, form, _public_update, "#public-updates")
 
 
 @router.post("/incidents/{incident_id}/fix")

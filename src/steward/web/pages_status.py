@@ -19,8 +19,8 @@ from steward.notify.links import public_base
 from steward.request.database import database
 from steward.status import feeds, queries
 from steward.status.cache import cache_of
+from steward.status.current import current_page
 from steward.status.public import COMPONENT_LABELS, parse_public_id
-from steward.status.published import current_page
 from steward.web.guard import WebRoute
 from steward.web.render import TEMPLATES
 

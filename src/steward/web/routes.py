@@ -33,6 +33,8 @@ from steward.web import (
     pages_slos,
     pages_status,
     pages_status_admin,
+    pages_status_policy,
+    pages_status_subscribe,
     pages_subscriptions,
 )
 from steward.web.guard import (
@@ -170,9 +172,11 @@ PAGE_ROUTERS = (
     pages_imports.router,  # admin: ServiceNow incident history, Backstage catalog files
     pages_notify.router,  # your profile (contact methods, rules), the notification log
     pages_subscriptions.router,  # a team's subscriptions
+    pages_status_policy.router,  # a team's status page policy
     pages_ack.router,  # a page's one-click acknowledge link (no session)
     pages_status.router,  # the public status page (no session)
     pages_status_admin.router,  # admin: what the status page publishes
+    pages_status_subscribe.router,  # subscribing to the status page (no session)
     pages_demo_pager.router,  # the demo's pager: a webhook receiver and what it received
 )
 

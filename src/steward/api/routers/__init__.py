@@ -32,6 +32,7 @@ from steward.api.routers import (
     postmortems,
     slos,
     status_components,
+    status_updates,
     statuspage,
     timers,
     users,
@@ -49,6 +50,8 @@ API_ROUTERS: tuple[APIRouter, ...] = (
     deployments.router,
     integrations.router,
     ingest.router,
+    # Before incidents: its POST /incidents/{id}/{action} would take .../updates.
+    status_updates.router,  # public incident updates, publishing policies, subscribing
     incidents.router,
     oncall.router,  # schedules, overrides, escalation policies, who is on call
     slos.router,

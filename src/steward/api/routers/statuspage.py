@@ -20,7 +20,7 @@ from steward.shapes import Out
 from steward.status import statuspage
 from steward.status import statuspage_schemas as sp
 from steward.status.cache import cache_of
-from steward.status.published import current_page
+from steward.status.current import current_page
 
 router = api_router(prefix="/api/v2", tags=["status page"])
 HEADERS = {"Access-Control-Allow-Origin": "*", "Cache-Control": "public, max-age=10"}

@@ -1,5 +1,7 @@
 """An email notification: plain text and HTML alternatives, and for a page the one-click
-acknowledge link. Pure: a message in, a ``email.message.EmailMessage`` out."""
+acknowledge link; a plain message (``body["kind"] == "message"``: a heading, paragraphs,
+one button, an unsubscribe link) for people outside Steward, such as status page
+subscribers. Pure: a message in, a ``email.message.EmailMessage`` out."""
 
 from __future__ import annotations
 
@@ -39,8 +41,13 @@ def render_email(*, sender: str, to: str, subject: str, body: dict[str, Any],
                  ack_link: str | None = None, ack_expires_at: datetime | None = None,
                  message_id_domain: str | None = None,
                  message_key: str | None = None) -> EmailMessage:
-    """The email for a page (``body["kind"] == "page"``) or any other notification about an
-    incident or a change."""
+    """The email for a page (``body["kind"] == "page"``), a plain message
+    (``body["kind"] == "message"``) or any other notification about an incident or a
+    change."""
+    if body.get("kind") == "message":
+        return _with_headers(_message(subject, body), sender=sender, to=to,
+                             message_id_domain=message_id_domain, message_key=message_key,
+                             unsubscribe=str(body.get("unsubscribe_url") or ""))
     incident = body.get("incident") or {}
     change = body.get("change") or {}
     reason = str(body.get("reason") or "")
@@ -83,6 +90,42 @@ def render_email(*, sender: str, to: str, subject: str, body: dict[str, Any],
         "<p style=\"color:#555;font-size:12px\">Steward: you receive this because of your "
         "notification rules.</p></body></html>")
 
+    return _with_headers((subject, "\n".join(text), html), sender=sender, to=to,
+                         message_id_domain=message_id_domain, message_key=message_key)
+
+
+def _message(subject: str, body: dict[str, Any]) -> tuple[str, str, str]:
+    """Subject, plain text and HTML of a plain message."""
+    heading = str(body.get("heading") or subject)
+    paragraphs = [str(p) for p in body.get("paragraphs") or []]
+    action = body.get("action") or {}
+    url, label = str(action.get("url") or ""), str(action.get("label") or "Open")
+    unsubscribe = str(body.get("unsubscribe_url") or "")
+    footer = str(body.get("footer") or "")
+    text = [heading, "", *[line for p in paragraphs for line in (p, "")]]
+    if url:
+        text += [f"{label}:", url, ""]
+    text += ["-- ", footer] if footer else []
+    if unsubscribe:
+        text += ["Unsubscribe (one click):", unsubscribe]
+    html = ("<!DOCTYPE html><html><body style=\"font-family:sans-serif\">"
+            f"<h1 style=\"font-size:18px\">{escape(heading)}</h1>"
+            + "".join(f"<p>{escape(p)}</p>" for p in paragraphs)
+            + (f"<p><a href=\"{escape(url, quote=True)}\" style=\"display:inline-block;"
+               "padding:8px 16px;background:#1d4ed8;color:#ffffff;text-decoration:none;"
+               f"border-radius:4px\">{escape(label)}</a></p>" if url else "")
+            + (f"<p style=\"color:#555;font-size:12px\">{escape(footer)}" if footer else
+               "<p style=\"color:#555;font-size:12px\">")
+            + (f" <a href=\"{escape(unsubscribe, quote=True)}\">Unsubscribe</a>"
+               if unsubscribe else "")
+            + "</p></body></html>")
+    return subject, "\n".join(text), html
+
+
+def _with_headers(parts: tuple[str, str, str], *, sender: str, to: str,
+                  message_id_domain: str | None, message_key: str | None,
+                  unsubscribe: str = "") -> EmailMessage:
+    subject, text, html = parts
     message = EmailMessage()
     message["Subject"] = subject
     message["From"] = sender
@@ -93,6 +136,11 @@ def render_email(*, sender: str, to: str, subject: str, body: dict[str, Any],
     message["Message-ID"] = (f"<{message_key}@{message_id_domain or 'steward.invalid'}>"
                              if message_key else make_msgid(domain=message_id_domain))
     message["Auto-Submitted"] = "auto-generated"
-    message.set_content("\n".join(text))
+    if unsubscribe:
+        # RFC 2369 and RFC 8058: mail clients offer an unsubscribe button that POSTs
+        # "List-Unsubscribe=One-Click" to the link, with no page in between.
+        message["List-Unsubscribe"] = f"<{unsubscribe}>"
+        message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    message.set_content(text)
     message.add_alternative(html, subtype="html")
     return message
