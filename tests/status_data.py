@@ -1,13 +1,15 @@
 """Public status data for tests on the demo organisation: public updates of the
 core-db cascade and of a resolved incident, and maintenance from changes, written
-straight into the tables (the use cases that publish updates are tested elsewhere)."""
+straight into the tables (the use cases that publish updates are tested elsewhere). They
+take the place of the demo's own public update of the cascade, so the tests know every
+update there is."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from steward.catalog.models import Service
 from steward.changes.models import Change, ChangeService
@@ -34,6 +36,7 @@ def add_public_data(db: Any) -> dict[str, int]:
         banking = service_id(session, "online-banking")
         payments = service_id(session, "customer-payments")
         cascade = cascade_id(session)
+        session.execute(delete(StatusUpdate))
         # Two services that are not business services, published by an admin: the web
         # pool (degraded in the demo: one node of three is down) and search (fine).
         search = service_id(session, "search-service")

@@ -26,12 +26,12 @@ ENDPOINTS = {
 }
 
 DOCUMENTED = {
-    "summary.json": sp.SummaryOut, "status.json": sp.StatusOut,
-    "components.json": sp.ComponentsOut, "incidents.json": sp.IncidentsOut,
-    "incidents-unresolved.json": sp.IncidentsOut,
-    "scheduled-maintenances.json": sp.MaintenancesOut,
-    "scheduled-maintenances-upcoming.json": sp.MaintenancesOut,
-    "scheduled-maintenances-active.json": sp.MaintenancesOut,
+    "summary.json": sp.StatuspageSummaryOut, "status.json": sp.StatuspageStatusOut,
+    "components.json": sp.StatuspageComponentsOut, "incidents.json": sp.StatuspageIncidentsOut,
+    "incidents-unresolved.json": sp.StatuspageIncidentsOut,
+    "scheduled-maintenances.json": sp.StatuspageMaintenancesOut,
+    "scheduled-maintenances-upcoming.json": sp.StatuspageMaintenancesOut,
+    "scheduled-maintenances-active.json": sp.StatuspageMaintenancesOut,
 }
 
 
@@ -117,9 +117,12 @@ def test_incidents_list_the_resolved_ones_too(api) -> None:  # type: ignore[no-u
     assert [m["id"] for m in active["scheduled_maintenances"]] == [f"m{api.ids['active']}"]
 
 
-def test_no_credentials_needed_and_nothing_published(web) -> None:  # type: ignore[no-untyped-def]
+def test_no_credentials_needed_and_the_demos_own_update(web) -> None:  # type: ignore[no-untyped-def]
     status = web.get("/api/v2/status.json")
     assert status.status_code == 200
-    # The demo's cascade takes online banking down even before anyone writes an update.
+    # The demo's cascade takes online banking down, and its responder has published the
+    # suggested update (status, title from the business services it takes down).
     assert status.json()["status"]["indicator"] == "critical"
-    assert web.get("/api/v2/incidents.json").json()["incidents"] == []
+    [incident] = web.get("/api/v2/incidents.json").json()["incidents"]
+    assert incident["status"] == "identified" and "online-banking" in incident["name"]
+    assert len(incident["incident_updates"]) == 1

@@ -7,19 +7,19 @@ from __future__ import annotations
 from steward.shapes import Out
 
 
-class PageOut(Out):
+class StatuspagePageOut(Out):
     id: str
     name: str
     url: str
     updated_at: str
 
 
-class StatusIndicatorOut(Out):
+class StatuspageStatusIndicatorOut(Out):
     indicator: str  # none, minor, major, critical, maintenance
     description: str
 
 
-class ComponentOut(Out):
+class StatuspageComponentOut(Out):
     id: str
     name: str
     status: str  # operational, degraded_performance, partial_outage, major_outage, ...
@@ -30,7 +30,7 @@ class ComponentOut(Out):
     page_id: str
 
 
-class IncidentUpdateOut(Out):
+class StatuspageIncidentUpdateOut(Out):
     id: str
     incident_id: str
     status: str
@@ -40,7 +40,7 @@ class IncidentUpdateOut(Out):
     display_at: str
 
 
-class IncidentOut(Out):
+class StatuspageIncidentOut(Out):
     id: str
     name: str
     status: str  # investigating, identified, monitoring, resolved, postmortem
@@ -51,38 +51,38 @@ class IncidentOut(Out):
     resolved_at: str | None
     shortlink: str
     page_id: str
-    incident_updates: list[IncidentUpdateOut]
+    incident_updates: list[StatuspageIncidentUpdateOut]
 
 
-class MaintenanceOut(IncidentOut):
+class StatuspageMaintenanceOut(StatuspageIncidentOut):
     status: str  # scheduled, in_progress, verifying, completed
     scheduled_for: str
     scheduled_until: str
 
 
-class SummaryOut(Out):
-    page: PageOut
-    status: StatusIndicatorOut
-    components: list[ComponentOut]
-    incidents: list[IncidentOut]
-    scheduled_maintenances: list[MaintenanceOut]
+class StatuspageSummaryOut(Out):
+    page: StatuspagePageOut
+    status: StatuspageStatusIndicatorOut
+    components: list[StatuspageComponentOut]
+    incidents: list[StatuspageIncidentOut]
+    scheduled_maintenances: list[StatuspageMaintenanceOut]
 
 
-class StatusOut(Out):
-    page: PageOut
-    status: StatusIndicatorOut
+class StatuspageStatusOut(Out):
+    page: StatuspagePageOut
+    status: StatuspageStatusIndicatorOut
 
 
-class ComponentsOut(Out):
-    page: PageOut
-    components: list[ComponentOut]
+class StatuspageComponentsOut(Out):
+    page: StatuspagePageOut
+    components: list[StatuspageComponentOut]
 
 
-class IncidentsOut(Out):
-    page: PageOut
-    incidents: list[IncidentOut]
+class StatuspageIncidentsOut(Out):
+    page: StatuspagePageOut
+    incidents: list[StatuspageIncidentOut]
 
 
-class MaintenancesOut(Out):
-    page: PageOut
-    scheduled_maintenances: list[MaintenanceOut]
+class StatuspageMaintenancesOut(Out):
+    page: StatuspagePageOut
+    scheduled_maintenances: list[StatuspageMaintenanceOut]

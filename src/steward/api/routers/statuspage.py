@@ -46,34 +46,34 @@ def _answer(request: Request, key: str,
                     headers=HEADERS)
 
 
-@router.get("/summary.json", response_class=Response, responses=_doc(sp.SummaryOut))
+@router.get("/summary.json", response_class=Response, responses=_doc(sp.StatuspageSummaryOut))
 def summary(request: Request) -> Response:
     """The page's status indicator, components, unresolved incidents, and upcoming or
     in-progress scheduled maintenance."""
     return _answer(request, "summary", statuspage.summary_json)
 
 
-@router.get("/status.json", response_class=Response, responses=_doc(sp.StatusOut))
+@router.get("/status.json", response_class=Response, responses=_doc(sp.StatuspageStatusOut))
 def status(request: Request) -> Response:
     """The page's status indicator (none, minor, major, critical, maintenance) and its
     description."""
     return _answer(request, "status", statuspage.status_json)
 
 
-@router.get("/components.json", response_class=Response, responses=_doc(sp.ComponentsOut))
+@router.get("/components.json", response_class=Response, responses=_doc(sp.StatuspageComponentsOut))
 def components(request: Request) -> Response:
     """Every published component with its status."""
     return _answer(request, "components", statuspage.components_json)
 
 
-@router.get("/incidents.json", response_class=Response, responses=_doc(sp.IncidentsOut))
+@router.get("/incidents.json", response_class=Response, responses=_doc(sp.StatuspageIncidentsOut))
 def incidents(request: Request) -> Response:
     """The 50 most recent public incidents, with their updates."""
     return _answer(request, "incidents", statuspage.incidents_json)
 
 
 @router.get("/incidents/unresolved.json", response_class=Response,
-            responses=_doc(sp.IncidentsOut))
+            responses=_doc(sp.StatuspageIncidentsOut))
 def unresolved_incidents(request: Request) -> Response:
     """Public incidents not yet resolved."""
     return _answer(request, "unresolved",
@@ -81,7 +81,7 @@ def unresolved_incidents(request: Request) -> Response:
 
 
 @router.get("/scheduled-maintenances.json", response_class=Response,
-            responses=_doc(sp.MaintenancesOut))
+            responses=_doc(sp.StatuspageMaintenancesOut))
 def scheduled_maintenances(request: Request) -> Response:
     """Maintenance from the change calendar: scheduled, in progress, verifying, and
     completed in the last 7 days."""
@@ -89,7 +89,7 @@ def scheduled_maintenances(request: Request) -> Response:
 
 
 @router.get("/scheduled-maintenances/upcoming.json", response_class=Response,
-            responses=_doc(sp.MaintenancesOut))
+            responses=_doc(sp.StatuspageMaintenancesOut))
 def upcoming_maintenances(request: Request) -> Response:
     """Maintenance scheduled and not yet started."""
     return _answer(request, "upcoming",
@@ -97,7 +97,7 @@ def upcoming_maintenances(request: Request) -> Response:
 
 
 @router.get("/scheduled-maintenances/active.json", response_class=Response,
-            responses=_doc(sp.MaintenancesOut))
+            responses=_doc(sp.StatuspageMaintenancesOut))
 def active_maintenances(request: Request) -> Response:
     """Maintenance in progress or being verified."""
     return _answer(request, "active",
