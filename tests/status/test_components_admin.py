@@ -81,8 +81,11 @@ def test_the_admin_page(web) -> None:  # type: ignore[no-untyped-def]
     bad = web.post("/admin/status/search-service", data={
         "csrf_token": csrf, "published": "on", "name": "Search", "position": "x"})
     assert bad.status_code == 422 and "position" in bad.text
+    # An admin reaches it from the navigation; nobody else is shown the link.
+    assert 'href="/admin/status"' in web.get("/catalog").text
     sign_in(web, "viewer")
     assert web.get("/admin/status").status_code == 403
+    assert 'href="/admin/status"' not in web.get("/catalog").text
 
 
 @pytest.mark.e2e
