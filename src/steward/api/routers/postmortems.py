@@ -14,7 +14,7 @@ router = api_router(prefix="/api/v1", tags=["postmortems"], responses=error_resp
 
 
 @router.post("/postmortems/lint", response_model=LintOut,
-             responses=error_responses(403, 413, 422))
+             responses=error_responses(400, 403, 413, 422))
 def lint_postmortem(body: LintIn, actor: CurrentActor) -> dict[str, Any]:
     """The sentences of a postmortem text (Markdown) that put the cause on a person, each
     with the reason and a system-focused wording to consider (members and admins)."""

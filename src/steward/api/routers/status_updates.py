@@ -46,7 +46,8 @@ def suggestion(incident_id: IncidentId, request: Request,
 
 
 @router.post("/api/v1/incidents/{incident_id}/updates", status_code=201,
-             response_model=PublicUpdateOut, responses=error_responses(401, 403, 404, 413, 422))
+             response_model=PublicUpdateOut,
+             responses=error_responses(400, 401, 403, 404, 413, 422))
 def publish(incident_id: IncidentId, body: PublicUpdateIn, request: Request,
             actor: CurrentActor) -> dict[str, Any]:
     """Publishes a public update (and mails it to the subscribers who follow it)."""
@@ -66,7 +67,7 @@ def get_status_policy(team: str, request: Request, _actor: CurrentActor) -> dict
 
 
 @router.put("/api/v1/teams/{team}/status-policy", response_model=StatusPolicyOut,
-            responses=error_responses(401, 403, 404, 413, 422))
+            responses=error_responses(400, 401, 403, 404, 413, 422))
 def put_status_policy(team: str, body: StatusPolicyIn, request: Request,
                actor: CurrentActor) -> dict[str, Any]:
     """Whether the team's P1 incidents publish their suggested first update by themselves."""
