@@ -32,8 +32,8 @@ import contextlib
 import json
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from dataclasses import dataclass, replace
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import insert
@@ -69,62 +69,17 @@ from steward.incidents.transaction_state import (
 from steward.incidents.use_cases import alerts
 from steward.incidents.use_cases.alerts import Outcome
 from steward.incidents.use_cases.lifecycle import DEFERRED, recompute
+from steward.incidents.use_cases.record_pending import (
+    SLACK,
+    Active,
+    Pending,
+    Scope,
+    group_deltas,
+)
 from steward.timeutil import as_utc, utcnow
 
 ALERTS = Alert.__table__
 TIMELINE = TimelineEntry.__table__
-
-
-@dataclass
-class _Active:
-    """An active (not resolved) alert as the group sees it."""
-
-    incident_id: int | None
-    alert_id: int | None = None  # None while its INSERT is pending
-    row: dict[str, Any] | None = None  # the pending INSERT's values
-    # Its group in the incident (``alert_groups``): service and signature
-    service_id: int | None = None
-    signature: str = ""
-    worst: int = alert_groups.UNKNOWN_RANK  # of the severities a pending alert fired with
-
-    def group(self) -> alert_groups.Key | None:
-        if self.incident_id is None or self.service_id is None:
-            return None
-        return (self.incident_id, self.service_id, self.signature)
-
-
-# Events without a time are seen when processed, a little after the group was read.
-SLACK = timedelta(minutes=1)
-
-
-@dataclass
-class _Scope:
-    """The services and times of a group's firing events, and whether any has a group key."""
-
-    services: set[int] = field(default_factory=set)
-    group_keys: bool = False
-    first: datetime = field(default_factory=utcnow)
-    last: datetime = field(default_factory=utcnow)
-
-    def add(self, service_id: int, cmd: RecordAlert) -> None:
-        self.services.add(service_id)
-        self.group_keys = self.group_keys or cmd.group_key is not None
-        if cmd.occurred_at is not None:
-            seen = as_utc(cmd.occurred_at)
-            self.first, self.last = min(self.first, seen), max(self.last, seen)
-
-
-@dataclass
-class _Pending:
-    inserts: list[_Active] = field(default_factory=list)
-    timeline: list[tuple[_Active, dict[str, Any]]] = field(default_factory=list)
-    bumps: dict[int, rules.Repeat] = field(default_factory=dict)  # alert id -> its repeats
-    # alert id -> its group and the worst severity of its repeats
-    bumped: dict[int, tuple[alert_groups.Key, int]] = field(default_factory=dict)
-    incidents: dict[int, datetime] = field(default_factory=dict)  # id -> new last_alert_at
-
-    def __bool__(self) -> bool:
-        return bool(self.inserts or self.bumps or self.incidents)
 
 
 def record_alerts(session: Session, integration: Integration | None,
@@ -157,7 +112,7 @@ def record_prepared(session: Session, submissions: Sequence[Prepared]) -> list[l
 
 @dataclass
 class _Result:
-    active: _Active | None
+    active: Active | None
     created: bool
     incident_id: int | None
     alert_id: int | None = None
@@ -173,15 +128,15 @@ class _GroupWriter:
         self.driver = Driver(session)
         # Events without a time of their own are seen when the group is recorded.
         self.now = utcnow()
-        self.active: dict[tuple[int | None, str], _Active | None] = {}
-        self.pending = _Pending()
+        self.active: dict[tuple[int | None, str], Active | None] = {}
+        self.pending = Pending()
         self.stale_orm = False  # Core wrote rows the session may hold as objects
         self.settings = settings.correlation()
         self.bound = settings.event_time_bound()
         self.nearby: dict[int, frozenset[int]] = {}
         self.open: dict[int, correlate.OpenIncident] | None = None
         self.facts: alert_store.OpenFacts | None = None
-        self.scope = _Scope()
+        self.scope = Scope()
         self.json_names: dict[str, str] = {}
         self.graph: Graph | None = None
         self.placements: dict[tuple[int, str | None, datetime], correlate.Placement] = {}
@@ -213,7 +168,7 @@ class _GroupWriter:
     def _received(self, cmd: RecordAlert) -> datetime:
         return as_utc(cmd.received_at) if cmd.received_at else self.now
 
-    def _repeat(self, active: _Active, cmd: RecordAlert) -> None:
+    def _repeat(self, active: Active, cmd: RecordAlert) -> None:
         seen = event_time.clamp(cmd.occurred_at, self._received(cmd), self.bound)
         if active.row is not None:  # new in this group: amend the pending INSERT
             row = active.row
@@ -234,7 +189,7 @@ class _GroupWriter:
                 group, rank if known is None else min(known[1], rank))
 
     def _fast_new(self, iid: int | None, cmd: RecordAlert,
-                  service: tuple[int, str]) -> _Active | None:
+                  service: tuple[int, str]) -> Active | None:
         """A new alert joining an open incident that already has its service, else None."""
         service_id, service_name = service
         received = self._received(cmd)
@@ -288,7 +243,7 @@ class _GroupWriter:
                "first_seen": seen, "last_seen": seen, "count": 1, "resolved_at": None,
                "created_at": received,
                "reported_at": as_utc(cmd.occurred_at) if cmd.occurred_at else None}
-        placed = _Active(incident.id, row=row, service_id=service_id,
+        placed = Active(incident.id, row=row, service_id=service_id,
                          signature=sig,
                          worst=alert_groups.severity_rank(cmd.severity))
         self.pending.inserts.append(placed)
@@ -338,7 +293,7 @@ class _GroupWriter:
         forget_open_incidents(self.session)
         self.now = utcnow()  # later events are seen after this one, as one by one they would
         alert = recorded.alert
-        self.active[key] = (_Active(alert.incident_id, alert_id=alert.id,
+        self.active[key] = (Active(alert.incident_id, alert_id=alert.id,
                                     service_id=alert.service_id, signature=alert.signature)
                             if alert is not None and alert.status != "resolved" else None)
         incident_id = recorded.incident.id if recorded.incident is not None else None
@@ -367,7 +322,7 @@ class _GroupWriter:
             self.active[(iid, key)] = None
         for alert_id, key, incident_id, service_id, sig in alert_store.active_alerts(
                 self.driver, iid, keys):
-            self.active[(iid, key)] = _Active(incident_id, alert_id=alert_id,
+            self.active[(iid, key)] = Active(incident_id, alert_id=alert_id,
                                               service_id=service_id, signature=sig)
 
     def _open_incidents(self) -> tuple[dict[int, correlate.OpenIncident],
@@ -447,7 +402,7 @@ class _GroupWriter:
         pending = self.pending
         if not pending:
             return
-        self.pending = _Pending()
+        self.pending = Pending()
         rows = [a.row for a in pending.inserts if a.row is not None]
         orm = any(row["integration_id"] is None for row in rows)
         # On PostgreSQL a few alerts' writes go in one pipeline (COPY, for many, cannot;
@@ -467,7 +422,7 @@ class _GroupWriter:
             self._write(pending, rows, orm=orm, numbered=numbered)
         self.stale_orm = True
 
-    def _write(self, pending: _Pending, rows: list[dict[str, Any]], *, orm: bool,
+    def _write(self, pending: Pending, rows: list[dict[str, Any]], *, orm: bool,
                numbered: bool) -> None:
         # Timeline entries lock no row another writer could hold: their foreign key takes a
         # key-share lock on the incident, which no writer's UPDATE of an incident conflicts
@@ -499,44 +454,9 @@ class _GroupWriter:
         if pending.incidents:
             added = Counter(p.incident_id for p in pending.inserts if p.incident_id)
             alert_store.touch_incidents(self.driver, pending.incidents, added, utcnow())
-        alert_groups.write(self.driver, self._group_deltas(pending, rows))
+        alert_groups.write(self.driver, group_deltas(pending, rows))
 
-    @staticmethod
-    def _group_deltas(pending: _Pending, rows: list[dict[str, Any]]) -> alert_groups.Deltas:
-        """What the pending writes change in the incidents' alert groups. (Every alert of
-        a storm passes here: one tuple per group, folded in place.)"""
-        new: dict[alert_groups.Key, list[Any]] = {}
-        for placed, row in zip(pending.inserts, rows, strict=True):
-            if placed.incident_id is None or placed.service_id is None:
-                continue
-            key = (placed.incident_id, placed.service_id, placed.signature)
-            folded = new.get(key)
-            if folded is None:
-                new[key] = [1, row["count"], row["first_seen"], row["last_seen"],
-                            placed.worst, placed.alert_id]
-                continue
-            folded[0] += 1
-            folded[1] += row["count"]
-            if row["first_seen"] < folded[2]:
-                folded[2] = row["first_seen"]
-            if row["last_seen"] > folded[3]:
-                folded[3] = row["last_seen"]
-            if placed.worst < folded[4]:
-                folded[4] = placed.worst
-            if placed.alert_id is not None and (folded[5] is None
-                                                or placed.alert_id < folded[5]):
-                folded[5] = placed.alert_id
-        deltas = alert_groups.Deltas()
-        for key, (count, events, first_seen, last_seen, worst, first_id) in new.items():
-            deltas[key] = alert_groups.Delta(alerts=count, active=count, events=events,
-                                             first_seen=first_seen, last_seen=last_seen,
-                                             worst=worst, first_alert_id=first_id)
-        for alert_id, (group, worst) in pending.bumped.items():
-            repeat = pending.bumps[alert_id]
-            deltas.repeats(group, repeat.count, repeat.last_seen, worst)
-        return deltas
-
-    def _insert_timeline(self, pending: _Pending) -> None:
+    def _insert_timeline(self, pending: Pending) -> None:
         """The new alerts' timeline entries (their alerts' ids known)."""
         if not pending.timeline:
             return
